@@ -1,0 +1,168 @@
+// Package hooktask is the workflow side: the function a state machine's
+// Task states call to create, await and dispose hooks, and the target of
+// the EventBridge rule that disposes the hooks of ended executions.
+package hooktask
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/sfnhooks/sfnhooks/internal/adapter/httpapi"
+	"github.com/sfnhooks/sfnhooks/pkg/hooks"
+)
+
+// Hooks is what the handler needs of hooks.Client.
+type Hooks interface {
+	Register(ctx context.Context, in hooks.RegisterInput) (*hooks.Hook, error)
+	Await(ctx context.Context, in hooks.AwaitInput) error
+	Dispose(ctx context.Context, token, executionARN string) error
+	DisposeExecution(ctx context.Context, executionARN string) (int, error)
+}
+
+var _ Hooks = (*hooks.Client)(nil)
+
+// Handler handles hook-task invocations.
+type Handler struct {
+	hooks Hooks
+	log   *slog.Logger
+}
+
+// New returns a Handler.
+func New(h Hooks, log *slog.Logger) *Handler { return &Handler{hooks: h, log: log} }
+
+// Actions of a Request.
+const (
+	ActionCreate  = "create"  // register the hook; returns it (lambda:invoke)
+	ActionAwait   = "await"   // register and await (lambda:invoke.waitForTaskToken)
+	ActionDispose = "dispose" // dispose the hook (lambda:invoke)
+)
+
+// Request is the Payload a Task state passes. ExecutionARN is
+// $$.Execution.Id; TaskToken is $$.Task.Token (await only).
+type Request struct {
+	Action       string          `json:"action"`
+	Token        string          `json:"token"`
+	ExecutionARN string          `json:"executionArn"`
+	TaskToken    string          `json:"taskToken,omitempty"`
+	Metadata     json.RawMessage `json:"metadata,omitempty"`
+}
+
+// Result is what a create or dispose task returns (the state's
+// $.Payload with the optimized lambda:invoke integration).
+type Result struct {
+	*hooks.Hook
+	Disposed int `json:"disposed,omitempty"`
+}
+
+// Handle serves a Task state's request, or an EventBridge "Step Functions
+// Execution Status Change" event for an ended execution. Failures are
+// returned as errors whose errorType a state machine can Catch
+// (HookConflictError, InvalidRequestError, …). An await's conflict is sent
+// to the awaiting task with SendTaskFailure (HookConflictError) and is not
+// an invocation error.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, error) {
+	start := time.Now()
+	var probe struct {
+		DetailType string `json:"detail-type"`
+	}
+	if json.Unmarshal(raw, &probe) == nil && probe.DetailType != "" {
+		return h.handleEvent(ctx, raw, start)
+	}
+	var req Request
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		err = fmt.Errorf("%w: %v", hooks.ErrInvalidRequest, err)
+		h.logOutcome(ctx, &req, nil, err, start)
+		return nil, httpapi.InvokeError(err)
+	}
+	reg := hooks.RegisterInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata}
+	var (
+		res Result
+		err error
+	)
+	switch req.Action {
+	case ActionCreate:
+		res.Hook, err = h.hooks.Register(ctx, reg)
+	case ActionAwait:
+		err = h.hooks.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: req.TaskToken})
+		if hooks.ErrorFor(err).Code == hooks.CodeHookConflict {
+			// Delivered to the task with SendTaskFailure; the invocation itself succeeded.
+			h.logOutcome(ctx, &req, nil, err, start)
+			return &res, nil
+		}
+	case ActionDispose:
+		err = h.hooks.Dispose(ctx, req.Token, req.ExecutionARN)
+		if err == nil {
+			res.Disposed = 1
+		}
+	default:
+		err = fmt.Errorf("%w: unknown action %q (want %s, %s or %s)", hooks.ErrInvalidRequest, req.Action, ActionCreate, ActionAwait, ActionDispose)
+	}
+	h.logOutcome(ctx, &req, res.Hook, err, start)
+	if err != nil {
+		return nil, httpapi.InvokeError(err)
+	}
+	return &res, nil
+}
+
+// handleEvent disposes the hooks of an execution that ended.
+func (h *Handler) handleEvent(ctx context.Context, raw json.RawMessage, start time.Time) (*Result, error) {
+	var ev events.CloudWatchEvent
+	var detail struct {
+		ExecutionARN string `json:"executionArn"`
+		Status       string `json:"status"`
+	}
+	if err := json.Unmarshal(raw, &ev); err != nil || json.Unmarshal(ev.Detail, &detail) != nil || detail.ExecutionARN == "" {
+		err := fmt.Errorf("%w: event %q has no detail.executionArn", hooks.ErrInvalidRequest, ev.DetailType)
+		h.log.ErrorContext(ctx, "hook-task", slog.String("action", "execution-ended"), slog.Any("err", err))
+		return nil, httpapi.InvokeError(err)
+	}
+	n, err := h.hooks.DisposeExecution(ctx, detail.ExecutionARN)
+	h.log.LogAttrs(ctx, level(err), "hook-task",
+		slog.String("action", "execution-ended"),
+		slog.String("executionArn", detail.ExecutionARN),
+		slog.String("status", detail.Status),
+		slog.Int("disposed", n),
+		slog.Duration("duration", time.Since(start)),
+		slog.Any("err", err))
+	if err != nil {
+		return nil, err // retried by the EventBridge → Lambda async invocation
+	}
+	return &Result{Disposed: n}, nil
+}
+
+func level(err error) slog.Level {
+	if err == nil {
+		return slog.LevelInfo
+	}
+	if hooks.ErrorFor(err).Status < 500 {
+		return slog.LevelWarn
+	}
+	return slog.LevelError
+}
+
+func (h *Handler) logOutcome(ctx context.Context, req *Request, hook *hooks.Hook, err error, start time.Time) {
+	attrs := []slog.Attr{
+		slog.String("action", req.Action),
+		slog.Any("token", hooks.Secret(req.Token)),
+		slog.String("executionArn", req.ExecutionARN),
+		slog.Duration("duration", time.Since(start)),
+	}
+	if hook != nil {
+		attrs = append(attrs, slog.String("hookId", hook.HookID))
+	}
+	outcome := "ok"
+	if err != nil {
+		outcome = hooks.ErrorFor(err).Code
+		attrs = append(attrs, slog.Any("err", err))
+	}
+	attrs = append(attrs, slog.String("outcome", outcome))
+	h.log.LogAttrs(ctx, level(err), "hook-task", attrs...)
+}

@@ -1,0 +1,64 @@
+package hooks
+
+import (
+	"errors"
+	"net/http"
+)
+
+// APIError is how an error is shown to a caller: an HTTP status, a stable
+// code (the "error" field of the JSON body, and the Lambda errorType of a
+// direct invocation) and a human message.
+type APIError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"error"`
+	Message string `json:"message"`
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+
+// Error codes. docs/errors.md lists them with their statuses.
+const (
+	CodeHookNotFound        = "HookNotFound"
+	CodeInvalidToken        = "InvalidToken"
+	CodeInvalidPayload      = "InvalidPayload"
+	CodeInvalidRequest      = "InvalidRequest"
+	CodePayloadTooLarge     = "PayloadTooLarge"
+	CodeIdempotencyMismatch = "IdempotencyKeyMismatch"
+	CodeHookConflict        = "HookConflict"
+	CodeContention          = "Contention"
+	CodeMethodNotAllowed    = "MethodNotAllowed"
+	CodeInternal            = "InternalError"
+)
+
+// ErrorFor maps err to what the caller sees. Errors of this package keep
+// their message; anything else is a 500 whose message does not leak
+// internals (log err itself).
+func ErrorFor(err error) *APIError {
+	var api *APIError
+	if errors.As(err, &api) {
+		return api
+	}
+	for _, m := range []struct {
+		target error
+		status int
+		code   string
+	}{
+		{ErrHookNotFound, http.StatusNotFound, CodeHookNotFound},
+		{ErrInvalidToken, http.StatusBadRequest, CodeInvalidToken},
+		{ErrInvalidPayload, http.StatusBadRequest, CodeInvalidPayload},
+		{ErrInvalidRequest, http.StatusBadRequest, CodeInvalidRequest},
+		{ErrPayloadTooLarge, http.StatusRequestEntityTooLarge, CodePayloadTooLarge},
+		{ErrIdempotencyMismatch, http.StatusUnprocessableEntity, CodeIdempotencyMismatch},
+		{ErrConflict, http.StatusConflict, CodeHookConflict},
+		{ErrContention, http.StatusServiceUnavailable, CodeContention},
+	} {
+		if errors.Is(err, m.target) {
+			return &APIError{Status: m.status, Code: m.code, Message: err.Error()}
+		}
+	}
+	return &APIError{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error; the request may not have been applied, retry it with the same idempotency key"}
+}
+
+// LambdaErrorType is the errorType a direct Lambda invocation reports for
+// code: "HookNotFound" → "HookNotFoundError". State machines Catch these.
+func LambdaErrorType(code string) string { return code + "Error" }

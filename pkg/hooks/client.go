@@ -1,0 +1,162 @@
+package hooks
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+)
+
+// DynamoDBAPI is the part of the DynamoDB client this package uses, with the
+// SDK's exact signatures. *dynamodb.Client satisfies it; wrap it to count or
+// inject faults.
+type DynamoDBAPI interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+}
+
+// StepFunctionsAPI is the part of the Step Functions client this package
+// uses. *sfn.Client satisfies it.
+type StepFunctionsAPI interface {
+	SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
+	SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
+}
+
+var (
+	_ DynamoDBAPI      = (*dynamodb.Client)(nil)
+	_ StepFunctionsAPI = (*sfn.Client)(nil)
+)
+
+// Environment variables read by NewFromEnv.
+const (
+	EnvTableName      = "HOOKS_TABLE"
+	EnvWebhookBaseURL = "HOOKS_WEBHOOK_BASE_URL"
+)
+
+// Options configure a Client. Zero values take the defaults noted.
+type Options struct {
+	// TableName is the DynamoDB table (required).
+	TableName string
+	// WebhookBaseURL is the public base URL of the API; a webhook's URL is
+	// WebhookBaseURL + "/webhooks/" + token.
+	WebhookBaseURL string
+
+	// DynamoDB and StepFunctions override the clients New builds from the
+	// aws.Config (for fault injection and call counting).
+	DynamoDB      DynamoDBAPI
+	StepFunctions StepFunctionsAPI
+
+	// HookTTL bounds the life of a hook whose execution never disposed it
+	// (DynamoDB TTL, the last safety net). Default 400 days: longer than a
+	// Standard workflow can run.
+	HookTTL time.Duration
+	// IdempotencyTTL is how long an idempotency key is remembered. Default 24h.
+	IdempotencyTTL time.Duration
+	// RedriveAfter is the age after which an in-flight delivery whose
+	// resumer may have died is sent again by the next resume. Default 10s.
+	RedriveAfter time.Duration
+	// MaxAttempts bounds the optimistic-concurrency loop of one operation.
+	// Default 25.
+	MaxAttempts int
+	// MaxPayloadBytes is the payload limit. Default and maximum 262144
+	// (Step Functions' task output limit).
+	MaxPayloadBytes int
+
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+	// NewID returns a new random identifier. Default: 128 random bits,
+	// base64url.
+	NewID func() string
+}
+
+// MaxPayloadBytes is Step Functions' limit on a task's output, which a
+// delivered payload becomes: 256 KiB.
+const MaxPayloadBytes = 256 * 1024
+
+// Client creates, awaits, resumes and disposes hooks. It is safe for
+// concurrent use; create one per process and reuse it.
+type Client struct {
+	db    DynamoDBAPI
+	sfn   StepFunctionsAPI
+	table string
+	opts  Options
+}
+
+// New returns a Client that uses cfg for the AWS clients it builds. The
+// table name is required (in Options.TableName).
+func New(cfg aws.Config, optFns ...func(*Options)) (*Client, error) {
+	var o Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if o.DynamoDB == nil {
+		o.DynamoDB = dynamodb.NewFromConfig(cfg)
+	}
+	if o.StepFunctions == nil {
+		o.StepFunctions = sfn.NewFromConfig(cfg)
+	}
+	return newClient(o)
+}
+
+// NewFromEnv loads the default AWS configuration (region, credentials, and
+// endpoints such as AWS_ENDPOINT_URL) and reads HOOKS_TABLE and
+// HOOKS_WEBHOOK_BASE_URL from the environment.
+func NewFromEnv(ctx context.Context, optFns ...func(*Options)) (*Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	env := func(o *Options) {
+		o.TableName = os.Getenv(EnvTableName)
+		o.WebhookBaseURL = os.Getenv(EnvWebhookBaseURL)
+	}
+	return New(cfg, append([]func(*Options){env}, optFns...)...)
+}
+
+func newClient(o Options) (*Client, error) {
+	if o.TableName == "" {
+		return nil, errors.New("hooks: table name is required (" + EnvTableName + ")")
+	}
+	if o.HookTTL <= 0 {
+		o.HookTTL = 400 * 24 * time.Hour
+	}
+	if o.IdempotencyTTL <= 0 {
+		o.IdempotencyTTL = 24 * time.Hour
+	}
+	if o.RedriveAfter <= 0 {
+		o.RedriveAfter = 10 * time.Second
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 25
+	}
+	if o.MaxPayloadBytes <= 0 || o.MaxPayloadBytes > MaxPayloadBytes {
+		o.MaxPayloadBytes = MaxPayloadBytes
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.NewID == nil {
+		o.NewID = randomID
+	}
+	return &Client{db: o.DynamoDB, sfn: o.StepFunctions, table: o.TableName, opts: o}, nil
+}
+
+// randomID returns 128 random bits, URL-safe base64 without padding.
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

@@ -1,0 +1,53 @@
+package hooks
+
+import (
+	"encoding/json"
+	"log/slog"
+	"time"
+)
+
+// Kind tells a plain hook from a webhook.
+type Kind string
+
+const (
+	KindHook    Kind = "hook"
+	KindWebhook Kind = "webhook"
+)
+
+// Hook is a live hook as callers see it. It mirrors the seed's Hook
+// (token, runId, metadata): RunID there is ExecutionARN here.
+type Hook struct {
+	Token        string          `json:"token"`
+	HookID       string          `json:"hookId"`
+	ExecutionARN string          `json:"executionArn"`
+	Kind         Kind            `json:"kind"`
+	Metadata     json.RawMessage `json:"metadata,omitempty"`
+	CreatedAt    time.Time       `json:"createdAt"`
+	// URL is the public URL of a webhook (empty for a plain hook or when no
+	// base URL is configured).
+	URL string `json:"url,omitempty"`
+}
+
+// HookStatus is a Hook with its delivery state, as GetHook returns it.
+type HookStatus struct {
+	Hook
+	// Waiting is true while an await of the execution is parked on the hook
+	// and nothing is pending.
+	Waiting bool `json:"waiting"`
+	// Pending counts acknowledged payloads not yet delivered to an await.
+	Pending int64 `json:"pending"`
+	// Delivered counts payloads handed to awaits so far.
+	Delivered int64 `json:"delivered"`
+}
+
+// LogValue implements slog.LogValuer: the token is logged as its fingerprint.
+func (h *Hook) LogValue() slog.Value {
+	if h == nil {
+		return slog.Value{}
+	}
+	return slog.GroupValue(
+		slog.String("token", Redact(h.Token)),
+		slog.String("hookId", h.HookID),
+		slog.String("executionArn", h.ExecutionARN),
+	)
+}

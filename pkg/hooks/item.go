@@ -1,0 +1,162 @@
+package hooks
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Table layout (docs/protocol.md is the reference):
+//
+//	pk = "HOOK#" + token, sk = "HOOK"                    the hook item
+//	pk = "HOOK#" + token, sk = "MSG#" + hookId + "#" + seq  a stored payload
+//	pk = "HOOK#" + token, sk = "IDEM#" + sha256(key)      an idempotency record
+//	pk = "HOOK#" + token, sk = "RESP#" + requestId        a webhook response
+//
+// Only hook items carry executionArn, so the GSI byExecution on it is sparse.
+const (
+	attrPK        = "pk"
+	attrSK        = "sk"
+	attrToken     = "token"
+	attrHookID    = "hookId"
+	attrExec      = "executionArn"
+	attrKind      = "kind"
+	attrMetadata  = "metadata"
+	attrCreatedAt = "createdAt"
+	attrSeq       = "seq"      // payloads acknowledged so far (last sequence number)
+	attrDlv       = "dlv"      // payloads handed to awaits so far
+	attrWaiter    = "waiter"   // task token of the parked await
+	attrInflight  = "inflight" // the delivery in flight to waiter
+	attrRespond   = "respond"  // webhook respondWith configuration (JSON)
+	attrExpiresAt = "expiresAt"
+	attrPayload   = "payload"
+	attrHash      = "hash"
+	attrHook      = "hook" // idempotency record: the hook answered (JSON)
+	attrDelivery  = "deliveryId"
+
+	// Fields of the inflight map.
+	fID       = "id"
+	fPayload  = "payload"
+	fAt       = "at"
+	fRedriven = "redriven"
+
+	skHook = "HOOK"
+
+	// IndexByExecution is the sparse GSI (partition key executionArn) that
+	// finds an execution's hooks.
+	IndexByExecution = "byExecution"
+)
+
+func hookPK(token string) string { return "HOOK#" + token }
+
+func msgSK(hookID string, seq int64) string {
+	return fmt.Sprintf("MSG#%s#%020d", hookID, seq)
+}
+
+func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func n(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+func hookKey(token string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: s(hookPK(token)), attrSK: s(skHook)}
+}
+
+func itemKey(token, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: s(hookPK(token)), attrSK: s(sk)}
+}
+
+func getS(m map[string]types.AttributeValue, k string) string {
+	if v, ok := m[k].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func getN(m map[string]types.AttributeValue, k string) int64 {
+	if v, ok := m[k].(*types.AttributeValueMemberN); ok {
+		i, _ := strconv.ParseInt(v.Value, 10, 64)
+		return i
+	}
+	return 0
+}
+
+// inflight is a delivery in flight: the payload handed to the waiter's task
+// token, kept until the next await proves it was consumed.
+type inflight struct {
+	ID       string
+	Payload  string
+	At       time.Time
+	Redriven bool
+}
+
+func (f inflight) av() types.AttributeValue {
+	return &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+		fID:       s(f.ID),
+		fPayload:  s(f.Payload),
+		fAt:       n(f.At.UnixMilli()),
+		fRedriven: &types.AttributeValueMemberBOOL{Value: f.Redriven},
+	}}
+}
+
+// hookItem is the decoded hook item.
+type hookItem struct {
+	Hook
+	Seq      int64
+	Dlv      int64
+	Waiter   string
+	Inflight *inflight
+	Respond  string
+}
+
+// waiting reports the Waiting state: an await is parked and nothing is in
+// flight to it.
+func (h *hookItem) waiting() bool { return h.Waiter != "" && h.Inflight == nil }
+
+func decodeHook(m map[string]types.AttributeValue) *hookItem {
+	if len(m) == 0 {
+		return nil
+	}
+	h := &hookItem{
+		Hook: Hook{
+			Token:        getS(m, attrToken),
+			HookID:       getS(m, attrHookID),
+			ExecutionARN: getS(m, attrExec),
+			Kind:         Kind(getS(m, attrKind)),
+		},
+		Seq:     getN(m, attrSeq),
+		Dlv:     getN(m, attrDlv),
+		Waiter:  getS(m, attrWaiter),
+		Respond: getS(m, attrRespond),
+	}
+	if md := getS(m, attrMetadata); md != "" {
+		h.Metadata = json.RawMessage(md)
+	}
+	h.CreatedAt, _ = time.Parse(time.RFC3339Nano, getS(m, attrCreatedAt))
+	if f, ok := m[attrInflight].(*types.AttributeValueMemberM); ok {
+		fl := &inflight{
+			ID:      getS(f.Value, fID),
+			Payload: getS(f.Value, fPayload),
+			At:      time.UnixMilli(getN(f.Value, fAt)),
+		}
+		if b, ok := f.Value[fRedriven].(*types.AttributeValueMemberBOOL); ok {
+			fl.Redriven = b.Value
+		}
+		h.Inflight = fl
+	}
+	return h
+}
+
+// names returns ExpressionAttributeNames mapping "#a" to "a" for each
+// attribute; DynamoDB rejects names an expression does not use, so each
+// call lists exactly its own.
+func names(attrs ...string) map[string]string {
+	m := make(map[string]string, len(attrs))
+	for _, a := range attrs {
+		m["#"+a] = a
+	}
+	return m
+}

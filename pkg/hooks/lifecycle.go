@@ -1,0 +1,138 @@
+package hooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// GetHook returns the live hook named token with its delivery state (the
+// seed's getHookByToken). It reads with strong consistency.
+//
+// Errors: ErrInvalidToken, ErrHookNotFound, or a wrapped AWS error.
+func (c *Client) GetHook(ctx context.Context, token string) (*HookStatus, error) {
+	if err := ValidateToken(token); err != nil {
+		return nil, err
+	}
+	h, err := c.getHookItem(ctx, token)
+	if err != nil {
+		return nil, fmt.Errorf("get hook %s: %w", Redact(token), err)
+	}
+	if h == nil {
+		return nil, fmt.Errorf("get hook %s: %w", Redact(token), ErrHookNotFound)
+	}
+	return &HookStatus{
+		Hook:      *c.withURL(&h.Hook),
+		Waiting:   h.waiting(),
+		Pending:   h.Seq - h.Dlv,
+		Delivered: h.Dlv,
+	}, nil
+}
+
+// WebhookURL is the public URL of the webhook token:
+// Options.WebhookBaseURL + "/webhooks/" + the escaped token.
+func (c *Client) WebhookURL(token string) string {
+	return strings.TrimRight(c.opts.WebhookBaseURL, "/") + "/webhooks/" + url.PathEscape(token)
+}
+
+// Dispose deletes the hook token of execution executionARN and the payloads
+// it still stores; the token is free for reuse at once. Disposing a hook
+// that no longer exists succeeds (idempotent). An await still parked on the
+// hook is failed with HookDisposedError. Idempotency records stay until they
+// expire, so a retried resume is still answered.
+//
+// Errors: ErrInvalidToken, *ConflictError when another execution holds the
+// token (nothing is deleted), or a wrapped AWS error.
+func (c *Client) Dispose(ctx context.Context, token, executionARN string) error {
+	if err := ValidateToken(token); err != nil {
+		return err
+	}
+	out, err := c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                           &c.table,
+		Key:                                 hookKey(token),
+		ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #exec = :exec"),
+		ExpressionAttributeNames:            names(attrPK, attrExec),
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":exec": s(executionARN)},
+		ReturnValues:                        types.ReturnValueAllOld,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err != nil {
+		if old, ok := conditionFailed(err); ok {
+			return &ConflictError{Token: token, ExecutionARN: getS(old, attrExec)}
+		}
+		return fmt.Errorf("dispose hook %s: %w", Redact(token), err)
+	}
+	h := decodeHook(out.Attributes)
+	if h == nil {
+		return nil
+	}
+	if h.waiting() {
+		c.failTask(ctx, h.Waiter, ErrorNameDisposed, "hook "+Redact(token)+" was disposed")
+	}
+	if err := c.deleteStored(ctx, h); err != nil {
+		return fmt.Errorf("dispose hook %s: %w", Redact(token), err)
+	}
+	return nil
+}
+
+// deleteStored deletes the payloads a disposed hook still stored. They are
+// unreachable once the hook item is gone (their keys carry its hook id), so
+// a crash here leaves only garbage that TTL removes.
+func (c *Client) deleteStored(ctx context.Context, h *hookItem) error {
+	if h.Seq == h.Dlv {
+		return nil
+	}
+	var reqs []types.WriteRequest
+	for seq := h.Dlv + 1; seq <= h.Seq; seq++ {
+		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: itemKey(h.Token, msgSK(h.HookID, seq))}})
+	}
+	for len(reqs) > 0 {
+		batch := reqs[:min(25, len(reqs))]
+		out, err := c.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+			RequestItems: map[string][]types.WriteRequest{c.table: batch},
+		})
+		if err != nil {
+			return fmt.Errorf("delete stored payloads: %w", err)
+		}
+		reqs = append(out.UnprocessedItems[c.table], reqs[len(batch):]...)
+	}
+	return nil
+}
+
+// DisposeExecution disposes every hook of an execution; the EventBridge rule
+// on execution status changes calls it when an execution ends. It returns
+// how many hooks it disposed.
+func (c *Client) DisposeExecution(ctx context.Context, executionARN string) (int, error) {
+	p := dynamodb.NewQueryPaginator(c.db, &dynamodb.QueryInput{
+		TableName:                 &c.table,
+		IndexName:                 aws.String(IndexByExecution),
+		KeyConditionExpression:    aws.String("#exec = :exec"),
+		ExpressionAttributeNames:  names(attrExec),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":exec": s(executionARN)},
+	})
+	count := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return count, fmt.Errorf("dispose execution %s: list hooks: %w", executionARN, err)
+		}
+		for _, item := range page.Items {
+			token := strings.TrimPrefix(getS(item, attrPK), "HOOK#")
+			err := c.Dispose(ctx, token, executionARN)
+			if errors.Is(err, ErrConflict) {
+				continue // the index lagged: the token already belongs to another execution
+			}
+			if err != nil {
+				return count, fmt.Errorf("dispose execution %s: %w", executionARN, err)
+			}
+			count++
+		}
+	}
+	return count, nil
+}
