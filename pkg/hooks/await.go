@@ -64,7 +64,7 @@ func (c *Client) registerSet(in *RegisterInput, vals map[string]types.AttributeV
 	vals[":zero"] = n(0)
 	vals[":exp"] = n(now.Add(c.opts.HookTTL).Unix())
 	set := "#token = if_not_exists(#token, :token), #hookId = if_not_exists(#hookId, :hid), " +
-		"#exec = if_not_exists(#exec, :exec), #kind = if_not_exists(#kind, :kind), " +
+		"#executionArn = if_not_exists(#executionArn, :exec), #kind = if_not_exists(#kind, :kind), " +
 		"#createdAt = if_not_exists(#createdAt, :now), #seq = if_not_exists(#seq, :zero), " +
 		"#dlv = if_not_exists(#dlv, :zero), #expiresAt = if_not_exists(#expiresAt, :exp)"
 	if len(in.Metadata) > 0 {
@@ -113,7 +113,7 @@ func (c *Client) Register(ctx context.Context, in RegisterInput) (*Hook, error) 
 	out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &c.table,
 		Key:                                 hookKey(in.Token),
-		ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #exec = :exec"),
+		ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #executionArn = :exec"),
 		UpdateExpression:                    aws.String("SET " + set),
 		ExpressionAttributeNames:            registerNames(in.extraNames()...),
 		ExpressionAttributeValues:           vals,
@@ -171,7 +171,7 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 			Key:       hookKey(in.Token),
 			// A1: same execution (or new), nothing pending, and not a
 			// retried await whose own delivery is in flight.
-			ConditionExpression: aws.String("(attribute_not_exists(#pk) OR #exec = :exec) AND " +
+			ConditionExpression: aws.String("(attribute_not_exists(#pk) OR #executionArn = :exec) AND " +
 				"(attribute_not_exists(#seq) OR #seq = #dlv) AND " +
 				"NOT (#waiter = :tt AND attribute_exists(#inflight))"),
 			UpdateExpression:                    aws.String("SET #waiter = :tt, " + set + " REMOVE #inflight"),

@@ -56,7 +56,7 @@ func (c *Client) Dispose(ctx context.Context, token, executionARN string) error 
 	out, err := c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                           &c.table,
 		Key:                                 hookKey(token),
-		ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #exec = :exec"),
+		ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #executionArn = :exec"),
 		ExpressionAttributeNames:            names(attrPK, attrExec),
 		ExpressionAttributeValues:           map[string]types.AttributeValue{":exec": s(executionARN)},
 		ReturnValues:                        types.ReturnValueAllOld,
@@ -112,7 +112,7 @@ func (c *Client) DisposeExecution(ctx context.Context, executionARN string) (int
 	p := dynamodb.NewQueryPaginator(c.db, &dynamodb.QueryInput{
 		TableName:                 &c.table,
 		IndexName:                 aws.String(IndexByExecution),
-		KeyConditionExpression:    aws.String("#exec = :exec"),
+		KeyConditionExpression:    aws.String("#executionArn = :exec"),
 		ExpressionAttributeNames:  names(attrExec),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":exec": s(executionARN)},
 	})
