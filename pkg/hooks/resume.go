@@ -310,4 +310,3 @@ func (c *Client) withURL(h *Hook) *Hook {
 	}
 	return h
 }
-
