@@ -1,0 +1,181 @@
+package hooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/sfnhooks/sfnhooks/internal/awscalls"
+	"github.com/sfnhooks/sfnhooks/pkg/hooks"
+)
+
+// acceptingSFN completes any task token. The benchmarks park awaits with
+// made-up task tokens, so Step Functions is stood in for here (the e2e
+// tests run the real one and check the same call counts). Its calls are
+// counted like the SDK's.
+type acceptingSFN struct{ calls *awscalls.Counter }
+
+func (s acceptingSFN) SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
+	s.calls.Inc("SFN.SendTaskSuccess")
+	return &sfn.SendTaskSuccessOutput{}, nil
+}
+
+func (s acceptingSFN) SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
+	s.calls.Inc("SFN.SendTaskFailure")
+	return &sfn.SendTaskFailureOutput{}, nil
+}
+
+// benchClient is a Client on moto's DynamoDB with acceptingSFN, both
+// counted in calls.
+func benchClient(b *testing.B) (*hooks.Client, *awscalls.Counter) {
+	calls := &awscalls.Counter{}
+	c, _, _ := newTestClient(b, calls, func(o *hooks.Options) { o.StepFunctions = acceptingSFN{calls: calls} })
+	return c, calls
+}
+
+// measure runs op b.N times with setup before each (not timed, not
+// counted) and reports the AWS calls op made per run.
+func measure(b *testing.B, calls *awscalls.Counter, setup func(i int), op func(i int) error) {
+	b.Helper()
+	counted := 0
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		setup(i)
+		before := calls.Total()
+		b.StartTimer()
+		if err := op(i); err != nil {
+			b.Fatal(err)
+		}
+		counted += calls.Total() - before
+	}
+	b.ReportMetric(float64(counted)/float64(b.N), "awscalls/op")
+}
+
+func awaitIn(token string, i int) hooks.AwaitInput {
+	return hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: "task-" + strconv.Itoa(i)}
+}
+
+// BenchmarkResumeWaiting: resume finds an await parked (the fast path).
+func BenchmarkResumeWaiting(b *testing.B) {
+	c, calls := benchClient(b)
+	ctx := context.Background()
+	token := "bench-" + suffix()
+	measure(b, calls,
+		func(i int) {
+			if err := c.Await(ctx, awaitIn(token, i)); err != nil {
+				b.Fatal(err)
+			}
+		},
+		func(i int) error { _, err := c.ResumeHook(ctx, token, map[string]int{"n": i}); return err })
+}
+
+// BenchmarkResumeStored: nobody waits, the payload is stored.
+func BenchmarkResumeStored(b *testing.B) {
+	c, calls := benchClient(b)
+	ctx := context.Background()
+	token := "bench-" + suffix()
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
+		b.Fatal(err)
+	}
+	measure(b, calls, func(int) {},
+		func(i int) error { _, err := c.ResumeHook(ctx, token, map[string]int{"n": i}); return err })
+}
+
+// BenchmarkResumeIdempotentWaiting: resume with an idempotency key, an
+// await parked.
+func BenchmarkResumeIdempotentWaiting(b *testing.B) {
+	c, calls := benchClient(b)
+	ctx := context.Background()
+	token := "bench-" + suffix()
+	measure(b, calls,
+		func(i int) {
+			if err := c.Await(ctx, awaitIn(token, i)); err != nil {
+				b.Fatal(err)
+			}
+		},
+		func(i int) error {
+			_, err := c.ResumeHook(ctx, token, map[string]int{"n": i}, hooks.WithIdempotencyKey("key-"+strconv.Itoa(i)))
+			return err
+		})
+}
+
+// BenchmarkAwaitStored: an await finds a payload stored and takes it.
+func BenchmarkAwaitStored(b *testing.B) {
+	c, calls := benchClient(b)
+	ctx := context.Background()
+	token := "bench-" + suffix()
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
+		b.Fatal(err)
+	}
+	measure(b, calls,
+		func(i int) {
+			if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"n":1}`)); err != nil {
+				b.Fatal(err)
+			}
+		},
+		func(i int) error { return c.Await(ctx, awaitIn(token, i)) })
+}
+
+// BenchmarkAwaitParks: an await with nothing stored parks its task token
+// (the setup resumes the previous await, as a loop in a workflow does).
+func BenchmarkAwaitParks(b *testing.B) {
+	c, calls := benchClient(b)
+	ctx := context.Background()
+	token := "bench-" + suffix()
+	measure(b, calls,
+		func(i int) {
+			if i > 0 {
+				if _, err := c.ResumeHook(ctx, token, i); err != nil {
+					b.Fatal(err)
+				}
+			}
+		},
+		func(i int) error { return c.Await(ctx, awaitIn(token, i)) })
+}
+
+// waitingDynamoDB answers UpdateItem as DynamoDB does for the fast path's
+// conditional write on a hook with an await parked; nothing else. It takes
+// the network out, to measure the library's own cost.
+type waitingDynamoDB struct {
+	hooks.DynamoDBAPI // nil: other calls panic
+	item              map[string]types.AttributeValue
+}
+
+func (d waitingDynamoDB) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return &dynamodb.UpdateItemOutput{Attributes: d.item}, nil
+}
+
+// BenchmarkResumeWaitingCPU is BenchmarkResumeWaiting without the network:
+// ns/op and allocs/op of the library on the fast path.
+func BenchmarkResumeWaitingCPU(b *testing.B) {
+	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	num := func(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
+	db := waitingDynamoDB{item: map[string]types.AttributeValue{
+		"pk": str("HOOK#approval-42"), "sk": str("HOOK"), "token": str("approval-42"),
+		"hookId": str("hid"), "executionArn": str(execA), "kind": str("hook"),
+		"createdAt": str("2026-11-26T00:00:00Z"), "seq": num("7"), "dlv": num("7"),
+		"waiter": str("AQCEAAAAKgAAAAMAAAAAAAAAAVmLE3Ay"), "expiresAt": num("1830000000"),
+	}}
+	c, err := hooks.New(aws.Config{}, func(o *hooks.Options) {
+		o.TableName = "t"
+		o.DynamoDB = db
+		o.StepFunctions = acceptingSFN{calls: &awscalls.Counter{}}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	payload := map[string]any{"approved": true, "by": "alice"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.ResumeHook(ctx, "approval-42", payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
