@@ -1,17 +1,20 @@
 # sfnhooks — make help lists the targets.
 SHELL := /usr/bin/env bash
 GO    ?= go
-FUNCTIONS := resume-hook hook-task
+FUNCTIONS := resume-hook resume-webhook hook-task
 # Lambda runs provided.al2023 on arm64 (template.yaml).
 GOOS_LAMBDA   ?= linux
 GOARCH_LAMBDA ?= arm64
 BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 
 .DEFAULT_GOAL := help
-.PHONY: help build test bench lint dev deploy clean stack-up stack-down
+.PHONY: help build test bench lint dev deploy clean stack-up stack-down lint-install \
+	build-ResumeHookFunction build-ResumeWebhookFunction build-HookTaskFunction
+# sam (aws-sam-cli) from the project's lint virtualenv (scripts/lint.sh install).
+SAM ?= .state/venv-lint/bin/sam
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 build: ## build each function's bootstrap into bin/<function>/ (linux/arm64)
 	@for fn in $(FUNCTIONS); do \
@@ -26,9 +29,19 @@ bench: ## benchmarks: AWS calls per operation, ns/op and allocs/op
 	@scripts/stack.sh up >/dev/null && trap 'scripts/stack.sh down >/dev/null' EXIT; \
 		SFNHOOKS_REQUIRE_STACK=1 $(GO) test -p 1 -run '^$$' -bench . -benchmem ./... | tee .state/bench.txt
 
-lint: ## gofmt and go vet
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
+lint: ## gofmt, go vet, cfn-lint and sam validate --lint on template.yaml (offline)
+	@scripts/lint.sh
+
+lint-install: ## install cfn-lint and aws-sam-cli (requirements-lint.txt) into .state/venv-lint
+	@scripts/lint.sh install
+
+dev: ## local stack for a person: moto, the functions on http://127.0.0.1:3000, example state machines
+	@$(GO) run ./cmd/sfnhooks-dev
+
+deploy: ## sam build && sam deploy (the first time: sam deploy --guided)
+	@scripts/lint.sh install
+	$(SAM) build
+	$(SAM) deploy
 
 stack-up: ## start the offline AWS stack (moto) and leave it running
 	@scripts/stack.sh up
@@ -36,5 +49,19 @@ stack-up: ## start the offline AWS stack (moto) and leave it running
 stack-down: ## stop the offline AWS stack
 	@scripts/stack.sh down
 
-clean: ## remove build output and the local state (venv, logs)
+clean: ## remove build output and the local state (venvs, logs); stops the stack first
+	@scripts/stack.sh down >/dev/null 2>&1 || true
 	rm -rf bin .aws-sam .state
+
+# sam build runs these (template.yaml: BuildMethod makefile) with ARTIFACTS_DIR set.
+build-ResumeHookFunction:
+	$(call lambda_bootstrap,resume-hook)
+build-ResumeWebhookFunction:
+	$(call lambda_bootstrap,resume-webhook)
+build-HookTaskFunction:
+	$(call lambda_bootstrap,hook-task)
+
+define lambda_bootstrap
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build runs this target"; exit 1; }
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(1)
+endef
