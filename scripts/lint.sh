@@ -72,9 +72,10 @@ cmd_template() {
 	"$VENV/bin/cfn-lint" -- "$TEMPLATE"
 	log "cfn-lint: ok ($("$VENV/bin/cfn-lint" --version))"
 	# Offline and independent of the user's AWS configuration.
-	env AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
-		AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_SESSION_TOKEN= \
-		AWS_PROFILE= AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+	env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN \
+		AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
+		AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+		AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
 		AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0 \
 		"$VENV/bin/sam" validate --lint --template-file "$TEMPLATE"
 	log "sam validate --lint: ok"
