@@ -193,6 +193,16 @@ func (e *env) post(token, body string, header map[string]string) httpResponse {
 
 func (e *env) request(method, token, body string, header map[string]string) httpResponse {
 	e.t.Helper()
+	ev := e.event(method, token, body)
+	for k, v := range header {
+		ev.Headers[strings.ToLower(k)] = v
+	}
+	return e.send(ev)
+}
+
+// event is the testdata payload 2.0 event for method /hooks/{token}.
+func (e *env) event(method, token, body string) events.APIGatewayV2HTTPRequest {
+	e.t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", "apigw-v2-post-hook.json"))
 	if err != nil {
 		e.t.Fatal(err)
@@ -208,9 +218,12 @@ func (e *env) request(method, token, body string, header map[string]string) http
 	ev.RequestContext.RouteKey = ev.RouteKey
 	ev.PathParameters = map[string]string{"token": token}
 	ev.Body = body
-	for k, v := range header {
-		ev.Headers[strings.ToLower(k)] = v
-	}
+	return ev
+}
+
+// send passes ev to the real resume-hook handler, as API Gateway does.
+func (e *env) send(ev events.APIGatewayV2HTTPRequest) httpResponse {
+	e.t.Helper()
 	in, _ := json.Marshal(ev)
 	out, err := e.resume.Invoke(context.Background(), in)
 	if err != nil {
