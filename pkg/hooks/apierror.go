@@ -27,6 +27,9 @@ const (
 	CodeHookConflict        = "HookConflict"
 	CodeContention          = "Contention"
 	CodeMethodNotAllowed    = "MethodNotAllowed"
+	CodeResponseAlreadySent = "ResponseAlreadySent"
+	CodeResponseTimeout     = "WebhookResponseTimeout"
+	CodeWebhookGone         = "WebhookGone"
 	CodeInternal            = "InternalError"
 )
 
@@ -51,6 +54,9 @@ func ErrorFor(err error) *APIError {
 		{ErrIdempotencyMismatch, http.StatusUnprocessableEntity, CodeIdempotencyMismatch},
 		{ErrConflict, http.StatusConflict, CodeHookConflict},
 		{ErrContention, http.StatusServiceUnavailable, CodeContention},
+		{ErrResponseAlreadySent, http.StatusConflict, CodeResponseAlreadySent},
+		{ErrResponseTimeout, http.StatusGatewayTimeout, CodeResponseTimeout},
+		{ErrWebhookGone, http.StatusBadGateway, CodeWebhookGone},
 	} {
 		if errors.Is(err, m.target) {
 			return &APIError{Status: m.status, Code: m.code, Message: err.Error()}

@@ -75,6 +75,19 @@ type Options struct {
 	// (Step Functions' task output limit).
 	MaxPayloadBytes int
 
+	// WebhookDeadline is how long ResumeWebhook holds the caller of a manual
+	// webhook for the workflow's response when the webhook sets no deadline
+	// of its own. Default 25s (API Gateway HTTP API gives up at 30s).
+	WebhookDeadline time.Duration
+	// WebhookPollInterval is the first pause between two reads of a manual
+	// webhook's response; it doubles up to WebhookPollMaxInterval. Defaults
+	// 5ms and 100ms.
+	WebhookPollInterval    time.Duration
+	WebhookPollMaxInterval time.Duration
+	// ResponseTTL is how long an unread webhook response item is kept.
+	// Default 1h.
+	ResponseTTL time.Duration
+
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 	// NewID returns a new random identifier. Default: 128 random bits,
@@ -144,6 +157,18 @@ func newClient(o Options) (*Client, error) {
 	}
 	if o.MaxPayloadBytes <= 0 || o.MaxPayloadBytes > MaxPayloadBytes {
 		o.MaxPayloadBytes = MaxPayloadBytes
+	}
+	if o.WebhookDeadline <= 0 {
+		o.WebhookDeadline = DefaultWebhookDeadline
+	}
+	if o.WebhookPollInterval <= 0 {
+		o.WebhookPollInterval = 5 * time.Millisecond
+	}
+	if o.WebhookPollMaxInterval < o.WebhookPollInterval {
+		o.WebhookPollMaxInterval = max(100*time.Millisecond, o.WebhookPollInterval)
+	}
+	if o.ResponseTTL <= 0 {
+		o.ResponseTTL = time.Hour
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -3,6 +3,7 @@ package hooks
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors. Test for them with errors.Is; the HTTP adapters map each
@@ -36,7 +37,61 @@ var (
 
 	// ErrInvalidRequest: a workflow-side request misses a required field.
 	ErrInvalidRequest = errors.New("invalid request")
+
+	// ErrResponseAlreadySent: a webhook response for this request id was
+	// already written; the first one stands. HTTP 409; Lambda errorType
+	// ResponseAlreadySentError.
+	ErrResponseAlreadySent = errors.New("response already sent")
+
+	// ErrResponseTimeout is matched by a *NoResponseError: a manual webhook
+	// did not respond before its deadline. The request was delivered. HTTP 504.
+	ErrResponseTimeout = errors.New("webhook response timed out")
+
+	// ErrWebhookGone is matched by a *NoResponseError: the webhook was
+	// disposed (or its execution ended) while its caller waited for a manual
+	// response. HTTP 502.
+	ErrWebhookGone = errors.New("webhook disposed before it responded")
 )
+
+// NoResponseError reports that the caller of a manual webhook got no
+// response: the deadline passed (errors.Is ErrResponseTimeout) or the
+// webhook went away (errors.Is ErrWebhookGone). The request itself was
+// acknowledged: it was delivered to the workflow or stored for its next
+// await, and is not lost.
+type NoResponseError struct {
+	RequestID string
+	Deadline  time.Duration
+	Gone      bool // the webhook was disposed while waiting
+}
+
+func (e *NoResponseError) Error() string {
+	if e.Gone {
+		return fmt.Sprintf("request %s was delivered to the workflow, but the webhook was disposed before it responded", e.RequestID)
+	}
+	return fmt.Sprintf("request %s was delivered to the workflow, but it did not respond within %s", e.RequestID, e.Deadline)
+}
+
+// Is makes errors.Is match ErrWebhookGone or ErrResponseTimeout.
+func (e *NoResponseError) Is(target error) bool {
+	if e.Gone {
+		return target == ErrWebhookGone
+	}
+	return target == ErrResponseTimeout
+}
+
+// ResponseTooLargeError reports a webhook response whose item would exceed
+// DynamoDB's item limit. It matches ErrPayloadTooLarge with errors.Is.
+type ResponseTooLargeError struct {
+	Size  int // bytes of the response item
+	Limit int // bytes allowed
+}
+
+func (e *ResponseTooLargeError) Error() string {
+	return fmt.Sprintf("response is %d bytes as a DynamoDB item; the limit is %d bytes (DynamoDB's 400 KB item size)", e.Size, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrPayloadTooLarge) true.
+func (e *ResponseTooLargeError) Is(target error) bool { return target == ErrPayloadTooLarge }
 
 // ConflictError reports that a token is held by a live hook of another
 // execution. It matches ErrConflict with errors.Is.

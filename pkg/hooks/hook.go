@@ -26,6 +26,9 @@ type Hook struct {
 	// URL is the public URL of a webhook (empty for a plain hook or when no
 	// base URL is configured).
 	URL string `json:"url,omitempty"`
+	// RespondWith is how a webhook answers its HTTP callers (nil for a plain
+	// hook).
+	RespondWith *RespondWith `json:"respondWith,omitempty"`
 }
 
 // HookStatus is a Hook with its delivery state, as GetHook returns it.

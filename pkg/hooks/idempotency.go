@@ -100,7 +100,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 			return nil, err
 		}
 		if !h.waiting() {
-			ok, err := c.appendPayload(ctx, h, payload, put)
+			ok, err := c.appendPayload(ctx, h, "", payload, put)
 			switch {
 			case errors.Is(err, errIdempotencyKeyUsed):
 				return c.replay(ctx, h, token, key, hash, nil)

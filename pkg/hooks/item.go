@@ -16,6 +16,9 @@ import (
 //	pk = "HOOK#" + token, sk = "IDEM#" + sha256(key)      an idempotency record
 //	pk = "HOOK#" + token, sk = "RESP#" + requestId        a webhook response
 //
+// A response item holds status (N), headers (S, JSON of name → values),
+// body (B) and expiresAt.
+//
 // Only hook items carry executionArn, so the GSI byExecution on it is sparse.
 const (
 	attrPK        = "pk"
@@ -36,6 +39,9 @@ const (
 	attrHash      = "hash"
 	attrHook      = "hook" // idempotency record: the hook answered (JSON)
 	attrDelivery  = "deliveryId"
+	attrStatus    = "status"  // response item
+	attrHeaders   = "headers" // response item (JSON)
+	attrBody      = "body"    // response item (B)
 
 	// Fields of the inflight map.
 	fID       = "id"
@@ -131,6 +137,12 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 		Dlv:     getN(m, attrDlv),
 		Waiter:  getS(m, attrWaiter),
 		Respond: getS(m, attrRespond),
+	}
+	if h.Respond != "" {
+		var rw RespondWith
+		if json.Unmarshal([]byte(h.Respond), &rw) == nil {
+			h.RespondWith = &rw
+		}
 	}
 	if md := getS(m, attrMetadata); md != "" {
 		h.Metadata = json.RawMessage(md)

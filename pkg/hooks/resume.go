@@ -74,7 +74,7 @@ func (c *Client) resumeHook(ctx context.Context, token, hookID string, payload a
 		}
 		h, err = c.resumeIdempotent(ctx, token, hookID, p, o.idempotencyKey)
 	} else {
-		h, err = c.resume(ctx, token, hookID, p)
+		h, err = c.resume(ctx, token, hookID, "", p)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("resume hook %s: %w", Redact(token), err)
@@ -110,10 +110,12 @@ func (c *Client) encodePayload(payload any) (string, error) {
 	return buf.String(), nil
 }
 
-// resume is the protocol of docs/protocol.md, "Resume".
-func (c *Client) resume(ctx context.Context, token, hookID, payload string) (*Hook, error) {
+// resume is the protocol of docs/protocol.md, "Resume". A non-empty kind
+// restricts it to hooks of that kind: the kind is part of the condition of
+// each write (R1 and S1), and a hook of another kind is ErrHookNotFound.
+func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, payload string) (*Hook, error) {
 	for range c.opts.MaxAttempts {
-		cur, err := c.takeWaiter(ctx, token, hookID, payload)
+		cur, err := c.takeWaiter(ctx, token, hookID, kind, payload)
 		if err != nil {
 			return nil, err
 		}
@@ -121,11 +123,11 @@ func (c *Client) resume(ctx context.Context, token, hookID, payload string) (*Ho
 			return c.deliver(ctx, cur.item, cur.flight, cur.item.Dlv)
 		}
 		h := cur.item
-		if h == nil || (hookID != "" && h.HookID != hookID) {
+		if h == nil || (hookID != "" && h.HookID != hookID) || (kind != "" && h.Kind != kind) {
 			return nil, ErrHookNotFound
 		}
 		c.redrive(ctx, h, false)
-		ok, err := c.appendPayload(ctx, h, payload, nil)
+		ok, err := c.appendPayload(ctx, h, kind, payload, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -145,8 +147,8 @@ type takeResult struct {
 // takeWaiter is step R1: one conditional write that takes the parked await
 // (Waiting → Delivering) and counts the payload as acknowledged and handed
 // out. When no await is parked it changes nothing and returns the hook as
-// it stands.
-func (c *Client) takeWaiter(ctx context.Context, token, hookID, payload string) (takeResult, error) {
+// it stands. A non-empty hookID or kind joins the condition.
+func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind, payload string) (takeResult, error) {
 	f := inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now()}
 	cond := "attribute_exists(#waiter) AND attribute_not_exists(#inflight)"
 	nm := names(attrWaiter, attrInflight, attrSeq, attrDlv)
@@ -155,6 +157,11 @@ func (c *Client) takeWaiter(ctx context.Context, token, hookID, payload string) 
 		cond += " AND #hookId = :hid"
 		nm["#"+attrHookID] = attrHookID
 		vals[":hid"] = s(hookID)
+	}
+	if kind != "" {
+		cond += " AND #kind = :kind"
+		nm["#"+attrKind] = attrKind
+		vals[":kind"] = s(string(kind))
 	}
 	out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &c.table,
@@ -214,7 +221,7 @@ func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, seq int64
 		return &h.Hook, nil
 	}
 	if _, ok := canceledReasons(err); ok {
-		return c.resume(ctx, h.Token, h.HookID, f.Payload)
+		return c.resume(ctx, h.Token, h.HookID, "", f.Payload)
 	}
 	return nil, fmt.Errorf("requeue: %w", err)
 }
@@ -245,20 +252,26 @@ func (c *Client) expiry(h *hookItem) int64 {
 // appendPayload is step S1: store payload as the next sequence number, in
 // one transaction conditioned on the sequence number read (optimistic
 // concurrency) and on no await being parked. extra joins the transaction
-// (an idempotency record). ok is false when a condition on the hook failed
-// and the caller should look again.
-func (c *Client) appendPayload(ctx context.Context, h *hookItem, payload string, extra *types.Put) (ok bool, err error) {
+// (an idempotency record); a non-empty kind joins the condition. ok is
+// false when a condition on the hook failed and the caller should look again.
+func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payload string, extra *types.Put) (ok bool, err error) {
 	next := h.Seq + 1
+	cond := "#hookId = :hid AND #seq = :n AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))"
+	nm := names(attrHookID, attrSeq, attrWaiter, attrInflight)
+	vals := map[string]types.AttributeValue{":hid": s(h.HookID), ":n": n(h.Seq), ":next": n(next)}
+	if kind != "" {
+		cond += " AND #kind = :kind"
+		nm["#"+attrKind] = attrKind
+		vals[":kind"] = s(string(kind))
+	}
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{
-			TableName:                &c.table,
-			Key:                      hookKey(h.Token),
-			ConditionExpression:      aws.String("#hookId = :hid AND #seq = :n AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))"),
-			UpdateExpression:         aws.String("SET #seq = :next"),
-			ExpressionAttributeNames: names(attrHookID, attrSeq, attrWaiter, attrInflight),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":hid": s(h.HookID), ":n": n(h.Seq), ":next": n(next),
-			},
+			TableName:                 &c.table,
+			Key:                       hookKey(h.Token),
+			ConditionExpression:       aws.String(cond),
+			UpdateExpression:          aws.String("SET #seq = :next"),
+			ExpressionAttributeNames:  nm,
+			ExpressionAttributeValues: vals,
 		}},
 		{Put: c.msgPut(h, next, payload, c.expiry(h))},
 	}

@@ -1,0 +1,555 @@
+package hooks
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// DefaultWebhookDeadline is how long a manual webhook holds its caller by
+// default: below API Gateway HTTP API's 30 s integration timeout.
+const DefaultWebhookDeadline = 25 * time.Second
+
+// MaxResponseItemBytes is DynamoDB's item size limit (400 KB), which a
+// webhook response item must fit.
+const MaxResponseItemBytes = 400 * 1024
+
+// Respond modes of a webhook (RespondWith in JSON: "mode").
+const (
+	RespondStatic = "static" // answer every request with a fixed response (default 202)
+	RespondManual = "manual" // hold the caller until the workflow calls Respond
+)
+
+// Response is an HTTP response a webhook answers with: fixed at creation
+// (static) or written by the workflow (manual). Write it to any Go
+// http.ResponseWriter with Write.
+//
+// In JSON it is {"status", "headers", "body", "isBase64Encoded"}: each
+// header value is a string or an array of strings; the body is text, or
+// base64 when isBase64Encoded is true (it is marshalled so when the body is
+// not valid UTF-8).
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+type headerValues []string
+
+func (v *headerValues) UnmarshalJSON(b []byte) error {
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*v = headerValues{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("a header value is a string or an array of strings")
+	}
+	*v = many
+	return nil
+}
+
+type responseJSON struct {
+	Status          int                     `json:"status,omitempty"`
+	Headers         map[string]headerValues `json:"headers,omitempty"`
+	Body            string                  `json:"body"`
+	IsBase64Encoded bool                    `json:"isBase64Encoded,omitempty"`
+}
+
+func (r *Response) toJSON() responseJSON {
+	w := responseJSON{Status: r.Status}
+	if len(r.Header) > 0 {
+		w.Headers = make(map[string]headerValues, len(r.Header))
+		for k, v := range r.Header {
+			w.Headers[k] = v
+		}
+	}
+	w.Body, w.IsBase64Encoded = encodeBody(r.Body)
+	return w
+}
+
+func (w *responseJSON) response() (*Response, error) {
+	r := &Response{Status: w.Status}
+	if len(w.Headers) > 0 {
+		r.Header = make(http.Header, len(w.Headers))
+		for k, vs := range w.Headers {
+			for _, v := range vs {
+				r.Header.Add(k, v)
+			}
+		}
+	}
+	if w.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(w.Body)
+		if err != nil {
+			return nil, fmt.Errorf("%w: response body is flagged base64 but does not decode: %v", ErrInvalidRequest, err)
+		}
+		r.Body = b
+	} else if w.Body != "" {
+		r.Body = []byte(w.Body)
+	}
+	return r, nil
+}
+
+// MarshalJSON implements json.Marshaler.
+func (r Response) MarshalJSON() ([]byte, error) { return json.Marshal(r.toJSON()) }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *Response) UnmarshalJSON(b []byte) error {
+	var w responseJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	got, err := w.response()
+	if err != nil {
+		return err
+	}
+	*r = *got
+	return nil
+}
+
+func (r *Response) validate() error {
+	if r.Status == 0 {
+		r.Status = http.StatusOK
+	}
+	if r.Status < 100 || r.Status > 599 {
+		return fmt.Errorf("%w: response status %d is not an HTTP status (100-599)", ErrInvalidRequest, r.Status)
+	}
+	return nil
+}
+
+// Write writes r to w: headers, status, body.
+func (r *Response) Write(w http.ResponseWriter) {
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.WriteHeader(r.Status)
+	_, _ = w.Write(r.Body)
+}
+
+// ErrorResponse is err as a webhook caller sees it: ErrorFor's status and
+// the JSON body {"error","message"}.
+func ErrorResponse(err error) *Response {
+	api := ErrorFor(err)
+	b, _ := json.Marshal(api)
+	return &Response{Status: api.Status, Header: http.Header{"Content-Type": {"application/json"}}, Body: b}
+}
+
+// encodeBody returns b as text when it is valid UTF-8, else as base64.
+func encodeBody(b []byte) (body string, isBase64 bool) {
+	if utf8.Valid(b) {
+		return string(b), false
+	}
+	return base64.StdEncoding.EncodeToString(b), true
+}
+
+// RespondWith is how a webhook answers: a static Response (nil: 202
+// Accepted, empty body), or Manual: the caller is held until the workflow
+// calls Respond for its request, at most Deadline (zero:
+// Options.WebhookDeadline).
+//
+// In JSON it is "manual" or "static", or an object {"mode": "static" |
+// "manual", "deadlineMs", "status", "headers", "body", "isBase64Encoded"}.
+type RespondWith struct {
+	Manual   bool
+	Deadline time.Duration
+	Response *Response
+}
+
+type respondWithJSON struct {
+	Mode       string `json:"mode,omitempty"`
+	DeadlineMs int64  `json:"deadlineMs,omitempty"`
+	responseJSON
+}
+
+// MarshalJSON implements json.Marshaler.
+func (rw RespondWith) MarshalJSON() ([]byte, error) {
+	w := respondWithJSON{Mode: RespondStatic}
+	if rw.Manual {
+		w.Mode, w.DeadlineMs = RespondManual, rw.Deadline.Milliseconds()
+	} else if rw.Response != nil {
+		w.responseJSON = rw.Response.toJSON()
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (rw *RespondWith) UnmarshalJSON(b []byte) error {
+	var mode string
+	if json.Unmarshal(b, &mode) == nil {
+		b = []byte(`{"mode":` + string(b) + `}`)
+	}
+	var w respondWithJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*rw = RespondWith{}
+	switch w.Mode {
+	case RespondManual:
+		if w.DeadlineMs < 0 {
+			return errors.New("respondWith: deadlineMs is negative")
+		}
+		rw.Manual, rw.Deadline = true, time.Duration(w.DeadlineMs)*time.Millisecond
+	case RespondStatic, "":
+		if w.Status != 0 || len(w.Headers) > 0 || w.Body != "" {
+			r, err := w.response()
+			if err != nil {
+				return err
+			}
+			rw.Response = r
+		}
+	default:
+		return fmt.Errorf("respondWith: mode %q is neither %q nor %q", w.Mode, RespondStatic, RespondManual)
+	}
+	return nil
+}
+
+// staticResponse is the answer of a static webhook.
+func (rw *RespondWith) staticResponse() *Response {
+	if rw == nil || rw.Response == nil {
+		return &Response{Status: http.StatusAccepted, Header: http.Header{}}
+	}
+	r := *rw.Response
+	r.Header = rw.Response.Header.Clone()
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	return &r
+}
+
+// CreateWebhookInput names a webhook to create for an execution.
+type CreateWebhookInput struct {
+	// Token is generated (128 random bits, URL-safe) when empty. A given
+	// token makes CreateWebhook idempotent for its execution, like Register.
+	Token        string
+	ExecutionARN string
+	Metadata     json.RawMessage
+	// RespondWith is nil for the default: 202 Accepted, empty body.
+	RespondWith *RespondWith
+}
+
+// CreateWebhook registers a webhook hook for in.ExecutionARN and returns it,
+// with its public URL when Options.WebhookBaseURL is set. Await it like any
+// hook; each HTTP request to its URL (ResumeWebhook) is one payload.
+//
+// Errors: ErrInvalidToken, ErrInvalidRequest (bad respondWith, or the token
+// is a plain hook of this execution), *ConflictError, or a wrapped AWS error.
+func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hook, error) {
+	if in.Token == "" {
+		in.Token = randomID()
+	}
+	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook}
+	if rw := in.RespondWith; rw != nil {
+		if rw.Response != nil {
+			if err := rw.Response.validate(); err != nil {
+				return nil, err
+			}
+		}
+		if rw.Deadline < 0 {
+			return nil, fmt.Errorf("%w: respondWith deadline is negative", ErrInvalidRequest)
+		}
+		b, err := json.Marshal(rw)
+		if err != nil {
+			return nil, fmt.Errorf("%w: respondWith: %v", ErrInvalidRequest, err)
+		}
+		reg.Respond = b
+	}
+	h, err := c.Register(ctx, reg)
+	if err != nil {
+		return nil, err
+	}
+	if h.Kind != KindWebhook {
+		return nil, fmt.Errorf("%w: token %s is a plain hook of this execution, not a webhook", ErrInvalidRequest, Redact(in.Token))
+	}
+	return h, nil
+}
+
+// WebhookRequest is what a workflow receives when its webhook is called:
+// the HTTP request as JSON. Header names are lower case; query, headers and
+// cookies keep repeated values in order. Body is text when the request body
+// is valid UTF-8, else base64 with IsBase64Encoded.
+type WebhookRequest struct {
+	RequestID       string              `json:"requestId"`
+	Method          string              `json:"method"`
+	URL             string              `json:"url"`
+	Path            string              `json:"path"`
+	Query           map[string][]string `json:"query"`
+	Headers         map[string][]string `json:"headers"`
+	Cookies         map[string][]string `json:"cookies"`
+	Body            string              `json:"body"`
+	IsBase64Encoded bool                `json:"isBase64Encoded"`
+}
+
+// newWebhookRequest reads r into a WebhookRequest.
+func (c *Client) newWebhookRequest(r *http.Request) (*WebhookRequest, error) {
+	limit := c.opts.MaxPayloadBytes
+	if r.ContentLength > int64(limit) {
+		return nil, &PayloadTooLargeError{Size: int(r.ContentLength), Limit: limit}
+	}
+	var body []byte
+	if r.Body != nil {
+		b, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
+		if err != nil {
+			return nil, fmt.Errorf("%w: read body: %v", ErrInvalidPayload, err)
+		}
+		if len(b) > limit {
+			return nil, &PayloadTooLargeError{Size: len(b), Limit: limit}
+		}
+		body = b
+	}
+	u := *r.URL
+	if !u.IsAbs() {
+		u.Scheme = "http"
+		if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+			u.Scheme = "https"
+		}
+		u.Host = r.Host
+	}
+	req := &WebhookRequest{
+		RequestID: c.opts.NewID(),
+		Method:    r.Method,
+		URL:       u.String(),
+		Path:      u.EscapedPath(),
+		Query:     map[string][]string(u.Query()),
+		Headers:   make(map[string][]string, len(r.Header)+1),
+		Cookies:   map[string][]string{},
+	}
+	for k, vs := range r.Header {
+		lk := strings.ToLower(k)
+		req.Headers[lk] = append(req.Headers[lk], vs...)
+	}
+	if _, ok := req.Headers["host"]; !ok && r.Host != "" {
+		req.Headers["host"] = []string{r.Host}
+	}
+	for _, ck := range r.Cookies() {
+		req.Cookies[ck.Name] = append(req.Cookies[ck.Name], ck.Value)
+	}
+	req.Body, req.IsBase64Encoded = encodeBody(body)
+	return req, nil
+}
+
+// ResumeWebhook hands the HTTP request r to the webhook token and returns
+// the response its caller gets. The request becomes a JSON payload
+// (WebhookRequest) resumed through the same protocol as ResumeHook, so it is
+// delivered to the waiting await or stored for the next one, in order, and
+// never lost once acknowledged. A static webhook answers its fixed response
+// (default 202, empty body) at once. A manual webhook holds the call until
+// the workflow writes the response for this request (Respond), and returns
+// exactly that; the wait polls with consistent reads, starting at
+// Options.WebhookPollInterval and doubling up to WebhookPollMaxInterval.
+//
+// Errors: ErrHookNotFound for a token that is not a live webhook (unknown,
+// disposed, a plain hook, or not a valid token: all alike, so the public
+// route reveals nothing); *PayloadTooLargeError (ErrPayloadTooLarge, nothing
+// stored); ErrContention; *NoResponseError when a manual webhook gave no
+// response (ErrResponseTimeout: deadline passed; ErrWebhookGone: disposed
+// while waiting) — the request was acknowledged in both cases; or a wrapped
+// AWS error. Write an error with ErrorResponse.
+func (c *Client) ResumeWebhook(ctx context.Context, token string, r *http.Request) (*Response, error) {
+	if ValidateToken(token) != nil {
+		return nil, ErrHookNotFound
+	}
+	req, err := c.newWebhookRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidPayload, err)
+	}
+	p, err := c.encodePayload(json.RawMessage(raw))
+	if err != nil {
+		return nil, err
+	}
+	h, err := c.resume(ctx, token, "", KindWebhook, p)
+	if errors.Is(err, ErrHookNotFound) {
+		return nil, ErrHookNotFound // the same error for every token
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resume webhook %s: %w", Redact(token), err)
+	}
+	if h.RespondWith == nil || !h.RespondWith.Manual {
+		return h.RespondWith.staticResponse(), nil
+	}
+	return c.awaitResponse(ctx, h, req.RequestID)
+}
+
+// awaitResponse polls the response item of requestID until it exists, the
+// hook goes away, or the deadline passes. The hook is checked about once a
+// second; a hook gone is confirmed by one more read of the response, which
+// the workflow may have written just before disposing.
+func (c *Client) awaitResponse(ctx context.Context, h *Hook, requestID string) (*Response, error) {
+	deadline := c.opts.WebhookDeadline
+	if h.RespondWith.Deadline > 0 {
+		deadline = h.RespondWith.Deadline
+	}
+	end := time.Now().Add(deadline)
+	if d, ok := ctx.Deadline(); ok && d.Add(-250*time.Millisecond).Before(end) {
+		end = d.Add(-250 * time.Millisecond) // leave time to answer
+	}
+	noResponse := &NoResponseError{RequestID: requestID, Deadline: deadline}
+	wait := c.opts.WebhookPollInterval
+	lastCheck := time.Now()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		resp, err := c.readResponse(ctx, h.Token, requestID)
+		if err != nil || resp != nil {
+			return resp, err
+		}
+		if time.Since(lastCheck) >= time.Second {
+			lastCheck = time.Now()
+			gone, err := c.hookGone(ctx, h)
+			if err != nil {
+				return nil, err
+			}
+			if gone {
+				if resp, err := c.readResponse(ctx, h.Token, requestID); err != nil || resp != nil {
+					return resp, err
+				}
+				noResponse.Gone = true
+				return nil, noResponse
+			}
+		}
+		left := time.Until(end)
+		if left <= 0 {
+			return nil, noResponse
+		}
+		timer.Reset(min(wait, left))
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("await webhook response: %w", ctx.Err())
+		case <-timer.C:
+		}
+		wait = min(2*wait, c.opts.WebhookPollMaxInterval)
+	}
+}
+
+func respSK(requestID string) string { return "RESP#" + requestID }
+
+// readResponse reads the response item (consistent; nil: not yet) and
+// deletes it once read (best effort: TTL removes it otherwise).
+func (c *Client) readResponse(ctx context.Context, token, requestID string) (*Response, error) {
+	key := itemKey(token, respSK(requestID))
+	out, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &c.table, Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("read webhook response: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return nil, nil
+	}
+	resp := &Response{Status: int(getN(out.Item, attrStatus)), Header: http.Header{}}
+	if hj := getS(out.Item, attrHeaders); hj != "" {
+		if err := json.Unmarshal([]byte(hj), &resp.Header); err != nil {
+			return nil, fmt.Errorf("decode webhook response headers: %w", err)
+		}
+	}
+	if b, ok := out.Item[attrBody].(*types.AttributeValueMemberB); ok {
+		resp.Body = b.Value
+	}
+	_, _ = c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &c.table, Key: key})
+	return resp, nil
+}
+
+// hookGone reports whether the hook h no longer lives (disposed, or its
+// token now names another hook).
+func (c *Client) hookGone(ctx context.Context, h *Hook) (bool, error) {
+	out, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:                &c.table,
+		Key:                      hookKey(h.Token),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     aws.String("#hookId"),
+		ExpressionAttributeNames: names(attrHookID),
+	})
+	if err != nil {
+		return false, fmt.Errorf("check webhook: %w", err)
+	}
+	return getS(out.Item, attrHookID) != h.HookID, nil
+}
+
+// Respond writes the response of a manual webhook to the request
+// requestID (WebhookRequest.RequestID); the caller held by ResumeWebhook
+// gets it. A Status of 0 is 200. Each request is answered once: the first
+// write stands. The response item expires after Options.ResponseTTL if no
+// caller reads it (the caller gave up, or the webhook is static).
+//
+// Errors: ErrInvalidToken, ErrInvalidRequest (no request id, bad status),
+// ErrResponseAlreadySent (wrapped), *ResponseTooLargeError
+// (ErrPayloadTooLarge) when the item would exceed DynamoDB's 400 KB, or a
+// wrapped AWS error.
+func (c *Client) Respond(ctx context.Context, token, requestID string, resp Response) error {
+	if err := ValidateToken(token); err != nil {
+		return err
+	}
+	if requestID == "" || len(requestID) > MaxTokenLength {
+		return fmt.Errorf("%w: requestId is required (at most %d bytes)", ErrInvalidRequest, MaxTokenLength)
+	}
+	if err := resp.validate(); err != nil {
+		return err
+	}
+	hdr := resp.Header
+	if hdr == nil {
+		hdr = http.Header{}
+	}
+	hj, err := json.Marshal(hdr)
+	if err != nil {
+		return fmt.Errorf("%w: response headers: %v", ErrInvalidRequest, err)
+	}
+	item := map[string]types.AttributeValue{
+		attrPK:        s(hookPK(token)),
+		attrSK:        s(respSK(requestID)),
+		attrStatus:    n(int64(resp.Status)),
+		attrHeaders:   s(string(hj)),
+		attrExpiresAt: n(c.opts.Now().Add(c.opts.ResponseTTL).Unix()),
+	}
+	if len(resp.Body) > 0 {
+		item[attrBody] = &types.AttributeValueMemberB{Value: resp.Body}
+	}
+	if size := itemSize(item); size > MaxResponseItemBytes {
+		return &ResponseTooLargeError{Size: size, Limit: MaxResponseItemBytes}
+	}
+	_, err = c.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                &c.table,
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: names(attrPK),
+	})
+	if _, ok := conditionFailed(err); ok {
+		return fmt.Errorf("respond to request %s: %w", requestID, ErrResponseAlreadySent)
+	}
+	if err != nil {
+		return fmt.Errorf("respond to request %s: %w", requestID, err)
+	}
+	return nil
+}
+
+// itemSize is the size DynamoDB counts for item: attribute names plus
+// values (numbers are counted generously at their text length + 1).
+func itemSize(item map[string]types.AttributeValue) int {
+	size := 0
+	for k, v := range item {
+		size += len(k)
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			size += len(v.Value)
+		case *types.AttributeValueMemberB:
+			size += len(v.Value)
+		case *types.AttributeValueMemberN:
+			size += len(v.Value) + 1
+		}
+	}
+	return size
+}
