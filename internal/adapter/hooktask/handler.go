@@ -1,6 +1,7 @@
 // Package hooktask is the workflow side: the function a state machine's
 // Task states call to create, await and dispose hooks, and the target of
-// the EventBridge rule that disposes the hooks of ended executions.
+// the EventBridge rule that disposes the hooks of ended executions. It also
+// creates webhooks and writes their manual responses (respondWith).
 package hooktask
 
 import (
@@ -23,6 +24,8 @@ type Hooks interface {
 	Await(ctx context.Context, in hooks.AwaitInput) error
 	Dispose(ctx context.Context, token, executionARN string) error
 	DisposeExecution(ctx context.Context, executionARN string) (int, error)
+	CreateWebhook(ctx context.Context, in hooks.CreateWebhookInput) (*hooks.Hook, error)
+	Respond(ctx context.Context, token, requestID string, resp hooks.Response) error
 }
 
 var _ Hooks = (*hooks.Client)(nil)
@@ -41,6 +44,14 @@ const (
 	ActionCreate  = "create"  // register the hook; returns it (lambda:invoke)
 	ActionAwait   = "await"   // register and await (lambda:invoke.waitForTaskToken)
 	ActionDispose = "dispose" // dispose the hook (lambda:invoke)
+	// ActionCreateWebhook registers a webhook (token generated unless
+	// given) with respondWith; returns the hook with its token and url
+	// (lambda:invoke). Await it with ActionAwait.
+	ActionCreateWebhook = "createWebhook"
+	// ActionRespond writes the response to a manual webhook's request
+	// (token, requestId, response) (lambda:invoke). A second response to the
+	// same request fails with ResponseAlreadySentError.
+	ActionRespond = "respond"
 )
 
 // Request is the Payload a Task state passes. ExecutionARN is
@@ -51,6 +62,14 @@ type Request struct {
 	ExecutionARN string          `json:"executionArn"`
 	TaskToken    string          `json:"taskToken,omitempty"`
 	Metadata     json.RawMessage `json:"metadata,omitempty"`
+	// RespondWith configures a webhook (createWebhook): "manual", or
+	// {"mode":"manual","deadlineMs"}, or {"status","headers","body",
+	// "isBase64Encoded"}. Absent or null: 202, empty body.
+	RespondWith json.RawMessage `json:"respondWith,omitempty"`
+	// RequestID and Response are respond's request id (from the request the
+	// await received) and {"status","headers","body","isBase64Encoded"}.
+	RequestID string          `json:"requestId,omitempty"`
+	Response  json.RawMessage `json:"response,omitempty"`
 }
 
 // Result is what a create or dispose task returns (the state's
@@ -58,6 +77,8 @@ type Request struct {
 type Result struct {
 	*hooks.Hook
 	Disposed int `json:"disposed,omitempty"`
+	// Responded is the request id a respond task answered.
+	Responded string `json:"responded,omitempty"`
 }
 
 // Handle serves a Task state's request, or an EventBridge "Step Functions
@@ -102,14 +123,44 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 		if err == nil {
 			res.Disposed = 1
 		}
+	case ActionCreateWebhook:
+		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata}
+		if in.RespondWith, err = respondWith(req.RespondWith); err == nil {
+			res.Hook, err = h.hooks.CreateWebhook(ctx, in)
+		}
+	case ActionRespond:
+		var resp hooks.Response
+		if len(req.Response) > 0 && string(req.Response) != "null" {
+			if err = json.Unmarshal(req.Response, &resp); err != nil {
+				err = fmt.Errorf("%w: response: %v", hooks.ErrInvalidRequest, err)
+			}
+		}
+		if err == nil {
+			if err = h.hooks.Respond(ctx, req.Token, req.RequestID, resp); err == nil {
+				res.Responded = req.RequestID
+			}
+		}
 	default:
-		err = fmt.Errorf("%w: unknown action %q (want %s, %s or %s)", hooks.ErrInvalidRequest, req.Action, ActionCreate, ActionAwait, ActionDispose)
+		err = fmt.Errorf("%w: unknown action %q (want %s, %s, %s, %s or %s)", hooks.ErrInvalidRequest, req.Action,
+			ActionCreate, ActionAwait, ActionDispose, ActionCreateWebhook, ActionRespond)
 	}
 	h.logOutcome(ctx, &req, res.Hook, err, start)
 	if err != nil {
 		return nil, httpapi.InvokeError(err)
 	}
 	return &res, nil
+}
+
+// respondWith decodes a createWebhook's respondWith (nil when absent).
+func respondWith(raw json.RawMessage) (*hooks.RespondWith, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var rw hooks.RespondWith
+	if err := json.Unmarshal(raw, &rw); err != nil {
+		return nil, fmt.Errorf("%w: respondWith: %v", hooks.ErrInvalidRequest, err)
+	}
+	return &rw, nil
 }
 
 // handleEvent disposes the hooks of an execution that ended.
