@@ -1,0 +1,196 @@
+package hooks_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/sfnhooks/sfnhooks/internal/awscalls"
+	"github.com/sfnhooks/sfnhooks/internal/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/pkg/hooks"
+)
+
+func TestRespondWithJSON(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     hooks.RespondWith
+		err      bool
+	}{
+		{"manual shorthand", `"manual"`, hooks.RespondWith{Manual: true}, false},
+		{"manual deadline", `{"mode":"manual","deadlineMs":5000}`, hooks.RespondWith{Manual: true, Deadline: 5 * time.Second}, false},
+		{"static default", `"static"`, hooks.RespondWith{}, false},
+		{"static", `{"status":201,"headers":{"x-a":"1","x-b":["2","3"]},"body":"hi"}`, hooks.RespondWith{Response: &hooks.Response{
+			Status: 201, Header: http.Header{"X-A": {"1"}, "X-B": {"2", "3"}}, Body: []byte("hi")}}, false},
+		{"static base64", `{"status":200,"body":"/w==","isBase64Encoded":true}`, hooks.RespondWith{Response: &hooks.Response{Status: 200, Body: []byte{0xff}}}, false},
+		{"bad mode", `{"mode":"later"}`, hooks.RespondWith{}, true},
+		{"bad header", `{"headers":{"a":1}}`, hooks.RespondWith{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got hooks.RespondWith
+			err := json.Unmarshal([]byte(tc.in), &got)
+			if (err != nil) != tc.err {
+				t.Fatalf("%q: error %v, want error %v", tc.in, err, tc.err)
+			}
+			if err != nil {
+				return
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("%q: got %+v, want %+v", tc.in, got, tc.want)
+			}
+			// It survives the round trip through the hook item.
+			b, err := json.Marshal(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var again hooks.RespondWith
+			if err := json.Unmarshal(b, &again); err != nil || !reflect.DeepEqual(again, got) {
+				t.Errorf("%q: round trip %s gave %+v (%v), want %+v", tc.in, b, again, err, got)
+			}
+		})
+	}
+}
+
+// capturingSFN completes any task token and hands each output to outputs.
+type capturingSFN struct {
+	acceptingSFN
+	outputs chan string
+}
+
+func (s capturingSFN) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, o ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
+	s.outputs <- *in.Output
+	return s.acceptingSFN.SendTaskSuccess(ctx, in, o...)
+}
+
+// webhookPair is two clients on one table: the caller's (ResumeWebhook,
+// counted in calls, with Step Functions stood in by capturingSFN) and the
+// workflow's (Await, Respond, Dispose).
+type webhookPair struct {
+	caller, workflow *hooks.Client
+	calls            *awscalls.Counter
+	outputs          chan string
+}
+
+func newWebhookPair(tb testing.TB, optFns ...func(*hooks.Options)) *webhookPair {
+	tb.Helper()
+	p := &webhookPair{calls: &awscalls.Counter{}, outputs: make(chan string, 16)}
+	sfnStandIn := capturingSFN{acceptingSFN{calls: p.calls}, p.outputs}
+	var table string
+	p.caller, _, table = newTestClient(tb, p.calls, append(optFns, func(o *hooks.Options) { o.StepFunctions = sfnStandIn })...)
+	cfg := devstack.AWSConfig(stacktest.RequireStack(tb).MotoURL.String())
+	wf, err := hooks.New(cfg, func(o *hooks.Options) { o.TableName = table; o.StepFunctions = sfnStandIn })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p.workflow = wf
+	return p
+}
+
+// request decodes a delivered payload.
+func request(tb testing.TB, output string) hooks.WebhookRequest {
+	tb.Helper()
+	var r hooks.WebhookRequest
+	if err := json.Unmarshal([]byte(output), &r); err != nil {
+		tb.Fatalf("delivered payload %q: %v", output, err)
+	}
+	return r
+}
+
+// ResumeWebhook serves any Go HTTP server: a manual webhook behind
+// httptest, answered by the workflow while the caller waits.
+func TestResumeWebhookFromGoServer(t *testing.T) {
+	t.Parallel()
+	p := newWebhookPair(t)
+	ctx := context.Background()
+	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA, RespondWith: &hooks.RespondWith{Manual: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.workflow.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: h.Token, ExecutionARN: execA}, TaskToken: "tt-1"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		resp, err := p.caller.ResumeWebhook(r.Context(), strings.TrimPrefix(r.URL.Path, "/webhooks/"), r)
+		if err != nil {
+			resp = hooks.ErrorResponse(err)
+		}
+		resp.Write(w)
+	}))
+	defer srv.Close()
+
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		req := request(t, <-p.outputs)
+		if req.Method != "POST" || req.Body != `{"a":1}` || !reflect.DeepEqual(req.Query["k"], []string{"1", "2"}) || !reflect.DeepEqual(req.Headers["x-r"], []string{"a", "b"}) {
+			t.Errorf("workflow received %+v", req)
+		}
+		err := p.workflow.Respond(ctx, h.Token, req.RequestID, hooks.Response{Status: 201, Header: http.Header{"X-M": {"1", "2"}}, Body: []byte("made")})
+		if err != nil {
+			t.Error(err)
+		}
+		err = p.workflow.Respond(ctx, h.Token, req.RequestID, hooks.Response{Status: 200})
+		if !errors.Is(err, hooks.ErrResponseAlreadySent) || hooks.ErrorFor(err).Code != hooks.CodeResponseAlreadySent {
+			t.Errorf("second response: %v, want ErrResponseAlreadySent", err)
+		}
+	})
+	hr, _ := http.NewRequest("POST", srv.URL+"/webhooks/"+h.Token+"?k=1&k=2", strings.NewReader(`{"a":1}`))
+	hr.Header.Add("X-R", "a")
+	hr.Header.Add("X-R", "b")
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	wg.Wait()
+	if resp.StatusCode != 201 || string(body) != "made" || !reflect.DeepEqual(resp.Header.Values("X-M"), []string{"1", "2"}) {
+		t.Errorf("caller got %d %v %q, want 201 X-M [1 2] made", resp.StatusCode, resp.Header, body)
+	}
+}
+
+// A response over DynamoDB's item limit is refused, saying the limit.
+func TestRespondTooLarge(t *testing.T) {
+	t.Parallel()
+	c, db, _, table := testClient(t)
+	err := c.Respond(context.Background(), "wh-"+suffix(), "req-1", hooks.Response{Body: bytes.Repeat([]byte("x"), 401*1024)})
+	var tooLarge *hooks.ResponseTooLargeError
+	if !errors.As(err, &tooLarge) || !errors.Is(err, hooks.ErrPayloadTooLarge) || !strings.Contains(err.Error(), "409600") {
+		t.Fatalf("got %v, want *ResponseTooLargeError naming 409600", err)
+	}
+	if items := scanAll(t, db, table); len(items) != 0 {
+		t.Errorf("%d items stored, want 0", len(items))
+	}
+}
+
+// A manual webhook disposed while its caller waits: the caller stops
+// waiting with ErrWebhookGone (502) instead of running into the deadline.
+func TestManualWebhookGone(t *testing.T) {
+	t.Parallel()
+	p := newWebhookPair(t)
+	ctx := context.Background()
+	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA, RespondWith: &hooks.RespondWith{Manual: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(300*time.Millisecond, func() { _ = p.workflow.Dispose(ctx, h.Token, execA) })
+	start := time.Now()
+	r := httptest.NewRequest("POST", "/webhooks/"+h.Token, strings.NewReader("x"))
+	_, err = p.caller.ResumeWebhook(ctx, h.Token, r)
+	if !errors.Is(err, hooks.ErrWebhookGone) || hooks.ErrorFor(err).Status != http.StatusBadGateway {
+		t.Fatalf("got %v, want ErrWebhookGone (502)", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("caller held %s after the webhook was disposed", took)
+	}
+}
