@@ -1,0 +1,224 @@
+// Package docs_test holds the documentation's checks: docs/openapi.yaml
+// against what the handlers actually answer.
+package docs_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"gopkg.in/yaml.v3"
+
+	"github.com/sfnhooks/sfnhooks/internal/adapter/resumehook"
+	"github.com/sfnhooks/sfnhooks/internal/apigwlocal"
+	"github.com/sfnhooks/sfnhooks/internal/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/pkg/hooks"
+)
+
+type response struct {
+	Ref        string   `yaml:"$ref"`
+	ErrorCodes []string `yaml:"x-error-codes"`
+}
+
+type spec struct {
+	OpenAPI string                                  `yaml:"openapi"`
+	Paths   map[string]map[string]yaml.Node         `yaml:"paths"`
+	Comps   struct{ Responses map[string]response } `yaml:"components"`
+}
+
+// documented returns status → allowed error codes (nil for a success) of
+// method on path.
+func documented(t *testing.T, s *spec, path, method string) map[int][]string {
+	t.Helper()
+	node, ok := s.Paths[path][method]
+	if !ok {
+		t.Fatalf("openapi.yaml: no %s %s", method, path)
+	}
+	var op struct {
+		Responses map[string]response `yaml:"responses"`
+	}
+	if err := node.Decode(&op); err != nil {
+		t.Fatal(err)
+	}
+	out := map[int][]string{}
+	for code, r := range op.Responses {
+		status, err := strconv.Atoi(code)
+		if err != nil {
+			t.Fatalf("%s %s: response %q is not a status", method, path, code)
+		}
+		if r.Ref != "" {
+			name := strings.TrimPrefix(r.Ref, "#/components/responses/")
+			ref, ok := s.Comps.Responses[name]
+			if !ok {
+				t.Fatalf("%s %s %d: dangling $ref %s", method, path, status, r.Ref)
+			}
+			r = ref
+		}
+		if status >= 400 && len(r.ErrorCodes) == 0 {
+			t.Errorf("%s %s %d: documents no x-error-codes", method, path, status)
+		}
+		out[status] = r.ErrorCodes
+	}
+	return out
+}
+
+func loadSpec(t *testing.T) *spec {
+	t.Helper()
+	b, err := os.ReadFile("openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s spec
+	if err := yaml.Unmarshal(b, &s); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	if !strings.HasPrefix(s.OpenAPI, "3.1") {
+		t.Fatalf("openapi.yaml: openapi %q, want 3.1.x", s.OpenAPI)
+	}
+	return &s
+}
+
+// faulty makes the real client's answers fail with err (the faults no
+// emulator offers: contention, an unexpected AWS error).
+type faulty struct {
+	resumehook.Resumer
+	err error
+}
+
+func (f faulty) ResumeHook(context.Context, string, any, ...hooks.ResumeOption) (*hooks.Hook, error) {
+	return nil, f.err
+}
+
+func (f faulty) GetHook(context.Context, string) (*hooks.HookStatus, error) { return nil, f.err }
+
+// TestOpenAPIHooksRoutes drives the real resume-hook handler, behind the
+// local API Gateway conversion, against the emulator, and requires that the
+// statuses of POST and GET /hooks/{token} are exactly the documented ones,
+// each error with a documented code.
+func TestOpenAPIHooksRoutes(t *testing.T) {
+	s := loadSpec(t)
+	stk := stacktest.RequireStack(t)
+	ctx := context.Background()
+	cfg := devstack.AWSConfig(stk.MotoURL.String()) // DynamoDB only: no bridge needed
+	var r [6]byte
+	_, _ = rand.Read(r[:])
+	table := "sfnhooks-openapi-" + hex.EncodeToString(r[:])
+	db := dynamodb.NewFromConfig(cfg)
+	if _, err := db.CreateTable(ctx, hooks.TableDefinition(table)); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	t.Cleanup(func() { _, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
+	client, err := hooks.New(cfg, func(o *hooks.Options) { o.TableName = table })
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "openapi-doc-1"
+	if _, err := client.Register(ctx, hooks.RegisterInput{Token: token,
+		ExecutionARN: "arn:aws:states:us-east-1:123456789012:execution:doc:x"}); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+
+	log := slog.New(slog.DiscardHandler)
+	server := func(res resumehook.Resumer) *httptest.Server {
+		h := devstack.NewHandler(resumehook.New(res, log).Handle)
+		api, err := apigwlocal.New([]apigwlocal.Route{
+			{Key: "POST /hooks/{token}", Function: h, FunctionName: "resume-hook"},
+			{Key: "GET /hooks/{token}", Function: h, FunctionName: "resume-hook"},
+		}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(api)
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	real := server(client)
+	contention := server(faulty{client, hooks.ErrContention})
+	broken := server(faulty{client, errors.New("dynamodb: connection reset")})
+
+	longToken := strings.Repeat("x", hooks.MaxTokenLength+1)
+	big := `{"blob":"` + strings.Repeat("a", hooks.MaxPayloadBytes) + `"}`
+	cases := []struct {
+		name, method, path, body string
+		header                   map[string]string
+		srv                      *httptest.Server
+	}{
+		{name: "resume", method: "POST", path: "/hooks/" + token, body: `{"approved":true}`},
+		{name: "idempotent first", method: "POST", path: "/hooks/" + token, body: `{"n":1}`, header: map[string]string{"Idempotency-Key": "k1"}},
+		{name: "idempotent other payload", method: "POST", path: "/hooks/" + token, body: `{"n":2}`, header: map[string]string{"Idempotency-Key": "k1"}},
+		{name: "bad JSON", method: "POST", path: "/hooks/" + token, body: `{nope`},
+		{name: "bad token", method: "POST", path: "/hooks/" + longToken, body: `{}`},
+		{name: "unknown", method: "POST", path: "/hooks/no-such-hook", body: `{}`},
+		{name: "too large", method: "POST", path: "/hooks/" + token, body: big},
+		{name: "contention", method: "POST", path: "/hooks/" + token, body: `{}`, srv: contention},
+		{name: "internal", method: "POST", path: "/hooks/" + token, body: `{}`, srv: broken},
+		{name: "get", method: "GET", path: "/hooks/" + token},
+		{name: "get unknown", method: "GET", path: "/hooks/no-such-hook"},
+		{name: "get bad token", method: "GET", path: "/hooks/" + longToken},
+		{name: "get internal", method: "GET", path: "/hooks/" + token, srv: broken},
+	}
+	produced := map[string]map[int]bool{"post": {}, "get": {}}
+	for _, c := range cases {
+		srv := c.srv
+		if srv == nil {
+			srv = real
+		}
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range c.header {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		method := strings.ToLower(c.method)
+		docs := documented(t, s, "/hooks/{token}", method)
+		codes, ok := docs[res.StatusCode]
+		if !ok {
+			t.Errorf("%s: %s %s answered %d (%s), which openapi.yaml does not document", c.name, c.method, "/hooks/{token}", res.StatusCode, body)
+			continue
+		}
+		produced[method][res.StatusCode] = true
+		if res.StatusCode < 400 {
+			continue
+		}
+		var e struct{ Error, Message string }
+		if err := json.Unmarshal(body, &e); err != nil || e.Error == "" || e.Message == "" {
+			t.Errorf("%s: %d body %s: want {\"error\",\"message\"}", c.name, res.StatusCode, body)
+			continue
+		}
+		if !slices.Contains(codes, e.Error) {
+			t.Errorf("%s: %d error %q: documented codes %v", c.name, res.StatusCode, e.Error, codes)
+		}
+	}
+	for method, got := range produced {
+		for status := range documented(t, s, "/hooks/{token}", method) {
+			if !got[status] {
+				t.Errorf("%s /hooks/{token}: documented status %d is produced by no case", strings.ToUpper(method), status)
+			}
+		}
+		var seen []int
+		for st := range got {
+			seen = append(seen, st)
+		}
+		sort.Ints(seen)
+		t.Logf("%s /hooks/{token}: produced %v", strings.ToUpper(method), seen)
+	}
+}
