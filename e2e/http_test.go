@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
@@ -121,4 +120,3 @@ func TestDirectInvocation(t *testing.T) {
 		t.Errorf("after one good and four refused invocations: %+v %v, want 1 pending", st, err)
 	}
 }
-
