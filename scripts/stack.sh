@@ -21,6 +21,9 @@
 #   SFNHOOKS_BRIDGE_PORT   where the bridge listens     (default 47000)
 #   SFNHOOKS_STACK_TIMEOUT seconds `up` waits for moto  (default 30)
 #   PYTHON                 interpreter for the venv     (default python3)
+#
+# State (in .state/, ignored by git): venv/, venv.stamp (hash of the requirements
+# installed), moto.pid, moto.ports, moto.log (moto.log.1: the previous run), stack.env.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,12 +35,20 @@ STAMP="$STATE/venv.stamp"
 PIDFILE="$STATE/moto.pid"
 LOG="$STATE/moto.log"
 ENVFILE="$STATE/stack.env"
+PORTSFILE="$STATE/moto.ports"
 
 MOTO_PORT_="${SFNHOOKS_MOTO_PORT:-47001}"
 BRIDGE_PORT="${SFNHOOKS_BRIDGE_PORT:-47000}"
 TIMEOUT="${SFNHOOKS_STACK_TIMEOUT:-30}"
 HOST=127.0.0.1
 MOTO_URL="http://$HOST:$MOTO_PORT_"
+
+for p in "$MOTO_PORT_" "$BRIDGE_PORT"; do
+	if ! [[ "$p" =~ ^[0-9]+$ ]] || ((p < 1 || p > 65535)); then
+		printf 'stack: error: %s is not a port number (SFNHOOKS_MOTO_PORT, SFNHOOKS_BRIDGE_PORT)\n' "$p" >&2
+		exit 1
+	fi
+done
 
 log() { printf 'stack: %s\n' "$*"; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
@@ -127,9 +138,13 @@ import boto3
 sfn = boto3.client("stepfunctions", endpoint_url=sys.argv[1], region_name="us-east-1",
                    aws_access_key_id="test", aws_secret_access_key="test")
 definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": True}, "End": True}}}
-arn = sfn.create_state_machine(name="sfnhooks-stack-probe-" + uuid.uuid4().hex[:8],
-                               definition=json.dumps(definition),
-                               roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
+try:
+    arn = sfn.create_state_machine(name="sfnhooks-stack-probe-" + uuid.uuid4().hex[:8],
+                                   definition=json.dumps(definition),
+                                   roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
+except Exception as exc:
+    sys.stderr.write(f"stack: Step Functions probe: {exc}\n")
+    sys.exit(1)
 try:
     exe = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
     deadline = time.monotonic() + 10
@@ -161,24 +176,37 @@ SFNHOOKS_BRIDGE_ENDPOINT=http://$HOST:$BRIDGE_PORT
 EOF
 }
 
+# running_ports: prints "MOTO_PORT BRIDGE_PORT" of the moto that `up` started
+# (the ports asked for now when that moto predates the ports file).
+running_ports() { cat "$PORTSFILE" 2>/dev/null || echo "$MOTO_PORT_ $BRIDGE_PORT"; }
+
+# check_same_ports PID: fails when the running moto was started with other ports.
+check_same_ports() {
+	local ports
+	ports="$(running_ports)"
+	if [[ "$ports" != "$MOTO_PORT_ $BRIDGE_PORT" ]]; then
+		die "moto (pid $1) already runs with moto port ${ports% *} and bridge port ${ports#* }, not $MOTO_PORT_ and $BRIDGE_PORT; use those ports, or run: $0 down"
+	fi
+}
+
 cmd_up() {
+	[[ "$BRIDGE_PORT" != "$MOTO_PORT_" ]] || die "SFNHOOKS_BRIDGE_PORT and SFNHOOKS_MOTO_PORT must differ (both $MOTO_PORT_)"
 	local pid
 	if pid="$(our_pid)"; then
-		if http GET /moto-api/config >/dev/null 2>&1; then
-			configure
-			write_env
-			log "moto already up (pid $pid) on $MOTO_URL, Lambda calls go to bridge port $BRIDGE_PORT"
-			return 0
-		fi
-		die "moto (pid $pid) runs but does not answer on $MOTO_URL; see $LOG, or run: $0 down"
+		check_same_ports "$pid"
+		http GET /moto-api/config >/dev/null 2>&1 ||
+			die "moto (pid $pid) runs but does not answer on $MOTO_URL; see $LOG, or run: $0 down"
+		configure
+		write_env
+		log "moto already up (pid $pid) on $MOTO_URL; Lambda calls go to bridge port $BRIDGE_PORT"
+		return 0
 	fi
-	rm -f "$PIDFILE"
+	rm -f "$PIDFILE" "$PORTSFILE"
 	if port_open "$MOTO_PORT_"; then
 		die "port $MOTO_PORT_ on $HOST is taken by another process (not started by this script); stop it or set SFNHOOKS_MOTO_PORT to a free port"
 	fi
-	[[ "$BRIDGE_PORT" != "$MOTO_PORT_" ]] || die "SFNHOOKS_BRIDGE_PORT and SFNHOOKS_MOTO_PORT must differ (both $MOTO_PORT_)"
 	if port_open "$BRIDGE_PORT"; then
-		log "note: bridge port $BRIDGE_PORT is already in use; tests that start a bridge will wait for it or fail"
+		log "note: bridge port $BRIDGE_PORT is in use already; tests that start a bridge wait for it or fail"
 	fi
 
 	venv_ok || cmd_install
@@ -189,23 +217,28 @@ cmd_up() {
 	MOTO_PORT="$BRIDGE_PORT" nohup "$VENV/bin/moto_server" -H "$HOST" -p "$MOTO_PORT_" >"$LOG" 2>&1 </dev/null &
 	pid=$!
 	echo "$pid" >"$PIDFILE"
+	echo "$MOTO_PORT_ $BRIDGE_PORT" >"$PORTSFILE"
 
 	local deadline=$((SECONDS + TIMEOUT))
 	until http GET /moto-api/config >/dev/null 2>&1; do
 		if ! kill -0 "$pid" 2>/dev/null; then
-			rm -f "$PIDFILE"
+			rm -f "$PIDFILE" "$PORTSFILE"
 			tail -n 30 "$LOG" >&2 || true
 			die "moto_server exited during start-up; log above and in $LOG"
 		fi
 		if ((SECONDS >= deadline)); then
 			kill "$pid" 2>/dev/null || true
-			rm -f "$PIDFILE"
+			rm -f "$PIDFILE" "$PORTSFILE"
 			tail -n 30 "$LOG" >&2 || true
 			die "moto_server did not answer on $MOTO_URL within ${TIMEOUT}s; log above and in $LOG"
 		fi
 		sleep 0.2
 	done
-	configure
+	if ! (configure); then
+		kill "$pid" 2>/dev/null || true
+		rm -f "$PIDFILE" "$PORTSFILE"
+		die "stopped moto_server (pid $pid) again; log in $LOG"
+	fi
 	write_env
 	log "moto up (pid $pid) on $MOTO_URL with Step Functions execution on; Lambda calls go to bridge port $BRIDGE_PORT"
 }
@@ -213,7 +246,7 @@ cmd_up() {
 cmd_down() {
 	local pid
 	if ! pid="$(our_pid)"; then
-		rm -f "$PIDFILE"
+		rm -f "$PIDFILE" "$PORTSFILE" "$ENVFILE"
 		log "moto not running"
 		return 0
 	fi
@@ -227,21 +260,24 @@ cmd_down() {
 		log "moto (pid $pid) ignored SIGTERM for 10s; sending SIGKILL"
 		kill -9 "$pid" 2>/dev/null || true
 	fi
-	rm -f "$PIDFILE" "$ENVFILE"
+	rm -f "$PIDFILE" "$PORTSFILE" "$ENVFILE"
 	log "moto stopped (pid $pid)"
 }
 
 cmd_status() {
 	local pid
 	if pid="$(our_pid)"; then
-		local sfn=off
-		sfn_execution_on && sfn=on
-		if http GET /moto-api/config >/dev/null 2>&1; then
-			log "moto up (pid $pid) on $MOTO_URL; Step Functions execution $sfn; Lambda calls go to bridge port $BRIDGE_PORT"
-		else
+		local ports
+		ports="$(running_ports)"
+		MOTO_PORT_="${ports% *}" BRIDGE_PORT="${ports#* }"
+		MOTO_URL="http://$HOST:$MOTO_PORT_"
+		if ! http GET /moto-api/config >/dev/null 2>&1; then
 			log "moto process $pid exists but does not answer on $MOTO_URL; see $LOG"
 			return 1
 		fi
+		local sfn=off
+		sfn_execution_on 2>/dev/null && sfn=on
+		log "moto up (pid $pid) on $MOTO_URL; Step Functions execution $sfn; Lambda calls go to bridge port $BRIDGE_PORT"
 		if port_open "$BRIDGE_PORT"; then
 			log "bridge port $BRIDGE_PORT: listening"
 		else
