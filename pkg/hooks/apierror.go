@@ -16,7 +16,7 @@ type APIError struct {
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 
-// Error codes. docs/errors.md lists them with their statuses.
+// Error codes. the README (Errors) lists them with their statuses.
 const (
 	CodeHookNotFound        = "HookNotFound"
 	CodeInvalidToken        = "InvalidToken"
