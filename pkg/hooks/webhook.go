@@ -76,7 +76,7 @@ func (r *Response) toJSON() responseJSON {
 			w.Headers[k] = v
 		}
 	}
-	w.Body, w.IsBase64Encoded = encodeBody(r.Body)
+	w.Body, w.IsBase64Encoded = EncodeBody(r.Body)
 	return w
 }
 
@@ -148,8 +148,10 @@ func ErrorResponse(err error) *Response {
 	return &Response{Status: api.Status, Header: http.Header{"Content-Type": {"application/json"}}, Body: b}
 }
 
-// encodeBody returns b as text when it is valid UTF-8, else as base64.
-func encodeBody(b []byte) (body string, isBase64 bool) {
+// EncodeBody returns b as text when it is valid UTF-8, else as standard
+// base64 with isBase64 set: how bodies travel in JSON (webhook requests and
+// responses, API Gateway payload 2.0 events).
+func EncodeBody(b []byte) (body string, isBase64 bool) {
 	if utf8.Valid(b) {
 		return string(b), false
 	}
@@ -337,7 +339,7 @@ func (c *Client) newWebhookRequest(r *http.Request) (*WebhookRequest, error) {
 	for _, ck := range r.Cookies() {
 		req.Cookies[ck.Name] = append(req.Cookies[ck.Name], ck.Value)
 	}
-	req.Body, req.IsBase64Encoded = encodeBody(body)
+	req.Body, req.IsBase64Encoded = EncodeBody(body)
 	return req, nil
 }
 

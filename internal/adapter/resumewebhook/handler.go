@@ -6,12 +6,10 @@ package resumewebhook
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -103,11 +101,7 @@ func Response(resp *hooks.Response) events.APIGatewayV2HTTPResponse {
 		}
 		out.Headers[lk] = strings.Join(vs, ", ")
 	}
-	if utf8.Valid(resp.Body) {
-		out.Body = string(resp.Body)
-	} else {
-		out.Body, out.IsBase64Encoded = base64.StdEncoding.EncodeToString(resp.Body), true
-	}
+	out.Body, out.IsBase64Encoded = hooks.EncodeBody(resp.Body)
 	return out
 }
 
