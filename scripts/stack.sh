@@ -22,8 +22,10 @@
 #   SFNHOOKS_STACK_TIMEOUT seconds `up` waits for moto  (default 30)
 #   PYTHON                 interpreter for the venv     (default python3)
 #
-# State (in .state/, ignored by git): venv/, venv.stamp (hash of the requirements
-# installed), moto.pid, moto.ports, moto.log (moto.log.1: the previous run), stack.env.
+# State (in .state/, ignored by git): venv/ and venv.stamp (hash of the requirements
+# installed), shared; and per moto port, so stacks on other ports (a second checkout,
+# a parallel run) never touch each other, stack-<moto port>/: moto.pid, moto.ports,
+# moto.log (moto.log.1: the previous run), stack.env.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,12 +34,13 @@ VENV="$STATE/venv"
 PY="$VENV/bin/python"
 REQS="$ROOT/requirements-dev.txt"
 STAMP="$STATE/venv.stamp"
-PIDFILE="$STATE/moto.pid"
-LOG="$STATE/moto.log"
-ENVFILE="$STATE/stack.env"
-PORTSFILE="$STATE/moto.ports"
-
 MOTO_PORT_="${SFNHOOKS_MOTO_PORT:-47001}"
+RUN="$STATE/stack-$MOTO_PORT_"
+PIDFILE="$RUN/moto.pid"
+LOG="$RUN/moto.log"
+ENVFILE="$RUN/stack.env"
+PORTSFILE="$RUN/moto.ports"
+
 BRIDGE_PORT="${SFNHOOKS_BRIDGE_PORT:-47000}"
 TIMEOUT="${SFNHOOKS_STACK_TIMEOUT:-30}"
 HOST=127.0.0.1
@@ -211,7 +214,7 @@ cmd_up() {
 
 	venv_ok || cmd_install
 
-	mkdir -p "$STATE"
+	mkdir -p "$RUN"
 	if [[ -f "$LOG" ]]; then mv -f "$LOG" "$LOG.1"; fi
 	log "starting moto_server on $MOTO_URL (MOTO_PORT=$BRIDGE_PORT, log: $LOG)"
 	MOTO_PORT="$BRIDGE_PORT" nohup "$VENV/bin/moto_server" -H "$HOST" -p "$MOTO_PORT_" >"$LOG" 2>&1 </dev/null &
