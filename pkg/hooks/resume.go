@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -103,6 +104,12 @@ func (c *Client) encodePayload(payload any) (string, error) {
 	}
 	if buf.Len() == 0 {
 		return "", fmt.Errorf("%w: empty; send null for no data", ErrInvalidPayload)
+	}
+	// JSON text is UTF-8 (RFC 8259); encoding/json lets other bytes through
+	// in strings, which the AWS SDK would silently turn into U+FFFD: the
+	// workflow would get another payload than the one acknowledged.
+	if !utf8.Valid(buf.Bytes()) {
+		return "", fmt.Errorf("%w: not valid UTF-8", ErrInvalidPayload)
 	}
 	if buf.Len() > c.opts.MaxPayloadBytes {
 		return "", &PayloadTooLargeError{Size: buf.Len(), Limit: c.opts.MaxPayloadBytes}
