@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -96,6 +98,11 @@ func (h *Handler) HandleDirect(ctx context.Context, raw json.RawMessage) (*hooks
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(&req)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("the event is more than one JSON object")
+		}
+	}
 	if err != nil {
 		err = fmt.Errorf("%w: %v", hooks.ErrInvalidRequest, err)
 	} else if len(req.Payload) == 0 {
