@@ -217,7 +217,8 @@ cmd_up() {
 	mkdir -p "$RUN"
 	if [[ -f "$LOG" ]]; then mv -f "$LOG" "$LOG.1"; fi
 	log "starting moto_server on $MOTO_URL (MOTO_PORT=$BRIDGE_PORT, log: $LOG)"
-	MOTO_PORT="$BRIDGE_PORT" nohup "$VENV/bin/moto_server" -H "$HOST" -p "$MOTO_PORT_" >"$LOG" 2>&1 </dev/null &
+	# scripts/moto_server.py: moto's server with DynamoDB requests serialized (see there why).
+	MOTO_PORT="$BRIDGE_PORT" nohup "$PY" "$ROOT/scripts/moto_server.py" -H "$HOST" -p "$MOTO_PORT_" >"$LOG" 2>&1 </dev/null &
 	pid=$!
 	echo "$pid" >"$PIDFILE"
 	echo "$MOTO_PORT_ $BRIDGE_PORT" >"$PORTSFILE"
