@@ -8,7 +8,7 @@ GOARCH_LAMBDA ?= arm64
 BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 
 .DEFAULT_GOAL := help
-.PHONY: help build test bench coldstart lint dev deploy clean stack-up stack-down lint-install \
+.PHONY: help build test bench fuzz coldstart lint dev deploy clean stack-up stack-down lint-install \
 	build-ResumeHookFunction build-ResumeWebhookFunction build-HookTaskFunction
 # sam (aws-sam-cli) from the project's lint virtualenv (scripts/lint.sh install).
 SAM ?= .state/venv-lint/bin/sam
@@ -31,6 +31,11 @@ bench: ## benchmarks: AWS calls per operation, ns/op and allocs/op
 
 coldstart: ## cold start of each bootstrap under the Lambda Runtime Interface Emulator, and bootstrap sizes
 	@scripts/coldstart.sh
+
+# Budget of each fuzz target (a go test -fuzztime value).
+FUZZTIME ?= 30s
+fuzz: ## run each fuzz target for FUZZTIME (default 30s); executions and findings in .state/fuzz.txt
+	@FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
 
 lint: ## gofmt, go vet, cfn-lint and sam validate --lint on template.yaml (offline)
 	@scripts/lint.sh
