@@ -316,7 +316,7 @@ cmd_inittrace() {
 	hostarch=$("$GO" env GOHOSTARCH)
 	dead=$(free_port)
 	mkdir -p "$WORK/inittrace"
-	printf '\nGo package init (GODEBUG=inittrace=1, linux/%s, %d runs; medians, ms)\n' "$hostarch" "$RUNS"
+	printf '\nGo package init (GODEBUG=inittrace=1, linux/%s, %d runs; medians, ms; tracing slows init: rank by it, time with run)\n' "$hostarch" "$RUNS"
 	for fn in "$BASELINE" "${FUNCTIONS[@]}"; do
 		b="$(build "$hostarch" "$fn")"
 		: >"$WORK/inittrace/$fn.txt"
