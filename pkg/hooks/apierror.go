@@ -3,6 +3,7 @@ package hooks
 import (
 	"errors"
 	"net/http"
+	"strings"
 )
 
 // APIError is how an error is shown to a caller: an HTTP status, a stable
@@ -66,5 +67,11 @@ func ErrorFor(err error) *APIError {
 }
 
 // LambdaErrorType is the errorType a direct Lambda invocation reports for
-// code: "HookNotFound" → "HookNotFoundError". State machines Catch these.
-func LambdaErrorType(code string) string { return code + "Error" }
+// code: "HookNotFound" → "HookNotFoundError"; a code that already ends in
+// "Error" is kept ("InternalError"). State machines Catch and Retry these.
+func LambdaErrorType(code string) string {
+	if strings.HasSuffix(code, "Error") {
+		return code
+	}
+	return code + "Error"
+}

@@ -203,8 +203,15 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 			}
 			return conflict
 		case cur.Waiter == in.TaskToken && cur.Inflight != nil:
-			// A retried await whose delivery is in flight: send it again.
-			return c.resend(ctx, cur.Waiter, cur.Inflight.Payload)
+			// A retried invocation of this await (same task token) whose
+			// delivery is in flight: send it again.
+			if err := c.resend(ctx, cur.Waiter, cur.Inflight.Payload); err != nil {
+				return err
+			}
+			if cur.Inflight.Seq > 0 {
+				return c.commit(ctx, cur, *cur.Inflight)
+			}
+			return nil
 		case cur.Seq > cur.Dlv:
 			done, err := c.deliverBacklog(ctx, cur, in.TaskToken)
 			if err != nil || done {
@@ -216,50 +223,81 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 }
 
 // deliverBacklog hands the oldest stored payload to taskToken: A2 reads it,
-// A3 moves it into the in-flight record in one transaction, then
-// SendTaskSuccess. done is false when the hook changed meanwhile.
+// A3 names it as the in-flight delivery (it stays stored, dlv unchanged), A4
+// sends it, A5 commits (dlv advances, the stored item goes). A crash before
+// A5 leaves the payload at the head of the queue for the next await, so a
+// payload that was acknowledged is never lost to a crashed await. done is
+// false when the hook changed meanwhile.
 func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken string) (done bool, err error) {
 	seq := h.Dlv + 1
-	msgKey := itemKey(h.Token, msgSK(h.HookID, seq))
-	got, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &c.table, Key: msgKey, ConsistentRead: aws.Bool(true)})
+	got, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &c.table, Key: itemKey(h.Token, msgSK(h.HookID, seq)), ConsistentRead: aws.Bool(true),
+	})
 	if err != nil {
 		return false, fmt.Errorf("read stored payload: %w", err)
 	}
 	if len(got.Item) == 0 {
 		return false, nil
 	}
-	f := inflight{ID: c.opts.NewID(), Payload: getS(got.Item, attrPayload), At: c.opts.Now()}
-	_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Update: &types.Update{
-				TableName:                &c.table,
-				Key:                      hookKey(h.Token),
-				ConditionExpression:      aws.String("#hookId = :hid AND #dlv = :d"),
-				UpdateExpression:         aws.String("SET #dlv = :seq, #waiter = :tt, #inflight = :f"),
-				ExpressionAttributeNames: names(attrHookID, attrDlv, attrWaiter, attrInflight),
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":hid": s(h.HookID), ":d": n(h.Dlv), ":seq": n(seq), ":tt": s(taskToken), ":f": f.av(),
-				},
-			}},
-			{Delete: &types.Delete{
-				TableName:                &c.table,
-				Key:                      msgKey,
-				ConditionExpression:      aws.String("attribute_exists(#pk)"),
-				ExpressionAttributeNames: names(attrPK),
-			}},
+	f := inflight{ID: c.opts.NewID(), Payload: getS(got.Item, attrPayload), At: c.opts.Now(), Seq: seq}
+	_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                &c.table,
+		Key:                      hookKey(h.Token),
+		ConditionExpression:      aws.String("#hookId = :hid AND #dlv = :d"),
+		UpdateExpression:         aws.String("SET #waiter = :tt, #inflight = :f"),
+		ExpressionAttributeNames: names(attrHookID, attrDlv, attrWaiter, attrInflight),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":hid": s(h.HookID), ":d": n(h.Dlv), ":tt": s(taskToken), ":f": f.av(),
 		},
 	})
 	if err != nil {
-		if _, ok := canceledReasons(err); ok {
+		if _, ok := conditionFailed(err); ok {
 			return false, nil
 		}
 		return false, fmt.Errorf("take stored payload: %w", err)
 	}
-	h.Dlv, h.Waiter, h.Inflight = seq, taskToken, &f
+	h.Waiter, h.Inflight = taskToken, &f
 	if _, err := c.deliver(ctx, h, f, seq); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// commit is step A5: after a stored payload reached its await, count it as
+// delivered and delete its item. Conditioned on the delivery still being
+// the one in flight, so a commit that comes late changes nothing.
+func (c *Client) commit(ctx context.Context, h *hookItem, f inflight) error {
+	in := &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{
+				TableName:                &c.table,
+				Key:                      hookKey(h.Token),
+				ConditionExpression:      aws.String("#inflight.#id = :fid AND #dlv = :d"),
+				UpdateExpression:         aws.String("SET #dlv = :seq REMOVE #inflight.#fseq"),
+				ExpressionAttributeNames: map[string]string{"#inflight": attrInflight, "#id": fID, "#dlv": attrDlv, "#fseq": fSeq},
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":fid": s(f.ID), ":d": n(f.Seq - 1), ":seq": n(f.Seq),
+				},
+			}},
+			{Delete: &types.Delete{TableName: &c.table, Key: itemKey(h.Token, msgSK(h.HookID, f.Seq))}},
+		},
+	}
+	for range c.opts.MaxAttempts {
+		_, err := c.db.TransactWriteItems(ctx, in)
+		if err == nil {
+			return nil
+		}
+		codes, ok := canceledReasons(err)
+		if !ok {
+			return fmt.Errorf("commit delivery: %w", err)
+		}
+		if conditionCanceled(codes, 0) {
+			return nil // already committed, or replaced by a newer await
+		}
+		// Canceled for another reason (a concurrent transaction on the
+		// hook item): the commit did not happen; try again.
+	}
+	return fmt.Errorf("commit delivery: %w", ErrContention)
 }
 
 // resend completes taskToken with payload again; a closed task means it was

@@ -84,7 +84,8 @@ type Options struct {
 	// 5ms and 100ms.
 	WebhookPollInterval    time.Duration
 	WebhookPollMaxInterval time.Duration
-	// ResponseTTL is how long an unread webhook response item is kept.
+	// ResponseTTL is how long a webhook response item is kept (read or
+	// not: while it exists a second, different Respond is refused).
 	// Default 1h.
 	ResponseTTL time.Duration
 

@@ -42,12 +42,14 @@ const (
 	attrStatus    = "status"  // response item
 	attrHeaders   = "headers" // response item (JSON)
 	attrBody      = "body"    // response item (B)
+	attrDigest    = "digest"  // response item: sha256 of status, headers and body
 
 	// Fields of the inflight map.
 	fID       = "id"
 	fPayload  = "payload"
 	fAt       = "at"
 	fRedriven = "redriven"
+	fSeq      = "seq" // sequence number of a stored payload being delivered, until committed
 
 	skHook = "HOOK"
 
@@ -97,15 +99,24 @@ type inflight struct {
 	Payload  string
 	At       time.Time
 	Redriven bool
+	// Seq is non-zero while a stored payload (MSG#Seq) is being delivered
+	// and the delivery is not committed yet: the payload stays stored, and
+	// dlv stays Seq-1, until SendTaskSuccess succeeded (docs/protocol.md,
+	// "Await", A5).
+	Seq int64
 }
 
 func (f inflight) av() types.AttributeValue {
-	return &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+	m := map[string]types.AttributeValue{
 		fID:       s(f.ID),
 		fPayload:  s(f.Payload),
 		fAt:       n(f.At.UnixMilli()),
 		fRedriven: &types.AttributeValueMemberBOOL{Value: f.Redriven},
-	}}
+	}
+	if f.Seq > 0 {
+		m[fSeq] = n(f.Seq)
+	}
+	return &types.AttributeValueMemberM{Value: m}
 }
 
 // hookItem is the decoded hook item.
@@ -153,6 +164,7 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 			ID:      getS(f.Value, fID),
 			Payload: getS(f.Value, fPayload),
 			At:      time.UnixMilli(getN(f.Value, fAt)),
+			Seq:     getN(f.Value, fSeq),
 		}
 		if b, ok := f.Value[fRedriven].(*types.AttributeValueMemberBOOL); ok {
 			fl.Redriven = b.Value

@@ -195,6 +195,11 @@ func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind
 func (c *Client) deliver(ctx context.Context, h *hookItem, f inflight, seq int64) (*Hook, error) {
 	_, err := c.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &h.Waiter, Output: &f.Payload})
 	if err == nil {
+		if f.Seq > 0 {
+			if err := c.commit(ctx, h, f); err != nil {
+				return nil, err
+			}
+		}
 		return &h.Hook, nil
 	}
 	if !taskClosed(err) {
@@ -208,6 +213,9 @@ func (c *Client) deliver(ctx context.Context, h *hookItem, f inflight, seq int64
 // payload and forgets the dead waiter (Delivering → Idle with backlog). If a
 // newer await already replaced the delivery, the payload is resumed anew.
 func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, seq int64) (*Hook, error) {
+	if f.Seq > 0 {
+		return c.release(ctx, h, f)
+	}
 	exp := c.expiry(h)
 	_, err := c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
@@ -231,6 +239,26 @@ func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, seq int64
 		return c.resume(ctx, h.Token, h.HookID, "", f.Payload)
 	}
 	return nil, fmt.Errorf("requeue: %w", err)
+}
+
+// release forgets a dead waiter whose uncommitted backlog delivery f did
+// not reach it: the payload is still stored at the head of the queue.
+func (c *Client) release(ctx context.Context, h *hookItem, f inflight) (*Hook, error) {
+	_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &c.table,
+		Key:                       hookKey(h.Token),
+		ConditionExpression:       aws.String("#inflight.#id = :fid"),
+		UpdateExpression:          aws.String("REMOVE #waiter, #inflight"),
+		ExpressionAttributeNames:  names(attrInflight, fID, attrWaiter),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":fid": s(f.ID)},
+	})
+	if err != nil {
+		if _, ok := conditionFailed(err); !ok {
+			return nil, fmt.Errorf("release waiter: %w", err)
+		}
+		// A newer await replaced the delivery; the payload is still stored.
+	}
+	return &h.Hook, nil
 }
 
 func (c *Client) msgPut(h *hookItem, seq int64, payload string, exp int64) *types.Put {
@@ -312,6 +340,10 @@ func (c *Client) redrive(ctx context.Context, h *hookItem, force bool) {
 	}
 	_, err := c.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &h.Waiter, Output: &f.Payload})
 	if err != nil && !taskClosed(err) {
+		return
+	}
+	if err == nil && f.Seq > 0 {
+		_ = c.commit(ctx, h, *f)
 		return
 	}
 	_, _ = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -442,8 +443,7 @@ func (c *Client) awaitResponse(ctx context.Context, h *Hook, requestID string) (
 
 func respSK(requestID string) string { return "RESP#" + requestID }
 
-// readResponse reads the response item (consistent; nil: not yet) and
-// deletes it once read (best effort: TTL removes it otherwise).
+// readResponse reads the response item (consistent; nil: not yet).
 func (c *Client) readResponse(ctx context.Context, token, requestID string) (*Response, error) {
 	key := itemKey(token, respSK(requestID))
 	out, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &c.table, Key: key, ConsistentRead: aws.Bool(true)})
@@ -462,7 +462,8 @@ func (c *Client) readResponse(ctx context.Context, token, requestID string) (*Re
 	if b, ok := out.Item[attrBody].(*types.AttributeValueMemberB); ok {
 		resp.Body = b.Value
 	}
-	_, _ = c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &c.table, Key: key})
+	// The item stays until its TTL: while it exists, a second Respond with
+	// another response is refused and a repeated one is answered as applied.
 	return resp, nil
 }
 
@@ -485,8 +486,9 @@ func (c *Client) hookGone(ctx context.Context, h *Hook) (bool, error) {
 // Respond writes the response of a manual webhook to the request
 // requestID (WebhookRequest.RequestID); the caller held by ResumeWebhook
 // gets it. A Status of 0 is 200. Each request is answered once: the first
-// write stands. The response item expires after Options.ResponseTTL if no
-// caller reads it (the caller gave up, or the webhook is static).
+// write stands; writing the same response again succeeds (a task retried
+// after a crash), another one fails with ErrResponseAlreadySent. The
+// response item expires after Options.ResponseTTL.
 //
 // Errors: ErrInvalidToken, ErrInvalidRequest (no request id, bad status),
 // ErrResponseAlreadySent (wrapped), *ResponseTooLargeError
@@ -520,14 +522,18 @@ func (c *Client) Respond(ctx context.Context, token, requestID string, resp Resp
 	if len(resp.Body) > 0 {
 		item[attrBody] = &types.AttributeValueMemberB{Value: resp.Body}
 	}
+	// The digest makes a repeated Respond with the same response (a retried
+	// task after a crash) succeed; another response is refused.
+	item[attrDigest] = s(sha256Hex(strconv.Itoa(resp.Status) + "\n" + string(hj) + "\n" + string(resp.Body)))
 	if size := itemSize(item); size > MaxResponseItemBytes {
 		return &ResponseTooLargeError{Size: size, Limit: MaxResponseItemBytes}
 	}
 	_, err = c.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                &c.table,
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: names(attrPK),
+		TableName:                 &c.table,
+		Item:                      item,
+		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #digest = :digest"),
+		ExpressionAttributeNames:  names(attrPK, attrDigest),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":digest": item[attrDigest]},
 	})
 	if _, ok := conditionFailed(err); ok {
 		return fmt.Errorf("respond to request %s: %w", requestID, ErrResponseAlreadySent)

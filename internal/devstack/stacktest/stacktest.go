@@ -68,7 +68,9 @@ func RequireStack(t testing.TB) devstack.Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	// Generous: a loaded machine (2 cores, parallel tests) can keep moto's
+	// one Python process busy for seconds.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := stk.Ping(ctx); err != nil {
 		msg := fmt.Sprintf("offline AWS stack not reachable: %v; start it with scripts/stack.sh up", err)
