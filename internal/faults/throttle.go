@@ -1,0 +1,78 @@
+package faults
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+)
+
+// HTTPClient is the SDK's aws.HTTPClient.
+type HTTPClient interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// Throttler answers the first Attempts attempts of each matching AWS request
+// with a throttling error, on the wire, the way DynamoDB and Step Functions
+// do, so that the SDK's retryer (not pkg/hooks) has to absorb it. Put it in
+// aws.Config.HTTPClient.
+type Throttler struct {
+	Inner HTTPClient
+	// Attempts is how many attempts of each request are throttled; the
+	// attempt after them goes through.
+	Attempts int
+	// Match selects requests by their X-Amz-Target
+	// ("DynamoDB_20120810.UpdateItem", "AWSStepFunctions.SendTaskSuccess");
+	// nil matches all.
+	Match func(target string) bool
+
+	throttled atomic.Int64
+}
+
+// Throttled counts the throttling answers given so far.
+func (t *Throttler) Throttled() int64 { return t.throttled.Load() }
+
+// Do implements HTTPClient.
+func (t *Throttler) Do(r *http.Request) (*http.Response, error) {
+	target := r.Header.Get("X-Amz-Target")
+	if t.Match != nil && !t.Match(target) || attempt(r) > t.Attempts {
+		return t.Inner.Do(r)
+	}
+	t.throttled.Add(1)
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_ = r.Body.Close()
+	}
+	typ := "ThrottlingException"
+	if strings.HasPrefix(target, "DynamoDB_") {
+		typ = "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
+	}
+	body := fmt.Sprintf(`{"__type":%q,"message":"Rate exceeded (injected by faults.Throttler)"}`, typ)
+	return &http.Response{
+		Status:        "400 Bad Request",
+		StatusCode:    http.StatusBadRequest,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Requestid": {"faults-throttle"}},
+		Body:          io.NopCloser(bytes.NewReader([]byte(body))),
+		ContentLength: int64(len(body)),
+		Request:       r,
+	}, nil
+}
+
+// attempt reads the SDK's amz-sdk-request header ("attempt=2; max=3").
+func attempt(r *http.Request) int {
+	for part := range strings.SplitSeq(r.Header.Get("Amz-Sdk-Request"), ";") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "attempt="); ok {
+			n, err := strconv.Atoi(v)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return 1
+}

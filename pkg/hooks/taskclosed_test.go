@@ -1,0 +1,131 @@
+package hooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/sfnhooks/sfnhooks/internal/awscalls"
+	"github.com/sfnhooks/sfnhooks/internal/faults"
+	"github.com/sfnhooks/sfnhooks/pkg/hooks"
+)
+
+// recordingSFN completes any task token and records what each received. It
+// stands in for Step Functions where the test needs answers moto never gives
+// (TaskTimedOut, TaskDoesNotExist: moto accepts a closed task's token), with
+// the faults injector in front of it; DynamoDB is moto. e2e tests the same
+// paths against moto's Step Functions where moto can answer (InvalidToken).
+type recordingSFN struct {
+	mu   sync.Mutex
+	sent map[string]string // task token → output
+}
+
+func (s *recordingSFN) SendTaskSuccess(_ context.Context, in *sfn.SendTaskSuccessInput, _ ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sent == nil {
+		s.sent = map[string]string{}
+	}
+	if _, done := s.sent[*in.TaskToken]; done {
+		return nil, &sfntypes.TaskTimedOut{Message: aws.String("task already closed")}
+	}
+	s.sent[*in.TaskToken] = *in.Output
+	return &sfn.SendTaskSuccessOutput{}, nil
+}
+
+func (s *recordingSFN) SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
+	return &sfn.SendTaskFailureOutput{}, nil
+}
+
+func (s *recordingSFN) output(token string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out, ok := s.sent[token]
+	return out, ok
+}
+
+// TestTaskClosedAnswers: when SendTaskSuccess answers that the awaiting task
+// is over (TaskTimedOut, TaskDoesNotExist, InvalidToken), the payload is
+// kept as the oldest pending one and goes to the next await; once the hook
+// is disposed (its execution ended), the token answers not found. Both
+// delivery paths: a resume to a parked await, and an await taking a stored
+// payload.
+func TestTaskClosedAnswers(t *testing.T) {
+	closedErrs := map[string]error{
+		"TaskTimedOut":     &sfntypes.TaskTimedOut{Message: aws.String("Task Timed Out")},
+		"TaskDoesNotExist": &sfntypes.TaskDoesNotExist{Message: aws.String("Task does not exist")},
+		"InvalidToken":     &sfntypes.InvalidToken{Message: aws.String("Invalid token")},
+	}
+	for name, closed := range closedErrs {
+		for _, path := range []string{"resume", "await"} {
+			t.Run(name+"/"+path, func(t *testing.T) {
+				ctx := context.Background()
+				inj, rec := faults.New(), &recordingSFN{}
+				c, _, _ := newTestClient(t, &awscalls.Counter{}, func(o *hooks.Options) { o.StepFunctions = inj.StepFunctions(rec) })
+				token := "closed-" + suffix()
+				reg := hooks.RegisterInput{Token: token, ExecutionARN: execA}
+				if _, err := c.Register(ctx, reg); err != nil {
+					t.Fatal(err)
+				}
+				// The first SendTaskSuccess (to T1) answers that T1 is over.
+				inj.FailWith(func(call faults.Call) error {
+					if call.Op == "SFN.SendTaskSuccess" && call.N == 1 {
+						return closed
+					}
+					return nil
+				})
+				p1 := json.RawMessage(`{"n":1}`)
+				switch path {
+				case "resume":
+					if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "T1"}); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := c.ResumeHook(ctx, token, p1); err != nil {
+						t.Fatalf("resume to a closed task: %v, want nil (acknowledged and kept)", err)
+					}
+				case "await":
+					if _, err := c.ResumeHook(ctx, token, p1); err != nil {
+						t.Fatal(err)
+					}
+					if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "T1"}); err != nil {
+						t.Fatalf("await whose own task is closed: %v", err)
+					}
+				}
+				if ops := inj.Ops(); !slices.Contains(ops, "SFN.SendTaskSuccess") {
+					t.Fatalf("no SendTaskSuccess was tried: %v", ops)
+				}
+				st, err := c.GetHook(ctx, token)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Waiting || st.Pending != 1 || st.Delivered != 0 {
+					t.Errorf("after %s: waiting %v pending %d delivered %d, want the payload pending and nobody waiting", name, st.Waiting, st.Pending, st.Delivered)
+				}
+				// The next await gets it.
+				if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "T2"}); err != nil {
+					t.Fatal(err)
+				}
+				if out, ok := rec.output("T2"); !ok || out != `{"n":1}` {
+					t.Errorf("T2 received %q (%v), want the kept payload", out, ok)
+				}
+				if st, _ := c.GetHook(ctx, token); st.Pending != 0 || st.Delivered != 1 {
+					t.Errorf("after the next await: pending %d delivered %d, want 0 and 1", st.Pending, st.Delivered)
+				}
+				// The execution ends: the hook is disposed and answers 404.
+				if err := c.Dispose(ctx, token, execA); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := c.ResumeHook(ctx, token, p1); !errors.Is(err, hooks.ErrHookNotFound) || hooks.ErrorFor(err).Status != 404 {
+					t.Errorf("resume after dispose: %v, want ErrHookNotFound (404)", err)
+				}
+			})
+		}
+	}
+}
