@@ -5,8 +5,11 @@
 # findings per target, also written to .state/fuzz.txt (full log:
 # .state/fuzz.log). The targets need no AWS stack.
 #
-#   FUZZTIME   budget per target, a go test -fuzztime value (default 30s)
-#   arguments  package directories to fuzz (default: every one with a target)
+#   FUZZTIME          budget per target, a go test -fuzztime value (default 30s)
+#   FUZZMINIMIZETIME  go test -fuzzminimizetime (default 5s, not Go's 60s: each new
+#                     input found is minimized within this time, and a loaded
+#                     machine otherwise spends much of a short budget there)
+#   arguments         package directories to fuzz (default: every one with a target)
 #
 # A finding fails the target: go test writes the failing input to the
 # package's testdata/fuzz/<FuzzName>/, where plain go test replays it; keep
@@ -15,6 +18,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 FUZZTIME="${FUZZTIME:-30s}"
+FUZZMINIMIZETIME="${FUZZMINIMIZETIME:-5s}"
 GO="${GO:-go}"
 mkdir -p .state
 LOG=.state/fuzz.log
@@ -33,7 +37,7 @@ for dir in "${dirs[@]}"; do
 	dir="./${dir#./}"
 	for name in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go | sed 's/^func //' | sort -u); do
 		printf '== %s %s (%s)\n' "$dir" "$name" "$FUZZTIME" | tee -a "$LOG"
-		out="$("$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "$dir" 2>&1)"
+		out="$("$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINIMIZETIME" "$dir" 2>&1)"
 		rc=$?
 		printf '%s\n' "$out" >>"$LOG"
 		execs="$(printf '%s\n' "$out" | grep -o 'execs: [0-9]*' | tail -1 | cut -d' ' -f2)"
