@@ -4,15 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
+	"github.com/sfnhooks/sfnhooks/internal/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/internal/faults"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
@@ -124,6 +128,70 @@ func TestTaskClosedAnswers(t *testing.T) {
 				}
 				if _, err := c.ResumeHook(ctx, token, p1); !errors.Is(err, hooks.ErrHookNotFound) || hooks.ErrorFor(err).Status != 404 {
 					t.Errorf("resume after dispose: %v, want ErrHookNotFound (404)", err)
+				}
+			})
+		}
+	}
+}
+
+// TestCrashedAwaitRetriedWithNewToken: an await taking a stored payload dies
+// at each of its AWS calls (before and after), and Step Functions retries
+// the task with a new task token. (moto keeps the token across a Retry,
+// which e2e/crash_test.go covers; a new token per attempt is covered here.)
+// The retried await must get P1 unless the dead one had already delivered
+// it (then P1 reaches both: the documented duplicate window), and the next
+// await gets P2.
+func TestCrashedAwaitRetriedWithNewToken(t *testing.T) {
+	for n := 1; n <= 5; n++ {
+		for _, when := range []faults.When{faults.Before, faults.After} {
+			t.Run(fmt.Sprintf("%s_%d", when, n), func(t *testing.T) {
+				ctx := context.Background()
+				inj, rec := faults.New(), &recordingSFN{}
+				moto := dynamodb.NewFromConfig(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()))
+				c, _, _ := newTestClient(t, &awscalls.Counter{}, func(o *hooks.Options) {
+					o.DynamoDB = inj.DynamoDB(moto)
+					o.StepFunctions = inj.StepFunctions(rec)
+				})
+				token := "retried-" + suffix()
+				reg := hooks.RegisterInput{Token: token, ExecutionARN: execA}
+				if _, err := c.Register(ctx, reg); err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range []string{`{"p":1}`, `{"p":2}`} {
+					if _, err := c.ResumeHook(ctx, token, json.RawMessage(p)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				inj.CrashAt(n, when)
+				crash := faults.Recover(func() { _ = c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "T1"}) })
+				if crash == nil {
+					t.Fatalf("no crash at call %d: %v", n, inj.Ops())
+				}
+				if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "T2"}); err != nil {
+					t.Fatalf("retried await: %v", err)
+				}
+				t1, delivered1 := rec.output("T1")
+				t2, _ := rec.output("T2")
+				switch {
+				case t2 == `{"p":1}` && (!delivered1 || t1 == `{"p":1}`):
+					if delivered1 {
+						t.Logf("P1 reached T1 and T2 (%s): the documented duplicate window", crash)
+					}
+				case t2 == `{"p":2}` && t1 == `{"p":1}` && n >= 4:
+					// T1 got P1 and the commit happened: no duplicate.
+				default:
+					t.Fatalf("%s: T1 got %q (%v), T2 got %q; want P1 kept for T2 unless T1 has it", crash, t1, delivered1, t2)
+				}
+				if t2 == `{"p":1}` {
+					if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "T3"}); err != nil {
+						t.Fatal(err)
+					}
+					if t3, _ := rec.output("T3"); t3 != `{"p":2}` {
+						t.Errorf("next await got %q, want P2", t3)
+					}
+				}
+				if st, err := c.GetHook(ctx, token); err != nil || st.Pending != 0 {
+					t.Errorf("at the end: %+v, %v: want nothing pending", st, err)
 				}
 			})
 		}
