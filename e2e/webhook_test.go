@@ -210,8 +210,14 @@ func TestPaymentWebhook(t *testing.T) {
 	if out.CheckoutID != checkout || string(out.Payment) != `{"paid":true,"amount":4200}` {
 		t.Errorf("output %+v, want the provider's body as payment", out)
 	}
-	if n := len(e.items(token)); n != 0 {
-		t.Errorf("%d items left for the token after dispose (the response item must be deleted once read)", n)
+	// Only the response item stays, until its TTL: while it exists a second,
+	// different response to the request is refused (docs/protocol.md, Respond).
+	for _, item := range e.items(token) {
+		sk, _ := item["sk"].(*dbtypes.AttributeValueMemberS)
+		exp, _ := item[hooks.TTLAttribute].(*dbtypes.AttributeValueMemberN)
+		if sk == nil || !strings.HasPrefix(sk.Value, "RESP#") || exp == nil {
+			t.Errorf("item %v left for the token after dispose: want only the response item, with %s", item, hooks.TTLAttribute)
+		}
 	}
 	if a := w.do(token, webhookCall{Body: []byte(`{}`)}); a.Status != http.StatusNotFound {
 		t.Errorf("call after dispose: %d, want 404", a.Status)

@@ -20,4 +20,6 @@ trap cleanup EXIT INT TERM
 export SFNHOOKS_REQUIRE_STACK=1
 go vet ./...
 # -p 1: the end-to-end packages share the bridge port moto calls back on.
-go test -p 1 -count=1 ${GOTESTFLAGS:-} ./... 2>&1 | tee "$ROOT/.state/test.log"
+# -parallel 8: the end-to-end tests mostly wait on executions (Wait states,
+# Retry intervals); 8 at a time keeps moto busy without starving it on 2 cores.
+go test -p 1 -parallel 8 -count=1 ${GOTESTFLAGS:-} ./... 2>&1 | tee "$ROOT/.state/test.log"
