@@ -7,35 +7,21 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
+	"github.com/sfnhooks/sfnhooks/internal/awsstub"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
-// acceptingSFN completes any task token. The benchmarks park awaits with
-// made-up task tokens, so Step Functions is stood in for here (the e2e
-// tests run the real one and check the same call counts). Its calls are
-// counted like the SDK's.
-type acceptingSFN struct{ calls *awscalls.Counter }
-
-func (s acceptingSFN) SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
-	s.calls.Inc("SFN.SendTaskSuccess")
-	return &sfn.SendTaskSuccessOutput{}, nil
-}
-
-func (s acceptingSFN) SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
-	s.calls.Inc("SFN.SendTaskFailure")
-	return &sfn.SendTaskFailureOutput{}, nil
-}
+// The benchmarks park awaits with made-up task tokens, so Step Functions
+// is stood in for by awsstub.AcceptingSFN (the e2e tests run the real one
+// and check the same call counts); its calls are counted like the SDK's.
 
 // benchClient is a Client on moto's DynamoDB with acceptingSFN, both
 // counted in calls.
 func benchClient(b *testing.B) (*hooks.Client, *awscalls.Counter) {
 	calls := &awscalls.Counter{}
-	c, _, _ := newTestClient(b, calls, func(o *hooks.Options) { o.StepFunctions = acceptingSFN{calls: calls} })
+	c, _, _ := newTestClient(b, calls, func(o *hooks.Options) { o.StepFunctions = awsstub.AcceptingSFN{Calls: calls} })
 	return c, calls
 }
 
@@ -139,33 +125,14 @@ func BenchmarkAwaitParks(b *testing.B) {
 		func(i int) error { return c.Await(ctx, awaitIn(token, i)) })
 }
 
-// waitingDynamoDB answers UpdateItem as DynamoDB does for the fast path's
-// conditional write on a hook with an await parked; nothing else. It takes
-// the network out, to measure the library's own cost.
-type waitingDynamoDB struct {
-	hooks.DynamoDBAPI // nil: other calls panic
-	item              map[string]types.AttributeValue
-}
-
-func (d waitingDynamoDB) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	return &dynamodb.UpdateItemOutput{Attributes: d.item}, nil
-}
-
 // BenchmarkResumeWaitingCPU is BenchmarkResumeWaiting without the network:
 // ns/op and allocs/op of the library on the fast path.
 func BenchmarkResumeWaitingCPU(b *testing.B) {
-	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-	num := func(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
-	db := waitingDynamoDB{item: map[string]types.AttributeValue{
-		"pk": str("HOOK#approval-42"), "sk": str("HOOK"), "token": str("approval-42"),
-		"hookId": str("hid"), "executionArn": str(execA), "kind": str("hook"),
-		"createdAt": str("2026-11-26T00:00:00Z"), "seq": num("7"), "dlv": num("7"),
-		"waiter": str("AQCEAAAAKgAAAAMAAAAAAAAAAVmLE3Ay"), "expiresAt": num("1830000000"),
-	}}
+	db := awsstub.NewParkedHook("approval-42", "hook", "")
 	c, err := hooks.New(aws.Config{}, func(o *hooks.Options) {
 		o.TableName = "t"
 		o.DynamoDB = db
-		o.StepFunctions = acceptingSFN{calls: &awscalls.Counter{}}
+		o.StepFunctions = awsstub.AcceptingSFN{}
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
+	"github.com/sfnhooks/sfnhooks/internal/awsstub"
 	"github.com/sfnhooks/sfnhooks/internal/devstack"
 	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
@@ -64,13 +65,13 @@ func TestRespondWithJSON(t *testing.T) {
 
 // capturingSFN completes any task token and hands each output to outputs.
 type capturingSFN struct {
-	acceptingSFN
+	awsstub.AcceptingSFN
 	outputs chan string
 }
 
 func (s capturingSFN) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, o ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
 	s.outputs <- *in.Output
-	return s.acceptingSFN.SendTaskSuccess(ctx, in, o...)
+	return s.AcceptingSFN.SendTaskSuccess(ctx, in, o...)
 }
 
 // webhookPair is two clients on one table: the caller's (ResumeWebhook,
@@ -85,7 +86,7 @@ type webhookPair struct {
 func newWebhookPair(tb testing.TB, optFns ...func(*hooks.Options)) *webhookPair {
 	tb.Helper()
 	p := &webhookPair{calls: &awscalls.Counter{}, outputs: make(chan string, 16)}
-	sfnStandIn := capturingSFN{acceptingSFN{calls: p.calls}, p.outputs}
+	sfnStandIn := capturingSFN{awsstub.AcceptingSFN{Calls: p.calls}, p.outputs}
 	var table string
 	p.caller, _, table = newTestClient(tb, p.calls, append(optFns, func(o *hooks.Options) { o.StepFunctions = sfnStandIn })...)
 	cfg := devstack.AWSConfig(stacktest.RequireStack(tb).MotoURL.String())
