@@ -56,7 +56,9 @@ type Crash struct {
 	When When
 }
 
-func (c *Crash) String() string { return fmt.Sprintf("crash %s call %d (%s)", c.When, c.Call.N, c.Call.Op) }
+func (c *Crash) String() string {
+	return fmt.Sprintf("crash %s call %d (%s)", c.When, c.Call.N, c.Call.Op)
+}
 
 // Injector decides, for each call through the clients it wraps, whether to
 // crash or fail it. It is safe for concurrent use, but a crash point is
