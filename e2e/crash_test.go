@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,6 +49,8 @@ type crashRun struct {
 	task     *faults.Injector // the clients of the hook-task function
 	victim   *hooks.Client
 	clean    *hooks.Client
+	mu       sync.Mutex
+	taskErrs []string // errors the hook-task function returned (not crashes)
 	token    string
 	execName string
 	arn      string
@@ -82,6 +85,7 @@ func newCrashRun(t *testing.T, register bool, faulty ...func(victim, task *aws.C
 		}
 		c, err := hooks.New(cfg, func(o *hooks.Options) {
 			o.TableName = e.table
+			o.WebhookBaseURL = "https://hooks.example.test"
 			o.RedriveAfter = crashRedrive
 			if inj != nil {
 				o.DynamoDB = inj.DynamoDB(dynamodb.NewFromConfig(cfg))
@@ -103,6 +107,11 @@ func newCrashRun(t *testing.T, register bool, faulty ...func(victim, task *aws.C
 		before := len(r.task.Ops()) // calls of earlier invocations
 		c := faults.Recover(func() { res, err = h.Handle(ctx, raw) })
 		if c == nil {
+			if err != nil {
+				r.mu.Lock()
+				r.taskErrs = append(r.taskErrs, err.Error())
+				r.mu.Unlock()
+			}
 			return res, err
 		}
 		t.Logf("hook-task: %s", c)
@@ -561,4 +570,47 @@ func TestThrottledCallsAreRetried(t *testing.T) {
 		t.Errorf("hook-task: %d throttled answers for %d calls, want 2 per call", task.Throttled(), len(r.task.Ops()))
 	}
 	t.Logf("throttled answers absorbed: resumer %d, hook-task %d", resumer.Throttled(), task.Throttled())
+}
+
+// TestCrashRespond crashes the payment example's respond task before and
+// after its one AWS call (PutItem of the response). Step Functions retries
+// it; writing the same response again is idempotent, so the provider held
+// by the manual webhook gets exactly the workflow's 200 OK, and the
+// execution succeeds.
+func TestCrashRespond(t *testing.T) {
+	t.Parallel()
+	for _, when := range []faults.When{faults.Before, faults.After} {
+		t.Run(when.String(), func(t *testing.T) {
+			t.Parallel()
+			r := newCrashRun(t, false)
+			w := r.webhookRoute()
+			// The payment workflow's calls: createWebhook (1), the await
+			// that parks (1), then the respond (1).
+			r.task.CrashAt(3, when)
+			arn := r.env.start("payment", map[string]string{"checkoutId": "c-" + randomSuffix()})
+			token := r.webhookToken(arn)
+			r.waiting(token)
+			a := w.do(token, webhookCall{Header: map[string]string{"Content-Type": "application/json"}, Body: []byte(`{"paid": true, "amount": 4200}`)})
+			if a.Status != 200 || string(a.Body) != "OK" {
+				t.Errorf("provider got %d %q, want 200 OK", a.Status, a.Body)
+			}
+			var out struct {
+				Payment json.RawMessage `json:"payment"`
+			}
+			r.succeeded(arn, &out)
+			if r.task.Armed() || !slices.Contains(r.task.Ops(), "DynamoDB.PutItem") {
+				t.Fatalf("no crash at the respond: %v", r.task.Ops())
+			}
+			if string(out.Payment) != `{"paid":true,"amount":4200}` {
+				t.Errorf("payment %s", out.Payment)
+			}
+			// The retried respond succeeded (the example's Catch of
+			// ResponseAlreadySentError was not needed).
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if len(r.taskErrs) > 0 {
+				t.Errorf("the hook-task function failed: %v", r.taskErrs)
+			}
+		})
+	}
 }
