@@ -96,7 +96,7 @@ func FuzzNewRequest(f *testing.F) {
 		host := cmp.Or(back.RequestContext.DomainName, back.Headers["host"])
 		u, err := url.Parse("https://" + host + "/")
 		if strings.HasPrefix(ev.RawPath, "/") && !strings.ContainsAny(ev.RawPath+ev.RawQueryString, "#?") &&
-			host != "" && err == nil && u.Host == host &&
+			host != "" && !strings.HasSuffix(host, ":") && err == nil && u.Host == host &&
 			(rr.URL.EscapedPath() != ev.RawPath || rr.URL.RawQuery != r.URL.RawQuery) {
 			t.Fatalf("back to a request: path %q query %q, want %q %q", rr.URL.EscapedPath(), rr.URL.RawQuery, ev.RawPath, r.URL.RawQuery)
 		}
