@@ -124,8 +124,10 @@ func (r *Response) validate() error {
 	if r.Status == 0 {
 		r.Status = http.StatusOK
 	}
-	if r.Status < 100 || r.Status > 599 {
-		return fmt.Errorf("%w: response status %d is not an HTTP status (100-599)", ErrInvalidRequest, r.Status)
+	// A webhook's answer is a final response: 1xx statuses are interim
+	// ones that API Gateway cannot send as the answer.
+	if r.Status < 200 || r.Status > 599 {
+		return fmt.Errorf("%w: response status %d is not a final HTTP status (200-599)", ErrInvalidRequest, r.Status)
 	}
 	return nil
 }

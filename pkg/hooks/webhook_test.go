@@ -178,6 +178,22 @@ func TestRespondTooLarge(t *testing.T) {
 	}
 }
 
+// A response status that is not a final HTTP status (1xx, or out of range)
+// is refused with InvalidRequest, and nothing is written.
+func TestRespondStatusOutOfRange(t *testing.T) {
+	t.Parallel()
+	c, db, _, table := testClient(t)
+	for _, status := range []int{-1, 101, 199, 600} {
+		err := c.Respond(context.Background(), "wh-"+suffix(), "req-1", hooks.Response{Status: status})
+		if !errors.Is(err, hooks.ErrInvalidRequest) || hooks.ErrorFor(err).Status != 400 {
+			t.Errorf("status %d: %v, want ErrInvalidRequest (400)", status, err)
+		}
+	}
+	if items := scanAll(t, db, table); len(items) != 0 {
+		t.Errorf("%d items stored, want 0", len(items))
+	}
+}
+
 // A manual webhook disposed while its caller waits: the caller stops
 // waiting with ErrWebhookGone (502) instead of running into the deadline.
 func TestManualWebhookGone(t *testing.T) {
