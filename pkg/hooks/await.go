@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -43,8 +44,10 @@ func (in *RegisterInput) validate() error {
 	if in.ExecutionARN == "" {
 		return fmt.Errorf("%w: executionArn is required", ErrInvalidRequest)
 	}
-	if len(in.Metadata) > 0 && !json.Valid(in.Metadata) {
-		return fmt.Errorf("%w: metadata is not valid JSON", ErrInvalidRequest)
+	if len(in.Metadata) > 0 && (!json.Valid(in.Metadata) || !utf8.Valid(in.Metadata)) {
+		// DynamoDB strings are UTF-8: the SDK would turn other bytes into
+		// U+FFFD and every resume would answer other metadata.
+		return fmt.Errorf("%w: metadata is not valid JSON in UTF-8", ErrInvalidRequest)
 	}
 	if in.Kind == "" {
 		in.Kind = KindHook

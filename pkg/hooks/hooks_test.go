@@ -158,3 +158,19 @@ func TestDisposeExecution(t *testing.T) {
 		t.Errorf("another execution's hook: %v, want it kept", err)
 	}
 }
+
+// Metadata must be JSON in UTF-8 (DynamoDB strings are UTF-8; the SDK would
+// replace other bytes): anything else is refused and nothing is written.
+func TestRegisterRefusesBadMetadata(t *testing.T) {
+	t.Parallel()
+	c, db, _, table := testClient(t)
+	for _, md := range []string{`{"a":`, "{\"a\":\"\xff\"}"} {
+		_, err := c.Register(context.Background(), hooks.RegisterInput{Token: "md-" + suffix(), ExecutionARN: execA, Metadata: json.RawMessage(md)})
+		if !errors.Is(err, hooks.ErrInvalidRequest) {
+			t.Errorf("metadata %q: %v, want ErrInvalidRequest", md, err)
+		}
+	}
+	if items := scanAll(t, db, table); len(items) != 0 {
+		t.Errorf("%d items stored, want 0", len(items))
+	}
+}
