@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -87,16 +85,7 @@ func TestDirectInvocation(t *testing.T) {
 	if _, err := e.hooks.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: "arn:exec:direct"}); err != nil {
 		t.Fatal(err)
 	}
-	invoke := func(body string) (int, string, string) {
-		u := stk.BridgeURL().JoinPath("/2015-03-31/functions/" + name + "/invocations")
-		resp, err := http.Post(u.String(), "application/json", bytes.NewBufferString(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header.Get("X-Amz-Function-Error"), string(b)
-	}
+	invoke := func(body string) (int, string, string) { return invokeDirect(t, stk, name, body) }
 	status, fnErr, body := invoke(`{"token":"` + token + `","payload":{"n":1},"idempotencyKey":"k"}`)
 	var hook hooks.Hook
 	if status != 200 || fnErr != "" || json.Unmarshal([]byte(body), &hook) != nil || hook.Token != token {
