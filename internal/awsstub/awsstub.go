@@ -8,6 +8,7 @@ package awsstub
 import (
 	"context"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -67,4 +68,15 @@ func (s AcceptingSFN) SendTaskFailure(context.Context, *sfn.SendTaskFailureInput
 		s.Calls.Inc("SFN.SendTaskFailure")
 	}
 	return &sfn.SendTaskFailureOutput{}, nil
+}
+
+// ParkedClient is a hooks.Client whose AWS calls are answered by
+// NewParkedHook(token, kind, respond) and AcceptingSFN: every resume of
+// token takes the fast path without the network.
+func ParkedClient(token, kind, respond string) (*hooks.Client, error) {
+	return hooks.New(aws.Config{}, func(o *hooks.Options) {
+		o.TableName = "awsstub"
+		o.DynamoDB = NewParkedHook(token, kind, respond)
+		o.StepFunctions = AcceptingSFN{}
+	})
 }

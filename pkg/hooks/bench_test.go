@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
 	"github.com/sfnhooks/sfnhooks/internal/awsstub"
@@ -128,12 +127,7 @@ func BenchmarkAwaitParks(b *testing.B) {
 // BenchmarkResumeWaitingCPU is BenchmarkResumeWaiting without the network:
 // ns/op and allocs/op of the library on the fast path.
 func BenchmarkResumeWaitingCPU(b *testing.B) {
-	db := awsstub.NewParkedHook("approval-42", "hook", "")
-	c, err := hooks.New(aws.Config{}, func(o *hooks.Options) {
-		o.TableName = "t"
-		o.DynamoDB = db
-		o.StepFunctions = awsstub.AcceptingSFN{}
-	})
+	c, err := awsstub.ParkedClient("approval-42", "hook", "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,11 +8,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumehook"
 	"github.com/sfnhooks/sfnhooks/internal/awsstub"
-	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
 // BenchmarkHandleHTTPResume is the whole resume-hook path of one POST
@@ -22,11 +20,7 @@ import (
 // response encoded, the outcome logged. What is left is the handler's own
 // cost, to set beside the two network round trips of a real resume.
 func BenchmarkHandleHTTPResume(b *testing.B) {
-	c, err := hooks.New(aws.Config{}, func(o *hooks.Options) {
-		o.TableName = "t"
-		o.DynamoDB = awsstub.NewParkedHook("approval-42", "hook", "")
-		o.StepFunctions = awsstub.AcceptingSFN{}
-	})
+	c, err := awsstub.ParkedClient("approval-42", "hook", "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,11 +7,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumewebhook"
 	"github.com/sfnhooks/sfnhooks/internal/awsstub"
-	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
 // BenchmarkHandleStaticWebhook is the whole resume-webhook path of one
@@ -20,11 +18,7 @@ import (
 // into the JSON payload, the resume answered in memory, the static 202
 // encoded, the outcome logged.
 func BenchmarkHandleStaticWebhook(b *testing.B) {
-	c, err := hooks.New(aws.Config{}, func(o *hooks.Options) {
-		o.TableName = "t"
-		o.DynamoDB = awsstub.NewParkedHook("wh-42", "webhook", `{"mode":"static"}`)
-		o.StepFunctions = awsstub.AcceptingSFN{}
-	})
+	c, err := awsstub.ParkedClient("wh-42", "webhook", `{"mode":"static"}`)
 	if err != nil {
 		b.Fatal(err)
 	}
