@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"testing"
 
-
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
 	"github.com/sfnhooks/sfnhooks/internal/awsstub"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
