@@ -8,7 +8,7 @@ GOARCH_LAMBDA ?= arm64
 BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 
 .DEFAULT_GOAL := help
-.PHONY: help build test bench fuzz coldstart lint dev deploy clean stack-up stack-down lint-install \
+.PHONY: help build test bench fuzz coldstart stress lint dev deploy clean stack-up stack-down lint-install \
 	build-ResumeHookFunction build-ResumeWebhookFunction build-HookTaskFunction
 # sam (aws-sam-cli) from the project's lint virtualenv (scripts/lint.sh install).
 SAM ?= .state/venv-lint/bin/sam
@@ -36,6 +36,14 @@ coldstart: ## cold start of each bootstrap under the Lambda Runtime Interface Em
 FUZZTIME ?= 30s
 fuzz: ## run each fuzz target for FUZZTIME (default 30s); executions and findings in .state/fuzz.txt
 	@FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
+
+stress: ## concurrency test at full size: 50 hooks, 10,000 resumes (SFNHOOKS_STRESS_HOOKS, _RESUMES, _TIMEOUT)
+	@set -o pipefail; started=; \
+	if ! scripts/stack.sh status >/dev/null 2>&1; then scripts/stack.sh up || exit 1; started=1; fi; \
+	trap '[[ -z "$$started" ]] || scripts/stack.sh down >/dev/null' EXIT; \
+	SFNHOOKS_REQUIRE_STACK=1 SFNHOOKS_STRESS_HOOKS=$${SFNHOOKS_STRESS_HOOKS:-50} \
+		SFNHOOKS_STRESS_RESUMES=$${SFNHOOKS_STRESS_RESUMES:-10000} SFNHOOKS_STRESS_TIMEOUT=$${SFNHOOKS_STRESS_TIMEOUT:-3600} \
+		$(GO) test -count=1 -timeout 2h -run '^TestStressConcurrentResumes$$' -v ./e2e/ 2>&1 | tee .state/stress.txt
 
 lint: ## gofmt, go vet, cfn-lint and sam validate --lint on template.yaml (offline)
 	@scripts/lint.sh
