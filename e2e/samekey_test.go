@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -55,19 +54,16 @@ func (a *awsTaskAnswers) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSu
 
 // TestConcurrentSameKeyDeliversOnce: two resumes with the same idempotency
 // key and payload, the second started while the first's SendTaskSuccess is
-// still on its way. The second replays and redrives the first's delivery
-// (replay → redrive(force)), completing the task; the first then gets
-// TaskTimedOut, takes the task for one that never got the payload, and
-// requeues it (deliver → requeue), so the next await receives it again.
+// still on its way. If the second replayed and resent the first's delivery
+// at once, it would complete the task; the first would then get
+// TaskTimedOut, take the task for one that never got the payload, and
+// requeue it, so the next await would receive it again.
 //
-// Known bug, found by the stress test's design review (issue 5): the
-// execution receives [{"n":1} {"n":1}]. It is skipped unless
-// SFNHOOKS_KNOWN_BUGS=1, so that make test stays green until it is fixed;
-// remove the skip with the fix.
+// Found by the stress test's design review (issue 5): the execution
+// received [{"n":1} {"n":1}]. The replay now resends a delivery only once it
+// is older than 2 s (min(replayRedriveAfter, RedriveAfter)), so the first
+// resume finishes its own send.
 func TestConcurrentSameKeyDeliversOnce(t *testing.T) {
-	if os.Getenv("SFNHOOKS_KNOWN_BUGS") != "1" {
-		t.Skip("known bug: a redriven delivery is requeued when its first SendTaskSuccess gets TaskTimedOut (set SFNHOOKS_KNOWN_BUGS=1 to run)")
-	}
 	t.Parallel()
 	e := newEnv(t)
 	stk, _ := stacktest.Bridge(t)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -143,6 +144,10 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 	return nil, ErrContention
 }
 
+// replayRedriveAfter is how old the delivery of a replayed key must be
+// before the replay sends it again (its resumer may have died).
+const replayRedriveAfter = 2 * time.Second
+
 // replay answers a resume whose key is already used. The same payload gets
 // the first answer (and, if that resume's delivery is still in flight, the
 // delivery is sent again: its resumer may have died); another payload gets
@@ -162,7 +167,11 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token, key, hash strin
 		return nil, ErrIdempotencyMismatch
 	}
 	if h != nil && h.Inflight != nil && rec.DeliveryID != "" && h.Inflight.ID == rec.DeliveryID {
-		c.redrive(ctx, h, true)
+		// Not at once: the first resume may still be sending it, and a
+		// resend that wins makes the first one's SendTaskSuccess answer
+		// TaskTimedOut, which it would take for a dead task and requeue
+		// the payload (a duplicate). Give it replayRedriveAfter.
+		c.redrive(ctx, h, min(replayRedriveAfter, c.opts.RedriveAfter))
 	}
 	return &rec.Hook, nil
 }

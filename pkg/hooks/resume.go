@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -133,7 +134,7 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, pa
 		if h == nil || (hookID != "" && h.HookID != hookID) || (kind != "" && h.Kind != kind) {
 			return nil, ErrHookNotFound
 		}
-		c.redrive(ctx, h, false)
+		c.redrive(ctx, h, c.opts.RedriveAfter)
 		ok, err := c.appendPayload(ctx, h, kind, payload, nil)
 		if err != nil {
 			return nil, err
@@ -327,15 +328,15 @@ func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payl
 }
 
 // redrive resends an in-flight delivery whose resumer may have died (older
-// than Options.RedriveAfter and not redriven yet). Sending the same payload
-// to the same task token again is safe: Step Functions completes a task once.
-// A closed task means the delivery already happened (or the task ended);
-// either way the record is marked so it is not sent again. force skips the
-// age check (an idempotent retry of the resume that wrote the record). Best
-// effort: errors leave the record for the next resume.
-func (c *Client) redrive(ctx context.Context, h *hookItem, force bool) {
+// than minAge and not redriven yet): Options.RedriveAfter for any resume,
+// less for an idempotent retry of the resume that wrote the record. Sending
+// the same payload to the same task token again is safe: Step Functions
+// completes a task once. A closed task means the delivery already happened
+// (or the task ended); either way the record is marked so it is not sent
+// again. Best effort: errors leave the record for the next resume.
+func (c *Client) redrive(ctx context.Context, h *hookItem, minAge time.Duration) {
 	f := h.Inflight
-	if f == nil || f.Redriven || h.Waiter == "" || (!force && c.opts.Now().Sub(f.At) < c.opts.RedriveAfter) {
+	if f == nil || f.Redriven || h.Waiter == "" || c.opts.Now().Sub(f.At) < minAge {
 		return
 	}
 	_, err := c.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &h.Waiter, Output: &f.Payload})
