@@ -14,8 +14,8 @@ Usage: python moto_server.py -H HOST -p PORT   (as moto_server)
 """
 
 import argparse
+import os
 import signal
-import sys
 import threading
 
 from werkzeug.serving import run_simple
@@ -45,8 +45,10 @@ def main() -> None:
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+    # Exit at once: with sys.exit the process outlived SIGTERM (stack.sh down
+    # waited 10 s, then killed it). The emulator keeps nothing to flush.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, linearizable(app), threaded=True, request_handler=MotoRequestHandler)
 
