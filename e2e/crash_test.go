@@ -43,8 +43,7 @@ import (
 const crashRedrive = 300 * time.Millisecond
 
 type crashRun struct {
-	*env
-	t        *testing.T
+	*env                      // its t is the test's
 	resumer  *faults.Injector // the clients of victim
 	task     *faults.Injector // the clients of the hook-task function
 	victim   *hooks.Client
@@ -74,7 +73,7 @@ func newCrashRun(t *testing.T, register bool, faulty ...func(victim, task *aws.C
 	for _, fn := range faulty {
 		fn(&victimCfg, &taskCfg)
 	}
-	r := &crashRun{env: e, t: t, resumer: faults.New(), task: faults.New(), token: "crash-" + randomSuffix()}
+	r := &crashRun{env: e, resumer: faults.New(), task: faults.New(), token: "crash-" + randomSuffix()}
 	client := func(inj *faults.Injector) *hooks.Client {
 		cfg := cfg
 		switch inj {
@@ -158,24 +157,16 @@ func payload(name string) json.RawMessage { return json.RawMessage(`{"p":"` + na
 // resume resumes name with the clean client (no crash), with key unless empty.
 func (r *crashRun) resume(name, key string) {
 	r.t.Helper()
-	var opts []hooks.ResumeOption
-	if key != "" {
-		opts = append(opts, hooks.WithIdempotencyKey(key))
-	}
-	if _, err := r.clean.ResumeHook(context.Background(), r.token, payload(name), opts...); err != nil {
+	if _, err := r.clean.ResumeHook(context.Background(), r.token, payload(name), idem(key)...); err != nil {
 		r.t.Fatalf("resume %s: %v", name, err)
 	}
 }
 
 // crashResume resumes name with the victim client, crashing at call n.
 func (r *crashRun) crashResume(name, key string, n int, when faults.When) *faults.Crash {
-	var opts []hooks.ResumeOption
-	if key != "" {
-		opts = append(opts, hooks.WithIdempotencyKey(key))
-	}
 	r.resumer.CrashAt(n, when)
 	var err error
-	c := faults.Recover(func() { _, err = r.victim.ResumeHook(context.Background(), r.token, payload(name), opts...) })
+	c := faults.Recover(func() { _, err = r.victim.ResumeHook(context.Background(), r.token, payload(name), idem(key)...) })
 	if c == nil && err != nil {
 		r.t.Fatalf("resume %s: %v", name, err)
 	}
@@ -267,10 +258,9 @@ func (r *crashRun) expect(got, want []string, dup string) {
 
 // calls counts the AWS calls op makes through inj when nothing crashes.
 func calls(t *testing.T, inj *faults.Injector, op func()) []string {
-	inj.CrashAt(1<<30, faults.Before) // restart the count, crash never
+	inj.Reset() // restart the count
 	op()
 	ops := inj.Ops()
-	inj.Reset()
 	if len(ops) == 0 {
 		t.Fatal("the operation made no AWS call")
 	}
@@ -444,7 +434,6 @@ func TestAwaitStoredCalls(t *testing.T) {
 	t.Parallel()
 	r := newCrashRun(t, true)
 	r.resume("P1", "")
-	r.task.CrashAt(1<<30, faults.Before) // count, never crash
 	r.start(2)
 	r.waitFor("the first await to take P1", func() bool {
 		st, err := r.clean.GetHook(context.Background(), r.token)

@@ -8,26 +8,19 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
-// HTTPClient is the SDK's aws.HTTPClient.
-type HTTPClient interface {
-	Do(*http.Request) (*http.Response, error)
-}
-
-// Throttler answers the first Attempts attempts of each matching AWS request
+// Throttler answers the first Attempts attempts of each AWS request
 // with a throttling error, on the wire, the way DynamoDB and Step Functions
 // do, so that the SDK's retryer (not pkg/hooks) has to absorb it. Put it in
 // aws.Config.HTTPClient.
 type Throttler struct {
-	Inner HTTPClient
+	Inner aws.HTTPClient
 	// Attempts is how many attempts of each request are throttled; the
 	// attempt after them goes through.
 	Attempts int
-	// Match selects requests by their X-Amz-Target
-	// ("DynamoDB_20120810.UpdateItem", "AWSStepFunctions.SendTaskSuccess");
-	// nil matches all.
-	Match func(target string) bool
 
 	throttled atomic.Int64
 }
@@ -35,10 +28,10 @@ type Throttler struct {
 // Throttled counts the throttling answers given so far.
 func (t *Throttler) Throttled() int64 { return t.throttled.Load() }
 
-// Do implements HTTPClient.
+// Do implements aws.HTTPClient.
 func (t *Throttler) Do(r *http.Request) (*http.Response, error) {
 	target := r.Header.Get("X-Amz-Target")
-	if t.Match != nil && !t.Match(target) || attempt(r) > t.Attempts {
+	if attempt(r) > t.Attempts {
 		return t.Inner.Do(r)
 	}
 	t.throttled.Add(1)
