@@ -12,9 +12,10 @@
 // bridge runs. SDK clients of tests can use either address; through the bridge is
 // what a deployed function sees (one endpoint for every service).
 //
-// Tests get the stack from package stacktest: RequireStack skips (or, in CI or with
-// SFNHOOKS_REQUIRE_STACK=1, fails) when moto is not up, and Bridge / Function
-// share one bridge per test process.
+// Tests get the stack from package stacktest: RequireStack fails the test when
+// moto is not up (go test -short or SFNHOOKS_REQUIRE_STACK=0 skips it instead;
+// CI or SFNHOOKS_REQUIRE_STACK=1 fails it even with -short), and Bridge /
+// Function share one bridge per test process.
 //
 // # moto 5.2.5: what was verified
 //

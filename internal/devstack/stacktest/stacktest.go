@@ -3,7 +3,7 @@
 // state machine invokes them.
 //
 //	func TestApproval(t *testing.T) {
-//		stk := stacktest.RequireStack(t)        // skip, or fail in CI, without the stack
+//		stk := stacktest.RequireStack(t)        // fails without the stack (skips with -short)
 //		stacktest.Function(t, "approve", devstack.NewHandler(h.Handle))
 //		cfg := devstack.AWSConfig(stk.BridgeURL().String())
 //		…create a state machine that invokes "approve", start it…
@@ -43,8 +43,11 @@ import (
 )
 
 const (
-	// EnvRequireStack set to 1 makes a missing stack fail tests instead of skipping
-	// them; so does a non-empty CI.
+	// EnvRequireStack says what a test that needs the stack does when moto does
+	// not answer: 1, true or yes (any case) make it fail, with or without
+	// -short; 0, false or no make it skip. Unset or empty: it fails, unless
+	// the test binary runs with -short (then it skips), or CI is set, which
+	// counts as 1. Any other value is a mistake and fails the test.
 	EnvRequireStack = "SFNHOOKS_REQUIRE_STACK"
 	// EnvBridgeLog sets the level of the shared bridge's log on stderr: debug, info,
 	// warn (the default) or error.
@@ -53,16 +56,81 @@ const (
 	lockTimeout = 5 * time.Minute
 )
 
-// Required reports whether tests must fail, not skip, when the stack is missing.
+// Policy is what a test that needs the stack does when the stack is missing.
+type Policy int
+
+const (
+	// FailUnlessShort fails the test, or skips it when go test runs with
+	// -short: the default, so that a plain go test never passes by skipping
+	// the protocol's tests.
+	FailUnlessShort Policy = iota
+	// Fail fails the test (EnvRequireStack true, or CI set).
+	Fail
+	// Skip skips the test (EnvRequireStack false).
+	Skip
+)
+
+// parseBool reads a yes/no setting: 1, true, yes / 0, false, no, in any case
+// and with surrounding white space; set is false for an empty value.
+func parseBool(v string) (val, set bool, err error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "":
+		return false, false, nil
+	case "1", "true", "yes":
+		return true, true, nil
+	case "0", "false", "no":
+		return false, true, nil
+	}
+	return false, true, fmt.Errorf("%q is neither 1/true/yes nor 0/false/no", v)
+}
+
+// MissingPolicy reads EnvRequireStack and CI. An invalid EnvRequireStack
+// returns Fail and an error saying so.
+func MissingPolicy() (Policy, error) {
+	req, set, err := parseBool(os.Getenv(EnvRequireStack))
+	switch {
+	case err != nil:
+		return Fail, fmt.Errorf("%s=%w", EnvRequireStack, err)
+	case set && req:
+		return Fail, nil
+	case set:
+		return Skip, nil
+	}
+	if ci, set, err := parseBool(os.Getenv("CI")); set && (ci || err != nil) {
+		return Fail, nil // any CI value but a false one
+	}
+	return FailUnlessShort, nil
+}
+
+// Required reports whether tests must fail, not skip, when the stack is
+// missing, even with -short.
 func Required() bool {
-	return os.Getenv("CI") != "" || os.Getenv(EnvRequireStack) == "1"
+	p, _ := MissingPolicy()
+	return p == Fail
+}
+
+// mustFail reports whether a test fails (rather than skips) when the stack
+// is missing, under policy p, with go test's -short flag short.
+func mustFail(p Policy, short bool) bool {
+	switch p {
+	case Fail:
+		return true
+	case Skip:
+		return false
+	}
+	return !short
 }
 
 // RequireStack returns the stack located by the environment (devstack.StackFromEnv)
 // once moto answers there, with Step Functions execution switched on. When moto
-// does not answer it fails the test if Required, and skips it otherwise, saying
-// how to start the stack.
+// does not answer it fails the test, or skips it, as MissingPolicy says; the
+// message says how to start the stack.
 func RequireStack(t testing.TB) devstack.Stack {
+	t.Helper()
+	return requireStack(t, testing.Short())
+}
+
+func requireStack(t testing.TB, short bool) devstack.Stack {
 	t.Helper()
 	stk, err := devstack.StackFromEnv()
 	if err != nil {
@@ -73,16 +141,30 @@ func RequireStack(t testing.TB) devstack.Stack {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := stk.Ping(ctx); err != nil {
-		msg := fmt.Sprintf("offline AWS stack not reachable: %v; start it with scripts/stack.sh up", err)
-		if Required() {
-			t.Fatalf("%s (the stack is required: CI or %s=1 is set)", msg, EnvRequireStack)
-		}
-		t.Skipf("%s (set %s=1 to fail instead of skipping)", msg, EnvRequireStack)
+		missing(t, fmt.Sprintf("the AWS stack is not running: %v", err), short)
 	}
 	if err := stk.EnableStepFunctionsExecution(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return stk
+}
+
+// missing fails or skips t, whose stack is missing, with msg and how to go on.
+func missing(t testing.TB, msg string, short bool) {
+	t.Helper()
+	const how = "start it with scripts/stack.sh up, or run make test (which starts and stops it)"
+	p, err := MissingPolicy()
+	switch {
+	case err != nil:
+		t.Fatalf("%s; %s (and %v)", msg, how, err)
+	case !mustFail(p, short):
+		t.Skipf("%s; %s (skipped: %s)", msg, how, map[Policy]string{
+			Skip: EnvRequireStack + " is false", FailUnlessShort: "-short"}[p])
+	case p == Fail:
+		t.Fatalf("%s; %s (the stack is required: CI or %s=1 is set)", msg, how, EnvRequireStack)
+	default:
+		t.Fatalf("%s; %s (go test -short, or %s=0, skips such tests instead)", msg, how, EnvRequireStack)
+	}
 }
 
 var shared struct {
