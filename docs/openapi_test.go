@@ -108,7 +108,8 @@ func (f faulty) GetHook(context.Context, string) (*hooks.HookStatus, error) { re
 // TestOpenAPIHooksRoutes drives the real resume-hook handler, behind the
 // local API Gateway conversion, against the emulator, and requires that the
 // statuses of POST and GET /hooks/{token} are exactly the documented ones,
-// each error with a documented code.
+// each error with a documented code, and that each case gets its own
+// expected status and code.
 func TestOpenAPIHooksRoutes(t *testing.T) {
 	s := loadSpec(t)
 	stk := stacktest.RequireStack(t)
@@ -152,24 +153,29 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 
 	longToken := strings.Repeat("x", hooks.MaxTokenLength+1)
 	big := `{"blob":"` + strings.Repeat("a", hooks.MaxPayloadBytes) + `"}`
+	// Each case names the one status and error code it must get: a handler
+	// that answers another documented status fails the case.
 	cases := []struct {
 		name, method, path, body string
 		header                   map[string]string
 		srv                      *httptest.Server
+		status                   int
+		code                     string // the error code; "" for a success
 	}{
-		{name: "resume", method: "POST", path: "/hooks/" + token, body: `{"approved":true}`},
-		{name: "idempotent first", method: "POST", path: "/hooks/" + token, body: `{"n":1}`, header: map[string]string{"Idempotency-Key": "k1"}},
-		{name: "idempotent other payload", method: "POST", path: "/hooks/" + token, body: `{"n":2}`, header: map[string]string{"Idempotency-Key": "k1"}},
-		{name: "bad JSON", method: "POST", path: "/hooks/" + token, body: `{nope`},
-		{name: "bad token", method: "POST", path: "/hooks/" + longToken, body: `{}`},
-		{name: "unknown", method: "POST", path: "/hooks/no-such-hook", body: `{}`},
-		{name: "too large", method: "POST", path: "/hooks/" + token, body: big},
-		{name: "contention", method: "POST", path: "/hooks/" + token, body: `{}`, srv: contention},
-		{name: "internal", method: "POST", path: "/hooks/" + token, body: `{}`, srv: broken},
-		{name: "get", method: "GET", path: "/hooks/" + token},
-		{name: "get unknown", method: "GET", path: "/hooks/no-such-hook"},
-		{name: "get bad token", method: "GET", path: "/hooks/" + longToken},
-		{name: "get internal", method: "GET", path: "/hooks/" + token, srv: broken},
+		{name: "resume", method: "POST", path: "/hooks/" + token, body: `{"approved":true}`, status: http.StatusOK},
+		{name: "idempotent first", method: "POST", path: "/hooks/" + token, body: `{"n":1}`, header: map[string]string{"Idempotency-Key": "k1"}, status: http.StatusOK},
+		{name: "idempotent other payload", method: "POST", path: "/hooks/" + token, body: `{"n":2}`, header: map[string]string{"Idempotency-Key": "k1"},
+			status: http.StatusUnprocessableEntity, code: hooks.CodeIdempotencyMismatch},
+		{name: "bad JSON", method: "POST", path: "/hooks/" + token, body: `{nope`, status: http.StatusBadRequest, code: hooks.CodeInvalidPayload},
+		{name: "bad token", method: "POST", path: "/hooks/" + longToken, body: `{}`, status: http.StatusBadRequest, code: hooks.CodeInvalidToken},
+		{name: "unknown", method: "POST", path: "/hooks/no-such-hook", body: `{}`, status: http.StatusNotFound, code: hooks.CodeHookNotFound},
+		{name: "too large", method: "POST", path: "/hooks/" + token, body: big, status: http.StatusRequestEntityTooLarge, code: hooks.CodePayloadTooLarge},
+		{name: "contention", method: "POST", path: "/hooks/" + token, body: `{}`, srv: contention, status: http.StatusServiceUnavailable, code: hooks.CodeContention},
+		{name: "internal", method: "POST", path: "/hooks/" + token, body: `{}`, srv: broken, status: http.StatusInternalServerError, code: hooks.CodeInternal},
+		{name: "get", method: "GET", path: "/hooks/" + token, status: http.StatusOK},
+		{name: "get unknown", method: "GET", path: "/hooks/no-such-hook", status: http.StatusNotFound, code: hooks.CodeHookNotFound},
+		{name: "get bad token", method: "GET", path: "/hooks/" + longToken, status: http.StatusBadRequest, code: hooks.CodeInvalidToken},
+		{name: "get internal", method: "GET", path: "/hooks/" + token, srv: broken, status: http.StatusInternalServerError, code: hooks.CodeInternal},
 	}
 	produced := map[string]map[int]bool{"post": {}, "get": {}}
 	for _, c := range cases {
@@ -196,6 +202,10 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 			continue
 		}
 		produced[method][res.StatusCode] = true
+		if res.StatusCode != c.status {
+			t.Errorf("%s: %s %s answered %d (%s), want %d", c.name, c.method, "/hooks/{token}", res.StatusCode, body, c.status)
+			continue
+		}
 		if res.StatusCode < 400 {
 			continue
 		}
@@ -206,6 +216,9 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 		}
 		if !slices.Contains(codes, e.Error) {
 			t.Errorf("%s: %d error %q: documented codes %v", c.name, res.StatusCode, e.Error, codes)
+		}
+		if e.Error != c.code {
+			t.Errorf("%s: %d error %q, want %q", c.name, res.StatusCode, e.Error, c.code)
 		}
 	}
 	for method, got := range produced {
