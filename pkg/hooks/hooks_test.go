@@ -4,10 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sfnhooks/sfnhooks/internal/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -66,15 +74,34 @@ func TestResumeRefusesBadInput(t *testing.T) {
 
 // A payload whose waiter's task is over (Step Functions answers
 // InvalidToken / TaskTimedOut) is not lost: it is requeued as the oldest
-// pending payload, and the dead waiter is forgotten.
+// pending payload, and the dead waiter is forgotten. The next live await
+// receives it, then the one after it.
 func TestDeadWaiterRequeues(t *testing.T) {
 	t.Parallel()
-	c, _, _, _ := testClient(t)
+	c, db, _, table := testClient(t) // Step Functions is moto: the task tokens below are dead
 	ctx := context.Background()
 	token := "dead-waiter-" + suffix()
-	if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: "no-such-task-1"}); err != nil {
-		t.Fatal(err)
+	await := func(c *hooks.Client, task string) {
+		t.Helper()
+		if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: task}); err != nil {
+			t.Fatalf("await %s: %v", task, err)
+		}
 	}
+	// stored requires the hook item without waiter or delivery in flight,
+	// and exactly the payloads want stored, in this order.
+	stored := func(when string, want ...string) {
+		t.Helper()
+		hook, msgs := hookItems(t, db, table, token)
+		for _, attr := range []string{"waiter", "inflight"} {
+			if _, ok := hook[attr]; ok {
+				t.Errorf("%s: the hook item keeps %s: %v", when, attr, hook[attr])
+			}
+		}
+		if !reflect.DeepEqual(msgs, want) {
+			t.Errorf("%s: stored payloads %q, want %q", when, msgs, want)
+		}
+	}
+	await(c, "no-such-task-1")
 	if _, err := c.ResumeHook(ctx, token, map[string]int{"n": 1}); err != nil {
 		t.Fatalf("resume to a dead waiter: %v, want the payload stored", err)
 	}
@@ -88,12 +115,45 @@ func TestDeadWaiterRequeues(t *testing.T) {
 	if st.Waiting || st.Pending != 2 || st.Delivered != 0 {
 		t.Fatalf("after requeue: waiting=%v pending=%d delivered=%d, want false 2 0", st.Waiting, st.Pending, st.Delivered)
 	}
+	stored("after requeue", `{"n":1}`, `{"n":2}`)
 	// An await whose task is dead too leaves the payload where it was.
-	if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: "no-such-task-2"}); err != nil {
-		t.Fatal(err)
-	}
+	await(c, "no-such-task-2")
 	if st, err = c.GetHook(ctx, token); err != nil || st.Pending != 2 || st.Delivered != 0 {
 		t.Fatalf("after a dead await: %+v %v, want 2 pending, 0 delivered", st, err)
+	}
+	stored("after a dead await", `{"n":1}`, `{"n":2}`)
+
+	// Live awaits (Step Functions stood in: every task token is accepted)
+	// receive the payloads in the order they were acknowledged.
+	tasks := capturingSFN{outputs: make(chan string, 4)}
+	live, err := hooks.New(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()), func(o *hooks.Options) {
+		o.TableName = table
+		o.StepFunctions = tasks
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{`{"n":1}`, `{"n":2}`} {
+		await(live, fmt.Sprintf("live-task-%d", i+1))
+		select {
+		case got := <-tasks.outputs:
+			if got != want {
+				t.Errorf("live await %d received %s, want %s", i+1, got, want)
+			}
+		default:
+			t.Fatalf("live await %d received nothing, want %s", i+1, want)
+		}
+		if st, err = c.GetHook(ctx, token); err != nil || st.Pending != int64(1-i) || st.Delivered != int64(i+1) {
+			t.Fatalf("after live await %d: %+v %v, want %d pending, %d delivered", i+1, st, err, 1-i, i+1)
+		}
+	}
+	if _, msgs := hookItems(t, db, table, token); len(msgs) != 0 {
+		t.Errorf("payloads %q still stored after both were delivered", msgs)
+	}
+	select {
+	case got := <-tasks.outputs:
+		t.Errorf("a live task received %s more", got)
+	default:
 	}
 }
 
@@ -107,14 +167,27 @@ func TestDispose(t *testing.T) {
 	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
 		t.Fatal(err)
 	}
+	var want []string
 	for i := range 30 { // more than one BatchWriteItem
 		if _, err := c.ResumeHook(ctx, token, i); err != nil {
 			t.Fatal(err)
 		}
+		want = append(want, strconv.Itoa(i))
+	}
+	// The 30 payloads are stored, so that their absence below is the
+	// dispose's doing.
+	if hook, msgs := hookItems(t, db, table, token); hook == nil || !reflect.DeepEqual(msgs, want) {
+		t.Fatalf("before dispose: hook item found %v, stored payloads %q; want the hook and %q", hook != nil, msgs, want)
+	}
+	if n := len(scanAll(t, db, table)); n != 31 {
+		t.Fatalf("before dispose: %d items, want 31 (the hook and its 30 payloads)", n)
 	}
 	var conflict *hooks.ConflictError
 	if err := c.Dispose(ctx, token, "arn:other"); !errors.As(err, &conflict) || conflict.ExecutionARN != execA {
 		t.Fatalf("dispose by another execution: %v, want *ConflictError naming %s", err, execA)
+	}
+	if _, msgs := hookItems(t, db, table, token); !reflect.DeepEqual(msgs, want) {
+		t.Fatalf("after a refused dispose: stored payloads %q, want %q", msgs, want)
 	}
 	if err := c.Dispose(ctx, token, execA); err != nil {
 		t.Fatal(err)
@@ -128,6 +201,42 @@ func TestDispose(t *testing.T) {
 	if _, err := c.ResumeHook(ctx, token, 1); !errors.Is(err, hooks.ErrHookNotFound) {
 		t.Errorf("resume after dispose: %v, want ErrHookNotFound", err)
 	}
+}
+
+// hookItems reads the items of token as docs/protocol.md lays them out:
+// the hook item (pk HOOK#<token>, sk HOOK; nil when absent) and the
+// payloads stored for its current hookId (sk MSG#<hookId>#<seq>), in
+// sequence order.
+func hookItems(tb testing.TB, db *dynamodb.Client, table, token string) (hook map[string]types.AttributeValue, payloads []string) {
+	tb.Helper()
+	out, err := db.Query(context.Background(), &dynamodb.QueryInput{
+		TableName:                 &table,
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "HOOK#" + token}},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	str := func(item map[string]types.AttributeValue, k string) string {
+		v, _ := item[k].(*types.AttributeValueMemberS)
+		if v == nil {
+			return ""
+		}
+		return v.Value
+	}
+	for _, item := range out.Items { // sorted by sk: HOOK sorts before MSG#…
+		switch sk := str(item, "sk"); {
+		case sk == "HOOK":
+			hook = item
+		case strings.HasPrefix(sk, "MSG#"):
+			if hook == nil || !strings.HasPrefix(sk, "MSG#"+str(hook, "hookId")+"#") {
+				tb.Errorf("stored payload %s does not belong to the hook item %v", sk, hook)
+			}
+			payloads = append(payloads, str(item, "payload"))
+		}
+	}
+	return hook, payloads
 }
 
 // DisposeExecution disposes every hook of the execution and no other.
