@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,14 +66,31 @@ func TestRespondWithJSON(t *testing.T) {
 }
 
 // capturingSFN completes any task token and hands each output to outputs.
+// It never blocks: with outputs full (the test stopped reading) the call
+// fails, and says so.
 type capturingSFN struct {
 	awsstub.AcceptingSFN
 	outputs chan string
 }
 
 func (s capturingSFN) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, o ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
-	s.outputs <- *in.Output
+	select {
+	case s.outputs <- *in.Output:
+	default:
+		return nil, fmt.Errorf("capturingSFN: %d outputs not taken by the test; dropping %s", len(s.outputs), *in.Output)
+	}
 	return s.AcceptingSFN.SendTaskSuccess(ctx, in, o...)
+}
+
+// nextOutput waits up to d for the next output delivered to a task. It
+// does not fail the test itself, so it may run on any goroutine.
+func nextOutput(ch <-chan string, d time.Duration) (string, error) {
+	select {
+	case out := <-ch:
+		return out, nil
+	case <-time.After(d):
+		return "", fmt.Errorf("no payload delivered within %s", d)
+	}
 }
 
 // webhookPair is two clients on one table: the caller's (ResumeWebhook,
@@ -90,7 +109,8 @@ func newWebhookPair(tb testing.TB, optFns ...func(*hooks.Options)) *webhookPair 
 	var table string
 	p.caller, _, table = newTestClient(tb, p.calls, append(optFns, func(o *hooks.Options) { o.StepFunctions = sfnStandIn })...)
 	cfg := devstack.AWSConfig(stacktest.RequireStack(tb).MotoURL.String())
-	wf, err := hooks.New(cfg, func(o *hooks.Options) { o.TableName = table; o.StepFunctions = sfnStandIn })
+	// The workflow's own Step Functions calls are not the caller's: not counted.
+	wf, err := hooks.New(cfg, func(o *hooks.Options) { o.TableName = table; o.StepFunctions = capturingSFN{outputs: p.outputs} })
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -98,14 +118,14 @@ func newWebhookPair(tb testing.TB, optFns ...func(*hooks.Options)) *webhookPair 
 	return p
 }
 
-// request decodes a delivered payload.
-func request(tb testing.TB, output string) hooks.WebhookRequest {
-	tb.Helper()
+// request decodes a delivered payload. It does not fail the test itself,
+// so it may run on any goroutine.
+func request(output string) (hooks.WebhookRequest, error) {
 	var r hooks.WebhookRequest
 	if err := json.Unmarshal([]byte(output), &r); err != nil {
-		tb.Fatalf("delivered payload %q: %v", output, err)
+		return r, fmt.Errorf("delivered payload %q: %v", output, err)
 	}
-	return r
+	return r, nil
 }
 
 // ResumeWebhook serves any Go HTTP server: a manual webhook behind
@@ -131,8 +151,18 @@ func TestResumeWebhookFromGoServer(t *testing.T) {
 	defer srv.Close()
 
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		req := request(t, <-p.outputs)
+	defer wg.Wait() // also when the test fails below: the workflow uses t
+	wg.Go(func() {  // the workflow: no t.Fatal here
+		out, err := nextOutput(p.outputs, hooks.DefaultWebhookDeadline)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		req, err := request(out)
+		if err != nil {
+			t.Error(err)
+			return
+		}
 		if req.Method != "POST" || req.Body != `{"a":1}` || !reflect.DeepEqual(req.Query["k"], []string{"1", "2"}) || !reflect.DeepEqual(req.Headers["x-r"], []string{"a", "b"}) {
 			t.Errorf("workflow received %+v", req)
 		}
@@ -144,7 +174,7 @@ func TestResumeWebhookFromGoServer(t *testing.T) {
 		if err := p.workflow.Respond(ctx, h.Token, req.RequestID, made); err != nil {
 			t.Errorf("the same response again: %v, want nil", err)
 		}
-		err := p.workflow.Respond(ctx, h.Token, req.RequestID, hooks.Response{Status: 200})
+		err = p.workflow.Respond(ctx, h.Token, req.RequestID, hooks.Response{Status: 200})
 		if !errors.Is(err, hooks.ErrResponseAlreadySent) || hooks.ErrorFor(err).Code != hooks.CodeResponseAlreadySent {
 			t.Errorf("second response: %v, want ErrResponseAlreadySent", err)
 		}
@@ -158,7 +188,6 @@ func TestResumeWebhookFromGoServer(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	wg.Wait()
 	if resp.StatusCode != 201 || string(body) != "made" || !reflect.DeepEqual(resp.Header.Values("X-M"), []string{"1", "2"}) {
 		t.Errorf("caller got %d %v %q, want 201 X-M [1 2] made", resp.StatusCode, resp.Header, body)
 	}
@@ -195,7 +224,8 @@ func TestRespondStatusOutOfRange(t *testing.T) {
 }
 
 // A manual webhook disposed while its caller waits: the caller stops
-// waiting with ErrWebhookGone (502) instead of running into the deadline.
+// waiting with ErrWebhookGone (502) instead of running into the deadline
+// (ErrResponseTimeout), and not before the dispose.
 func TestManualWebhookGone(t *testing.T) {
 	t.Parallel()
 	p := newWebhookPair(t)
@@ -204,14 +234,36 @@ func TestManualWebhookGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.AfterFunc(300*time.Millisecond, func() { _ = p.workflow.Dispose(ctx, h.Token, execA) })
-	start := time.Now()
+	// The workflow disposes the webhook once the caller's request is stored
+	// (no await is parked), that is once the caller waits for its answer.
+	var disposing atomic.Bool
+	wctx, cancel := context.WithTimeout(ctx, hooks.DefaultWebhookDeadline)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { // no t.Fatal here
+		for {
+			if st, err := p.workflow.GetHook(wctx, h.Token); err == nil && st.Pending == 1 {
+				break
+			}
+			select {
+			case <-wctx.Done():
+				t.Errorf("the request was not stored within %s", hooks.DefaultWebhookDeadline)
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		disposing.Store(true)
+		if err := p.workflow.Dispose(wctx, h.Token, execA); err != nil {
+			t.Errorf("dispose: %v", err)
+		}
+	})
 	r := httptest.NewRequest("POST", "/webhooks/"+h.Token, strings.NewReader("x"))
 	_, err = p.caller.ResumeWebhook(ctx, h.Token, r)
 	if !errors.Is(err, hooks.ErrWebhookGone) || hooks.ErrorFor(err).Status != http.StatusBadGateway {
 		t.Fatalf("got %v, want ErrWebhookGone (502)", err)
 	}
-	if took := time.Since(start); took > 3*time.Second {
-		t.Errorf("caller held %s after the webhook was disposed", took)
+	if !disposing.Load() {
+		t.Errorf("the caller got ErrWebhookGone before the webhook was disposed")
 	}
 }
