@@ -38,7 +38,10 @@ const account = "123456789012"
 // env is one test's private slice of the stack: its own table, its own
 // hook-task function name on the bridge, its own state machines.
 type env struct {
-	t        *testing.T
+	t *testing.T
+	// calls counts the AWS calls of the resume-hook handler (e.resume) only:
+	// its client is its own, so the calls that executions make through the
+	// hook-task function meanwhile are not counted.
 	calls    *awscalls.Counter
 	db       *dynamodb.Client
 	sfn      *sfn.Client
@@ -65,7 +68,6 @@ func newEnv(t *testing.T) *env {
 	e.funcName = "hook-task-" + suffix
 
 	cfg := devstack.AWSConfig(stk.BridgeURL().String())
-	cfg.APIOptions = append(cfg.APIOptions, awscalls.Middleware(e.calls))
 	e.db = dynamodb.NewFromConfig(cfg)
 	e.sfn = sfn.NewFromConfig(cfg)
 	if _, err := e.db.CreateTable(ctx, hooks.TableDefinition(e.table)); err != nil {
@@ -79,17 +81,22 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { _, _ = e.db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &e.table}) })
 
-	client, err := hooks.New(cfg, func(o *hooks.Options) {
-		o.TableName = e.table
-		o.WebhookBaseURL = "https://hooks.example.test"
-	})
-	if err != nil {
-		t.Fatal(err)
+	newClient := func(cfg aws.Config) *hooks.Client {
+		c, err := hooks.New(cfg, func(o *hooks.Options) {
+			o.TableName = e.table
+			o.WebhookBaseURL = "https://hooks.example.test"
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
 	}
-	e.hooks = client
+	e.hooks = newClient(cfg)
+	counted := cfg.Copy()
+	counted.APIOptions = append(counted.APIOptions, awscalls.Middleware(e.calls))
 	log := slog.New(slog.NewJSONHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	stacktest.Function(t, e.funcName, devstack.NewHandler(hooktask.New(client, log).Handle))
-	e.resume = devstack.NewHandler(resumehook.New(client, log).Handle)
+	stacktest.Function(t, e.funcName, devstack.NewHandler(hooktask.New(e.hooks, log).Handle))
+	e.resume = devstack.NewHandler(resumehook.New(newClient(counted), log).Handle)
 	return e
 }
 
