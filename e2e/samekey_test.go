@@ -60,9 +60,10 @@ func (a *awsTaskAnswers) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSu
 // requeue it, so the next await would receive it again.
 //
 // Found by the stress test's design review (issue 5): the execution
-// received [{"n":1} {"n":1}]. The replay now resends a delivery only once it
-// is older than 2 s (min(replayRedriveAfter, RedriveAfter)), so the first
-// resume finishes its own send.
+// received [{"n":1} {"n":1}]. Now the replay sends the delivery at once
+// (its resumer may have died), and whichever send loses gets a closed-task
+// answer that is settled from the execution's history as delivered, so it
+// is not requeued (docs/protocol.md, "Delivery").
 func TestConcurrentSameKeyDeliversOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

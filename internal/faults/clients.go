@@ -64,3 +64,11 @@ func (s *stepFunctions) SendTaskSuccess(ctx context.Context, p *sfn.SendTaskSucc
 func (s *stepFunctions) SendTaskFailure(ctx context.Context, p *sfn.SendTaskFailureInput, o ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
 	return do(s.in, "SFN.SendTaskFailure", func() (*sfn.SendTaskFailureOutput, error) { return s.inner.SendTaskFailure(ctx, p, o...) })
 }
+
+func (s *stepFunctions) DescribeExecution(ctx context.Context, p *sfn.DescribeExecutionInput, o ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
+	return do(s.in, "SFN.DescribeExecution", func() (*sfn.DescribeExecutionOutput, error) { return s.inner.DescribeExecution(ctx, p, o...) })
+}
+
+func (s *stepFunctions) GetExecutionHistory(ctx context.Context, p *sfn.GetExecutionHistoryInput, o ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error) {
+	return do(s.in, "SFN.GetExecutionHistory", func() (*sfn.GetExecutionHistoryOutput, error) { return s.inner.GetExecutionHistory(ctx, p, o...) })
+}

@@ -69,3 +69,31 @@ func attempt(r *http.Request) int {
 	}
 	return 1
 }
+
+// LoseAnswer lets a request through to Inner and then loses its answer
+// (the connection resets), once for each request Match selects on its
+// first attempt: the write is applied, and the SDK's retryer resends it,
+// as it does on AWS when a response is lost. moto never loses an answer.
+type LoseAnswer struct {
+	Inner aws.HTTPClient
+	// Match selects the requests whose answer is lost, by their
+	// X-Amz-Target ("DynamoDB_20120810.UpdateItem").
+	Match func(target string) bool
+
+	lost atomic.Int64
+}
+
+// Lost counts the answers lost so far.
+func (l *LoseAnswer) Lost() int64 { return l.lost.Load() }
+
+// Do implements aws.HTTPClient.
+func (l *LoseAnswer) Do(r *http.Request) (*http.Response, error) {
+	resp, err := l.Inner.Do(r)
+	if err != nil || attempt(r) > 1 || !l.Match(r.Header.Get("X-Amz-Target")) {
+		return resp, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	l.lost.Add(1)
+	return nil, fmt.Errorf("read: connection reset by peer (answer lost by faults.LoseAnswer)")
+}

@@ -25,6 +25,12 @@ const (
 	ErrorNameDisposed = "HookDisposedError"
 )
 
+// MaxHookDataBytes bounds a hook's metadata and webhook respondWith
+// together, so that the hook item with a payload in flight (at most
+// MaxPayloadBytes) and a task token stays within DynamoDB's 400 KB item
+// limit.
+const MaxHookDataBytes = 64 * 1024
+
 // RegisterInput names a hook to create (or find) for an execution.
 type RegisterInput struct {
 	Token        string
@@ -48,6 +54,11 @@ func (in *RegisterInput) validate() error {
 		// DynamoDB strings are UTF-8: the SDK would turn other bytes into
 		// U+FFFD and every resume would answer other metadata.
 		return fmt.Errorf("%w: metadata is not valid JSON in UTF-8", ErrInvalidRequest)
+	}
+	if size := len(in.Metadata) + len(in.Respond); size > MaxHookDataBytes {
+		// The hook item also carries a resume's payload in flight (up to
+		// 256 KiB) and a task token; DynamoDB caps an item at 400 KB.
+		return fmt.Errorf("%w: metadata and respondWith are %d bytes together; the limit is %d bytes", ErrInvalidRequest, size, MaxHookDataBytes)
 	}
 	if in.Kind == "" {
 		in.Kind = KindHook
@@ -105,31 +116,48 @@ func (in *RegisterInput) extraNames() []string {
 // registration is kept). A resume that arrives before the first await of a
 // registered hook is stored, not refused.
 //
-// Errors: ErrInvalidToken, ErrInvalidRequest, *ConflictError (ErrConflict)
-// when another execution holds the token.
+// A token held by an execution that has ended (Step Functions says it is
+// not running) is taken over: that hook outlived its execution.
+//
+// Errors: ErrInvalidToken, ErrInvalidRequest (metadata and respondWith
+// over MaxHookDataBytes), *ConflictError (ErrConflict) when another
+// running execution holds the token.
 func (c *Client) Register(ctx context.Context, in RegisterInput) (*Hook, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	vals := map[string]types.AttributeValue{}
-	set := c.registerSet(&in, vals)
-	out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           &c.table,
-		Key:                                 hookKey(in.Token),
-		ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #executionArn = :exec"),
-		UpdateExpression:                    aws.String("SET " + set),
-		ExpressionAttributeNames:            registerNames(in.extraNames()...),
-		ExpressionAttributeValues:           vals,
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if err != nil {
-		if old, ok := conditionFailed(err); ok {
-			return nil, &ConflictError{Token: in.Token, ExecutionARN: getS(old, attrExec)}
+	for attempt := 0; ; attempt++ {
+		vals := map[string]types.AttributeValue{}
+		set := c.registerSet(&in, vals)
+		out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                           &c.table,
+			Key:                                 hookKey(in.Token),
+			ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #executionArn = :exec"),
+			UpdateExpression:                    aws.String("SET " + set),
+			ExpressionAttributeNames:            registerNames(in.extraNames()...),
+			ExpressionAttributeValues:           vals,
+			ReturnValues:                        types.ReturnValueAllNew,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		if err == nil {
+			return c.withURL(&decodeHook(out.Attributes).Hook), nil
 		}
-		return nil, fmt.Errorf("register hook %s: %w", Redact(in.Token), err)
+		old, ok := conditionFailed(err)
+		if !ok {
+			return nil, fmt.Errorf("register hook %s: %w", Redact(in.Token), err)
+		}
+		holder := getS(old, attrExec)
+		if attempt < 2 {
+			taken, err := c.takeOverEnded(ctx, in.Token, holder)
+			if err != nil {
+				return nil, err
+			}
+			if taken {
+				continue
+			}
+		}
+		return nil, &ConflictError{Token: in.Token, ExecutionARN: holder}
 	}
-	return c.withURL(&decodeHook(out.Attributes).Hook), nil
 }
 
 // AwaitInput parks one await of an execution on a hook.
@@ -149,6 +177,11 @@ type AwaitInput struct {
 // execution) and returns *ConflictError. A waiter parked by an older await
 // of the same hook is failed with HookAwaitSupersededError.
 //
+// A token held by an ended execution is taken over, as in Register. If the
+// conflict cannot be reported to the task, Await returns a wrapped AWS
+// error (not a *ConflictError): retry the invocation. Two awaits of one
+// hook at once never receive the same payload.
+//
 // Errors: ErrInvalidToken, ErrInvalidRequest, *ConflictError, ErrContention,
 // or a wrapped AWS error (the task is not parked: retry the invocation).
 func (c *Client) Await(ctx context.Context, in AwaitInput) error {
@@ -164,9 +197,20 @@ func (c *Client) Await(ctx context.Context, in AwaitInput) error {
 	return nil
 }
 
+// contentionBudget bounds how long an await keeps trying when the hook
+// changes under each of its writes (beyond HandOffWait).
+const contentionBudget = 10 * time.Second
+
 // await is the protocol of docs/protocol.md, "Await".
 func (c *Client) await(ctx context.Context, in *AwaitInput) error {
-	for range c.opts.MaxAttempts {
+	deadline := c.opts.Now().Add(c.opts.HandOffWait + contentionBudget)
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if c.opts.Now().After(deadline) {
+				return ErrContention
+			}
+			c.backoff(ctx, attempt)
+		}
 		vals := map[string]types.AttributeValue{":tt": s(in.TaskToken)}
 		set := c.registerSet(&in.RegisterInput, vals)
 		out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -199,39 +243,130 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 		case cur == nil:
 			continue
 		case cur.ExecutionARN != in.ExecutionARN:
-			conflict := &ConflictError{Token: in.Token, ExecutionARN: cur.ExecutionARN}
-			cause, _ := json.Marshal(map[string]string{"message": conflict.Error(), "executionArn": cur.ExecutionARN})
-			if err := c.sendFailure(ctx, in.TaskToken, ErrorNameConflict, string(cause)); err != nil {
-				return errors.Join(conflict, err)
-			}
-			return conflict
-		case cur.Waiter == in.TaskToken && cur.Inflight != nil:
-			// A retried invocation of this await (same task token) whose
-			// delivery is in flight: send it again.
-			if err := c.resend(ctx, cur.Waiter, cur.Inflight.Payload); err != nil {
+			taken, err := c.takeOverEnded(ctx, in.Token, cur.ExecutionARN)
+			if err != nil {
 				return err
 			}
-			if cur.Inflight.Seq > 0 {
-				return c.commit(ctx, cur, *cur.Inflight)
+			if !taken {
+				return c.reportConflict(ctx, in, cur.ExecutionARN)
 			}
-			return nil
+		case cur.Waiter == in.TaskToken && cur.Inflight != nil:
+			// A retried invocation of this await (same task token) whose
+			// delivery is in flight: send it again and finish the record
+			// by what Step Functions says became of it.
+			return c.resendOwn(ctx, cur)
 		case cur.Seq > cur.Dlv:
-			done, err := c.deliverBacklog(ctx, cur, in.TaskToken)
+			takeOver := ""
+			if f := cur.Inflight; f != nil && f.Seq > 0 {
+				// Another await's hand-out of the head payload is not
+				// committed: it may be sending it now (concurrent awaits)
+				// or have died. Wait for its commit; once it is older than
+				// HandOffWait, settle it from the execution history.
+				if c.opts.Now().Sub(f.At) < c.opts.HandOffWait {
+					continue
+				}
+				next, err := c.settleHandOff(ctx, cur)
+				if err != nil || next == handOffDone {
+					return err
+				}
+				if next == handOffRetry {
+					continue
+				}
+				takeOver = f.ID
+			}
+			done, err := c.deliverBacklog(ctx, cur, in.TaskToken, takeOver)
 			if err != nil || done {
 				return err
 			}
 		}
 	}
-	return ErrContention
+}
+
+// reportConflict fails the awaiting task with HookConflictError and
+// returns the *ConflictError. If Step Functions could not be told, the
+// error returned is not a conflict: the invocation fails and is retried,
+// instead of answering success to a task that would then wait forever.
+func (c *Client) reportConflict(ctx context.Context, in *AwaitInput, holder string) error {
+	conflict := &ConflictError{Token: in.Token, ExecutionARN: holder}
+	cause, _ := json.Marshal(map[string]string{"message": conflict.Error(), "executionArn": holder})
+	if err := c.sendFailure(ctx, in.TaskToken, ErrorNameConflict, string(cause)); err != nil {
+		return fmt.Errorf("report to the awaiting task that %s: %w", conflict.Error(), err)
+	}
+	return conflict
+}
+
+// takeOverEnded frees token when the execution holding it has ended (its
+// hook outlived it: a create or await that ran after the execution ended,
+// or an end-of-execution dispose that was lost). The delete is conditioned
+// on that execution still holding the token. taken reports that the token
+// may be free now; false when the holder runs or Step Functions cannot say.
+func (c *Client) takeOverEnded(ctx context.Context, token, holder string) (taken bool, err error) {
+	running, known := c.executionRunning(ctx, holder)
+	if !known || running {
+		return false, nil
+	}
+	if err := c.Dispose(ctx, token, holder); err != nil && !isConflict(err) {
+		return false, fmt.Errorf("take over the hook of ended execution %s: %w", holder, err)
+	}
+	return true, nil
+}
+
+// resendOwn sends a retried await's own in-flight record again and
+// finishes it: delivered → committed; the task over → requeued (the
+// payload stays for the next await, never deleted on a closed task).
+func (c *Client) resendOwn(ctx context.Context, h *hookItem) error {
+	f := *h.Inflight
+	payload, ok, err := c.payloadOf(ctx, h, f)
+	if err != nil || !ok {
+		return err // !ok: the hand-out was committed
+	}
+	res, err := c.send(ctx, h, h.Waiter, payload)
+	if err != nil {
+		return err
+	}
+	return c.finish(ctx, h, f, payload, res)
+}
+
+type handOffNext int
+
+const (
+	handOffRetry    handOffNext = iota + 1 // settled (committed or gone): look again
+	handOffTakeOver                        // its task never got it: hand it out again
+	handOffDone                            // the execution ended: nothing to await
+)
+
+// settleHandOff decides a stale uncommitted hand-out of a stored payload
+// (its await died, or its commit failed) from the execution history: the
+// task got it → commit; otherwise it is handed out again.
+func (c *Client) settleHandOff(ctx context.Context, h *hookItem) (handOffNext, error) {
+	f := *h.Inflight
+	payload, ok, err := c.payloadOf(ctx, h, f)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return handOffRetry, nil
+	}
+	out, err := c.settle(ctx, h.ExecutionARN, h.Waiter, payload)
+	switch {
+	case err != nil:
+		return 0, err
+	case out.Delivered:
+		return handOffRetry, c.commit(ctx, h, f)
+	case out.Ended:
+		return handOffDone, c.finish(ctx, h, f, payload, executionOver)
+	}
+	return handOffTakeOver, nil
 }
 
 // deliverBacklog hands the oldest stored payload to taskToken: A2 reads it,
-// A3 names it as the in-flight delivery (it stays stored, dlv unchanged), A4
-// sends it, A5 commits (dlv advances, the stored item goes). A crash before
-// A5 leaves the payload at the head of the queue for the next await, so a
-// payload that was acknowledged is never lost to a crashed await. done is
-// false when the hook changed meanwhile.
-func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken string) (done bool, err error) {
+// A3 names it as the in-flight hand-out (it stays stored and pending, dlv
+// unchanged), A4 sends it, A5 commits (dlv advances, the stored item goes).
+// A crash before A5 leaves the payload at the head of the queue, so a
+// payload that was acknowledged is never lost to a crashed await. A3 does
+// not replace another await's uncommitted hand-out unless it is takeOver
+// (settled as undelivered). done is false when the hook changed meanwhile.
+func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, takeOver string) (done bool, err error) {
 	seq := h.Dlv + 1
 	got, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &c.table, Key: itemKey(h.Token, msgSK(h.HookID, seq)), ConsistentRead: aws.Bool(true),
@@ -242,15 +377,20 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken stri
 	if len(got.Item) == 0 {
 		return false, nil
 	}
-	f := inflight{ID: c.opts.NewID(), Payload: getS(got.Item, attrPayload), At: c.opts.Now(), Seq: seq}
+	payload := getS(got.Item, attrPayload)
+	f := inflight{ID: c.opts.NewID(), At: c.opts.Now(), Seq: seq} // names the payload, does not copy it
+	oid := takeOver
+	if oid == "" {
+		oid = "-" // matches no record: ids are 22 characters
+	}
 	_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                &c.table,
 		Key:                      hookKey(h.Token),
-		ConditionExpression:      aws.String("#hookId = :hid AND #dlv = :d"),
+		ConditionExpression:      aws.String("#hookId = :hid AND #dlv = :d AND (attribute_not_exists(#inflight.#fseq) OR #inflight.#id = :oid)"),
 		UpdateExpression:         aws.String("SET #waiter = :tt, #inflight = :f"),
-		ExpressionAttributeNames: names(attrHookID, attrDlv, attrWaiter, attrInflight),
+		ExpressionAttributeNames: map[string]string{"#hookId": attrHookID, "#dlv": attrDlv, "#waiter": attrWaiter, "#inflight": attrInflight, "#fseq": fSeq, "#id": fID},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":hid": s(h.HookID), ":d": n(h.Dlv), ":tt": s(taskToken), ":f": f.av(),
+			":hid": s(h.HookID), ":d": n(h.Dlv), ":tt": s(taskToken), ":f": f.av(), ":oid": s(oid),
 		},
 	})
 	if err != nil {
@@ -260,57 +400,10 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken stri
 		return false, fmt.Errorf("take stored payload: %w", err)
 	}
 	h.Waiter, h.Inflight = taskToken, &f
-	if _, err := c.deliver(ctx, h, f, seq); err != nil {
+	if _, err := c.deliver(ctx, h, f, payload); err != nil && !errors.Is(err, ErrHookNotFound) {
 		return false, err
 	}
 	return true, nil
-}
-
-// commit is step A5: after a stored payload reached its await, count it as
-// delivered and delete its item. Conditioned on the delivery still being
-// the one in flight, so a commit that comes late changes nothing.
-func (c *Client) commit(ctx context.Context, h *hookItem, f inflight) error {
-	in := &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Update: &types.Update{
-				TableName:                &c.table,
-				Key:                      hookKey(h.Token),
-				ConditionExpression:      aws.String("#inflight.#id = :fid AND #dlv = :d"),
-				UpdateExpression:         aws.String("SET #dlv = :seq REMOVE #inflight.#fseq"),
-				ExpressionAttributeNames: map[string]string{"#inflight": attrInflight, "#id": fID, "#dlv": attrDlv, "#fseq": fSeq},
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":fid": s(f.ID), ":d": n(f.Seq - 1), ":seq": n(f.Seq),
-				},
-			}},
-			{Delete: &types.Delete{TableName: &c.table, Key: itemKey(h.Token, msgSK(h.HookID, f.Seq))}},
-		},
-	}
-	for range c.opts.MaxAttempts {
-		_, err := c.db.TransactWriteItems(ctx, in)
-		if err == nil {
-			return nil
-		}
-		codes, ok := canceledReasons(err)
-		if !ok {
-			return fmt.Errorf("commit delivery: %w", err)
-		}
-		if conditionCanceled(codes, 0) {
-			return nil // already committed, or replaced by a newer await
-		}
-		// Canceled for another reason (a concurrent transaction on the
-		// hook item): the commit did not happen; try again.
-	}
-	return fmt.Errorf("commit delivery: %w", ErrContention)
-}
-
-// resend completes taskToken with payload again; a closed task means it was
-// already completed, which is success here.
-func (c *Client) resend(ctx context.Context, taskToken, payload string) error {
-	_, err := c.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &taskToken, Output: &payload})
-	if err != nil && !taskClosed(err) {
-		return fmt.Errorf("send task success: %w", err)
-	}
-	return nil
 }
 
 func (c *Client) sendFailure(ctx context.Context, taskToken, name, cause string) error {

@@ -33,6 +33,11 @@ type DynamoDBAPI interface {
 type StepFunctionsAPI interface {
 	SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
 	SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
+	// DescribeExecution and GetExecutionHistory are called on rare paths
+	// only: a token held by another execution (is it still running?), and
+	// a task that Step Functions says is over (did it get the payload?).
+	DescribeExecution(context.Context, *sfn.DescribeExecutionInput, ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+	GetExecutionHistory(context.Context, *sfn.GetExecutionHistoryInput, ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error)
 }
 
 var (
@@ -71,6 +76,11 @@ type Options struct {
 	// MaxAttempts bounds the optimistic-concurrency loop of one operation.
 	// Default 25.
 	MaxAttempts int
+	// HandOffWait is how long an await waits for another await's hand-out
+	// of a stored payload to be committed before it settles that hand-out
+	// through the execution history (the other await may have died).
+	// Default RedriveAfter.
+	HandOffWait time.Duration
 	// MaxPayloadBytes is the payload limit. Default and maximum 262144
 	// (Step Functions' task output limit).
 	MaxPayloadBytes int
@@ -155,6 +165,9 @@ func newClient(o Options) (*Client, error) {
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 25
+	}
+	if o.HandOffWait <= 0 {
+		o.HandOffWait = o.RedriveAfter
 	}
 	if o.MaxPayloadBytes <= 0 || o.MaxPayloadBytes > MaxPayloadBytes {
 		o.MaxPayloadBytes = MaxPayloadBytes

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sfnhooks/sfnhooks/internal/devstack"
 	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/faults"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -78,7 +79,13 @@ func TestResumeRefusesBadInput(t *testing.T) {
 // receives it, then the one after it.
 func TestDeadWaiterRequeues(t *testing.T) {
 	t.Parallel()
-	c, db, _, table := testClient(t) // Step Functions is moto: the task tokens below are dead
+	// The tasks below are over and their execution runs on: AWS answers
+	// TaskTimedOut, and the history shows no output (faults.Tasks; moto
+	// would accept a closed task's token, and execA does not exist there).
+	dead := faults.NewTasks()
+	dead.Close("no-such-task-1")
+	dead.Close("no-such-task-2")
+	c, db, _, table := testClient(t, func(o *hooks.Options) { o.StepFunctions = dead })
 	ctx := context.Background()
 	token := "dead-waiter-" + suffix()
 	await := func(c *hooks.Client, task string) {

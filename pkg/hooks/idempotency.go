@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -88,7 +87,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 		}
 		if h == nil || (hookID != "" && h.HookID != hookID) {
 			// A key applied before the hook went away is still answered.
-			return c.replay(ctx, nil, token, key, hash, ErrHookNotFound)
+			return c.replay(ctx, nil, token, key, payload, ErrHookNotFound)
 		}
 		var deliveryID string
 		var f inflight
@@ -104,7 +103,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 			ok, err := c.appendPayload(ctx, h, "", payload, put)
 			switch {
 			case errors.Is(err, errIdempotencyKeyUsed):
-				return c.replay(ctx, h, token, key, hash, nil)
+				return c.replay(ctx, h, token, key, payload, nil)
 			case err != nil:
 				return nil, err
 			case ok:
@@ -131,28 +130,41 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 			h.Seq++
 			h.Dlv++
 			h.Inflight = &f
-			return c.deliver(ctx, h, f, h.Dlv)
+			hook, err := c.deliver(ctx, h, f, payload)
+			if errors.Is(err, ErrHookNotFound) {
+				// The execution ended without the payload: the hook is
+				// disposed and the key must not answer "applied" later.
+				c.forgetKey(ctx, token, key, f.ID)
+			}
+			return hook, err
 		}
 		codes, ok := canceledReasons(err)
 		if !ok {
 			return nil, fmt.Errorf("take waiter: %w", err)
 		}
 		if conditionCanceled(codes, 1) {
-			return c.replay(ctx, h, token, key, hash, nil)
+			return c.replay(ctx, h, token, key, payload, nil)
 		}
 	}
 	return nil, ErrContention
 }
 
-// replayRedriveAfter is how old the delivery of a replayed key must be
-// before the replay sends it again (its resumer may have died).
-const replayRedriveAfter = 2 * time.Second
-
-// replay answers a resume whose key is already used. The same payload gets
-// the first answer (and, if that resume's delivery is still in flight, the
-// delivery is sent again: its resumer may have died); another payload gets
-// ErrIdempotencyMismatch. With no record, notFound is returned.
-func (c *Client) replay(ctx context.Context, h *hookItem, token, key, hash string, notFound error) (*Hook, error) {
+// replay answers a resume whose key is already used. Another payload gets
+// ErrIdempotencyMismatch. The same payload gets the first answer, but only
+// once that answer is true: "applied" means delivered, or stored for the
+// next await (docs/protocol.md, "Resume with an idempotency key"):
+//
+//   - the first resume's delivery is still in flight: its resumer may have
+//     died (or been throttled past its retries), so it is sent now. A
+//     concurrent first resume is harmless: the loser's closed-task answer
+//     is settled from the history as delivered.
+//   - it is no longer in flight: the execution's history or the stored
+//     payloads must show it; if neither does (its resumer died and the
+//     next await took the record for consumed), it is stored again.
+//
+// With no record, notFound is returned.
+func (c *Client) replay(ctx context.Context, h *hookItem, token, key, payload string, notFound error) (*Hook, error) {
+	hash := sha256Hex(payload)
 	rec, err := c.getIdem(ctx, token, key)
 	if err != nil {
 		return nil, err
@@ -166,14 +178,81 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token, key, hash strin
 	if rec.Hash != hash {
 		return nil, ErrIdempotencyMismatch
 	}
-	if h != nil && h.Inflight != nil && rec.DeliveryID != "" && h.Inflight.ID == rec.DeliveryID {
-		// Not at once: the first resume may still be sending it, and a
-		// resend that wins makes the first one's SendTaskSuccess answer
-		// TaskTimedOut, which it would take for a dead task and requeue
-		// the payload (a duplicate). Give it replayRedriveAfter.
-		c.redrive(ctx, h, min(replayRedriveAfter, c.opts.RedriveAfter))
+	if rec.DeliveryID == "" {
+		return &rec.Hook, nil // stored: delivered by an await that commits after sending
+	}
+	if h != nil && h.HookID == rec.Hook.HookID && h.Inflight != nil && h.Inflight.ID == rec.DeliveryID {
+		res, err := c.redrive(ctx, h, 0)
+		if err != nil {
+			return nil, fmt.Errorf("send the delivery of an earlier resume with this key: %w", err)
+		}
+		if res == executionOver {
+			c.forgetKey(ctx, token, key, rec.DeliveryID)
+			return nil, ErrHookNotFound
+		}
+		return &rec.Hook, nil
+	}
+	return c.confirmDelivery(ctx, h, token, key, payload, rec)
+}
+
+// confirmDelivery checks that the payload of an idempotent resume whose
+// record is no longer in flight reached the workflow or waits for it, and
+// stores it again when it did neither.
+func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, payload string, rec *idemRecord) (*Hook, error) {
+	out, err := c.settle(ctx, rec.Hook.ExecutionARN, "", payload)
+	if err != nil {
+		return nil, fmt.Errorf("confirm the delivery of an earlier resume with this key: %w", err)
+	}
+	if out.Delivered {
+		return &rec.Hook, nil
+	}
+	if h == nil || h.HookID != rec.Hook.HookID || out.Ended {
+		c.forgetKey(ctx, token, key, rec.DeliveryID)
+		return nil, ErrHookNotFound
+	}
+	pending, err := c.isPending(ctx, h, payload)
+	if err != nil || pending {
+		return &rec.Hook, err
+	}
+	if _, err := c.resume(ctx, token, h.HookID, "", payload); err != nil {
+		return nil, err
 	}
 	return &rec.Hook, nil
+}
+
+// isPending reports whether payload is among the stored payloads of h.
+func (c *Client) isPending(ctx context.Context, h *hookItem, payload string) (bool, error) {
+	p := dynamodb.NewQueryPaginator(c.db, &dynamodb.QueryInput{
+		TableName:                 &c.table,
+		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :msg)"),
+		FilterExpression:          aws.String("#payload = :p"),
+		ExpressionAttributeNames:  names(attrPK, attrSK, attrPayload),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(hookPK(h.Token)), ":msg": s("MSG#" + h.HookID + "#"), ":p": s(payload)},
+		ConsistentRead:            aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return false, fmt.Errorf("look for a stored payload: %w", err)
+		}
+		if page.Count > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// forgetKey deletes the idempotency record of key if it still names the
+// delivery deliveryID (best effort; it expires anyway): its resume was not
+// applied after all, because the execution ended without the payload.
+func (c *Client) forgetKey(ctx context.Context, token, key, deliveryID string) {
+	_, _ = c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 &c.table,
+		Key:                       itemKey(token, idemSK(key)),
+		ConditionExpression:       aws.String("#d = :d"),
+		ExpressionAttributeNames:  map[string]string{"#d": attrDelivery},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": s(deliveryID)},
+	})
 }
 
 // getHookItem reads the hook item with a consistent read (nil: no hook).

@@ -92,8 +92,10 @@ func getN(m map[string]types.AttributeValue, k string) int64 {
 	return 0
 }
 
-// inflight is a delivery in flight: the payload handed to the waiter's task
-// token, kept until the next await proves it was consumed.
+// inflight is a delivery in flight to the waiter's task token, kept until
+// the next await proves it was consumed. A resume's record carries its
+// payload (it is stored nowhere else); an await's hand-out of a stored
+// payload only names it (Seq), so the hook item stays small.
 type inflight struct {
 	ID       string
 	Payload  string
@@ -109,9 +111,11 @@ type inflight struct {
 func (f inflight) av() types.AttributeValue {
 	m := map[string]types.AttributeValue{
 		fID:       s(f.ID),
-		fPayload:  s(f.Payload),
 		fAt:       n(f.At.UnixMilli()),
 		fRedriven: &types.AttributeValueMemberBOOL{Value: f.Redriven},
+	}
+	if f.Payload != "" {
+		m[fPayload] = s(f.Payload) // a resume's record; an await's hand-out names MSG#Seq instead
 	}
 	if f.Seq > 0 {
 		m[fSeq] = n(f.Seq)

@@ -5,13 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 )
 
 // ResumeOption configures one resume.
@@ -128,13 +126,15 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, pa
 			return nil, err
 		}
 		if cur.taken {
-			return c.deliver(ctx, cur.item, cur.flight, cur.item.Dlv)
+			return c.deliver(ctx, cur.item, cur.flight, payload)
 		}
 		h := cur.item
 		if h == nil || (hookID != "" && h.HookID != hookID) || (kind != "" && h.Kind != kind) {
 			return nil, ErrHookNotFound
 		}
-		c.redrive(ctx, h, c.opts.RedriveAfter)
+		// Best effort: a record its sender left behind is sent (or
+		// requeued) now; an error leaves it for the next resume.
+		_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)
 		ok, err := c.appendPayload(ctx, h, kind, payload, nil)
 		if err != nil {
 			return nil, err
@@ -185,95 +185,17 @@ func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind
 		return takeResult{taken: true, item: decodeHook(out.Attributes), flight: f}, nil
 	}
 	if old, ok := conditionFailed(err); ok {
-		return takeResult{item: decodeHook(old)}, nil
+		h := decodeHook(old)
+		if h != nil && h.Inflight != nil && h.Inflight.ID == f.ID {
+			// Our own record: the SDK resent a write that had been applied
+			// (its answer was lost), and the resend failed the condition on
+			// the record the first attempt wrote. The waiter is ours.
+			h.Inflight.Payload = payload
+			return takeResult{taken: true, item: h, flight: f}, nil
+		}
+		return takeResult{item: h}, nil
 	}
 	return takeResult{}, fmt.Errorf("take waiter: %w", err)
-}
-
-// deliver sends the in-flight payload f (sequence number seq) to the
-// hook's waiter. If Step Functions says the task is over, the payload goes
-// back to the head of the queue (requeue), so it is never lost.
-func (c *Client) deliver(ctx context.Context, h *hookItem, f inflight, seq int64) (*Hook, error) {
-	_, err := c.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &h.Waiter, Output: &f.Payload})
-	if err == nil {
-		if f.Seq > 0 {
-			if err := c.commit(ctx, h, f); err != nil {
-				return nil, err
-			}
-		}
-		return &h.Hook, nil
-	}
-	if !taskClosed(err) {
-		// Unknown outcome: the delivery stays in flight and is redriven.
-		return nil, fmt.Errorf("send task success: %w", err)
-	}
-	return c.requeue(ctx, h, f, seq)
-}
-
-// requeue puts an undeliverable in-flight payload back as the oldest stored
-// payload and forgets the dead waiter (Delivering → Idle with backlog). If a
-// newer await already replaced the delivery, the payload is resumed anew.
-func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, seq int64) (*Hook, error) {
-	if f.Seq > 0 {
-		return c.release(ctx, h, f)
-	}
-	exp := c.expiry(h)
-	_, err := c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Update: &types.Update{
-				TableName:                &c.table,
-				Key:                      hookKey(h.Token),
-				ConditionExpression:      aws.String("#inflight.#id = :fid AND #dlv = :seq"),
-				UpdateExpression:         aws.String("REMOVE #waiter, #inflight SET #dlv = :prev"),
-				ExpressionAttributeNames: names(attrInflight, fID, attrDlv, attrWaiter),
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":fid": s(f.ID), ":seq": n(seq), ":prev": n(seq - 1),
-				},
-			}},
-			{Put: c.msgPut(h, seq, f.Payload, exp)},
-		},
-	})
-	if err == nil {
-		return &h.Hook, nil
-	}
-	if _, ok := canceledReasons(err); ok {
-		return c.resume(ctx, h.Token, h.HookID, "", f.Payload)
-	}
-	return nil, fmt.Errorf("requeue: %w", err)
-}
-
-// release forgets a dead waiter whose uncommitted backlog delivery f did
-// not reach it: the payload is still stored at the head of the queue.
-func (c *Client) release(ctx context.Context, h *hookItem, f inflight) (*Hook, error) {
-	_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &c.table,
-		Key:                       hookKey(h.Token),
-		ConditionExpression:       aws.String("#inflight.#id = :fid"),
-		UpdateExpression:          aws.String("REMOVE #waiter, #inflight"),
-		ExpressionAttributeNames:  names(attrInflight, fID, attrWaiter),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":fid": s(f.ID)},
-	})
-	if err != nil {
-		if _, ok := conditionFailed(err); !ok {
-			return nil, fmt.Errorf("release waiter: %w", err)
-		}
-		// A newer await replaced the delivery; the payload is still stored.
-	}
-	return &h.Hook, nil
-}
-
-func (c *Client) msgPut(h *hookItem, seq int64, payload string, exp int64) *types.Put {
-	return &types.Put{
-		TableName: &c.table,
-		Item: map[string]types.AttributeValue{
-			attrPK:        s(hookPK(h.Token)),
-			attrSK:        s(msgSK(h.HookID, seq)),
-			attrPayload:   s(payload),
-			attrExpiresAt: n(exp),
-		},
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: names(attrPK),
-	}
 }
 
 // expiry is the TTL of items that belong to hook h.
@@ -325,36 +247,6 @@ func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payl
 		return false, nil
 	}
 	return false, fmt.Errorf("store payload: %w", err)
-}
-
-// redrive resends an in-flight delivery whose resumer may have died (older
-// than minAge and not redriven yet): Options.RedriveAfter for any resume,
-// less for an idempotent retry of the resume that wrote the record. Sending
-// the same payload to the same task token again is safe: Step Functions
-// completes a task once. A closed task means the delivery already happened
-// (or the task ended); either way the record is marked so it is not sent
-// again. Best effort: errors leave the record for the next resume.
-func (c *Client) redrive(ctx context.Context, h *hookItem, minAge time.Duration) {
-	f := h.Inflight
-	if f == nil || f.Redriven || h.Waiter == "" || c.opts.Now().Sub(f.At) < minAge {
-		return
-	}
-	_, err := c.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &h.Waiter, Output: &f.Payload})
-	if err != nil && !taskClosed(err) {
-		return
-	}
-	if err == nil && f.Seq > 0 {
-		_ = c.commit(ctx, h, *f)
-		return
-	}
-	_, _ = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &c.table,
-		Key:                       hookKey(h.Token),
-		ConditionExpression:       aws.String("#inflight.#id = :fid"),
-		UpdateExpression:          aws.String("SET #inflight.#redriven = :t"),
-		ExpressionAttributeNames:  names(attrInflight, fID, fRedriven),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":fid": s(f.ID), ":t": &types.AttributeValueMemberBOOL{Value: true}},
-	})
 }
 
 func (c *Client) withURL(h *Hook) *Hook {

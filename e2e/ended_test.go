@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/sfnhooks/sfnhooks/pkg/hooks"
+)
+
+// Hooks of ended executions (issue 9, item 5), on the emulator: moto
+// answers a stopped execution's task token with InvalidToken, and its
+// history and DescribeExecution say ABORTED. No EventBridge rule runs in
+// the tests, so the hook outlives its execution as it does on AWS when the
+// end-of-execution dispose is late or lost.
+
+// stop stops the execution arn awaiting token, as AWS does: at once. moto
+// only ends an execution that waits for a task token when that task
+// completes (internal/devstack/doc.go, (d)), so the test completes the
+// parked task itself with an output no test sends, read from the hook
+// item; AWS would have aborted the execution without it.
+func (e *env) stop(arn, token string) {
+	e.t.Helper()
+	st, err := e.hooks.GetHook(context.Background(), token)
+	if err != nil || !st.Waiting {
+		e.t.Fatalf("stop: no await parked on %s: %+v %v", token, st, err)
+	}
+	var waiter string
+	for _, it := range e.items(token) {
+		if v, ok := it["waiter"].(*dbtypes.AttributeValueMemberS); ok {
+			waiter = v.Value
+		}
+	}
+	if _, err := e.sfn.StopExecution(context.Background(), &sfn.StopExecutionInput{ExecutionArn: &arn}); err != nil {
+		e.t.Fatal(err)
+	}
+	_, _ = e.sfn.SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{TaskToken: &waiter, Output: aws.String(`{"moto":"stopped"}`)})
+	if out := e.finish(arn); out.Status != "ABORTED" {
+		e.t.Fatalf("stopped execution: status %s", out.Status)
+	}
+}
+
+// A resume of a hook whose execution was stopped answers 404, as the seed
+// does for a finished run, acknowledges nothing and disposes the hook.
+func TestResumeAfterStopIsNotFound(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, keyed := range []bool{false, true} {
+		order := "stop-" + randomSuffix()
+		token := "approval-" + order
+		arn := e.start("approval", map[string]string{"orderId": order})
+		e.waiting(token)
+		e.stop(arn, token)
+		header := map[string]string{}
+		if keyed {
+			header["Idempotency-Key"] = "k-" + order
+		}
+		for attempt := range 2 { // the retry with the key must not replay "applied"
+			r := e.post(token, `{"approved": true}`, header)
+			if r.Status != http.StatusNotFound {
+				t.Fatalf("keyed %v, attempt %d: resume of a stopped execution's hook: status %d body %s, want 404", keyed, attempt, r.Status, r.Body)
+			}
+			if code, _ := errorBody(t, r); code != hooks.CodeHookNotFound {
+				t.Errorf("error %q, want %q", code, hooks.CodeHookNotFound)
+			}
+		}
+		if items := e.items(token); len(items) != 0 {
+			t.Errorf("keyed %v: %d items left for the token, want the hook disposed: %v", keyed, len(items), items)
+		}
+	}
+}
+
+// A hook left behind by an ended execution does not hold its token: the
+// next execution that awaits it takes it over instead of failing with
+// HookConflictError, and a create does the same.
+func TestEndedHolderLosesToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	order := "held-" + randomSuffix()
+	token := "approval-" + order
+	first := e.start("approval", map[string]string{"orderId": order})
+	e.waiting(token)
+	e.stop(first, token)
+	if st, err := e.hooks.GetHook(context.Background(), token); err != nil || st.ExecutionARN != first {
+		t.Fatalf("the stopped execution's hook: %+v %v, want it still held by %s", st, err, first)
+	}
+
+	second := e.start("approval", map[string]string{"orderId": order})
+	e.waitFor("the second execution's await", func() bool {
+		st, err := e.hooks.GetHook(context.Background(), token)
+		return err == nil && st.ExecutionARN == second && st.Waiting
+	})
+	r := e.post(token, `{"approved": true}`, nil)
+	var hook hooks.Hook
+	if err := json.Unmarshal([]byte(r.Body), &hook); err != nil || r.Status != http.StatusOK || hook.ExecutionARN != second {
+		t.Fatalf("resume: status %d body %s, want 200 naming the second execution", r.Status, r.Body)
+	}
+	var out approvalOutput
+	e.succeeded(second, &out)
+	if out.Outcome != "approved" {
+		t.Errorf("second execution: outcome %q, want approved", out.Outcome)
+	}
+
+	// Create (Register) takes over from an ended holder too; a running
+	// holder still wins.
+	third := e.start("approval", map[string]string{"orderId": "other-" + order})
+	token3 := "approval-other-" + order
+	e.waiting(token3)
+	var conflict *hooks.ConflictError
+	if _, err := e.hooks.Register(context.Background(), hooks.RegisterInput{Token: token3, ExecutionARN: first}); !errors.As(err, &conflict) || conflict.ExecutionARN != third {
+		t.Fatalf("register over a running holder: %v, want *ConflictError naming %s", err, third)
+	}
+	e.stop(third, token3)
+	h, err := e.hooks.Register(context.Background(), hooks.RegisterInput{Token: token3, ExecutionARN: second})
+	if err != nil || h.ExecutionARN != second {
+		t.Fatalf("register over an ended holder: %+v %v, want the token taken over", h, err)
+	}
+}

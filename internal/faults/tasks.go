@@ -1,0 +1,156 @@
+package faults
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+)
+
+// Tasks is a scripted Step Functions for the task-token answers moto does
+// not give: on AWS a task completes once, and every later SendTaskSuccess
+// answers TaskTimedOut, as does a task that timed out (moto accepts a
+// closed task's token while the execution runs). It keeps the history of
+// one execution the way GetExecutionHistory shows it (TaskScheduled with
+// the task token in its parameters, then TaskSucceeded with the output,
+// or TaskTimedOut), so the library's settlement of closed tasks can be
+// tested. Tests of behaviour run against the emulator; use this only for
+// these faults, and say so in the test.
+type Tasks struct {
+	mu      sync.Mutex
+	done    map[string]string // task token → output it succeeded with
+	closed  map[string]bool   // tasks over without an output
+	failed  map[string]string // task token → error name
+	ended   bool
+	events  []sfntypes.HistoryEvent
+	sched   map[string]int64 // task token → its TaskScheduled event id
+	history int              // GetExecutionHistory calls
+}
+
+// NewTasks returns a Tasks with every task open and the execution running.
+func NewTasks() *Tasks {
+	return &Tasks{done: map[string]string{}, closed: map[string]bool{}, failed: map[string]string{}, sched: map[string]int64{}}
+}
+
+func (t *Tasks) event(typ sfntypes.HistoryEventType, prev int64, fn func(*sfntypes.HistoryEvent)) int64 {
+	ev := sfntypes.HistoryEvent{Id: int64(len(t.events) + 1), PreviousEventId: prev, Type: typ}
+	if fn != nil {
+		fn(&ev)
+	}
+	t.events = append(t.events, ev)
+	return ev.Id
+}
+
+// schedule records the TaskScheduled event of token (once).
+func (t *Tasks) schedule(token string) int64 {
+	if id, ok := t.sched[token]; ok {
+		return id
+	}
+	params, _ := json.Marshal(map[string]any{"FunctionName": "hook-task", "Payload": map[string]string{"action": "await", "taskToken": token}})
+	id := t.event(sfntypes.HistoryEventTypeTaskScheduled, 0, func(ev *sfntypes.HistoryEvent) {
+		ev.TaskScheduledEventDetails = &sfntypes.TaskScheduledEventDetails{Parameters: aws.String(string(params)), Resource: aws.String("invoke.waitForTaskToken"), ResourceType: aws.String("lambda")}
+	})
+	id = t.event(sfntypes.HistoryEventTypeTaskStarted, id, nil)
+	t.sched[token] = id - 1
+	return id - 1
+}
+
+func (t *Tasks) over(token string) bool {
+	_, done := t.done[token]
+	_, failed := t.failed[token]
+	return done || failed || t.closed[token] || t.ended
+}
+
+// SendTaskSuccess completes an open task and records its output.
+func (t *Tasks) SendTaskSuccess(_ context.Context, in *sfn.SendTaskSuccessInput, _ ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	token := aws.ToString(in.TaskToken)
+	if t.over(token) {
+		return nil, &sfntypes.TaskTimedOut{Message: aws.String("Provided task does not exist anymore")}
+	}
+	t.done[token] = aws.ToString(in.Output)
+	started := t.schedule(token) + 1
+	t.event(sfntypes.HistoryEventTypeTaskSucceeded, started, func(ev *sfntypes.HistoryEvent) {
+		ev.TaskSucceededEventDetails = &sfntypes.TaskSucceededEventDetails{Output: in.Output, Resource: aws.String("invoke.waitForTaskToken"), ResourceType: aws.String("lambda")}
+	})
+	return &sfn.SendTaskSuccessOutput{}, nil
+}
+
+// SendTaskFailure fails an open task.
+func (t *Tasks) SendTaskFailure(_ context.Context, in *sfn.SendTaskFailureInput, _ ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	token := aws.ToString(in.TaskToken)
+	if t.over(token) {
+		return nil, &sfntypes.TaskTimedOut{Message: aws.String("Provided task does not exist anymore")}
+	}
+	t.failed[token] = aws.ToString(in.Error)
+	started := t.schedule(token) + 1
+	t.event(sfntypes.HistoryEventTypeTaskFailed, started, nil)
+	return &sfn.SendTaskFailureOutput{}, nil
+}
+
+// DescribeExecution answers RUNNING until End, then ABORTED.
+func (t *Tasks) DescribeExecution(context.Context, *sfn.DescribeExecutionInput, ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	status := sfntypes.ExecutionStatusRunning
+	if t.ended {
+		status = sfntypes.ExecutionStatusAborted
+	}
+	return &sfn.DescribeExecutionOutput{Status: status}, nil
+}
+
+// GetExecutionHistory returns the recorded events, in one page.
+func (t *Tasks) GetExecutionHistory(_ context.Context, in *sfn.GetExecutionHistoryInput, _ ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.history++
+	evs := slices.Clone(t.events)
+	if in.ReverseOrder {
+		slices.Reverse(evs)
+	}
+	return &sfn.GetExecutionHistoryOutput{Events: evs}, nil
+}
+
+// Close ends token's task without an output, as a timeout does.
+func (t *Tasks) Close(token string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.over(token) {
+		return
+	}
+	t.closed[token] = true
+	started := t.schedule(token) + 1
+	t.event(sfntypes.HistoryEventTypeTaskTimedOut, started, nil)
+}
+
+// End ends the execution (StopExecution): every task is over.
+func (t *Tasks) End() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.ended {
+		t.ended = true
+		t.event(sfntypes.HistoryEventTypeExecutionAborted, int64(len(t.events)), nil)
+	}
+}
+
+// Output returns what token's task succeeded with.
+func (t *Tasks) Output(token string) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out, ok := t.done[token]
+	return out, ok
+}
+
+// HistoryReads counts GetExecutionHistory calls.
+func (t *Tasks) HistoryReads() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.history
+}

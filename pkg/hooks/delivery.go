@@ -1,0 +1,282 @@
+package hooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+)
+
+// sendResult is what became of a payload sent to an awaiting task
+// (docs/protocol.md, "Delivery").
+type sendResult int
+
+const (
+	// delivered: the task has the payload (SendTaskSuccess succeeded, or
+	// the task was already closed and its history shows it succeeded with
+	// this payload: an earlier attempt, a redrive or a replay got there
+	// first).
+	delivered sendResult = iota + 1
+	// taskOver: the task ended without the payload (timed out, failed,
+	// superseded) and its execution runs on: the payload is kept.
+	taskOver
+	// executionOver: the execution ended without the payload reaching the
+	// task: the hook is disposed and the payload was never acknowledged.
+	executionOver
+)
+
+// send completes taskToken with payload. A closed-task answer
+// (TaskTimedOut, TaskDoesNotExist, InvalidToken) cannot tell "completed
+// by an earlier send" from "ended without it", so it is settled from the
+// execution's history. Any other error is an unknown outcome: the record
+// stays in flight and is redriven.
+func (c *Client) send(ctx context.Context, h *hookItem, taskToken, payload string) (sendResult, error) {
+	_, err := c.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &taskToken, Output: &payload})
+	if err == nil {
+		return delivered, nil
+	}
+	if !taskClosed(err) {
+		return 0, fmt.Errorf("send task success: %w", err)
+	}
+	out, herr := c.settle(ctx, h.ExecutionARN, taskToken, payload)
+	switch {
+	case herr != nil:
+		return 0, fmt.Errorf("task closed (%v); %w", err, herr)
+	case out.Delivered:
+		return delivered, nil
+	case out.Ended:
+		return executionOver, nil
+	}
+	return taskOver, nil
+}
+
+// payloadOf returns the payload of the in-flight record f: the copy a
+// resume's record carries, or the stored payload an await's uncommitted
+// hand-out names (MSG#f.Seq; records never copy stored payloads, so the
+// hook item stays far below DynamoDB's 400 KB). ok is false when that
+// stored payload is gone: the hand-out was committed (delivered).
+func (c *Client) payloadOf(ctx context.Context, h *hookItem, f inflight) (payload string, ok bool, err error) {
+	if f.Seq == 0 {
+		return f.Payload, true, nil
+	}
+	got, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &c.table, Key: itemKey(h.Token, msgSK(h.HookID, f.Seq)), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("read stored payload: %w", err)
+	}
+	if len(got.Item) == 0 {
+		return "", false, nil
+	}
+	return getS(got.Item, attrPayload), true, nil
+}
+
+// deliver sends the in-flight payload f to the hook's waiter (R2, A4) and
+// finishes the record with what became of it.
+func (c *Client) deliver(ctx context.Context, h *hookItem, f inflight, payload string) (*Hook, error) {
+	res, err := c.send(ctx, h, h.Waiter, payload)
+	if err != nil {
+		return nil, err
+	}
+	if res == delivered && f.Seq == 0 {
+		// The fast path: nothing more to write. The record stays until the
+		// next await of the execution clears it (docs/protocol.md).
+		return &h.Hook, nil
+	}
+	if err := c.finish(ctx, h, f, payload, res); err != nil {
+		return nil, err
+	}
+	if res == executionOver {
+		return nil, ErrHookNotFound
+	}
+	return &h.Hook, nil
+}
+
+// finish applies a send's result to the in-flight record f of hook h:
+// delivered → an await's hand-out is committed (A5), a resume's record is
+// marked so it is not sent again; taskOver → the payload goes back to the
+// head of the queue (requeue); executionOver → the hook is disposed.
+func (c *Client) finish(ctx context.Context, h *hookItem, f inflight, payload string, res sendResult) error {
+	switch res {
+	case delivered:
+		if f.Seq > 0 {
+			return c.commit(ctx, h, f)
+		}
+		return c.markSent(ctx, h, f)
+	case taskOver:
+		return c.requeue(ctx, h, f, payload)
+	case executionOver:
+		if err := c.Dispose(ctx, h.Token, h.ExecutionARN); err != nil && !isConflict(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// markSent records that a resume's delivery reached its task, so that
+// later redrives leave it alone. Best effort: a record left unmarked is
+// at worst sent again, and the task takes one completion.
+func (c *Client) markSent(ctx context.Context, h *hookItem, f inflight) error {
+	if f.Redriven {
+		return nil
+	}
+	_, _ = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &c.table,
+		Key:                       hookKey(h.Token),
+		ConditionExpression:       aws.String("#inflight.#id = :fid"),
+		UpdateExpression:          aws.String("SET #inflight.#redriven = :t"),
+		ExpressionAttributeNames:  names(attrInflight, fID, fRedriven),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":fid": s(f.ID), ":t": &types.AttributeValueMemberBOOL{Value: true}},
+	})
+	return nil
+}
+
+// requeue puts an undelivered in-flight payload back as the oldest stored
+// payload and forgets the dead waiter (Delivering → Idle with backlog). If
+// a newer await already replaced the record, the payload is resumed anew
+// (at the end of the queue): it is kept either way.
+func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, payload string) error {
+	if f.Seq > 0 {
+		return c.release(ctx, h, f)
+	}
+	seq := h.Dlv // a resume's record counts its payload as handed out (R1)
+	_, err := c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{
+				TableName:                &c.table,
+				Key:                      hookKey(h.Token),
+				ConditionExpression:      aws.String("#inflight.#id = :fid AND #dlv = :seq"),
+				UpdateExpression:         aws.String("REMOVE #waiter, #inflight SET #dlv = :prev"),
+				ExpressionAttributeNames: names(attrInflight, fID, attrDlv, attrWaiter),
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":fid": s(f.ID), ":seq": n(seq), ":prev": n(seq - 1),
+				},
+			}},
+			{Put: c.msgPut(h, seq, payload, c.expiry(h))},
+		},
+	})
+	if err == nil {
+		return nil
+	}
+	if _, ok := canceledReasons(err); ok {
+		_, err := c.resume(ctx, h.Token, h.HookID, "", payload)
+		return err
+	}
+	return fmt.Errorf("requeue: %w", err)
+}
+
+// release forgets a dead waiter whose uncommitted hand-out f did not reach
+// it: the payload is still stored at the head of the queue.
+func (c *Client) release(ctx context.Context, h *hookItem, f inflight) error {
+	_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &c.table,
+		Key:                       hookKey(h.Token),
+		ConditionExpression:       aws.String("#inflight.#id = :fid"),
+		UpdateExpression:          aws.String("REMOVE #waiter, #inflight"),
+		ExpressionAttributeNames:  names(attrInflight, fID, attrWaiter),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":fid": s(f.ID)},
+	})
+	if err != nil {
+		if _, ok := conditionFailed(err); !ok {
+			return fmt.Errorf("release waiter: %w", err)
+		}
+		// A newer await replaced the record; the payload is still stored.
+	}
+	return nil
+}
+
+// commit is step A5: after a stored payload reached its await, count it as
+// delivered and delete its item. Conditioned on the hand-out still being
+// the one in flight, so a commit that comes late changes nothing.
+func (c *Client) commit(ctx context.Context, h *hookItem, f inflight) error {
+	in := &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{
+				TableName:                &c.table,
+				Key:                      hookKey(h.Token),
+				ConditionExpression:      aws.String("#inflight.#id = :fid AND #dlv = :d"),
+				UpdateExpression:         aws.String("SET #dlv = :seq REMOVE #inflight.#fseq"),
+				ExpressionAttributeNames: map[string]string{"#inflight": attrInflight, "#id": fID, "#dlv": attrDlv, "#fseq": fSeq},
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":fid": s(f.ID), ":d": n(f.Seq - 1), ":seq": n(f.Seq),
+				},
+			}},
+			{Delete: &types.Delete{TableName: &c.table, Key: itemKey(h.Token, msgSK(h.HookID, f.Seq))}},
+		},
+	}
+	for range c.opts.MaxAttempts {
+		_, err := c.db.TransactWriteItems(ctx, in)
+		if err == nil {
+			return nil
+		}
+		codes, ok := canceledReasons(err)
+		if !ok {
+			return fmt.Errorf("commit delivery: %w", err)
+		}
+		if conditionCanceled(codes, 0) {
+			return nil // already committed, or settled by a newer await
+		}
+		// Canceled for another reason (TransactionConflict with a
+		// concurrent write of the hook item): not committed; again.
+		c.backoff(ctx, 1)
+	}
+	return fmt.Errorf("commit delivery: %w", ErrContention)
+}
+
+// redrive sends again an in-flight record whose sender may have died
+// (older than minAge, not known to be delivered): Options.RedriveAfter for
+// a resume that finds it, at once for an idempotent retry of the resume
+// that wrote it. Sending twice is safe: a task completes once, and a
+// closed-task answer is settled from the history, so the record is
+// finished exactly as its first sender would have finished it. res is 0
+// when there was nothing to redrive.
+func (c *Client) redrive(ctx context.Context, h *hookItem, minAge time.Duration) (sendResult, error) {
+	f := h.Inflight
+	if f == nil || f.Redriven || h.Waiter == "" || c.opts.Now().Sub(f.At) < minAge {
+		return 0, nil
+	}
+	payload, ok, err := c.payloadOf(ctx, h, *f)
+	if err != nil || !ok {
+		return 0, err
+	}
+	res, err := c.send(ctx, h, h.Waiter, payload)
+	if err != nil {
+		return 0, err
+	}
+	return res, c.finish(ctx, h, *f, payload, res)
+}
+
+func (c *Client) msgPut(h *hookItem, seq int64, payload string, exp int64) *types.Put {
+	return &types.Put{
+		TableName: &c.table,
+		Item: map[string]types.AttributeValue{
+			attrPK:        s(hookPK(h.Token)),
+			attrSK:        s(msgSK(h.HookID, seq)),
+			attrPayload:   s(payload),
+			attrExpiresAt: n(exp),
+		},
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: names(attrPK),
+	}
+}
+
+func isConflict(err error) bool { return errors.Is(err, ErrConflict) }
+
+// backoff sleeps before the next try of an optimistic loop: jittered
+// exponential, from about 5 ms for the first retry up to 250 ms.
+func (c *Client) backoff(ctx context.Context, attempt int) {
+	d := min(5*time.Millisecond<<min(attempt, 6), 250*time.Millisecond)
+	d = d/2 + rand.N(d/2+1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,394 @@
+package hooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/smithy-go"
+
+	"github.com/sfnhooks/sfnhooks/internal/awscalls"
+	"github.com/sfnhooks/sfnhooks/internal/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/faults"
+	"github.com/sfnhooks/sfnhooks/pkg/hooks"
+)
+
+// The delivery guarantee under faults moto cannot produce (issue 9). Each
+// test runs on moto's DynamoDB; Step Functions is faults.Tasks, which
+// answers a closed task as AWS does (moto accepts it) and keeps the
+// history the library settles closed tasks with. Crashes come from the
+// faults injector.
+
+// guaranteeClient is a client on a fresh moto table whose Step Functions
+// calls go through inj to tasks.
+func guaranteeClient(t *testing.T, inj *faults.Injector, tasks *faults.Tasks, optFns ...func(*hooks.Options)) (*hooks.Client, *dynamodb.Client, string) {
+	t.Helper()
+	moto := dynamodb.NewFromConfig(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()))
+	c, db, table := newTestClient(t, &awscalls.Counter{}, append([]func(*hooks.Options){func(o *hooks.Options) {
+		o.DynamoDB = inj.DynamoDB(moto)
+		o.StepFunctions = inj.StepFunctions(tasks)
+	}}, optFns...)...)
+	return c, db, table
+}
+
+func mustAwait(t *testing.T, c *hooks.Client, token, task string) {
+	t.Helper()
+	if err := c.Await(context.Background(), hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: task}); err != nil {
+		t.Fatalf("await %s: %v", task, err)
+	}
+}
+
+func pending(t *testing.T, c *hooks.Client, token string) int64 {
+	t.Helper()
+	st, err := c.GetHook(context.Background(), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Pending
+}
+
+// Item 1: an idempotent resume whose resumer died after I2 (the key and
+// the delivery committed) and before SendTaskSuccess, retried at once with
+// the same key, must deliver before it answers "applied". It used to
+// answer at once and leave the delivery to a redrive 10 s later.
+func TestReplayDeliversAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, fault := range []string{"crash", "throttled"} {
+		t.Run(fault, func(t *testing.T) {
+			ctx := context.Background()
+			inj, tasks := faults.New(), faults.NewTasks()
+			c, _, _ := guaranteeClient(t, inj, tasks)
+			token := "replay-" + suffix()
+			mustAwait(t, c, token, "T1")
+			p := json.RawMessage(`{"approved":true}`)
+			switch fault {
+			case "crash":
+				inj.CrashAt(2, faults.After) // I1 GetItem, I2 TransactWriteItems, R2 SendTaskSuccess
+				if crash := faults.Recover(func() { _, _ = c.ResumeHook(ctx, token, p, hooks.WithIdempotencyKey("k")) }); crash == nil || crash.Call.Op != "DynamoDB.TransactWriteItems" {
+					t.Fatalf("crash %v, want one after I2: %v", crash, inj.Ops())
+				}
+			case "throttled":
+				inj.FailWith(func(call faults.Call) error {
+					if call.Op == "SFN.SendTaskSuccess" {
+						return &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
+					}
+					return nil
+				})
+				if _, err := c.ResumeHook(ctx, token, p, hooks.WithIdempotencyKey("k")); err == nil || hooks.ErrorFor(err).Status != 500 {
+					t.Fatalf("resume with SendTaskSuccess throttled: %v, want a 500 (outcome unknown)", err)
+				}
+			}
+			inj.Reset()
+			if _, ok := tasks.Output("T1"); ok {
+				t.Fatal("T1 completed before the retry: the fault did not hold the delivery back")
+			}
+			if _, err := c.ResumeHook(ctx, token, p, hooks.WithIdempotencyKey("k")); err != nil {
+				t.Fatalf("retry with the key: %v", err)
+			}
+			if out, ok := tasks.Output("T1"); !ok || out != string(p) {
+				t.Fatalf("after the retry answered applied, T1 has %q (%v): want the payload delivered", out, ok)
+			}
+			if n := pending(t, c, token); n != 0 {
+				t.Errorf("pending %d, want 0", n)
+			}
+		})
+	}
+}
+
+// Item 2: an await retried with the same task token finds its own
+// hand-out of a stored payload in flight, and Step Functions says the task
+// is over (it timed out meanwhile). The payload did not reach it, so it
+// must stay for the next await; it used to be committed (deleted).
+func TestRetriedAwaitOnClosedTaskKeepsPayload(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inj, tasks := faults.New(), faults.NewTasks()
+	c, _, _ := guaranteeClient(t, inj, tasks)
+	token := "sametoken-" + suffix()
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"p":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	inj.CrashAt(3, faults.After) // A1 (fails: pending), A2 GetItem, A3 UpdateItem: hand-out written
+	if crash := faults.Recover(func() { mustAwait(t, c, token, "T1") }); crash == nil {
+		t.Fatalf("no crash: %v", inj.Ops())
+	}
+	tasks.Close("T1") // the task times out before its retry runs
+	mustAwait(t, c, token, "T1")
+	if n := pending(t, c, token); n != 1 {
+		t.Fatalf("after the retried await of a closed task: %d pending, want the payload kept (1)", n)
+	}
+	mustAwait(t, c, token, "T2")
+	if out, ok := tasks.Output("T2"); !ok || out != `{"p":1}` {
+		t.Errorf("T2 got %q (%v), want the kept payload", out, ok)
+	}
+}
+
+// Item 3: the SDK resends R1 after DynamoDB applied it (the answer was
+// lost). The resend fails its condition on the record the first attempt
+// wrote; that record is ours: the payload must be sent to the waiter, and
+// not stored a second time.
+func TestResentTakeWaiterIsRecognised(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	stk := stacktest.RequireStack(t)
+	tasks := faults.NewTasks()
+	c, _, table := newTestClient(t, &awscalls.Counter{}, func(o *hooks.Options) { o.StepFunctions = tasks })
+	token := "resent-" + suffix()
+	mustAwait(t, c, token, "T1")
+
+	var once sync.Once
+	lose := &faults.LoseAnswer{Match: func(target string) bool {
+		hit := false
+		if strings.HasSuffix(target, ".UpdateItem") {
+			once.Do(func() { hit = true })
+		}
+		return hit
+	}}
+	cfg := devstack.AWSConfig(stk.MotoURL.String())
+	lose.Inner = cfg.HTTPClient
+	if lose.Inner == nil {
+		lose.Inner = awshttp.NewBuildableClient()
+	}
+	cfg.HTTPClient = lose
+	resumer, err := hooks.New(cfg, func(o *hooks.Options) { o.TableName = table; o.StepFunctions = tasks })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := resumer.ResumeHook(ctx, token, json.RawMessage(`{"p":1}`)); err != nil {
+		t.Fatalf("resume whose R1 answer was lost and resent: %v", err)
+	}
+	if lose.Lost() != 1 {
+		t.Fatalf("lost %d answers, want 1", lose.Lost())
+	}
+	if out, ok := tasks.Output("T1"); !ok || out != `{"p":1}` {
+		t.Errorf("T1 got %q (%v), want the payload", out, ok)
+	}
+	if n := pending(t, c, token); n != 0 {
+		t.Errorf("%d pending, want 0: the payload was stored as well as delivered", n)
+	}
+}
+
+// Item 4: when the conflict cannot be reported to the awaiting task
+// (SendTaskFailure throttled past the SDK's retries), the await must fail
+// as an internal error, so that the invocation is retried; it used to
+// match ErrConflict, which the handler answers as reported.
+func TestUnreportedConflictIsRetried(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inj, tasks := faults.New(), faults.NewTasks()
+	c, _, _ := guaranteeClient(t, inj, tasks)
+	token := "conflict-" + suffix()
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
+		t.Fatal(err)
+	}
+	other := hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA + "-other"}, TaskToken: "TB"}
+	inj.FailWith(func(call faults.Call) error {
+		if call.Op == "SFN.SendTaskFailure" {
+			return &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
+		}
+		return nil
+	})
+	err := c.Await(ctx, other)
+	if err == nil || errors.Is(err, hooks.ErrConflict) || hooks.ErrorFor(err).Status != 500 {
+		t.Fatalf("await whose conflict could not be reported: %v, want a 500 that is not ErrConflict", err)
+	}
+	inj.Reset()
+	var conflict *hooks.ConflictError
+	if err := c.Await(ctx, other); !errors.As(err, &conflict) || conflict.ExecutionARN != execA {
+		t.Fatalf("retried await: %v, want *ConflictError naming %s", err, execA)
+	}
+}
+
+// Item 6: metadata and respondWith are capped, so the hook item with a
+// payload in flight fits DynamoDB's 400 KB; a stored payload handed out by
+// an await is named by the in-flight record, not copied into it.
+func TestHookItemStaysSmall(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inj, tasks := faults.New(), faults.NewTasks()
+	c, db, table := guaranteeClient(t, inj, tasks)
+	token := "small-" + suffix()
+	big := json.RawMessage(`"` + strings.Repeat("m", hooks.MaxHookDataBytes) + `"`)
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA, Metadata: big}); !errors.Is(err, hooks.ErrInvalidRequest) || !strings.Contains(err.Error(), "65536") {
+		t.Fatalf("register with %d bytes of metadata: %v, want ErrInvalidRequest naming the limit", len(big), err)
+	}
+	if items := scanAll(t, db, table); len(items) != 0 {
+		t.Fatalf("a refused register stored %d items", len(items))
+	}
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
+		t.Fatal(err)
+	}
+	payload := `{"big":"` + strings.Repeat("p", 200_000) + `"}`
+	if _, err := c.ResumeHook(ctx, token, json.RawMessage(payload)); err != nil {
+		t.Fatal(err)
+	}
+	inj.CrashAt(3, faults.After) // the await's hand-out (A3) is written, then it dies
+	if crash := faults.Recover(func() { mustAwait(t, c, token, "T1") }); crash == nil {
+		t.Fatalf("no crash: %v", inj.Ops())
+	}
+	hook := getHookItem(t, db, table, token)
+	f, ok := hook["inflight"].(*types.AttributeValueMemberM)
+	if !ok {
+		t.Fatalf("no hand-out in flight: %v", hook)
+	}
+	if _, copied := f.Value["payload"]; copied {
+		t.Errorf("the hand-out copies the stored payload into the hook item")
+	}
+}
+
+// Item 7: two awaits of one hook at once (Parallel branches, a duplicated
+// invocation). The second must not take the payload the first is sending:
+// each gets a distinct one.
+func TestConcurrentAwaitsGetDistinctPayloads(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tasks := faults.NewTasks()
+	inj1 := faults.New()
+	c1, db, table := guaranteeClient(t, inj1, tasks)
+	token := "twoawaits-" + suffix()
+	if _, err := c1.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{`{"p":1}`, `{"p":2}`} {
+		if _, err := c1.ResumeHook(ctx, token, json.RawMessage(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// T1's SendTaskSuccess is held until T2 has started.
+	sending, release := make(chan struct{}), make(chan struct{})
+	inj1.FailWith(func(call faults.Call) error {
+		if call.Op == "SFN.SendTaskSuccess" {
+			close(sending)
+			<-release
+		}
+		return nil
+	})
+	c2, err := hooks.New(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()), func(o *hooks.Options) {
+		o.TableName = table
+		o.StepFunctions = tasks
+		o.HandOffWait = 30 * time.Second // T1 is alive: never settle its hand-out
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db
+	errs := make(chan error, 2)
+	go func() {
+		errs <- c1.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: "T1"})
+	}()
+	select {
+	case <-sending:
+	case <-time.After(30 * time.Second):
+		t.Fatal("T1 never sent")
+	}
+	go func() {
+		errs <- c2.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: "T2"})
+	}()
+	time.Sleep(200 * time.Millisecond) // T2 meets T1's uncommitted hand-out
+	close(release)
+	for range 2 {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("an await did not return")
+		}
+	}
+	o1, _ := tasks.Output("T1")
+	o2, _ := tasks.Output("T2")
+	if o1 != `{"p":1}` || o2 != `{"p":2}` {
+		t.Errorf("T1 got %q, T2 got %q; want P1 and P2, each once", o1, o2)
+	}
+}
+
+// lostAnswerTasks completes the task on the first SendTaskSuccess and then
+// answers as the SDK's resend of it would: TaskTimedOut (window 3 of the
+// old protocol: the answer of an applied call was lost and retried).
+type lostAnswerTasks struct {
+	*faults.Tasks
+	once sync.Once
+}
+
+func (l *lostAnswerTasks) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, o ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
+	var out *sfn.SendTaskSuccessOutput
+	var err error
+	resent := false
+	l.once.Do(func() {
+		_, _ = l.Tasks.SendTaskSuccess(ctx, in, o...) // applied; the answer is lost
+		out, err = l.Tasks.SendTaskSuccess(ctx, in, o...)
+		resent = true
+	})
+	if resent {
+		return out, err
+	}
+	return l.Tasks.SendTaskSuccess(ctx, in, o...)
+}
+
+// Item 8: a closed-task answer is settled from the execution history. When
+// the task has the payload (an earlier attempt completed it), the payload
+// is delivered, not requeued for a second delivery.
+func TestClosedAnswerAfterAppliedSendIsSettled(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, path := range []string{"resume", "await"} {
+		t.Run(path, func(t *testing.T) {
+			tasks := &lostAnswerTasks{Tasks: faults.NewTasks()}
+			c, _, _ := newTestClient(t, &awscalls.Counter{}, func(o *hooks.Options) { o.StepFunctions = tasks })
+			token := "settle-" + suffix()
+			switch path {
+			case "resume":
+				mustAwait(t, c, token, "T1")
+				if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"p":1}`)); err != nil {
+					t.Fatal(err)
+				}
+			case "await":
+				if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"p":1}`)); err != nil {
+					t.Fatal(err)
+				}
+				mustAwait(t, c, token, "T1")
+			}
+			if tasks.HistoryReads() == 0 {
+				t.Fatal("the closed-task answer was not settled from the history")
+			}
+			if n := pending(t, c, token); n != 0 {
+				t.Fatalf("%d pending after a delivery that reached T1: it would be delivered twice", n)
+			}
+			mustAwait(t, c, token, "T2")
+			if out, ok := tasks.Output("T2"); ok {
+				t.Errorf("T2 got %q: the payload was delivered twice", out)
+			}
+		})
+	}
+}
+
+// getHookItem reads the raw hook item of token.
+func getHookItem(t *testing.T, db *dynamodb.Client, table, token string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName:      &table,
+		Key:            map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "HOOK#" + token}, "sk": &types.AttributeValueMemberS{Value: "HOOK"}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item
+}

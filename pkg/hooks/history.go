@@ -1,0 +1,170 @@
+package hooks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+)
+
+// maxHistoryPages bounds how much of an execution's history a settlement
+// reads (pages of 1,000 events, newest first). What it does not reach is
+// taken as "not delivered": the payload is kept (a possible duplicate),
+// never dropped.
+const maxHistoryPages = 10
+
+// taskOutcome is what an execution's history says about one task and the
+// execution itself. It is only read on the rare paths (docs/protocol.md,
+// "Settling a closed task"): Step Functions answered that a task is over,
+// or a replayed idempotency key asks whether its payload arrived.
+type taskOutcome struct {
+	// Delivered: the task scheduled with the task token (or, with an empty
+	// token, any task of the execution) succeeded with the payload as its
+	// output.
+	Delivered bool
+	// Ended: the execution is over (succeeded, failed, timed out, aborted)
+	// or no longer exists.
+	Ended bool
+}
+
+// settle reads executionARN's history to learn whether payload reached the
+// task whose token is taskToken (any task when taskToken is empty), and
+// whether the execution still runs. One GetExecutionHistory call unless the
+// history is longer than a page.
+func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload string) (taskOutcome, error) {
+	var out taskOutcome
+	want := compactJSON(payload)
+	events := map[int64]sfntypes.HistoryEvent{}
+	var succeeded []sfntypes.HistoryEvent // TaskSucceeded events
+	scheduled := int64(-1)                // the TaskScheduled event of taskToken
+	in := &sfn.GetExecutionHistoryInput{
+		ExecutionArn:         &executionARN,
+		ReverseOrder:         true,
+		IncludeExecutionData: aws.Bool(true),
+		MaxResults:           1000,
+	}
+	for page := 0; page < maxHistoryPages; page++ {
+		res, err := c.sfn.GetExecutionHistory(ctx, in)
+		if err != nil {
+			var notExist *sfntypes.ExecutionDoesNotExist
+			if errors.As(err, &notExist) {
+				out.Ended = true
+				return out, nil
+			}
+			return out, fmt.Errorf("read execution history: %w", err)
+		}
+		for _, ev := range res.Events {
+			// The end event is the newest; ask for newest first, but do not
+			// rely on the order (moto ignores reverseOrder).
+			out.Ended = out.Ended || executionEnded(ev.Type)
+			events[ev.Id] = ev
+			switch ev.Type {
+			case sfntypes.HistoryEventTypeTaskSucceeded:
+				succeeded = append(succeeded, ev)
+			case sfntypes.HistoryEventTypeTaskScheduled:
+				if taskToken != "" && ev.TaskScheduledEventDetails != nil &&
+					containsString(aws.ToString(ev.TaskScheduledEventDetails.Parameters), taskToken) {
+					scheduled = ev.Id
+				}
+			}
+		}
+		if scheduled >= 0 || res.NextToken == nil {
+			break
+		}
+		in.NextToken = res.NextToken
+	}
+	for _, ev := range succeeded {
+		if ev.TaskSucceededEventDetails == nil || compactJSON(aws.ToString(ev.TaskSucceededEventDetails.Output)) != want {
+			continue
+		}
+		if taskToken == "" || (scheduled >= 0 && scheduledBy(events, ev) == scheduled) {
+			out.Delivered = true
+			break
+		}
+	}
+	return out, nil
+}
+
+// scheduledBy follows a task event's previousEventId chain (TaskSucceeded →
+// TaskSubmitted → TaskStarted → TaskScheduled) to its TaskScheduled event.
+func scheduledBy(events map[int64]sfntypes.HistoryEvent, ev sfntypes.HistoryEvent) int64 {
+	for range 8 {
+		prev, ok := events[ev.PreviousEventId]
+		if !ok {
+			return -1
+		}
+		if prev.Type == sfntypes.HistoryEventTypeTaskScheduled {
+			return prev.Id
+		}
+		ev = prev
+	}
+	return -1
+}
+
+func executionEnded(t sfntypes.HistoryEventType) bool {
+	switch t {
+	case sfntypes.HistoryEventTypeExecutionSucceeded, sfntypes.HistoryEventTypeExecutionFailed,
+		sfntypes.HistoryEventTypeExecutionAborted, sfntypes.HistoryEventTypeExecutionTimedOut:
+		return true
+	}
+	return false
+}
+
+// containsString reports whether the JSON text doc holds s as a string
+// value anywhere (the task token inside a TaskScheduled event's
+// parameters: {"FunctionName": …, "Payload": {"taskToken": …}}).
+func containsString(doc, s string) bool {
+	var v any
+	if json.Unmarshal([]byte(doc), &v) != nil {
+		return false
+	}
+	var walk func(any) bool
+	walk = func(v any) bool {
+		switch v := v.(type) {
+		case string:
+			return v == s
+		case map[string]any:
+			for _, x := range v {
+				if walk(x) {
+					return true
+				}
+			}
+		case []any:
+			for _, x := range v {
+				if walk(x) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(v)
+}
+
+func compactJSON(s string) string {
+	var b bytes.Buffer
+	if json.Compact(&b, []byte(s)) != nil {
+		return s
+	}
+	return b.String()
+}
+
+// executionRunning asks Step Functions whether executionARN still runs.
+// known is false when Step Functions cannot say (an ARN it does not
+// accept, or an error): the caller then keeps what it has.
+func (c *Client) executionRunning(ctx context.Context, executionARN string) (running, known bool) {
+	out, err := c.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: &executionARN})
+	if err != nil {
+		var notExist *sfntypes.ExecutionDoesNotExist
+		if errors.As(err, &notExist) {
+			return false, true
+		}
+		return false, false
+	}
+	return out.Status == sfntypes.ExecutionStatusRunning, true
+}
