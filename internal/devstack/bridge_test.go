@@ -277,11 +277,22 @@ func TestBridgeInvocationTypes(t *testing.T) {
 	release := make(chan struct{})
 	srv := newBridge(t, "http://127.0.0.1:1", map[string]lambda.Handler{
 		"bg": devstack.NewHandler(func(ctx context.Context, in string) error {
-			<-release
-			ran <- in
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case ran <- in:
+			default: // run twice: the test reads the first
+			}
 			return nil
 		}),
 	})
+	// Release the handler before the bridge closes, also when the test fails
+	// first (cleanups run last in, first out).
+	releaseOnce := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(releaseOnce)
 	invoke := srv.URL + "/2015-03-31/functions/bg/invocations"
 
 	resp, _ := post(t, invoke, http.Header{"X-Amz-Invocation-Type": {"DryRun"}}, `"dry"`)
@@ -294,7 +305,7 @@ func TestBridgeInvocationTypes(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("Event: status %d, want 202", resp.StatusCode)
 	}
-	close(release)
+	releaseOnce()
 	select {
 	case got := <-ran:
 		if got != "async" {
@@ -395,10 +406,13 @@ func TestBridgeProxiesEverythingElse(t *testing.T) {
 	type seen struct {
 		method, path, rawPath, query, host, target, body string
 	}
-	got := make(chan seen, 1)
+	got := make(chan seen, 16)
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		got <- seen{r.Method, r.URL.Path, r.URL.RawPath, r.URL.RawQuery, r.Host, r.Header.Get("X-Amz-Target"), string(body)}
+		select { // never block: an extra request shows as got not empty at the end
+		case got <- seen{r.Method, r.URL.Path, r.URL.RawPath, r.URL.RawQuery, r.Host, r.Header.Get("X-Amz-Target"), string(body)}:
+		default:
+		}
 		w.Header().Set("X-Upstream", "moto")
 		w.WriteHeader(http.StatusTeapot)
 		_, _ = io.WriteString(w, "from upstream")
@@ -431,7 +445,12 @@ func TestBridgeProxiesEverythingElse(t *testing.T) {
 		if resp.StatusCode != http.StatusTeapot || string(body) != "from upstream" || resp.Header.Get("X-Upstream") != "moto" {
 			t.Errorf("%s %s: got %d %q, want upstream's answer", tc.method, tc.path, resp.StatusCode, body)
 		}
-		s := <-got
+		var s seen
+		select {
+		case s = <-got:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s %s: upstream got no request", tc.method, tc.path)
+		}
 		u, _ := url.Parse(tc.path)
 		if s.method != tc.method || s.path != u.Path || s.rawPath != u.RawPath || s.query != u.RawQuery {
 			t.Errorf("%s %s: upstream saw %s %s (raw %q) ?%s", tc.method, tc.path, s.method, s.path, s.rawPath, s.query)
@@ -440,6 +459,9 @@ func TestBridgeProxiesEverythingElse(t *testing.T) {
 			t.Errorf("%s %s: upstream saw Host %q target %q body %q", tc.method, tc.path, s.host, s.target, s.body)
 		}
 	}
+	if n := len(got); n != 0 {
+		t.Errorf("upstream got %d requests more than were sent", n)
+	}
 }
 
 func TestBridgeProxyStreams(t *testing.T) {
@@ -447,10 +469,18 @@ func TestBridgeProxyStreams(t *testing.T) {
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "first\n")
 		w.(http.Flusher).Flush()
-		<-next
+		select {
+		case <-next:
+		case <-r.Context().Done():
+			return
+		}
 		_, _ = io.WriteString(w, "second\n")
 	}))
 	defer upstream.Close()
+	// Before upstream.Close, which waits for the handler: also when the
+	// test fails before it sends the second line.
+	nextOnce := sync.OnceFunc(func() { close(next) })
+	defer nextOnce()
 	srv := newBridge(t, upstream.URL, nil)
 	resp, err := http.Get(srv.URL + "/stream")
 	if err != nil {
@@ -462,7 +492,7 @@ func TestBridgeProxyStreams(t *testing.T) {
 	if err != nil || line != "first\n" {
 		t.Fatalf("first line %q, %v: the bridge did not stream", line, err)
 	}
-	close(next)
+	nextOnce()
 	if line, _ = r.ReadString('\n'); line != "second\n" {
 		t.Errorf("second line %q", line)
 	}
