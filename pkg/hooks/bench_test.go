@@ -38,7 +38,21 @@ func measure(b *testing.B, calls *awscalls.Counter, setup func(i int), op func(i
 		}
 		counted += calls.Total() - before
 	}
-	b.ReportMetric(float64(counted)/float64(b.N), "awscalls/op")
+	perOp := float64(counted) / float64(b.N)
+	b.ReportMetric(perOp, "awscalls/op")
+	if want, ok := documentedCalls[b.Name()]; ok && perOp > want {
+		b.Fatalf("%s made %.3f AWS calls per operation; docs/protocol.md (Cost per operation) says %v", b.Name(), perOp, want)
+	}
+}
+
+// documentedCalls is the "Cost per operation" table of docs/protocol.md:
+// a benchmark that makes more calls than documented fails.
+var documentedCalls = map[string]float64{
+	"BenchmarkResumeWaiting":           2,
+	"BenchmarkResumeStored":            2,
+	"BenchmarkResumeIdempotentWaiting": 3,
+	"BenchmarkAwaitStored":             5,
+	"BenchmarkAwaitParks":              1,
 }
 
 func awaitIn(token string, i int) hooks.AwaitInput {
