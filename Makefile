@@ -8,7 +8,7 @@ GOARCH_LAMBDA ?= arm64
 BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 
 .DEFAULT_GOAL := help
-.PHONY: help build test bench fuzz coldstart stress lint dev deploy clean stack-up stack-down lint-install \
+.PHONY: help build test mutate bench fuzz coldstart stress lint dev deploy clean stack-up stack-down lint-install \
 	build-ResumeHookFunction build-ResumeWebhookFunction build-HookTaskFunction
 # sam (aws-sam-cli) from the project's lint virtualenv (scripts/lint.sh install).
 SAM ?= .state/venv-lint/bin/sam
@@ -24,6 +24,13 @@ build: ## build each function's bootstrap into bin/<function>/ (linux/arm64)
 
 test: ## vet and run every test against the offline AWS stack (started and stopped here)
 	@scripts/test.sh
+
+# MUTANTS=M1,M2 runs those only (go run ./cmd/mutate -list names them).
+mutate: ## mutation testing: each protocol bug of cmd/mutate on a copy of the tree; every one must fail a test
+	@started=; \
+	if ! scripts/stack.sh status >/dev/null 2>&1; then scripts/stack.sh up || exit 1; started=1; fi; \
+	trap '[[ -z "$$started" ]] || scripts/stack.sh down >/dev/null' EXIT; \
+	$(GO) run ./cmd/mutate -only '$(MUTANTS)'
 
 bench: ## benchmarks: AWS calls per operation, ns/op and allocs/op
 	@scripts/stack.sh up >/dev/null && trap 'scripts/stack.sh down >/dev/null' EXIT; \

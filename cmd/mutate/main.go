@@ -1,0 +1,357 @@
+// Command mutate is mutation testing for the hook protocol (make mutate):
+// it applies each mutant of mutants.go, one at a time, to a copy of the
+// repository, runs the tests that matter against the offline AWS stack, and
+// requires each mutant to be killed (a test fails). It prints a table:
+// mutant, result, killing test (the first failing test), time.
+//
+// Why a table of hand-written mutants and not a mutation tool: the tools
+// for Go (go-mutesting and its forks) are unmaintained and mutate blindly
+// (swap operators, drop statements) into thousands of mutants, most of them
+// equivalent or meaningless for a protocol whose correctness lives in the
+// text of DynamoDB condition expressions, which such tools never touch. Each
+// mutant here is one plausible protocol bug (docs/protocol.md names the
+// steps), small enough to review, and the run takes minutes, not hours.
+//
+// A mutant is exact text replacements in one file; an original snippet
+// that is not found exactly once is an error, so the mutants are kept in
+// step with the code. The working tree is never modified: the repository
+// (without .git and .state) is copied to a temporary directory once, and
+// each mutant is written there and undone after its run.
+//
+// The stack must be up (make mutate starts it): the tests read
+// SFNHOOKS_MOTO_PORT and SFNHOOKS_BRIDGE_PORT from the environment, and run
+// with SFNHOOKS_REQUIRE_STACK=1.
+//
+//	go run ./cmd/mutate [-only M1,M2] [-list] [-keep]
+//
+// Exit status: 0 when every mutant run was killed; 1 when one survived or
+// was invalid (does not compile); 2 on a usage or setup error.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// A mutant is one plausible bug: each edit replaces text that occurs
+// exactly once in File.
+type mutant struct {
+	Name  string
+	Desc  string
+	File  string // relative to the repository root
+	Edits []edit
+	// Pkgs are the packages to test, in order; the next one runs only if
+	// the mutant survived the previous. Default: defaultPkgs.
+	Pkgs []string
+}
+
+type edit struct{ Old, New string }
+
+var defaultPkgs = []string{"./pkg/hooks/", "./e2e/"}
+
+type result struct {
+	m      mutant
+	status string // killed, SURVIVED, INVALID, ERROR
+	killer string
+	took   time.Duration
+	detail string
+}
+
+func main() {
+	only := flag.String("only", os.Getenv("MUTANTS"), "comma-separated mutant names to run (default: all; env MUTANTS)")
+	list := flag.Bool("list", false, "list the mutants and exit")
+	keep := flag.Bool("keep", false, "keep the temporary copy of the repository")
+	timeout := flag.Duration("timeout", 5*time.Minute, "go test -timeout for each package run")
+	flag.Parse()
+
+	root, err := repoRoot()
+	if err != nil {
+		fatal(err)
+	}
+	selected, err := selectMutants(mutants, *only)
+	if err != nil {
+		fatal(err)
+	}
+	if *list {
+		for _, m := range selected {
+			fmt.Printf("%-28s %-28s %s\n", m.Name, m.File, m.Desc)
+		}
+		return
+	}
+	// Every snippet of the selected mutants must be found exactly once
+	// before anything runs.
+	originals := map[string][]byte{}
+	var bad []string
+	for _, m := range selected {
+		src, ok := originals[m.File]
+		if !ok {
+			src, err = os.ReadFile(filepath.Join(root, m.File))
+			if err != nil {
+				fatal(err)
+			}
+			originals[m.File] = src
+		}
+		if _, err := apply(src, m.Edits); err != nil {
+			bad = append(bad, fmt.Sprintf("%s (%s): %v", m.Name, m.File, err))
+		}
+	}
+	if len(bad) > 0 {
+		fatal(fmt.Errorf("mutants out of step with the code:\n  %s", strings.Join(bad, "\n  ")))
+	}
+
+	dir, err := os.MkdirTemp("", "sfnhooks-mutate-")
+	if err != nil {
+		fatal(err)
+	}
+	if *keep {
+		fmt.Fprintf(os.Stderr, "mutate: copy in %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	if err := copyTree(root, dir); err != nil {
+		fatal(fmt.Errorf("copy the repository: %w", err))
+	}
+
+	start := time.Now()
+	var results []result
+	for _, m := range selected {
+		r := run(dir, m, originals[m.File], *timeout)
+		results = append(results, r)
+		fmt.Fprintf(os.Stderr, "mutate: %-28s %-9s %-45s %5.1fs\n", m.Name, r.status, r.killer, r.took.Seconds())
+		if r.status != "killed" && r.detail != "" {
+			fmt.Fprintf(os.Stderr, "%s\n", indent(r.detail))
+		}
+	}
+
+	fmt.Printf("\n%-28s %-9s %-45s %s\n", "MUTANT", "RESULT", "KILLED BY", "TIME")
+	failed := 0
+	for _, r := range results {
+		killer := r.killer
+		if killer == "" {
+			killer = "-"
+		}
+		fmt.Printf("%-28s %-9s %-45s %5.1fs\n", r.m.Name, r.status, killer, r.took.Seconds())
+		if r.status != "killed" {
+			failed++
+		}
+	}
+	fmt.Printf("%d mutants, %d killed, %d not, in %s\n", len(results), len(results)-failed, failed, time.Since(start).Round(time.Second))
+	if failed > 0 {
+		if !*keep {
+			os.RemoveAll(dir)
+		}
+		os.Exit(1)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintf(os.Stderr, "mutate: %v\n", err)
+	os.Exit(2)
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > 30 {
+		lines = append(lines[:30], "…")
+	}
+	return "    " + strings.Join(lines, "\n    ")
+}
+
+func repoRoot() (string, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		return "", fmt.Errorf("find the module root: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func selectMutants(all []mutant, only string) ([]mutant, error) {
+	seen := map[string]bool{}
+	for _, m := range all {
+		if seen[m.Name] {
+			return nil, fmt.Errorf("mutant %s is defined twice", m.Name)
+		}
+		seen[m.Name] = true
+	}
+	if strings.TrimSpace(only) == "" {
+		return all, nil
+	}
+	var out []mutant
+	for _, want := range strings.Split(only, ",") {
+		want = strings.TrimSpace(want)
+		found := false
+		for _, m := range all {
+			// M3 selects "M3-requeue-no-put"; the full name works too.
+			if m.Name == want || strings.HasPrefix(m.Name, want+"-") {
+				out = append(out, m)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("no mutant %q (go run ./cmd/mutate -list)", want)
+		}
+	}
+	return out, nil
+}
+
+// apply returns src with each edit applied; each Old must occur exactly
+// once (in src as the earlier edits left it).
+func apply(src []byte, edits []edit) ([]byte, error) {
+	if len(edits) == 0 {
+		return nil, errors.New("no edits")
+	}
+	out := src
+	for i, e := range edits {
+		if e.Old == "" || e.Old == e.New {
+			return nil, fmt.Errorf("edit %d: empty or no-op", i+1)
+		}
+		if n := bytes.Count(out, []byte(e.Old)); n != 1 {
+			return nil, fmt.Errorf("edit %d: original snippet found %d times, want exactly 1: %q", i+1, n, e.Old)
+		}
+		out = bytes.Replace(out, []byte(e.Old), []byte(e.New), 1)
+	}
+	return out, nil
+}
+
+var (
+	failLine    = regexp.MustCompile(`(?m)^(\s*)--- FAIL: (\S+)`)
+	timeoutLine = regexp.MustCompile(`(?m)^panic: test timed out after .*\n(?:.*\n)*?\s*running tests:\s*\n\s*(\S+)`)
+	buildFailed = regexp.MustCompile(`(?m)^FAIL\s+\S+ \[(build|setup) failed\]`)
+)
+
+// run applies m in the copy dir, tests m's packages in order (stopping at
+// the first that fails) and restores the file.
+func run(dir string, m mutant, orig []byte, timeout time.Duration) (r result) {
+	r.m = m
+	start := time.Now()
+	defer func() { r.took = time.Since(start) }()
+	path := filepath.Join(dir, m.File)
+	mutated, err := apply(orig, m.Edits)
+	if err != nil {
+		r.status, r.detail = "ERROR", err.Error()
+		return r
+	}
+	if err := os.WriteFile(path, mutated, 0o644); err != nil {
+		r.status, r.detail = "ERROR", err.Error()
+		return r
+	}
+	defer func() {
+		if err := os.WriteFile(path, orig, 0o644); err != nil {
+			fatal(fmt.Errorf("restore %s in the copy: %w", m.File, err))
+		}
+	}()
+	pkgs := m.Pkgs
+	if len(pkgs) == 0 {
+		pkgs = defaultPkgs
+	}
+	for _, pkg := range pkgs {
+		out, err := goCmd(dir, timeout+30*time.Second, "test", "-p", "1", "-parallel", "8", "-count=1", "-failfast",
+			"-timeout", timeout.String(), pkg)
+		if err == nil {
+			continue
+		}
+		// A mutant that does not compile proves nothing: it is invalid.
+		if buildFailed.Match(out) {
+			r.status, r.detail = "INVALID", string(out)
+			return r
+		}
+		r.status, r.killer = "killed", pkg+" "+killer(out)
+		return r
+	}
+	r.status = "SURVIVED"
+	return r
+}
+
+// killer names the first failing test of go test's output: a top-level
+// "--- FAIL: TestX" (a subtest's parent is reported with it), else the test
+// running when the binary panicked or timed out.
+func killer(out []byte) string {
+	var first string
+	for _, mm := range failLine.FindAllSubmatch(out, -1) {
+		if len(mm[1]) == 0 {
+			return string(mm[2])
+		}
+		if first == "" {
+			first = string(mm[2])
+		}
+	}
+	if first != "" {
+		return first
+	}
+	if mm := timeoutLine.FindSubmatch(out); mm != nil {
+		return string(mm[1]) + " (timeout)"
+	}
+	if bytes.Contains(out, []byte("panic: ")) {
+		if mm := regexp.MustCompile(`(?m)^\S+\.(Test\w+)\(`).FindSubmatch(out); mm != nil {
+			return string(mm[1]) + " (panic)"
+		}
+		return "(panic)"
+	}
+	return "(go test failed without a FAIL line)"
+}
+
+func goCmd(dir string, timeout time.Duration, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "SFNHOOKS_REQUIRE_STACK=1")
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err := cmd.Run()
+	return buf.Bytes(), err
+}
+
+// copyTree copies the regular files of the repository at src into dst,
+// leaving out version control, local state and build output.
+func copyTree(src, dst string) error {
+	skip := map[string]bool{".git": true, ".state": true, "bin": true, ".aws-sam": true}
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if rel != "." && (skip[rel] || d.Name() == "node_modules" || d.Name() == "__pycache__") {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		in, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		info, err := in.Stat()
+		if err != nil {
+			return err
+		}
+		out, err := os.OpenFile(filepath.Join(dst, rel), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, info.Mode().Perm())
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			out.Close()
+			return err
+		}
+		return out.Close()
+	})
+}

@@ -1,0 +1,188 @@
+package main
+
+// mutants are the protocol bugs the tests must catch, against the code of
+// pkg/hooks as it is (docs/protocol.md names the steps). Keep each one a
+// minimal, plausible bug; when the code changes under a snippet, mutate
+// refuses to run until the mutant is updated. Where a term of a condition
+// expression is dropped, the attribute names and values it alone used are
+// dropped too (real DynamoDB refuses unused ones), or the term is made
+// always true, so the mutant is still a request DynamoDB would accept.
+var mutants = []mutant{
+	{
+		Name: "M1-closed-task-delivered",
+		Desc: "send: a task that closed without the payload (settled: task over) counts as delivered",
+		File: "pkg/hooks/delivery.go",
+		Edits: []edit{{
+			Old: "\t\treturn executionOver, nil\n\t}\n\treturn taskOver, nil\n",
+			New: "\t\treturn executionOver, nil\n\t}\n\treturn delivered, nil\n",
+		}},
+	},
+	{
+		Name: "M2-append-no-put",
+		Desc: "S1 appendPayload: the transaction counts the payload (seq+1) but does not put MSG#seq",
+		File: "pkg/hooks/resume.go",
+		Edits: []edit{{
+			Old: "\t\t{Put: c.msgPut(h, next, payload, c.expiry(h))},\n",
+			New: "",
+		}},
+	},
+	{
+		Name: "M3-requeue-no-put",
+		Desc: "requeue: the transaction gives the payload back (dlv-1) but does not put MSG#seq",
+		File: "pkg/hooks/delivery.go",
+		Edits: []edit{{
+			Old: "\t\t\t{Put: c.msgPut(h, seq, payload, c.expiry(h))},\n",
+			New: "",
+		}},
+	},
+	{
+		Name: "M4-R1-no-inflight-term",
+		Desc: "R1 takeWaiter: condition without attribute_not_exists(#inflight) (takes a waiter already delivered to)",
+		File: "pkg/hooks/resume.go",
+		Edits: []edit{{
+			Old: `cond := "attribute_exists(#waiter) AND attribute_not_exists(#inflight)"`,
+			New: `cond := "attribute_exists(#waiter)"`,
+		}},
+	},
+	{
+		Name: "M5-S1-no-not-waiting-term",
+		Desc: "S1 appendPayload: condition without the not-Waiting term (stores while an await is parked)",
+		File: "pkg/hooks/resume.go",
+		Edits: []edit{{
+			Old: "cond := \"#hookId = :hid AND #seq = :n AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))\"\n\tnm := names(attrHookID, attrSeq, attrWaiter, attrInflight)",
+			New: "cond := \"#hookId = :hid AND #seq = :n\"\n\tnm := names(attrHookID, attrSeq)",
+		}},
+	},
+	{
+		Name: "M6-A1-no-seq-eq-dlv",
+		Desc: "A1 await: condition without (seq = dlv) (parks while payloads are pending)",
+		File: "pkg/hooks/await.go",
+		Edits: []edit{{
+			Old: "\"(attribute_not_exists(#seq) OR #seq = #dlv) AND \" +\n",
+			New: "\"\" +\n",
+		}},
+	},
+	{
+		Name: "M7-A3-no-handout-term",
+		Desc: "A3 deliverBacklog: the (no uncommitted hand-out OR it is the one taken over) term always true",
+		File: "pkg/hooks/await.go",
+		Edits: []edit{{
+			Old: "(attribute_not_exists(#inflight.#fseq) OR #inflight.#id = :oid)",
+			New: "(attribute_not_exists(#inflight.#fseq) OR #inflight.#id = :oid OR attribute_exists(#inflight.#fseq))",
+		}},
+	},
+	{
+		Name: "M8-A5-no-dlv-term",
+		Desc: "A5 commit: condition without dlv = seq-1 (a late commit moves dlv back or deletes twice)",
+		File: "pkg/hooks/delivery.go",
+		Edits: []edit{
+			{Old: `aws.String("#inflight.#id = :fid AND #dlv = :d")`, New: `aws.String("#inflight.#id = :fid")`},
+			{Old: `":fid": s(f.ID), ":d": n(f.Seq - 1), ":seq": n(f.Seq),`, New: `":fid": s(f.ID), ":seq": n(f.Seq),`},
+		},
+	},
+	{
+		Name: "M9-requeue-no-dlv-term",
+		Desc: "requeue: condition without dlv = seq_P",
+		File: "pkg/hooks/delivery.go",
+		Edits: []edit{
+			{Old: `aws.String("#inflight.#id = :fid AND #dlv = :seq")`, New: `aws.String("#inflight.#id = :fid")`},
+			{Old: `":fid": s(f.ID), ":seq": n(seq), ":prev": n(seq - 1),`, New: `":fid": s(f.ID), ":prev": n(seq - 1),`},
+		},
+	},
+	{
+		Name: "M10-no-commit-after-send",
+		Desc: "deliver: a hand-out of a stored payload that was delivered is not committed (A5 skipped)",
+		File: "pkg/hooks/delivery.go",
+		Edits: []edit{{
+			Old: "if res == delivered && f.Seq == 0 {",
+			New: "if res == delivered {",
+		}},
+	},
+	{
+		Name: "M11-resume-no-redrive",
+		Desc: "resume: a stale in-flight record is not redriven before storing",
+		File: "pkg/hooks/resume.go",
+		Edits: []edit{{
+			Old: "\t\t_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)\n",
+			New: "",
+		}},
+	},
+	{
+		Name: "M12-commit-before-send",
+		Desc: "deliverBacklog: A5 commit before A4 send (a crash or closed task between them loses the payload)",
+		File: "pkg/hooks/await.go",
+		Edits: []edit{{
+			Old: "\th.Waiter, h.Inflight = taskToken, &f\n",
+			New: "\th.Waiter, h.Inflight = taskToken, &f\n\tif err := c.commit(ctx, h, f); err != nil {\n\t\treturn false, err\n\t}\n",
+		}},
+	},
+	{
+		Name: "M13-A2-newest-first",
+		Desc: "A2 deliverBacklog: hands out the newest pending payload (seq), not the oldest (dlv+1)",
+		File: "pkg/hooks/await.go",
+		Edits: []edit{{
+			Old: "\tseq := h.Dlv + 1\n",
+			New: "\tseq := h.Seq\n",
+		}},
+	},
+	{
+		Name: "M14-requeue-at-end",
+		Desc: "requeue: forgets the record and resumes the payload anew, at the end of the queue (FIFO broken)",
+		File: "pkg/hooks/delivery.go",
+		Edits: []edit{{
+			Old: "\tseq := h.Dlv // a resume's record counts its payload as handed out (R1)\n",
+			New: "\tif err := c.release(ctx, h, f); err != nil {\n\t\treturn err\n\t}\n\tif _, err := c.resume(ctx, h.Token, h.HookID, \"\", payload); err != nil || f.Seq == 0 {\n\t\treturn err\n\t}\n\tseq := h.Dlv\n",
+		}},
+	},
+	{
+		Name: "M15-replay-hash-ignored",
+		Desc: "replay: a mismatched idempotency hash is answered as applied",
+		File: "pkg/hooks/idempotency.go",
+		Edits: []edit{{
+			Old: "\tif rec.Hash != hash {\n",
+			New: "\tif rec.Hash == \"\" && rec.Hash != hash {\n",
+		}},
+	},
+	{
+		Name: "M16-webhook-no-kind",
+		Desc: "ResumeWebhook: resumes without the kind condition (a plain hook's token is a webhook)",
+		File: "pkg/hooks/webhook.go",
+		Edits: []edit{{
+			Old: `h, err := c.resume(ctx, token, "", KindWebhook, p)`,
+			New: `h, err := c.resume(ctx, token, "", "", p)`,
+		}},
+	},
+	{
+		Name: "M17-settle-any-output",
+		Desc: "settle: any TaskSucceeded of the task counts as delivered, whatever its output",
+		File: "pkg/hooks/history.go",
+		Edits: []edit{{
+			Old: "compactJSON(aws.ToString(ev.TaskSucceededEventDetails.Output)) != want {",
+			New: "len(want) == 0 {",
+		}},
+	},
+	{
+		Name: "M18-R1-own-record-ignored",
+		Desc: "R1 takeWaiter: a resent R1 that finds its own record stores the payload as well (9.3)",
+		File: "pkg/hooks/resume.go",
+		Edits: []edit{{
+			Old: "\t\tif h != nil && h.Inflight != nil && h.Inflight.ID == f.ID {\n" +
+				"\t\t\t// Our own record: the SDK resent a write that had been applied\n" +
+				"\t\t\t// (its answer was lost), and the resend failed the condition on\n" +
+				"\t\t\t// the record the first attempt wrote. The waiter is ours.\n" +
+				"\t\t\th.Inflight.Payload = payload\n" +
+				"\t\t\treturn takeResult{taken: true, item: h, flight: f}, nil\n" +
+				"\t\t}\n",
+			New: "",
+		}},
+	},
+	{
+		Name: "M19-replay-redrive-2s",
+		Desc: "replay: redrives the first resume's delivery only once it is 2 s old",
+		File: "pkg/hooks/idempotency.go",
+		Edits: []edit{{
+			Old: "res, err := c.redrive(ctx, h, 0)",
+			New: "res, err := c.redrive(ctx, h, 2e9)",
+		}},
+	},
+}
