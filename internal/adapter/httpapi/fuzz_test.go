@@ -1,22 +1,38 @@
-package httpapi
+package httpapi_test
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/sfnhooks/sfnhooks/internal/adapter/httpapi"
+	"github.com/sfnhooks/sfnhooks/internal/apigwlocal"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
-// FuzzToken: the token Token extracts from an event's path is always a
-// valid token; a valid token, percent-encoded into the path (behind a stage
-// prefix or not) or only in pathParameters, comes back unchanged; anything
-// refused is a 400 InvalidToken with a JSON {"error","message"} body.
+// FuzzToken checks properties of Token rather than its verdicts one by one:
+//   - what it returns is a token the library accepts, and what it refuses
+//     is a 400 InvalidToken with a JSON {"error","message"} body (any event);
+//   - it decodes exactly once: the token it returns, percent-encoded into a
+//     path again, comes back unchanged;
+//   - the path, the path behind a stage prefix, and pathParameters alone
+//     give the same answer for the same token;
+//   - through HTTP: a request to /hooks/<escaped token>, written and parsed
+//     as HTTP/1.1 and turned into an event by the local API Gateway
+//     (apigwlocal), is answered with the token exactly when Token accepts
+//     it from the event, and every token the library accepts (Register,
+//     Await take no other) comes back unchanged.
 func FuzzToken(f *testing.F) {
 	for _, s := range []struct{ rawPath, param string }{
 		{"/hooks/approval-order-42", "approval-order-42"},
@@ -32,34 +48,98 @@ func FuzzToken(f *testing.F) {
 		{"/webhooks/x", "x"},
 		{"/hooks/%E2%80%A8", "\u2028"},
 		{"/hooks/a+b", "a+b"},
+		{"/hooks/%2525", "%25"},
+		{"/hooks/..", ".."},
 	} {
 		f.Add(s.rawPath, s.param)
 	}
+	route := tokenRoute(f)
 	f.Fuzz(func(t *testing.T, rawPath, param string) {
 		ev := &events.APIGatewayV2HTTPRequest{RawPath: rawPath}
 		if param != "" {
 			ev.PathParameters = map[string]string{"token": param}
 		}
-		checkToken(t, ev)
-
-		valid := hooks.ValidateToken(param) == nil
-		for _, p := range []string{"/hooks/" + url.PathEscape(param), "/$default/hooks/" + url.PathEscape(param), ""} {
-			ev := &events.APIGatewayV2HTTPRequest{RawPath: p, PathParameters: map[string]string{"token": param}}
-			tok, err := checkToken(t, ev)
-			if valid && (err != nil || tok != param) {
-				t.Fatalf("valid token %q in path %q: got %q, %v", param, p, tok, err)
-			}
-			if !valid && err == nil {
-				t.Fatalf("invalid token %q in path %q accepted as %q", param, p, tok)
+		if tok, err := checkToken(t, ev); err == nil {
+			again, err := checkToken(t, &events.APIGatewayV2HTTPRequest{RawPath: "/hooks/" + url.PathEscape(tok)})
+			if err != nil || again != tok {
+				t.Fatalf("Token(%q) = %q, which escaped into a path again gives %q, %v", rawPath, tok, again, err)
 			}
 		}
+
+		direct, directErr := checkToken(t, &events.APIGatewayV2HTTPRequest{PathParameters: map[string]string{"token": param}})
+		if directErr == nil && direct != param {
+			t.Fatalf("pathParameters token %q came back as %q", param, direct)
+		}
+		for _, p := range []string{"/hooks/" + url.PathEscape(param), "/$default/hooks/" + url.PathEscape(param)} {
+			tok, err := checkToken(t, &events.APIGatewayV2HTTPRequest{RawPath: p, PathParameters: map[string]string{"token": param}})
+			if (err == nil) != (directErr == nil) || tok != direct {
+				t.Fatalf("token %q: path %q gives %q, %v; pathParameters alone %q, %v", param, p, tok, err, direct, directErr)
+			}
+		}
+
+		if param == "" || param == "." || param == ".." {
+			return // no request can name these: no segment, or a dot segment (see knownUnroutable in pkg/hooks)
+		}
+		status, body := route(param)
+		switch {
+		case directErr == nil && (status != http.StatusOK || body != param):
+			t.Fatalf("token %q over HTTP: %d %q, want 200 and the token", param, status, body)
+		case directErr != nil && status == http.StatusOK:
+			t.Fatalf("token %q, refused from the event, accepted over HTTP as %q", param, body)
+		}
+		if hooks.ValidateToken(param) == nil && directErr != nil {
+			t.Fatalf("token %q, which the library accepts, refused by the HTTP route: %v", param, directErr)
+		}
 	})
+}
+
+// tokenRoute serves POST /hooks/{token} through the local API Gateway with a
+// function that answers the token Token extracts (200, JSON string) or its
+// error. It returns a function that sends a request for a token, as an
+// HTTP client would, and returns the status and the token answered.
+func tokenRoute(tb testing.TB) func(token string) (int, string) {
+	tb.Helper()
+	fn := lambda.NewHandler(func(_ context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		tok, err := httpapi.Token(&ev, "hooks")
+		if err != nil {
+			return httpapi.Error(err), nil
+		}
+		return httpapi.JSON(http.StatusOK, tok), nil
+	})
+	api, err := apigwlocal.New([]apigwlocal.Route{{Key: "POST /hooks/{token}", Function: fn, FunctionName: "token"}}, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return func(token string) (int, string) {
+		u := "https://abcdef1234.execute-api.us-east-1.amazonaws.com/hooks/" + url.PathEscape(token)
+		req, err := http.NewRequest(http.MethodPost, u, strings.NewReader("{}"))
+		if err != nil {
+			tb.Fatalf("request to %q: %v", u, err)
+		}
+		var wire bytes.Buffer
+		if err := req.Write(&wire); err != nil {
+			tb.Fatalf("write request to %q: %v", u, err)
+		}
+		got, err := http.ReadRequest(bufio.NewReader(&wire))
+		if err != nil {
+			tb.Fatalf("request to %q does not parse: %v", u, err)
+		}
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, got)
+		var tok string
+		if rec.Code == http.StatusOK {
+			if err := json.Unmarshal(rec.Body.Bytes(), &tok); err != nil {
+				tb.Fatalf("200 body %q: %v", rec.Body, err)
+			}
+		}
+		return rec.Code, tok
+	}
 }
 
 // checkToken runs Token on ev and checks what holds for any event.
 func checkToken(t *testing.T, ev *events.APIGatewayV2HTTPRequest) (string, error) {
 	t.Helper()
-	tok, err := Token(ev, "hooks")
+	tok, err := httpapi.Token(ev, "hooks")
 	if err == nil {
 		if verr := hooks.ValidateToken(tok); verr != nil {
 			t.Fatalf("Token(%q, %v) = %q, which is not valid: %v", ev.RawPath, ev.PathParameters, tok, verr)
@@ -69,7 +149,7 @@ func checkToken(t *testing.T, ev *events.APIGatewayV2HTTPRequest) (string, error
 	if !errors.Is(err, hooks.ErrInvalidToken) {
 		t.Fatalf("Token(%q, %v): %v, want ErrInvalidToken", ev.RawPath, ev.PathParameters, err)
 	}
-	checkErrorResponse(t, Error(err), http.StatusBadRequest, hooks.CodeInvalidToken)
+	checkErrorResponse(t, httpapi.Error(err), http.StatusBadRequest, hooks.CodeInvalidToken)
 	return "", err
 }
 
@@ -84,12 +164,12 @@ func FuzzBody(f *testing.F) {
 	f.Add([]byte(nil), "eyJhIjoxfQ==\n", true)
 	f.Fuzz(func(t *testing.T, data []byte, text string, flag bool) {
 		// data, base64-encoded by API Gateway.
-		got, err := Body(&events.APIGatewayV2HTTPRequest{Body: base64.StdEncoding.EncodeToString(data), IsBase64Encoded: true})
+		got, err := httpapi.Body(&events.APIGatewayV2HTTPRequest{Body: base64.StdEncoding.EncodeToString(data), IsBase64Encoded: true})
 		if err != nil || string(got) != string(data) {
 			t.Fatalf("base64 of %q: got %q, %v", data, got, err)
 		}
 		// text as sent, flagged or not.
-		got, err = Body(&events.APIGatewayV2HTTPRequest{Body: text, IsBase64Encoded: flag})
+		got, err = httpapi.Body(&events.APIGatewayV2HTTPRequest{Body: text, IsBase64Encoded: flag})
 		switch {
 		case !flag && (err != nil || string(got) != text):
 			t.Fatalf("text %q: got %q, %v", text, got, err)
@@ -101,7 +181,7 @@ func FuzzBody(f *testing.F) {
 			if !errors.Is(err, hooks.ErrInvalidPayload) {
 				t.Fatalf("base64 %q: %v, want ErrInvalidPayload", text, err)
 			}
-			checkErrorResponse(t, Error(err), http.StatusBadRequest, hooks.CodeInvalidPayload)
+			checkErrorResponse(t, httpapi.Error(err), http.StatusBadRequest, hooks.CodeInvalidPayload)
 		}
 	})
 }
