@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Ports of the stack that scripts/stack.sh starts, and the variables that move them.
@@ -117,13 +119,28 @@ func (s Stack) EnableStepFunctionsExecution(ctx context.Context) error {
 
 // AWSConfig returns an SDK configuration for endpoint (the bridge's or moto's URL)
 // that depends on nothing in the environment: region us-east-1, static credentials
-// "test"/"test", and BaseEndpoint set for every service client.
+// "test"/"test", and BaseEndpoint set for every service client. Its APIOptions
+// are those given to AddAPIOptions, if any.
 func AWSConfig(endpoint string) aws.Config {
 	return aws.Config{
 		Region:       DefaultRegion,
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(endpoint),
+		APIOptions:   slices.Clip(slices.Clone(apiOptions)),
 	}
+}
+
+// apiOptions are the SDK middleware options AWSConfig adds to every config.
+var apiOptions []func(*middleware.Stack) error
+
+// AddAPIOptions makes every later AWSConfig carry fns in its APIOptions, so
+// that a test binary observes each AWS call of every client built on the
+// stack, including clients its tests build themselves (the e2e package
+// records the IAM actions each Lambda function uses this way). Call it
+// before any AWSConfig, from TestMain: it is not safe to call concurrently
+// with AWSConfig.
+func AddAPIOptions(fns ...func(*middleware.Stack) error) {
+	apiOptions = append(apiOptions, fns...)
 }
 
 func truncate(b []byte, n int) string {
