@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -82,7 +83,9 @@ func TestResumeBeforeAwaitIsStored(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	token := "early-" + randomSuffix()
-	arn := e.start("collect", map[string]any{"token": token, "count": 1, "pauseSeconds": 3})
+	const pause = 3 * time.Second
+	start := time.Now() // the execution's Wait ends no earlier than start+pause
+	arn := e.start("collect", map[string]any{"token": token, "count": 1, "pauseSeconds": int(pause / time.Second)})
 	e.waitFor("the hook to be created", func() bool {
 		_, err := e.hooks.GetHook(context.Background(), token)
 		return err == nil
@@ -91,11 +94,13 @@ func TestResumeBeforeAwaitIsStored(t *testing.T) {
 		t.Fatalf("resume: status %d body %s", r.Status, r.Body)
 	}
 	st, err := e.hooks.GetHook(context.Background(), token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Waiting || st.Pending != 1 {
-		t.Fatalf("after an early resume: waiting=%v pending=%d, want false and 1 (the execution is still in its Wait state)", st.Waiting, st.Pending)
+	inPause := time.Since(start) < pause
+	switch {
+	case err == nil && !st.Waiting && st.Pending == 1: // stored, not delivered yet
+	case inPause:
+		t.Fatalf("after an early resume: %+v, %v; want the hook not waiting, 1 pending (the execution is still in its Wait state)", st, err)
+	default: // not evidence: a loaded machine got here after the Wait state
+		t.Logf("inconclusive: the hook was read back %s after the start, past the workflow's %s pause (%+v, %v); checking the delivery only", time.Since(start), pause, st, err)
 	}
 	var out collectOutput
 	e.succeeded(arn, &out)

@@ -389,7 +389,9 @@ func TestWebhookPostBeforeAwait(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	w := e.webhookRoute()
-	arn := e.start("webhook", webhookInput(nil, 3, 0, nil))
+	const pause = 3 * time.Second
+	start := time.Now() // the execution's Pause ends no earlier than start+pause
+	arn := e.start("webhook", webhookInput(nil, int(pause/time.Second), 0, nil))
 	token := e.webhookToken(arn)
 	a := w.do(token, webhookCall{Body: []byte("early")})
 	if a.Status != http.StatusAccepted {
@@ -399,8 +401,13 @@ func TestWebhookPostBeforeAwait(t *testing.T) {
 		t.Errorf("stored static webhook request made %d AWS calls (%s), want 2", got, w.calls)
 	}
 	st, err := e.hooks.GetHook(context.Background(), token)
-	if err != nil || st.Waiting || st.Pending != 1 {
-		t.Fatalf("after an early request: %+v %v, want not waiting and 1 pending", st, err)
+	inPause := time.Since(start) < pause
+	switch {
+	case err == nil && !st.Waiting && st.Pending == 1: // stored, not delivered yet
+	case inPause:
+		t.Fatalf("after an early request: %+v, %v; want the hook not waiting, 1 pending (the execution is still in its Pause)", st, err)
+	default: // not evidence: a loaded machine got here after the Pause
+		t.Logf("inconclusive: the hook was read back %s after the start, past the workflow's %s pause (%+v, %v); checking the delivery only", time.Since(start), pause, st, err)
 	}
 	var out webhookOutput
 	e.succeeded(arn, &out)
