@@ -22,15 +22,16 @@
 // SFNHOOKS_MOTO_PORT and SFNHOOKS_BRIDGE_PORT from the environment, and run
 // with SFNHOOKS_REQUIRE_STACK=1.
 //
-//	go run ./cmd/mutate [-only M1,M2] [-list] [-keep]
+//	go run ./cmd/mutate [-only M1,M2] [-pkgs ./pkg/hooks/] [-list] [-keep]
 //
 // Exit status: 0 when every mutant run was killed; 1 when one survived or
 // was invalid (does not compile); 2 on a usage or setup error.
 package main
 
 import (
+	"bufio"
 	"bytes"
-	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,8 +40,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -72,6 +73,7 @@ func main() {
 	only := flag.String("only", os.Getenv("MUTANTS"), "comma-separated mutant names to run (default: all; env MUTANTS)")
 	list := flag.Bool("list", false, "list the mutants and exit")
 	keep := flag.Bool("keep", false, "keep the temporary copy of the repository")
+	pkgsFlag := flag.String("pkgs", "", "comma-separated packages to test instead of each mutant's own list")
 	timeout := flag.Duration("timeout", 5*time.Minute, "go test -timeout for each package run")
 	flag.Parse()
 
@@ -82,6 +84,11 @@ func main() {
 	selected, err := selectMutants(mutants, *only)
 	if err != nil {
 		fatal(err)
+	}
+	if *pkgsFlag != "" {
+		for i := range selected {
+			selected[i].Pkgs = strings.Split(*pkgsFlag, ",")
+		}
 	}
 	if *list {
 		for _, m := range selected {
@@ -128,20 +135,20 @@ func main() {
 	for _, m := range selected {
 		r := run(dir, m, originals[m.File], *timeout)
 		results = append(results, r)
-		fmt.Fprintf(os.Stderr, "mutate: %-28s %-9s %-45s %5.1fs\n", m.Name, r.status, r.killer, r.took.Seconds())
+		fmt.Fprintf(os.Stderr, "mutate: %-28s %-9s %-60s %5.1fs\n", m.Name, r.status, r.killer, r.took.Seconds())
 		if r.status != "killed" && r.detail != "" {
 			fmt.Fprintf(os.Stderr, "%s\n", indent(r.detail))
 		}
 	}
 
-	fmt.Printf("\n%-28s %-9s %-45s %s\n", "MUTANT", "RESULT", "KILLED BY", "TIME")
+	fmt.Printf("\n%-28s %-9s %-60s %s\n", "MUTANT", "RESULT", "KILLED BY", "TIME")
 	failed := 0
 	for _, r := range results {
 		killer := r.killer
 		if killer == "" {
 			killer = "-"
 		}
-		fmt.Printf("%-28s %-9s %-45s %5.1fs\n", r.m.Name, r.status, killer, r.took.Seconds())
+		fmt.Printf("%-28s %-9s %-60s %5.1fs\n", r.m.Name, r.status, killer, r.took.Seconds())
 		if r.status != "killed" {
 			failed++
 		}
@@ -225,12 +232,6 @@ func apply(src []byte, edits []edit) ([]byte, error) {
 	return out, nil
 }
 
-var (
-	failLine    = regexp.MustCompile(`(?m)^(\s*)--- FAIL: (\S+)`)
-	timeoutLine = regexp.MustCompile(`(?m)^panic: test timed out after .*\n(?:.*\n)*?\s*running tests:\s*\n\s*(\S+)`)
-	buildFailed = regexp.MustCompile(`(?m)^FAIL\s+\S+ \[(build|setup) failed\]`)
-)
-
 // run applies m in the copy dir, tests m's packages in order (stopping at
 // the first that fails) and restores the file.
 func run(dir string, m mutant, orig []byte, timeout time.Duration) (r result) {
@@ -257,61 +258,95 @@ func run(dir string, m mutant, orig []byte, timeout time.Duration) (r result) {
 		pkgs = defaultPkgs
 	}
 	for _, pkg := range pkgs {
-		out, err := goCmd(dir, timeout+30*time.Second, "test", "-p", "1", "-parallel", "8", "-count=1", "-failfast",
-			"-timeout", timeout.String(), pkg)
-		if err == nil {
-			continue
-		}
-		// A mutant that does not compile proves nothing: it is invalid.
-		if buildFailed.Match(out) {
-			r.status, r.detail = "INVALID", string(out)
+		o := goTest(dir, pkg, timeout)
+		switch {
+		case o.killer != "":
+			r.status, r.killer = "killed", pkg+" "+o.killer
+			return r
+		case o.buildFailed:
+			// A mutant that does not compile proves nothing: it is invalid.
+			r.status, r.detail = "INVALID", o.output
+			return r
+		case o.err != nil:
+			r.status, r.detail = "ERROR", fmt.Sprintf("go test %s: %v\n%s", pkg, o.err, o.output)
 			return r
 		}
-		r.status, r.killer = "killed", pkg+" "+killer(out)
-		return r
 	}
 	r.status = "SURVIVED"
 	return r
 }
 
-// killer names the first failing test of go test's output: a top-level
-// "--- FAIL: TestX" (a subtest's parent is reported with it), else the test
-// running when the binary panicked or timed out.
-func killer(out []byte) string {
-	var first string
-	for _, mm := range failLine.FindAllSubmatch(out, -1) {
-		if len(mm[1]) == 0 {
-			return string(mm[2])
-		}
-		if first == "" {
-			first = string(mm[2])
-		}
-	}
-	if first != "" {
-		return first
-	}
-	if mm := timeoutLine.FindSubmatch(out); mm != nil {
-		return string(mm[1]) + " (timeout)"
-	}
-	if bytes.Contains(out, []byte("panic: ")) {
-		if mm := regexp.MustCompile(`(?m)^\S+\.(Test\w+)\(`).FindSubmatch(out); mm != nil {
-			return string(mm[1]) + " (panic)"
-		}
-		return "(panic)"
-	}
-	return "(go test failed without a FAIL line)"
+type testOutcome struct {
+	killer      string // the first test that failed
+	buildFailed bool
+	output      string // the text output, for diagnosis
+	err         error  // go test failed without a failing test or a build failure
 }
 
-func goCmd(dir string, timeout time.Duration, args ...string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", args...)
+// testEvent is a line of go test -json (cmd/test2json).
+type testEvent struct {
+	Action string
+	Test   string
+	Output string
+}
+
+// goTest runs the tests of pkg with go test -json and stops at the first
+// failing test (-failfast does not stop tests already running in
+// parallel, and a killed mutant's tests often wait for their deadlines):
+// that test is the killer.
+func goTest(dir, pkg string, timeout time.Duration) (o testOutcome) {
+	cmd := exec.Command("go", "test", "-json", "-p", "1", "-parallel", "8", "-count=1", "-failfast",
+		"-timeout", timeout.String(), pkg)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "SFNHOOKS_REQUIRE_STACK=1")
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	err := cmd.Run()
-	return buf.Bytes(), err
+	// Its own process group, so the test binary goes with go test.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		o.err = err
+		return o
+	}
+	if err := cmd.Start(); err != nil {
+		o.err = err
+		return o
+	}
+	kill := func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	watchdog := time.AfterFunc(timeout+time.Minute, kill)
+	defer watchdog.Stop()
+	var text strings.Builder
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var ev testEvent
+		if json.Unmarshal(sc.Bytes(), &ev) != nil {
+			text.Write(sc.Bytes())
+			text.WriteByte('\n')
+			continue
+		}
+		text.WriteString(ev.Output)
+		if ev.Action == "build-fail" {
+			o.buildFailed = true
+		}
+		if ev.Action == "fail" && ev.Test != "" && o.killer == "" {
+			o.killer = ev.Test
+			kill()
+		}
+	}
+	werr := cmd.Wait()
+	text.Write(stderr.Bytes())
+	o.output = text.String()
+	if o.killer != "" {
+		return o
+	}
+	if strings.Contains(o.output, "[build failed]") || strings.Contains(o.output, "[setup failed]") {
+		o.buildFailed = true
+	}
+	if werr != nil && !o.buildFailed {
+		o.err = werr
+	}
+	return o
 }
 
 // copyTree copies the regular files of the repository at src into dst,
