@@ -13,9 +13,10 @@ import (
 const MaxTokenLength = 256
 
 // ValidateToken reports whether token can name a hook: 1 to MaxTokenLength
-// bytes of valid UTF-8, without control characters, white space or '/'
-// (a token is one path segment of the HTTP routes). It returns an error that
-// wraps ErrInvalidToken.
+// bytes of valid UTF-8, without control characters, white space or '/',
+// and not "." or ".." (a token is one path segment of the HTTP routes, and
+// HTTP clients and servers remove dot segments from a path). It returns an
+// error that wraps ErrInvalidToken.
 func ValidateToken(token string) error {
 	switch {
 	case token == "":
@@ -24,6 +25,8 @@ func ValidateToken(token string) error {
 		return fmt.Errorf("%w: token is %d bytes; the limit is %d", ErrInvalidToken, len(token), MaxTokenLength)
 	case !utf8.ValidString(token):
 		return fmt.Errorf("%w: token is not valid UTF-8", ErrInvalidToken)
+	case token == "." || token == "..":
+		return fmt.Errorf("%w: token %q is a dot segment, which no HTTP path can carry", ErrInvalidToken, token)
 	}
 	for _, r := range token {
 		if r == '/' || unicode.IsControl(r) || unicode.IsSpace(r) {
