@@ -14,9 +14,11 @@
 //
 // A mutant is exact text replacements in one file; an original snippet
 // that is not found exactly once is an error, so the mutants are kept in
-// step with the code. The working tree is never modified: the repository
-// (without .git and .state) is copied to a temporary directory once, and
-// each mutant is written there and undone after its run.
+// step with the code. The working tree is never modified: the commit HEAD
+// (with -worktree: the working tree, without .git and .state) is copied to
+// a temporary directory once, and each mutant is written there and undone
+// after its run. The first test to fail kills the mutant (the run stops
+// there) and must then pass without the mutant, or the result is an error.
 //
 // The stack must be up (make mutate starts it): the tests read
 // SFNHOOKS_MOTO_PORT and SFNHOOKS_BRIDGE_PORT from the environment, and run
@@ -39,8 +41,11 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -73,6 +78,7 @@ func main() {
 	only := flag.String("only", os.Getenv("MUTANTS"), "comma-separated mutant names to run (default: all; env MUTANTS)")
 	list := flag.Bool("list", false, "list the mutants and exit")
 	keep := flag.Bool("keep", false, "keep the temporary copy of the repository")
+	worktree := flag.Bool("worktree", false, "copy the working tree (uncommitted changes, yours and others') instead of HEAD")
 	pkgsFlag := flag.String("pkgs", "", "comma-separated packages to test instead of each mutant's own list")
 	timeout := flag.Duration("timeout", 5*time.Minute, "go test -timeout for each package run")
 	flag.Parse()
@@ -96,27 +102,6 @@ func main() {
 		}
 		return
 	}
-	// Every snippet of the selected mutants must be found exactly once
-	// before anything runs.
-	originals := map[string][]byte{}
-	var bad []string
-	for _, m := range selected {
-		src, ok := originals[m.File]
-		if !ok {
-			src, err = os.ReadFile(filepath.Join(root, m.File))
-			if err != nil {
-				fatal(err)
-			}
-			originals[m.File] = src
-		}
-		if _, err := apply(src, m.Edits); err != nil {
-			bad = append(bad, fmt.Sprintf("%s (%s): %v", m.Name, m.File, err))
-		}
-	}
-	if len(bad) > 0 {
-		fatal(fmt.Errorf("mutants out of step with the code:\n  %s", strings.Join(bad, "\n  ")))
-	}
-
 	dir, err := os.MkdirTemp("", "sfnhooks-mutate-")
 	if err != nil {
 		fatal(err)
@@ -126,8 +111,51 @@ func main() {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	if err := copyTree(root, dir); err != nil {
+	// Interrupted (Ctrl-C, make killed): stop the running tests and remove
+	// the copy.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		if pid := running.Load(); pid != 0 {
+			_ = syscall.Kill(-int(pid), syscall.SIGKILL)
+		}
+		if !*keep {
+			os.RemoveAll(dir)
+		}
+		os.Exit(2)
+	}()
+	if *worktree {
+		err = copyTree(root, dir)
+	} else {
+		err = exportHEAD(root, dir)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
 		fatal(fmt.Errorf("copy the repository: %w", err))
+	}
+
+	// Every snippet of the selected mutants must be found exactly once
+	// before anything runs.
+	originals := map[string][]byte{}
+	var bad []string
+	for _, m := range selected {
+		src, ok := originals[m.File]
+		if !ok {
+			src, err = os.ReadFile(filepath.Join(dir, m.File))
+			if err != nil {
+				os.RemoveAll(dir)
+				fatal(err)
+			}
+			originals[m.File] = src
+		}
+		if _, err := apply(src, m.Edits); err != nil {
+			bad = append(bad, fmt.Sprintf("%s (%s): %v", m.Name, m.File, err))
+		}
+	}
+	if len(bad) > 0 {
+		os.RemoveAll(dir)
+		fatal(fmt.Errorf("mutants out of step with the code:\n  %s", strings.Join(bad, "\n  ")))
 	}
 
 	start := time.Now()
@@ -258,10 +286,18 @@ func run(dir string, m mutant, orig []byte, timeout time.Duration) (r result) {
 		pkgs = defaultPkgs
 	}
 	for _, pkg := range pkgs {
-		o := goTest(dir, pkg, timeout)
+		o := goTest(dir, pkg, timeout, "")
 		switch {
 		case o.killer != "":
 			r.status, r.killer = "killed", pkg+" "+o.killer
+			// The killer must pass without the mutant, or it proves nothing
+			// (a flaky or broken test).
+			if err := os.WriteFile(path, orig, 0o644); err != nil {
+				fatal(fmt.Errorf("restore %s in the copy: %w", m.File, err))
+			}
+			if c := goTest(dir, pkg, timeout, runPattern(o.killer)); c.killer != "" || c.buildFailed || c.err != nil {
+				r.status, r.detail = "ERROR", fmt.Sprintf("%s fails without the mutant too:\n%s", o.killer, c.output)
+			}
 			return r
 		case o.buildFailed:
 			// A mutant that does not compile proves nothing: it is invalid.
@@ -275,6 +311,19 @@ func run(dir string, m mutant, orig []byte, timeout time.Duration) (r result) {
 	r.status = "SURVIVED"
 	return r
 }
+
+// runPattern is the go test -run pattern of exactly the test name
+// (TestX/sub/case).
+func runPattern(name string) string {
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	return strings.Join(parts, "/")
+}
+
+// running is the process group of the go test running now (0: none).
+var running atomic.Int64
 
 type testOutcome struct {
 	killer      string // the first test that failed
@@ -294,9 +343,12 @@ type testEvent struct {
 // failing test (-failfast does not stop tests already running in
 // parallel, and a killed mutant's tests often wait for their deadlines):
 // that test is the killer.
-func goTest(dir, pkg string, timeout time.Duration) (o testOutcome) {
-	cmd := exec.Command("go", "test", "-json", "-p", "1", "-parallel", "8", "-count=1", "-failfast",
-		"-timeout", timeout.String(), pkg)
+func goTest(dir, pkg string, timeout time.Duration, run string) (o testOutcome) {
+	args := []string{"test", "-json", "-p", "1", "-parallel", "8", "-count=1", "-failfast", "-timeout", timeout.String()}
+	if run != "" {
+		args = append(args, "-run", run)
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "SFNHOOKS_REQUIRE_STACK=1")
 	// Its own process group, so the test binary goes with go test.
@@ -312,6 +364,8 @@ func goTest(dir, pkg string, timeout time.Duration) (o testOutcome) {
 		o.err = err
 		return o
 	}
+	running.Store(int64(cmd.Process.Pid))
+	defer running.Store(0)
 	kill := func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	watchdog := time.AfterFunc(timeout+time.Minute, kill)
 	defer watchdog.Stop()
@@ -347,6 +401,31 @@ func goTest(dir, pkg string, timeout time.Duration) (o testOutcome) {
 		o.err = werr
 	}
 	return o
+}
+
+// exportHEAD writes the files of the commit HEAD of the repository at root
+// into dst: what is committed, not the edits in progress in the working
+// tree (another engineer's half-done test would kill every mutant).
+func exportHEAD(root, dst string) error {
+	archive := exec.Command("git", "-C", root, "archive", "--format=tar", "HEAD")
+	extract := exec.Command("tar", "-x", "-C", dst)
+	pipe, err := archive.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	extract.Stdin = pipe
+	var stderr bytes.Buffer
+	archive.Stderr, extract.Stderr = &stderr, &stderr
+	if err := extract.Start(); err != nil {
+		return err
+	}
+	if err := archive.Run(); err != nil {
+		return fmt.Errorf("git archive HEAD: %w: %s", err, stderr.String())
+	}
+	if err := extract.Wait(); err != nil {
+		return fmt.Errorf("tar: %w: %s", err, stderr.String())
+	}
+	return nil
 }
 
 // copyTree copies the regular files of the repository at src into dst,
