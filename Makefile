@@ -8,7 +8,7 @@ GOARCH_LAMBDA ?= arm64
 BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 
 .DEFAULT_GOAL := help
-.PHONY: help build test mutate bench fuzz coldstart stress lint dev deploy clean stack-up stack-down lint-install \
+.PHONY: help build test mutate bench fuzz coldstart stress chaos lint dev deploy clean stack-up stack-down lint-install \
 	build-ResumeHookFunction build-ResumeWebhookFunction build-HookTaskFunction
 # sam (aws-sam-cli) from the project's lint virtualenv (scripts/lint.sh install).
 SAM ?= .state/venv-lint/bin/sam
@@ -51,6 +51,17 @@ stress: ## concurrency test at full size: 50 hooks, 10,000 resumes (SFNHOOKS_STR
 	SFNHOOKS_REQUIRE_STACK=1 SFNHOOKS_STRESS_HOOKS=$${SFNHOOKS_STRESS_HOOKS:-50} \
 		SFNHOOKS_STRESS_RESUMES=$${SFNHOOKS_STRESS_RESUMES:-10000} SFNHOOKS_STRESS_TIMEOUT=$${SFNHOOKS_STRESS_TIMEOUT:-3600} \
 		$(GO) test -count=1 -timeout 2h -run '^TestStressConcurrentResumes$$' -v ./e2e/ 2>&1 | tee .state/stress.txt
+
+# Seeds of make chaos: RUNS seeds from SEED (random unless given).
+RUNS ?= 20
+SEED ?=
+chaos: ## randomized fault schedule (e2e TestChaos) over RUNS seeds from SEED; a failure prints its seed: make chaos SEED=<seed> RUNS=1
+	@set -o pipefail; started=; \
+	if ! scripts/stack.sh status >/dev/null 2>&1; then scripts/stack.sh up || exit 1; started=1; fi; \
+	trap '[[ -z "$$started" ]] || scripts/stack.sh down >/dev/null' EXIT; \
+	SFNHOOKS_REQUIRE_STACK=1 SFNHOOKS_CHAOS_RUNS=$(RUNS) SFNHOOKS_CHAOS_SEED=$(SEED) \
+		$(GO) test -count=1 -timeout 2h -parallel $${SFNHOOKS_CHAOS_PARALLEL:-2} -run '^TestChaos$$' -v ./e2e/ 2>&1 \
+		| tee .state/chaos.txt | grep -E '^(---|ok|FAIL|PASS)|^ *--- |chaos(:| seed| total)|FAILED|seed [0-9]+ hook [0-9]+( \(chaos-|: (received \[|invariant|hook item))'
 
 lint: ## gofmt, go vet, cfn-lint and sam validate --lint on template.yaml (offline)
 	@scripts/lint.sh
