@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/sfnhooks/sfnhooks/internal/devstack"
 	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
@@ -113,5 +116,95 @@ func TestAwaitParksBetweenR1AndS1(t *testing.T) {
 	}
 	if got := pending(t, c, token); got != 0 {
 		t.Fatalf("pending %d, want 0", got)
+	}
+}
+
+// TestReplayConfirmsItsOwnPayload (mutant M17, settle ignoring the
+// output): a keyed resume took the waiter T1 and its resumer died before
+// sending; T1 timed out and T2 awaits. The retry with the key must find no
+// TaskSucceeded with its payload in the history (T0's, with another
+// payload, does not count) and deliver it to T2, not answer "applied".
+func TestReplayConfirmsItsOwnPayload(t *testing.T) {
+	ctx := context.Background()
+	inj, tasks := faults.New(), faults.NewTasks()
+	c, _, _ := guaranteeClient(t, inj, tasks)
+	token := "confirm-" + suffix()
+	mustAwait(t, c, token, "T0")
+	if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"n":0}`)); err != nil {
+		t.Fatal(err)
+	}
+	mustAwait(t, c, token, "T1")
+	p := json.RawMessage(`{"n":1}`)
+	inj.CrashAt(2, faults.After) // I1 GetItem, I2 TransactWriteItems, R2 SendTaskSuccess
+	if crash := faults.Recover(func() { _, _ = c.ResumeHook(ctx, token, p, hooks.WithIdempotencyKey("k")) }); crash == nil || crash.Call.Op != "DynamoDB.TransactWriteItems" {
+		t.Fatalf("crash %v, want one after I2: %v", crash, inj.Ops())
+	}
+	inj.Reset()
+	tasks.Close("T1") // timed out without the payload
+	mustAwait(t, c, token, "T2")
+	if _, err := c.ResumeHook(ctx, token, p, hooks.WithIdempotencyKey("k")); err != nil {
+		t.Fatalf("retry with the key: %v", err)
+	}
+	if out, ok := tasks.Output("T2"); !ok || out != string(p) {
+		t.Fatalf("after the retry answered applied, T2 has %q (%v): want the payload delivered", out, ok)
+	}
+}
+
+// TestHandOutNotOverwritten (mutant M7, A3 without its hand-out term): two
+// awaits of one hook at once. X read the hook (A1, A2) and is about to
+// name the stored P1 as its hand-out (A3) when Y does the same and sends
+// P1 to its task, then dies before its commit (A5). X's A3 must fail on
+// Y's uncommitted hand-out; X then settles it from the history (TY has
+// P1: committed) and parks. Overwriting it would send P1 to TX as well.
+func TestHandOutNotOverwritten(t *testing.T) {
+	ctx := context.Background()
+	inj, tasks := faults.New(), faults.NewTasks()
+	c, _, table := guaranteeClient(t, inj, tasks, func(o *hooks.Options) { o.HandOffWait = 100 * time.Millisecond })
+	injY := faults.New()
+	y, err := hooks.New(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()), func(o *hooks.Options) {
+		o.TableName = table
+		o.DynamoDB = injY.DynamoDB(dynamodb.NewFromConfig(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String())))
+		o.StepFunctions = injY.StepFunctions(tasks)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := "overwrite-" + suffix()
+	reg := hooks.RegisterInput{Token: token, ExecutionARN: execA}
+	if _, err := c.Register(ctx, reg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"n":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	var yCrash *faults.Crash
+	inj.Reset()
+	inj.FailWith(func(call faults.Call) error {
+		// X's calls: A1 UpdateItem, A2 GetItem, A3 UpdateItem.
+		if call.N == 3 && call.Op == "DynamoDB.UpdateItem" {
+			injY.CrashAt(4, faults.After) // Y: A1, A2, A3, A4 SendTaskSuccess, then dies
+			yCrash = faults.Recover(func() { _ = y.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "TY"}) })
+		}
+		return nil
+	})
+	if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "TX"}); err != nil {
+		t.Fatalf("await TX: %v", err)
+	}
+	inj.Reset()
+	if yCrash == nil || yCrash.Call.Op != "SFN.SendTaskSuccess" {
+		t.Fatalf("Y's await: crash %v, want one after its SendTaskSuccess (%v)", yCrash, injY.Ops())
+	}
+	if out, ok := tasks.Output("TY"); !ok || out != `{"n":1}` {
+		t.Fatalf("TY received %q (%v), want P1", out, ok)
+	}
+	if out, ok := tasks.Output("TX"); ok {
+		t.Fatalf("TX received %s as well: one payload handed to two awaits", out)
+	}
+	st, err := c.GetHook(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Waiting || st.Pending != 0 || st.Delivered != 1 {
+		t.Fatalf("hook: waiting %v pending %d delivered %d, want TX parked, P1 delivered once", st.Waiting, st.Pending, st.Delivered)
 	}
 }
