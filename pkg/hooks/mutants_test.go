@@ -208,3 +208,31 @@ func TestHandOutNotOverwritten(t *testing.T) {
 		t.Fatalf("hook: waiting %v pending %d delivered %d, want TX parked, P1 delivered once", st.Waiting, st.Pending, st.Delivered)
 	}
 }
+
+// TestResumeRedrivesStaleDelivery (mutant M11, resume without the
+// redrive): a resume took the waiter T1 (R1) and died before sending. The
+// next resume, once the record is older than RedriveAfter, must send P1
+// to T1 before storing P2: nothing else would (the execution awaits again
+// only after T1 closes).
+func TestResumeRedrivesStaleDelivery(t *testing.T) {
+	ctx := context.Background()
+	inj, tasks := faults.New(), faults.NewTasks()
+	c, _, _ := guaranteeClient(t, inj, tasks, func(o *hooks.Options) { o.RedriveAfter = 50 * time.Millisecond })
+	token := "redrive-" + suffix()
+	mustAwait(t, c, token, "T1")
+	inj.CrashAt(1, faults.After) // R1 UpdateItem, R2 SendTaskSuccess
+	if crash := faults.Recover(func() { _, _ = c.ResumeHook(ctx, token, json.RawMessage(`{"n":1}`)) }); crash == nil || crash.Call.Op != "DynamoDB.UpdateItem" {
+		t.Fatalf("crash %v, want one after R1: %v", crash, inj.Ops())
+	}
+	inj.Reset()
+	time.Sleep(100 * time.Millisecond)
+	if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"n":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	if out, ok := tasks.Output("T1"); !ok || out != `{"n":1}` {
+		t.Fatalf("T1 received %q (%v), want P1 redriven by the next resume", out, ok)
+	}
+	if got := pending(t, c, token); got != 1 {
+		t.Fatalf("pending %d, want 1 (P2)", got)
+	}
+}
