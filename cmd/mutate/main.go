@@ -60,6 +60,10 @@ type mutant struct {
 	// Pkgs are the packages to test, in order; the next one runs only if
 	// the mutant survived the previous. Default: defaultPkgs.
 	Pkgs []string
+	// Equivalent, when set, says why no test can kill the mutant (the
+	// code behaves the same with it): its snippets are still checked, but
+	// it is not run.
+	Equivalent string
 }
 
 type edit struct{ Old, New string }
@@ -163,25 +167,31 @@ func main() {
 	for _, m := range selected {
 		r := run(dir, m, originals[m.File], *timeout)
 		results = append(results, r)
-		fmt.Fprintf(os.Stderr, "mutate: %-28s %-9s %-60s %5.1fs\n", m.Name, r.status, r.killer, r.took.Seconds())
+		fmt.Fprintf(os.Stderr, "mutate: %-28s %-10s %-60s %5.1fs\n", m.Name, r.status, r.killer, r.took.Seconds())
 		if r.status != "killed" && r.detail != "" {
 			fmt.Fprintf(os.Stderr, "%s\n", indent(r.detail))
 		}
 	}
 
-	fmt.Printf("\n%-28s %-9s %-60s %s\n", "MUTANT", "RESULT", "KILLED BY", "TIME")
-	failed := 0
+	fmt.Printf("\n%-28s %-10s %-60s %s\n", "MUTANT", "RESULT", "KILLED BY", "TIME")
+	failed, equivalent := 0, 0
 	for _, r := range results {
 		killer := r.killer
 		if killer == "" {
 			killer = "-"
 		}
-		fmt.Printf("%-28s %-9s %-60s %5.1fs\n", r.m.Name, r.status, killer, r.took.Seconds())
-		if r.status != "killed" {
+		switch r.status {
+		case "killed":
+		case "equivalent":
+			equivalent++
+			killer = "- (not run: " + r.m.Equivalent + ")"
+		default:
 			failed++
 		}
+		fmt.Printf("%-28s %-10s %-60s %5.1fs\n", r.m.Name, r.status, killer, r.took.Seconds())
 	}
-	fmt.Printf("%d mutants, %d killed, %d not, in %s\n", len(results), len(results)-failed, failed, time.Since(start).Round(time.Second))
+	fmt.Printf("%d mutants: %d killed, %d equivalent (not run), %d not killed; %s\n",
+		len(results), len(results)-failed-equivalent, equivalent, failed, time.Since(start).Round(time.Second))
 	if failed > 0 {
 		if !*keep {
 			os.RemoveAll(dir)
@@ -264,6 +274,10 @@ func apply(src []byte, edits []edit) ([]byte, error) {
 // the first that fails) and restores the file.
 func run(dir string, m mutant, orig []byte, timeout time.Duration) (r result) {
 	r.m = m
+	if m.Equivalent != "" {
+		r.status = "equivalent"
+		return r
+	}
 	start := time.Now()
 	defer func() { r.took = time.Since(start) }()
 	path := filepath.Join(dir, m.File)

@@ -75,6 +75,12 @@ var mutants = []mutant{
 		Name: "M8-A5-no-dlv-term",
 		Desc: "A5 commit: condition without dlv = seq-1 (a late commit moves dlv back or deletes twice)",
 		File: "pkg/hooks/delivery.go",
+		// While inflight.id names this hand-out nothing else writes dlv (R1
+		// and the keyed R1 need no inflight, S1 writes seq only, A1 and A3
+		// replace the record), so dlv = seq-1 until this commit, and a
+		// second commit of the same record writes the same dlv and
+		// deletes an item already gone. The term is defence in depth.
+		Equivalent: "inflight.id = :fid implies dlv = seq-1",
 		Edits: []edit{
 			{Old: `aws.String("#inflight.#id = :fid AND #dlv = :d")`, New: `aws.String("#inflight.#id = :fid")`},
 			{Old: `":fid": s(f.ID), ":d": n(f.Seq - 1), ":seq": n(f.Seq),`, New: `":fid": s(f.ID), ":seq": n(f.Seq),`},
@@ -84,6 +90,12 @@ var mutants = []mutant{
 		Name: "M9-requeue-no-dlv-term",
 		Desc: "requeue: condition without dlv = seq_P",
 		File: "pkg/hooks/delivery.go",
+		// A resume's record is written by R1 (or the keyed R1) with dlv
+		// = seq_P, and every h that requeue gets was read with that record
+		// (R1's ALL_NEW or ALL_OLD, A1's ALL_OLD, I1 with no write
+		// between: a parked await blocks S1 and A3). While
+		// inflight.id names it, nothing writes dlv (see M8).
+		Equivalent: "inflight.id = :fid implies dlv = seq_P",
 		Edits: []edit{
 			{Old: `aws.String("#inflight.#id = :fid AND #dlv = :seq")`, New: `aws.String("#inflight.#id = :fid")`},
 			{Old: `":fid": s(f.ID), ":seq": n(seq), ":prev": n(seq - 1),`, New: `":fid": s(f.ID), ":prev": n(seq - 1),`},
