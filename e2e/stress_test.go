@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -25,7 +26,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/hooktask"
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumehook"
@@ -42,6 +45,7 @@ const (
 	EnvStressWorkers = "SFNHOOKS_STRESS_WORKERS" // goroutines sending (default 4 per hook, at least 16)
 	EnvStressTimeout = "SFNHOOKS_STRESS_TIMEOUT" // how long the executions may take to finish (default 2m)
 	EnvStressSeed    = "SFNHOOKS_STRESS_SEED"    // seed of the plan (default: random, logged)
+	EnvStressLate    = "SFNHOOKS_STRESS_LATE"    // resumes sent late to the await-timeout hook (default 3)
 )
 
 // TestStressConcurrentResumes is reliability test 1 of issue 5: many hooks,
@@ -64,14 +68,35 @@ const (
 //     payloads; the key admits one, the other must get
 //     ErrIdempotencyMismatch (422) and never be delivered.
 //
-// A plain resume that fails with an unknown outcome (an AWS error after the
+// Unknown outcomes. A keyed resume is retried with its key until it is
+// answered (stressMaxAttempts, then it counts as given up: a failure). A
+// plain resume that fails with an unknown outcome (an AWS error after the
 // SDK's retries) cannot be retried without risking a second payload: it is
-// counted as "unknown", not retried, and may or may not be delivered. To
-// keep the loop count right anyway, the waiting phase tops a hook up with
-// keyed filler payloads when its execution can make no progress (nothing
-// pending and fewer delivered than planned, or no progress for 15 s, which
-// also makes the next resume redrive a stuck delivery). Fillers are
-// reported; with no unknown outcomes, a filler means a payload went missing.
+// counted as "unknown" and may arrive 0 or 1 times. So that a bug which
+// drops a payload and answers an error cannot pass as "unknown", the run
+// fails when the unknowns exceed stressUnknownBound: 1 + 1 per 500 plain
+// resumes. A run without faults has none (no error outlasts the SDK's
+// retries on the loopback stack); at the full size moto's garbage
+// collection stalls (below) can outlast them now and then, a rate far under
+// 0.2%; a loss disguised as errors at any rate that matters exceeds it.
+// To keep the loop count right anyway, the waiting phase tops a hook up
+// with keyed filler payloads, at most one per unknown of the hook, when its
+// execution can make no progress: nothing pending and fewer delivered than
+// planned, or no progress for stressStuckAfter (15 s: past RedriveAfter,
+// 10 s, so the filler's resume redrives a delivery whose resumer failed
+// before sending it). With no unknown there are no fillers: a payload that
+// goes missing leaves its execution running, a failure.
+//
+// Closed tasks. One more hook (EnvStressLate resumes, default 3) is awaited
+// by a collect machine whose await has TimeoutSeconds (2 s) and catches
+// States.Timeout back to the await. Its resumes go out one at a time, each
+// once its await has been parked for longer than the ledger's cut-off (see
+// stressLedger): the resume takes the waiter, its SendTaskSuccess is
+// answered TaskTimedOut, the library settles the task from the execution's
+// history (not delivered, the execution runs) and requeues the payload,
+// which the await that follows the timeout then takes from the store. The
+// run fails if no resume was answered so (the requeue path would have gone
+// untested), and every such payload is checked like any other.
 //
 // Acknowledgement order. The protocol numbers a payload (seq) when its
 // resume is acknowledged and hands payloads out by that number; the number
@@ -103,6 +128,7 @@ func TestStressConcurrentResumes(t *testing.T) {
 	}
 	cfg.workers = envInt(t, EnvStressWorkers, max(16, 4*cfg.hooks))
 	cfg.seed = uint64(envInt(t, EnvStressSeed, int(rand.Uint32())))
+	cfg.late = envInt(t, EnvStressLate, 3)
 	rep := runStress(t, cfg)
 	t.Log("\n" + rep.String())
 	if msg := rep.failures(); msg != "" {
@@ -136,6 +162,7 @@ func BenchmarkSustainedResumes(b *testing.B) {
 
 type stressConfig struct {
 	hooks, resumes, workers int
+	late                    int // resumes to the await-timeout hook (0: no such hook)
 	timeout                 time.Duration
 	seed                    uint64
 	bench                   *testing.B // stops the timer around everything but sending
@@ -189,8 +216,9 @@ type stressHook struct {
 	token   string
 	exec    string
 	slots   []*stressSlot
-	fillers int // filler payloads sent
-	unknown int // slots whose resumes all ended with an unknown outcome or a refusal
+	late    bool // awaited with a timeout; its resumes are sent late, one at a time
+	fillers int  // filler payloads sent
+	unknown int  // plain slots whose resume ended with an unknown outcome
 	out     *sfn.DescribeExecutionOutput
 }
 
@@ -213,11 +241,15 @@ type stressStack struct {
 	calls   *awscalls.Counter // every AWS call of the run (resumes and the awaits' handler)
 }
 
-// shard is one hook's table, with the real handlers over a client of it.
+// shard is one hook's table, with the real handlers over clients of it:
+// one for the hook-task function (awaits), one for the resumes, whose
+// task-token calls both go through the shard's ledger.
 type shard struct {
-	hooks   *hooks.Client
+	hooks   *hooks.Client // the resumes' client
 	resume  lambda.Handler
 	machine string
+	table   string
+	ledger  *stressLedger
 }
 
 func newStressStack(tb testing.TB) *stressStack {
@@ -246,8 +278,11 @@ func newStressStack(tb testing.TB) *stressStack {
 	return s
 }
 
-// shard creates a table, a client of it, the hook-task function on the bridge and a collect state machine calling it.
-func (s *stressStack) shard() *shard {
+// shard creates a table, clients of it, the hook-task function on the
+// bridge and a collect state machine calling it. With timeout > 0 the
+// machine's await has TimeoutSeconds, and its States.Timeout loops back to
+// the await (stressTimeoutDefinition).
+func (s *stressStack) shard(timeout time.Duration) *shard {
 	tb := s.tb
 	tb.Helper()
 	ctx := context.Background()
@@ -257,22 +292,190 @@ func (s *stressStack) shard() *shard {
 		tb.Fatalf("create table: %v", err)
 	}
 	tb.Cleanup(func() { _, _ = s.db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
-	client, err := hooks.New(s.cfg, func(o *hooks.Options) { o.TableName = table })
-	if err != nil {
-		tb.Fatal(err)
+	ledger := newStressLedger(timeout)
+	newClient := func(who string) *hooks.Client {
+		client, err := hooks.New(s.cfg, func(o *hooks.Options) {
+			o.TableName = table
+			o.StepFunctions = stressTasks{StepFunctionsAPI: sfn.NewFromConfig(s.cfg), l: ledger, who: who}
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return client
 	}
+	awaits, resumes := newClient("await"), newClient("resume")
 	log := slog.New(slog.NewJSONHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelError}))
-	// As stacktest.Function, without pinging moto once per shard.
-	if err := s.bridge.Handle(fn, devstack.NewHandler(hooktask.New(client, log).Handle)); err != nil {
+	task := hooktask.New(awaits, log)
+	// As stacktest.Function, without pinging moto once per shard; the
+	// ledger learns when each await's task token was handed out.
+	if err := s.bridge.Handle(fn, devstack.NewHandler(func(ctx context.Context, raw json.RawMessage) (*hooktask.Result, error) {
+		var req hooktask.Request
+		_ = json.Unmarshal(raw, &req)
+		if req.Action == "await" && req.TaskToken != "" {
+			ledger.invoked(req.TaskToken)
+		}
+		res, err := task.Handle(ctx, raw)
+		if err != nil && req.Action == "await" && req.TaskToken != "" {
+			ledger.invocationFailed(req.TaskToken)
+		}
+		return res, err
+	})); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { s.bridge.Remove(fn) })
 	fnARN := "arn:aws:lambda:" + devstack.DefaultRegion + ":" + account + ":function:" + fn
-	return &shard{
-		hooks:   client,
-		resume:  devstack.NewHandler(resumehook.New(client, log).Handle),
-		machine: stacktest.CreateStateMachine(tb, s.sfn, strings.ReplaceAll(s.def, "${HookTaskFunctionArn}", fnARN)),
+	def := s.def
+	if timeout > 0 {
+		def = stressTimeoutDefinition(tb, def, timeout)
 	}
+	return &shard{
+		hooks:   resumes,
+		resume:  devstack.NewHandler(resumehook.New(resumes, log).Handle),
+		machine: stacktest.CreateStateMachine(tb, s.sfn, strings.ReplaceAll(def, "${HookTaskFunctionArn}", fnARN)),
+		table:   table,
+		ledger:  ledger,
+	}
+}
+
+// stressTimeoutDefinition is examples/collect.asl.json with TimeoutSeconds
+// on the await, whose States.Timeout is caught and loops back to the await:
+// a timed-out await does not use up a round.
+func stressTimeoutDefinition(tb testing.TB, def string, timeout time.Duration) string {
+	tb.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(def), &m); err != nil {
+		tb.Fatal(err)
+	}
+	states := m["States"].(map[string]any)["Loop"].(map[string]any)["ItemProcessor"].(map[string]any)["States"].(map[string]any)
+	await := states["AwaitNext"].(map[string]any)
+	await["TimeoutSeconds"] = int(timeout / time.Second)
+	// Through a Pass state: moto ends the iteration with the Catch's output
+	// when a Catch's Next is the failing state itself.
+	await["Catch"] = []any{map[string]any{"ErrorEquals": []string{"States.Timeout"}, "ResultPath": nil, "Next": "TimedOut"}}
+	states["TimedOut"] = map[string]any{"Type": "Pass", "Next": "AwaitNext"}
+	out, err := json.Marshal(m)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(out)
+}
+
+// stressLedger gives a shard's task-token calls AWS's answers where moto's
+// differ (internal/devstack/doc.go, (d)): moto accepts SendTaskSuccess for a
+// task that completed or timed out while its execution runs and drops the
+// output, a loss the library could not see; AWS answers TaskTimedOut. A
+// token is closed once a call completed it, once its await invocation
+// failed (until moto invokes it again: moto reuses the token on Retry), or
+// stressTimeoutMargin before its TimeoutSeconds pass since the await was
+// invoked, so that no send reaches moto after moto timed the task out. The
+// calls of one shard are serialized, so two sends to one token cannot both
+// reach moto. It counts the closed answers: they are the settle/requeue
+// paths of docs/protocol.md ("Delivery").
+type stressLedger struct {
+	mu      sync.Mutex
+	timeout time.Duration // 0: the awaits have no timeout
+	seen    map[string]time.Time
+	done    map[string]bool
+	failed  map[string]bool
+	// Closed answers by cause and caller: "timed-out resume" answers are
+	// requeues (the execution runs on, the history shows no delivery).
+	closed map[string]int
+}
+
+const stressTimeoutMargin = 750 * time.Millisecond
+
+var errStressTaskClosed = &sfntypes.TaskTimedOut{Message: aws.String("Provided task does not exist anymore (stressLedger)")}
+
+func newStressLedger(timeout time.Duration) *stressLedger {
+	return &stressLedger{timeout: timeout, seen: map[string]time.Time{}, done: map[string]bool{}, failed: map[string]bool{}, closed: map[string]int{}}
+}
+
+func (l *stressLedger) invoked(token string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.seen[token]; !ok || l.failed[token] {
+		l.seen[token] = time.Now()
+		delete(l.failed, token)
+	}
+}
+
+func (l *stressLedger) invocationFailed(token string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failed[token] = true
+}
+
+// invokedAt is when the await of token was (last) invoked.
+func (l *stressLedger) invokedAt(token string) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at, ok := l.seen[token]
+	return at, ok
+}
+
+// closes is the ledger's cut-off after an await's invocation, or 0.
+func (l *stressLedger) closes() time.Duration {
+	if l.timeout <= 0 {
+		return 0
+	}
+	return l.timeout - stressTimeoutMargin
+}
+
+// check says whether token is closed, counting the answer; l.mu is held.
+func (l *stressLedger) check(who, token string) error {
+	cause := ""
+	switch at, ok := l.seen[token]; {
+	case l.done[token]:
+		cause = "completed"
+	case l.failed[token]:
+		cause = "failed"
+	case l.timeout > 0 && ok && time.Since(at) > l.closes():
+		cause = "timed-out"
+	default:
+		return nil
+	}
+	l.closed[cause+" "+who]++
+	return errStressTaskClosed
+}
+
+func (l *stressLedger) counts() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return maps.Clone(l.closed)
+}
+
+type stressTasks struct {
+	hooks.StepFunctionsAPI
+	l   *stressLedger
+	who string
+}
+
+func (c stressTasks) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, o ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
+	c.l.mu.Lock()
+	defer c.l.mu.Unlock()
+	tok := aws.ToString(in.TaskToken)
+	if err := c.l.check(c.who, tok); err != nil {
+		return nil, err
+	}
+	out, err := c.StepFunctionsAPI.SendTaskSuccess(ctx, in, o...)
+	if err == nil {
+		c.l.done[tok] = true
+	}
+	return out, err
+}
+
+func (c stressTasks) SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, o ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
+	c.l.mu.Lock()
+	defer c.l.mu.Unlock()
+	tok := aws.ToString(in.TaskToken)
+	if err := c.l.check(c.who, tok); err != nil {
+		return nil, err
+	}
+	out, err := c.StepFunctionsAPI.SendTaskFailure(ctx, in, o...)
+	if err == nil {
+		c.l.done[tok] = true
+	}
+	return out, err
 }
 
 type tbWriter struct{ tb testing.TB }
@@ -331,6 +534,61 @@ func (r *stressRun) plan(rng *rand.Rand) {
 			hk.slots = append(hk.slots, sl)
 		}
 		r.hooks = append(r.hooks, hk)
+	}
+	if r.cfg.late > 0 {
+		h := len(r.hooks)
+		hk := &stressHook{token: fmt.Sprintf("stress-%s-%d-late", r.run, h), late: true}
+		for id := range r.cfg.late {
+			sl := &stressSlot{kind: slotPlain}
+			if id%2 == 1 {
+				sl.kind, sl.key = slotKeyed, fmt.Sprintf("key-%s-%d-%d", r.run, h, id)
+			}
+			sl.sends = []*stressSend{{id: payloadID{H: h, S: id}, key: sl.key, viaHTTP: id%3 == 2}}
+			hk.slots = append(hk.slots, sl)
+		}
+		r.hooks = append(r.hooks, hk)
+	}
+}
+
+// stressAwaitTimeout is the late hook's TimeoutSeconds.
+const stressAwaitTimeout = 2 * time.Second
+
+// sendLate sends the late hook's resumes one at a time, each after its
+// await has been parked past the ledger's cut-off but before moto times it
+// out (stressAwaitTimeout): see TestStressConcurrentResumes.
+func (r *stressRun) sendLate(tb testing.TB, hk *stressHook) {
+	ctx := context.Background()
+	for _, sl := range hk.slots {
+		var waiter string
+		for deadline := time.Now().Add(30 * time.Second); waiter == ""; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				tb.Errorf("late hook: no await parked within 30 s")
+				return
+			}
+			st, err := hk.hooks.GetHook(ctx, hk.token)
+			if err != nil || !st.Waiting || st.Pending > 0 {
+				continue
+			}
+			out, err := r.s.db.GetItem(ctx, &dynamodb.GetItemInput{
+				TableName:      &hk.table,
+				Key:            map[string]dbtypes.AttributeValue{"pk": &dbtypes.AttributeValueMemberS{Value: "HOOK#" + hk.token}, "sk": &dbtypes.AttributeValueMemberS{Value: "HOOK"}},
+				ConsistentRead: aws.Bool(true),
+			})
+			if err != nil {
+				continue
+			}
+			if v, ok := out.Item["waiter"].(*dbtypes.AttributeValueMemberS); ok {
+				if _, inflight := out.Item["inflight"]; !inflight {
+					waiter = v.Value
+				}
+			}
+		}
+		if at, ok := hk.ledger.invokedAt(waiter); ok {
+			time.Sleep(time.Until(at.Add(hk.ledger.closes() + 100*time.Millisecond)))
+		}
+		for _, sd := range sl.sends {
+			r.send(hk, sd)
+		}
 	}
 }
 
@@ -429,11 +687,8 @@ func (r *stressRun) send(hk *stressHook, sd *stressSend) {
 		case !retry:
 			sd.outcome = kind
 			return
-		case i == stressMaxAttempts && kind == "unknown":
-			sd.outcome = "unknown" // the last attempt may still have been applied
-			return
 		case i == stressMaxAttempts:
-			sd.outcome = "gave-up" // contention every time: nothing was stored
+			sd.outcome = "gave-up" // contention every time (nothing stored), or a key never answered
 			return
 		}
 		time.Sleep(time.Duration(1+rand.IntN(10*min(i, 10))) * time.Millisecond)
@@ -455,6 +710,9 @@ type stressReport struct {
 	orderViolations               int // pairs
 	unackedDelivered              int // rejected or never-acknowledged payloads delivered
 	unknownDelivered              int
+	plainResumes, unknownBound    int
+	late                          int            // resumes planned to the await-timeout hook
+	closed                        map[string]int // closed-task answers, "<cause> <caller>" (stressLedger)
 	fillers, fillersDelivered     int
 	bothVariants                  int // conflict slots with both payloads acknowledged
 	unverified                    int // acknowledged payloads of executions that did not succeed
@@ -484,6 +742,12 @@ func (rep *stressReport) failures() string {
 	add(rep.notFound, "resumes answered not found")
 	add(rep.unexpected, "unexpected answers")
 	add(rep.gaveUp, "resumes given up after retries")
+	if rep.unknown > rep.unknownBound {
+		f = append(f, fmt.Sprintf("%d plain resumes with an unknown outcome (%d undelivered), more than the bound %d (stressUnknownBound)", rep.unknown, rep.unknown-rep.unknownDelivered, rep.unknownBound))
+	}
+	if rep.late > 0 && rep.closed["timed-out resume"] == 0 {
+		f = append(f, fmt.Sprintf("no resume was answered TaskTimedOut by a timed-out await (closed answers %v): the requeue path went untested", rep.closed))
+	}
 	add(len(rep.failedExecutions), "executions that did not succeed: "+strings.Join(rep.failedExecutions, "; "))
 	return strings.Join(f, ", ")
 }
@@ -509,6 +773,8 @@ func (rep *stressReport) String() string {
 	}
 	fmt.Fprintf(&b, "delivered %d of %d acknowledged (%d not checked: their execution failed); duplicates %d; lost %d; order violations (pairs) %d; unacknowledged delivered %d; unknown-outcome delivered %d of %d; fillers %d (delivered %d)\n",
 		rep.delivered, rep.ackedPayloads, rep.unverified, rep.duplicates, rep.lost, rep.orderViolations, rep.unackedDelivered, rep.unknownDelivered, rep.unknown, rep.fillers, rep.fillersDelivered)
+	fmt.Fprintf(&b, "unknown outcomes %d, bound %d (1 + 1 per 500 of %d plain resumes); late resumes %d; closed-task answers (cause caller): %v\n",
+		rep.unknown, rep.unknownBound, rep.plainResumes, rep.late, rep.closed)
 	fmt.Fprintf(&b, "wall time: sending %v (%.0f acknowledged resumes/s, %.0f calls/s), until all executions ended %v (%.0f delivered/s)\n",
 		rep.sendTime.Round(time.Millisecond), float64(rep.acks)/rep.sendTime.Seconds(), float64(rep.calls)/rep.sendTime.Seconds(),
 		rep.totalTime.Round(time.Millisecond), float64(rep.delivered)/rep.totalTime.Seconds())
@@ -575,7 +841,7 @@ func runStress(tb testing.TB, cfg stressConfig) *stressReport {
 	rng := rand.New(rand.NewPCG(cfg.seed, 5))
 	r.plan(rng)
 	tb.Logf("stress: %d hooks, %d resumes, %d goroutines, seed %d", len(r.hooks), cfg.resumes, cfg.workers, cfg.seed)
-	rep := &stressReport{hooks: len(r.hooks), planned: cfg.resumes, errors: r.errors, errorSample: r.sample}
+	rep := &stressReport{hooks: len(r.hooks), planned: cfg.resumes + cfg.late, late: cfg.late, errors: r.errors, errorSample: r.sample, closed: map[string]int{}}
 
 	var moto struct {
 		sync.Mutex
@@ -607,7 +873,11 @@ func runStress(tb testing.TB, cfg stressConfig) *stressReport {
 	ctx := context.Background()
 	for _, hk := range r.hooks {
 		in, _ := json.Marshal(map[string]any{"token": hk.token, "count": len(hk.slots), "pauseSeconds": 0})
-		hk.shard = s.shard()
+		var timeout time.Duration
+		if hk.late {
+			timeout = stressAwaitTimeout
+		}
+		hk.shard = s.shard(timeout)
 		hk.exec = stacktest.StartExecution(tb, s.sfn, hk.machine, string(in))
 		rep.slots += len(hk.slots)
 	}
@@ -630,7 +900,12 @@ func runStress(tb testing.TB, cfg stressConfig) *stressReport {
 		sl *stressSlot
 	}
 	var jobs []job
+	var late []*stressHook
 	for _, hk := range r.hooks {
+		if hk.late {
+			late = append(late, hk)
+			continue
+		}
 		for _, sl := range hk.slots {
 			jobs = append(jobs, job{hk, sl})
 		}
@@ -642,6 +917,9 @@ func runStress(tb testing.TB, cfg stressConfig) *stressReport {
 	started := time.Now()
 	if cfg.bench != nil {
 		cfg.bench.StartTimer()
+	}
+	for _, hk := range late {
+		wg.Go(func() { r.sendLate(tb, hk) })
 	}
 	for range cfg.workers {
 		wg.Go(func() {
@@ -700,9 +978,20 @@ func runStress(tb testing.TB, cfg stressConfig) *stressReport {
 		rep.motoRSSPeak, rep.motoThreadsPeak = moto.rss, moto.threads
 	}
 	rep.selfCPU = selfCPU() - self0
+	for _, hk := range r.hooks {
+		for k, v := range hk.ledger.counts() {
+			rep.closed[k] += v
+		}
+	}
 	r.check(tb, rep)
+	rep.unknownBound = stressUnknownBound(rep.plainResumes)
 	return rep
 }
+
+// stressStuckAfter is how long a hook with unknown outcomes may make no
+// progress before it gets a filler: past RedriveAfter (10 s), so that the
+// filler's resume redrives a delivery whose resumer failed before sending.
+const stressStuckAfter = 15 * time.Second
 
 // wait polls the hooks until each execution has ended, topping a hook up
 // with filler payloads when its execution cannot make progress (see
@@ -739,8 +1028,8 @@ func (r *stressRun) wait(tb testing.TB) {
 				}
 				describe = describe || (st.Delivered >= planned && st.Pending == 0)
 				short := st.Pending == 0 && st.Delivered < planned
-				stuck := st.Delivered < planned && time.Since(last[i].since) > 30*time.Second
-				if (short || stuck) && hk.fillers < hk.unknown+3 {
+				stuck := st.Delivered < planned && time.Since(last[i].since) > stressStuckAfter
+				if (short || stuck) && hk.fillers < hk.unknown {
 					key := fmt.Sprintf("filler-%s-%d-%d", r.run, i, hk.fillers)
 					p := fmt.Sprintf(`{"h":%d,"filler":%d}`, i, hk.fillers)
 					if _, err := hk.hooks.ResumeHook(ctx, hk.token, json.RawMessage(p), hooks.WithIdempotencyKey(key)); err == nil {
@@ -778,6 +1067,10 @@ func (r *stressRun) wait(tb testing.TB) {
 	}
 }
 
+// stressUnknownBound is how many plain resumes of a run may end with an
+// unknown outcome: 1 + 1 per 500 (see TestStressConcurrentResumes).
+func stressUnknownBound(plain int) int { return 1 + plain/500 }
+
 type deliveredPayload struct {
 	H      *int `json:"h"`
 	S      *int `json:"s"`
@@ -801,6 +1094,9 @@ func (r *stressRun) check(tb testing.TB, rep *stressReport) {
 		for _, sl := range hk.slots {
 			acked := map[int]bool{}
 			for _, sd := range sl.sends {
+				if sd.key == "" {
+					rep.plainResumes++
+				}
 				p := payloads[sd.id]
 				if p == nil {
 					p = &info{start: sd.start}
