@@ -427,7 +427,7 @@ const createCalls = 1
 // awaitStoredOps are the AWS calls of an await that takes a stored payload
 // (docs/protocol.md: A1 fails, A2, A3, A4, A5). TestCrashAwait checks the
 // list against a real run.
-var awaitStoredOps = []string{"DynamoDB.UpdateItem", "DynamoDB.GetItem", "DynamoDB.UpdateItem", "SFN.SendTaskSuccess", "DynamoDB.TransactWriteItems"}
+var awaitStoredOps = []string{"DynamoDB.UpdateItem", "DynamoDB.Query", "DynamoDB.UpdateItem", "SFN.SendTaskSuccess", "DynamoDB.TransactWriteItems"}
 
 // TestAwaitStoredCalls pins awaitStoredOps to what an await does.
 func TestAwaitStoredCalls(t *testing.T) {

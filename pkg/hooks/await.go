@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -257,7 +258,7 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 			return c.resendOwn(ctx, cur)
 		case cur.Seq > cur.Dlv:
 			takeOver := ""
-			if f := cur.Inflight; f != nil && f.Seq > 0 {
+			if f := cur.Inflight; f.stored() {
 				// Another await's hand-out of the head payload is not
 				// committed: it may be sending it now (concurrent awaits)
 				// or have died. Wait for its commit; once it is older than
@@ -367,18 +368,23 @@ func (c *Client) settleHandOff(ctx context.Context, h *hookItem) (handOffNext, e
 // not replace another await's uncommitted hand-out unless it is takeOver
 // (settled as undelivered). done is false when the hook changed meanwhile.
 func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, takeOver string) (done bool, err error) {
-	seq := h.Dlv + 1
-	got, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &c.table, Key: itemKey(h.Token, msgSK(h.HookID, seq)), ConsistentRead: aws.Bool(true),
+	got, err := c.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &c.table,
+		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :msg)"),
+		ExpressionAttributeNames:  names(attrPK, attrSK),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(hookPK(h.Token)), ":msg": s(msgPrefix(h.HookID))},
+		ConsistentRead:            aws.Bool(true),
+		Limit:                     aws.Int32(1),
 	})
 	if err != nil {
-		return false, fmt.Errorf("read stored payload: %w", err)
+		return false, fmt.Errorf("read the oldest stored payload: %w", err)
 	}
-	if len(got.Item) == 0 {
+	if len(got.Items) == 0 {
 		return false, nil
 	}
-	payload := getS(got.Item, attrPayload)
-	f := inflight{ID: c.opts.NewID(), At: c.opts.Now(), Seq: seq} // names the payload, does not copy it
+	payload := getS(got.Items[0], attrPayload)
+	key := strings.TrimPrefix(getS(got.Items[0], attrSK), msgPrefix(h.HookID))
+	f := inflight{ID: c.opts.NewID(), At: c.opts.Now(), Key: key} // names the payload, does not copy it
 	oid := takeOver
 	if oid == "" {
 		oid = "-" // matches no record: ids are 22 characters
@@ -386,9 +392,9 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, tak
 	_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                &c.table,
 		Key:                      hookKey(h.Token),
-		ConditionExpression:      aws.String("#hookId = :hid AND #dlv = :d AND (attribute_not_exists(#inflight.#fseq) OR #inflight.#id = :oid)"),
+		ConditionExpression:      aws.String("#hookId = :hid AND #dlv = :d AND (attribute_not_exists(#inflight.#fkey) OR #inflight.#id = :oid)"),
 		UpdateExpression:         aws.String("SET #waiter = :tt, #inflight = :f"),
-		ExpressionAttributeNames: map[string]string{"#hookId": attrHookID, "#dlv": attrDlv, "#waiter": attrWaiter, "#inflight": attrInflight, "#fseq": fSeq, "#id": fID},
+		ExpressionAttributeNames: map[string]string{"#hookId": attrHookID, "#dlv": attrDlv, "#waiter": attrWaiter, "#inflight": attrInflight, "#fkey": fKey, "#id": fID},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":hid": s(h.HookID), ":d": n(h.Dlv), ":tt": s(taskToken), ":f": f.av(), ":oid": s(oid),
 		},

@@ -73,9 +73,14 @@ type Options struct {
 	// RedriveAfter is the age after which an in-flight delivery whose
 	// resumer may have died is sent again by the next resume. Default 10s.
 	RedriveAfter time.Duration
-	// MaxAttempts bounds the optimistic-concurrency loop of one operation.
-	// Default 25.
+	// MaxAttempts bounds the retries of a commit (A5) whose transaction is
+	// canceled by a concurrent write. Default 25.
 	MaxAttempts int
+	// ContentionTimeout is how long a resume keeps trying when each of its
+	// writes is overtaken (an await parking between its two calls, or
+	// TransactionConflict on a hot hook item), with jittered exponential
+	// backoff, before it answers ErrContention. Default 10s.
+	ContentionTimeout time.Duration
 	// HandOffWait is how long an await waits for another await's hand-out
 	// of a stored payload to be committed before it settles that hand-out
 	// through the execution history (the other await may have died).
@@ -165,6 +170,9 @@ func newClient(o Options) (*Client, error) {
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 25
+	}
+	if o.ContentionTimeout <= 0 {
+		o.ContentionTimeout = 10 * time.Second
 	}
 	if o.HandOffWait <= 0 {
 		o.HandOffWait = o.RedriveAfter

@@ -58,15 +58,17 @@ func (c *Client) send(ctx context.Context, h *hookItem, taskToken, payload strin
 
 // payloadOf returns the payload of the in-flight record f: the copy a
 // resume's record carries, or the stored payload an await's uncommitted
-// hand-out names (MSG#f.Seq; records never copy stored payloads, so the
+// hand-out names (MSG#f.Key; records never copy stored payloads, so the
 // hook item stays far below DynamoDB's 400 KB). ok is false when that
 // stored payload is gone: the hand-out was committed (delivered).
 func (c *Client) payloadOf(ctx context.Context, h *hookItem, f inflight) (payload string, ok bool, err error) {
-	if f.Seq == 0 {
-		return f.Payload, true, nil
+	if !f.stored() {
+		// A committed hand-out keeps only {id, at}: it was delivered, and
+		// there is nothing to send again.
+		return f.Payload, f.Payload != "", nil
 	}
 	got, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &c.table, Key: itemKey(h.Token, msgSK(h.HookID, f.Seq)), ConsistentRead: aws.Bool(true),
+		TableName: &c.table, Key: itemKey(h.Token, msgSK(h.HookID, f.Key)), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return "", false, fmt.Errorf("read stored payload: %w", err)
@@ -84,7 +86,7 @@ func (c *Client) deliver(ctx context.Context, h *hookItem, f inflight, payload s
 	if err != nil {
 		return nil, err
 	}
-	if res == delivered && f.Seq == 0 {
+	if res == delivered && !f.stored() {
 		// The fast path: nothing more to write. The record stays until the
 		// next await of the execution clears it (docs/protocol.md).
 		return &h.Hook, nil
@@ -105,7 +107,7 @@ func (c *Client) deliver(ctx context.Context, h *hookItem, f inflight, payload s
 func (c *Client) finish(ctx context.Context, h *hookItem, f inflight, payload string, res sendResult) error {
 	switch res {
 	case delivered:
-		if f.Seq > 0 {
+		if f.stored() {
 			return c.commit(ctx, h, f)
 		}
 		return c.markSent(ctx, h, f)
@@ -142,10 +144,14 @@ func (c *Client) markSent(ctx context.Context, h *hookItem, f inflight) error {
 // a newer await already replaced the record, the payload is resumed anew
 // (at the end of the queue): it is kept either way.
 func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, payload string) error {
-	if f.Seq > 0 {
+	if f.stored() {
 		return c.release(ctx, h, f)
 	}
 	seq := h.Dlv // a resume's record counts its payload as handed out (R1)
+	pos := f.Pos
+	if pos == "" {
+		pos = c.queueKey()
+	}
 	_, err := c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
 			{Update: &types.Update{
@@ -158,7 +164,7 @@ func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, payload s
 					":fid": s(f.ID), ":seq": n(seq), ":prev": n(seq - 1),
 				},
 			}},
-			{Put: c.msgPut(h, seq, payload, c.expiry(h))},
+			{Put: c.msgPut(h, pos, payload, c.expiry(h))},
 		},
 	})
 	if err == nil {
@@ -200,14 +206,14 @@ func (c *Client) commit(ctx context.Context, h *hookItem, f inflight) error {
 			{Update: &types.Update{
 				TableName:                &c.table,
 				Key:                      hookKey(h.Token),
-				ConditionExpression:      aws.String("#inflight.#id = :fid AND #dlv = :d"),
-				UpdateExpression:         aws.String("SET #dlv = :seq REMOVE #inflight.#fseq"),
-				ExpressionAttributeNames: map[string]string{"#inflight": attrInflight, "#id": fID, "#dlv": attrDlv, "#fseq": fSeq},
+				ConditionExpression:      aws.String("#inflight.#id = :fid AND #inflight.#key = :key"),
+				UpdateExpression:         aws.String("SET #dlv = #dlv + :one, #inflight.#redriven = :t REMOVE #inflight.#key"),
+				ExpressionAttributeNames: map[string]string{"#inflight": attrInflight, "#id": fID, "#dlv": attrDlv, "#key": fKey, "#redriven": fRedriven},
 				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":fid": s(f.ID), ":d": n(f.Seq - 1), ":seq": n(f.Seq),
+					":fid": s(f.ID), ":key": s(f.Key), ":one": n(1), ":t": &types.AttributeValueMemberBOOL{Value: true},
 				},
 			}},
-			{Delete: &types.Delete{TableName: &c.table, Key: itemKey(h.Token, msgSK(h.HookID, f.Seq))}},
+			{Delete: &types.Delete{TableName: &c.table, Key: itemKey(h.Token, msgSK(h.HookID, f.Key))}},
 		},
 	}
 	for range c.opts.MaxAttempts {
@@ -252,12 +258,12 @@ func (c *Client) redrive(ctx context.Context, h *hookItem, minAge time.Duration)
 	return res, c.finish(ctx, h, *f, payload, res)
 }
 
-func (c *Client) msgPut(h *hookItem, seq int64, payload string, exp int64) *types.Put {
+func (c *Client) msgPut(h *hookItem, key string, payload string, exp int64) *types.Put {
 	return &types.Put{
 		TableName: &c.table,
 		Item: map[string]types.AttributeValue{
 			attrPK:        s(hookPK(h.Token)),
-			attrSK:        s(msgSK(h.HookID, seq)),
+			attrSK:        s(msgSK(h.HookID, key)),
 			attrPayload:   s(payload),
 			attrExpiresAt: n(exp),
 		},

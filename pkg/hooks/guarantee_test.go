@@ -392,3 +392,40 @@ func getHookItem(t *testing.T, db *dynamodb.Client, table, token string) map[str
 	}
 	return out.Item
 }
+
+// A committed hand-out of a stored payload keeps only {id, at} in the hook
+// item until the next await. A later resume that finds it older than
+// RedriveAfter must not send it again: there is no payload to send, and an
+// empty one would be requeued and fail the next await (found by the chaos
+// test, seed 4).
+func TestCommittedHandOutIsNotRedriven(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inj, tasks := faults.New(), faults.NewTasks()
+	c, _, _ := guaranteeClient(t, inj, tasks, func(o *hooks.Options) { o.RedriveAfter = 50 * time.Millisecond })
+	token := "committed-" + suffix()
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"p":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	mustAwait(t, c, token, "T1") // hands out P1, sends it, commits
+	time.Sleep(100 * time.Millisecond)
+	inj.Reset()
+	if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"p":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range inj.Ops() {
+		if op == "SFN.SendTaskSuccess" {
+			t.Fatalf("the resume sent something to the task of a committed hand-out: %v", inj.Ops())
+		}
+	}
+	if n := pending(t, c, token); n != 1 {
+		t.Fatalf("%d pending, want P2 alone", n)
+	}
+	mustAwait(t, c, token, "T2")
+	if out, _ := tasks.Output("T2"); out != `{"p":2}` {
+		t.Errorf("T2 got %q, want P2", out)
+	}
+}

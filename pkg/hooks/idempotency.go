@@ -80,7 +80,14 @@ func (c *Client) getIdem(ctx context.Context, token, key string) (*idemRecord, e
 // acknowledged.
 func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, key string) (*Hook, error) {
 	hash := sha256Hex(payload)
-	for range c.opts.MaxAttempts {
+	deadline := c.opts.Now().Add(c.opts.ContentionTimeout)
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if c.opts.Now().After(deadline) {
+				return nil, ErrContention
+			}
+			c.backoff(ctx, attempt)
+		}
 		h, err := c.getHookItem(ctx, token)
 		if err != nil {
 			return nil, err
@@ -92,7 +99,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 		var deliveryID string
 		var f inflight
 		if h.waiting() {
-			f = inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now()}
+			f = inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
 			deliveryID = f.ID
 		}
 		put, err := c.idemPut(token, key, hash, &h.Hook, deliveryID)
@@ -146,7 +153,6 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 			return c.replay(ctx, h, token, key, payload, nil)
 		}
 	}
-	return nil, ErrContention
 }
 
 // replay answers a resume whose key is already used. Another payload gets

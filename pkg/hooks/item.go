@@ -12,7 +12,7 @@ import (
 // Table layout (docs/protocol.md is the reference):
 //
 //	pk = "HOOK#" + token, sk = "HOOK"                    the hook item
-//	pk = "HOOK#" + token, sk = "MSG#" + hookId + "#" + seq  a stored payload
+//	pk = "HOOK#" + token, sk = "MSG#" + hookId + "#" + key  a stored payload (key: time-ordered)
 //	pk = "HOOK#" + token, sk = "IDEM#" + sha256(key)      an idempotency record
 //	pk = "HOOK#" + token, sk = "RESP#" + requestId        a webhook response
 //
@@ -29,7 +29,7 @@ const (
 	attrKind      = "kind"
 	attrMetadata  = "metadata"
 	attrCreatedAt = "createdAt"
-	attrSeq       = "seq"      // payloads acknowledged so far (last sequence number)
+	attrSeq       = "seq"      // payloads acknowledged so far
 	attrDlv       = "dlv"      // payloads handed to awaits so far
 	attrWaiter    = "waiter"   // task token of the parked await
 	attrInflight  = "inflight" // the delivery in flight to waiter
@@ -49,7 +49,8 @@ const (
 	fPayload  = "payload"
 	fAt       = "at"
 	fRedriven = "redriven"
-	fSeq      = "seq" // sequence number of a stored payload being delivered, until committed
+	fKey      = "key" // queue key of a stored payload an await is handing out, until committed
+	fPos      = "pos" // queue key a resume's payload goes back to if it is requeued
 
 	skHook = "HOOK"
 
@@ -60,8 +61,18 @@ const (
 
 func hookPK(token string) string { return "HOOK#" + token }
 
-func msgSK(hookID string, seq int64) string {
-	return fmt.Sprintf("MSG#%s#%020d", hookID, seq)
+// msgSK is the sort key of a stored payload: its hook's incarnation, then
+// its queue key.
+func msgSK(hookID, key string) string { return msgPrefix(hookID) + key }
+
+func msgPrefix(hookID string) string { return "MSG#" + hookID + "#" }
+
+// queueKey is a new time-ordered queue key: the time in microseconds (16
+// hex digits, so keys sort by time) and a random suffix that keeps keys
+// taken in the same microsecond apart. Payloads are handed out in key
+// order (docs/protocol.md, "Ordering").
+func (c *Client) queueKey() string {
+	return fmt.Sprintf("%016x.%s", c.opts.Now().UnixMicro(), c.opts.NewID())
 }
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
@@ -95,18 +106,24 @@ func getN(m map[string]types.AttributeValue, k string) int64 {
 // inflight is a delivery in flight to the waiter's task token, kept until
 // the next await proves it was consumed. A resume's record carries its
 // payload (it is stored nowhere else); an await's hand-out of a stored
-// payload only names it (Seq), so the hook item stays small.
+// payload only names it (Key), so the hook item stays small.
 type inflight struct {
 	ID       string
 	Payload  string
 	At       time.Time
 	Redriven bool
-	// Seq is non-zero while a stored payload (MSG#Seq) is being delivered
-	// and the delivery is not committed yet: the payload stays stored, and
-	// dlv stays Seq-1, until SendTaskSuccess succeeded (docs/protocol.md,
-	// "Await", A5).
-	Seq int64
+	// Key is set while a stored payload (MSG#Key) is being handed out by an
+	// await and the hand-out is not committed yet: the payload stays stored
+	// and pending (dlv unchanged) until SendTaskSuccess succeeded
+	// (docs/protocol.md, "Await", A5).
+	Key string
+	// Pos is where a resume's payload goes back in the queue if its task
+	// turns out to be over (requeue): the queue key it was acknowledged at.
+	Pos string
 }
+
+// stored reports an await's uncommitted hand-out of a stored payload.
+func (f *inflight) stored() bool { return f != nil && f.Key != "" }
 
 func (f inflight) av() types.AttributeValue {
 	m := map[string]types.AttributeValue{
@@ -115,10 +132,13 @@ func (f inflight) av() types.AttributeValue {
 		fRedriven: &types.AttributeValueMemberBOOL{Value: f.Redriven},
 	}
 	if f.Payload != "" {
-		m[fPayload] = s(f.Payload) // a resume's record; an await's hand-out names MSG#Seq instead
+		m[fPayload] = s(f.Payload) // a resume's record; an await's hand-out names MSG#Key instead
 	}
-	if f.Seq > 0 {
-		m[fSeq] = n(f.Seq)
+	if f.Key != "" {
+		m[fKey] = s(f.Key)
+	}
+	if f.Pos != "" {
+		m[fPos] = s(f.Pos)
 	}
 	return &types.AttributeValueMemberM{Value: m}
 }
@@ -168,7 +188,8 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 			ID:      getS(f.Value, fID),
 			Payload: getS(f.Value, fPayload),
 			At:      time.UnixMilli(getN(f.Value, fAt)),
-			Seq:     getN(f.Value, fSeq),
+			Key:     getS(f.Value, fKey),
+			Pos:     getS(f.Value, fPos),
 		}
 		if b, ok := f.Value[fRedriven].(*types.AttributeValueMemberBOOL); ok {
 			fl.Redriven = b.Value

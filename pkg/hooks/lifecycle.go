@@ -89,8 +89,21 @@ func (c *Client) deleteStored(ctx context.Context, h *hookItem) error {
 		return nil
 	}
 	var reqs []types.WriteRequest
-	for seq := h.Dlv + 1; seq <= h.Seq; seq++ {
-		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: itemKey(h.Token, msgSK(h.HookID, seq))}})
+	p := dynamodb.NewQueryPaginator(c.db, &dynamodb.QueryInput{
+		TableName:                 &c.table,
+		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :msg)"),
+		ProjectionExpression:      aws.String("#pk, #sk"),
+		ExpressionAttributeNames:  names(attrPK, attrSK),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(hookPK(h.Token)), ":msg": s(msgPrefix(h.HookID))},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list stored payloads: %w", err)
+		}
+		for _, it := range page.Items {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: itemKey(h.Token, getS(it, attrSK))}})
+		}
 	}
 	for len(reqs) > 0 {
 		batch := reqs[:min(25, len(reqs))]

@@ -120,7 +120,14 @@ func (c *Client) encodePayload(payload any) (string, error) {
 // restricts it to hooks of that kind: the kind is part of the condition of
 // each write (R1 and S1), and a hook of another kind is ErrHookNotFound.
 func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, payload string) (*Hook, error) {
-	for range c.opts.MaxAttempts {
+	deadline := c.opts.Now().Add(c.opts.ContentionTimeout)
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if c.opts.Now().After(deadline) {
+				return nil, ErrContention
+			}
+			c.backoff(ctx, attempt)
+		}
 		cur, err := c.takeWaiter(ctx, token, hookID, kind, payload)
 		if err != nil {
 			return nil, err
@@ -143,7 +150,6 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, pa
 			return &h.Hook, nil
 		}
 	}
-	return nil, ErrContention
 }
 
 type takeResult struct {
@@ -157,7 +163,7 @@ type takeResult struct {
 // out. When no await is parked it changes nothing and returns the hook as
 // it stands. A non-empty hookID or kind joins the condition.
 func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind, payload string) (takeResult, error) {
-	f := inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now()}
+	f := inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
 	cond := "attribute_exists(#waiter) AND attribute_not_exists(#inflight)"
 	nm := names(attrWaiter, attrInflight, attrSeq, attrDlv)
 	vals := map[string]types.AttributeValue{":f": f.av(), ":one": n(1)}
@@ -207,16 +213,18 @@ func (c *Client) expiry(h *hookItem) int64 {
 	return base.Add(c.opts.HookTTL).Unix()
 }
 
-// appendPayload is step S1: store payload as the next sequence number, in
-// one transaction conditioned on the sequence number read (optimistic
-// concurrency) and on no await being parked. extra joins the transaction
-// (an idempotency record); a non-empty kind joins the condition. ok is
-// false when a condition on the hook failed and the caller should look again.
+// appendPayload is step S1: store payload under a new time-ordered queue
+// key and count it, in one transaction conditioned on the hook (its
+// incarnation, and no await parked: invariant W), but not on any value
+// another append changes: concurrent appends to one hook do not fight
+// over a counter. extra joins the transaction (an idempotency record); a
+// non-empty kind joins the condition. ok is false when the transaction was
+// canceled (an await parked meanwhile, or a conflicting transaction on the
+// hook item): the caller looks again.
 func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payload string, extra *types.Put) (ok bool, err error) {
-	next := h.Seq + 1
-	cond := "#hookId = :hid AND #seq = :n AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))"
+	cond := "#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))"
 	nm := names(attrHookID, attrSeq, attrWaiter, attrInflight)
-	vals := map[string]types.AttributeValue{":hid": s(h.HookID), ":n": n(h.Seq), ":next": n(next)}
+	vals := map[string]types.AttributeValue{":hid": s(h.HookID), ":one": n(1)}
 	if kind != "" {
 		cond += " AND #kind = :kind"
 		nm["#"+attrKind] = attrKind
@@ -227,11 +235,11 @@ func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payl
 			TableName:                 &c.table,
 			Key:                       hookKey(h.Token),
 			ConditionExpression:       aws.String(cond),
-			UpdateExpression:          aws.String("SET #seq = :next"),
+			UpdateExpression:          aws.String("SET #seq = #seq + :one"),
 			ExpressionAttributeNames:  nm,
 			ExpressionAttributeValues: vals,
 		}},
-		{Put: c.msgPut(h, next, payload, c.expiry(h))},
+		{Put: c.msgPut(h, c.queueKey(), payload, c.expiry(h))},
 	}
 	if extra != nil {
 		items = append(items, types.TransactWriteItem{Put: extra})
