@@ -236,3 +236,63 @@ func TestResumeRedrivesStaleDelivery(t *testing.T) {
 		t.Fatalf("pending %d, want 1 (P2)", got)
 	}
 }
+
+// TestHandOutCommittedOnce (mutant M8, A5 without its key term): await X
+// sent P1 (A4) and is slow to commit; await Y finds the hand-out older
+// than HandOffWait, settles it from the history (TX has P1), commits it
+// and parks. X's own commit then comes late and must change nothing: a
+// second commit would count P1 delivered twice (dlv past seq).
+func TestHandOutCommittedOnce(t *testing.T) {
+	ctx := context.Background()
+	inj, tasks := faults.New(), faults.NewTasks()
+	c, _, table := guaranteeClient(t, inj, tasks)
+	y, err := hooks.New(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()), func(o *hooks.Options) {
+		o.TableName = table
+		o.StepFunctions = tasks
+		o.HandOffWait = 50 * time.Millisecond
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := "commit-once-" + suffix()
+	reg := hooks.RegisterInput{Token: token, ExecutionARN: execA}
+	if _, err := c.Register(ctx, reg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"n":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	var yErr error
+	yRan := false
+	inj.Reset()
+	inj.FailWith(func(call faults.Call) error {
+		// X's calls: A1 UpdateItem, A2 Query, A3 UpdateItem, A4
+		// SendTaskSuccess, A5 TransactWriteItems.
+		if call.N == 5 && call.Op == "DynamoDB.TransactWriteItems" {
+			yRan = true
+			time.Sleep(100 * time.Millisecond) // the hand-out is older than Y's HandOffWait
+			yErr = y.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "TY"})
+		}
+		return nil
+	})
+	if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "TX"}); err != nil {
+		t.Fatalf("await TX: %v", err)
+	}
+	inj.Reset()
+	if !yRan || yErr != nil {
+		t.Fatalf("Y's await before X's commit: ran %v, error %v (%v)", yRan, yErr, inj.Ops())
+	}
+	if out, _ := tasks.Output("TX"); out != `{"n":1}` {
+		t.Fatalf("TX received %q, want P1", out)
+	}
+	if out, ok := tasks.Output("TY"); ok {
+		t.Fatalf("TY received %s, want it parked", out)
+	}
+	st, err := c.GetHook(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Waiting || st.Pending != 0 || st.Delivered != 1 {
+		t.Fatalf("hook: waiting %v pending %d delivered %d, want TY parked and P1 counted once", st.Waiting, st.Pending, st.Delivered)
+	}
+}
