@@ -24,7 +24,7 @@
 // SFNHOOKS_MOTO_PORT and SFNHOOKS_BRIDGE_PORT from the environment, and run
 // with SFNHOOKS_REQUIRE_STACK=1.
 //
-//	go run ./cmd/mutate [-only M1,M2] [-pkgs ./pkg/hooks/] [-list] [-keep]
+//	go run ./cmd/mutate [-only M1,M2] [-pkgs ./pkg/hooks/] [-list] [-check] [-keep] [-worktree]
 //
 // Exit status: 0 when every mutant run was killed; 1 when one survived or
 // was invalid (does not compile); 2 on a usage or setup error.
@@ -81,6 +81,7 @@ type result struct {
 func main() {
 	only := flag.String("only", os.Getenv("MUTANTS"), "comma-separated mutant names to run (default: all; env MUTANTS)")
 	list := flag.Bool("list", false, "list the mutants and exit")
+	check := flag.Bool("check", false, "only check that every snippet is found exactly once")
 	keep := flag.Bool("keep", false, "keep the temporary copy of the repository")
 	worktree := flag.Bool("worktree", false, "copy the working tree (uncommitted changes, yours and others') instead of HEAD")
 	pkgsFlag := flag.String("pkgs", "", "comma-separated packages to test instead of each mutant's own list")
@@ -160,6 +161,10 @@ func main() {
 	if len(bad) > 0 {
 		os.RemoveAll(dir)
 		fatal(fmt.Errorf("mutants out of step with the code:\n  %s", strings.Join(bad, "\n  ")))
+	}
+	if *check {
+		fmt.Printf("%d mutants match the code\n", len(selected))
+		return
 	}
 
 	start := time.Now()

@@ -19,19 +19,19 @@ var mutants = []mutant{
 	},
 	{
 		Name: "M2-append-no-put",
-		Desc: "S1 appendPayload: the transaction counts the payload (seq+1) but does not put MSG#seq",
+		Desc: "S1 appendPayload: the transaction counts the payload (seq+1) but does not put MSG#key",
 		File: "pkg/hooks/resume.go",
 		Edits: []edit{{
-			Old: "\t\t{Put: c.msgPut(h, next, payload, c.expiry(h))},\n",
+			Old: "\t\t{Put: c.msgPut(h, c.queueKey(), payload, c.expiry(h))},\n",
 			New: "",
 		}},
 	},
 	{
 		Name: "M3-requeue-no-put",
-		Desc: "requeue: the transaction gives the payload back (dlv-1) but does not put MSG#seq",
+		Desc: "requeue: the transaction gives the payload back (dlv-1) but does not put MSG#pos",
 		File: "pkg/hooks/delivery.go",
 		Edits: []edit{{
-			Old: "\t\t\t{Put: c.msgPut(h, seq, payload, c.expiry(h))},\n",
+			Old: "\t\t\t{Put: c.msgPut(h, pos, payload, c.expiry(h))},\n",
 			New: "",
 		}},
 	},
@@ -49,8 +49,8 @@ var mutants = []mutant{
 		Desc: "S1 appendPayload: condition without the not-Waiting term (stores while an await is parked)",
 		File: "pkg/hooks/resume.go",
 		Edits: []edit{{
-			Old: "cond := \"#hookId = :hid AND #seq = :n AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))\"\n\tnm := names(attrHookID, attrSeq, attrWaiter, attrInflight)",
-			New: "cond := \"#hookId = :hid AND #seq = :n\"\n\tnm := names(attrHookID, attrSeq)",
+			Old: "cond := \"#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))\"\n\tnm := names(attrHookID, attrSeq, attrWaiter, attrInflight)",
+			New: "cond := \"#hookId = :hid\"\n\tnm := names(attrHookID, attrSeq)",
 		}},
 	},
 	{
@@ -67,23 +67,17 @@ var mutants = []mutant{
 		Desc: "A3 deliverBacklog: the (no uncommitted hand-out OR it is the one taken over) term always true",
 		File: "pkg/hooks/await.go",
 		Edits: []edit{{
-			Old: "(attribute_not_exists(#inflight.#fseq) OR #inflight.#id = :oid)",
-			New: "(attribute_not_exists(#inflight.#fseq) OR #inflight.#id = :oid OR attribute_exists(#inflight.#fseq))",
+			Old: "(attribute_not_exists(#inflight.#fkey) OR #inflight.#id = :oid)",
+			New: "(attribute_not_exists(#inflight.#fkey) OR #inflight.#id = :oid OR attribute_exists(#inflight.#fkey))",
 		}},
 	},
 	{
-		Name: "M8-A5-no-dlv-term",
-		Desc: "A5 commit: condition without dlv = seq-1 (a late commit moves dlv back or deletes twice)",
+		Name: "M8-A5-no-key-term",
+		Desc: "A5 commit: condition without inflight.key = :key (a second commit of one hand-out counts it twice)",
 		File: "pkg/hooks/delivery.go",
-		// While inflight.id names this hand-out nothing else writes dlv (R1
-		// and the keyed R1 need no inflight, S1 writes seq only, A1 and A3
-		// replace the record), so dlv = seq-1 until this commit, and a
-		// second commit of the same record writes the same dlv and
-		// deletes an item already gone. The term is defence in depth.
-		Equivalent: "inflight.id = :fid implies dlv = seq-1",
 		Edits: []edit{
-			{Old: `aws.String("#inflight.#id = :fid AND #dlv = :d")`, New: `aws.String("#inflight.#id = :fid")`},
-			{Old: `":fid": s(f.ID), ":d": n(f.Seq - 1), ":seq": n(f.Seq),`, New: `":fid": s(f.ID), ":seq": n(f.Seq),`},
+			{Old: `aws.String("#inflight.#id = :fid AND #inflight.#key = :key")`, New: `aws.String("#inflight.#id = :fid")`},
+			{Old: `":fid": s(f.ID), ":key": s(f.Key), ":one": n(1),`, New: `":fid": s(f.ID), ":one": n(1),`},
 		},
 	},
 	{
@@ -93,8 +87,10 @@ var mutants = []mutant{
 		// A resume's record is written by R1 (or the keyed R1) with dlv
 		// = seq_P, and every h that requeue gets was read with that record
 		// (R1's ALL_NEW or ALL_OLD, A1's ALL_OLD, I1 with no write
-		// between: a parked await blocks S1 and A3). While
-		// inflight.id names it, nothing writes dlv (see M8).
+		// between: a parked await blocks S1 and A3). While inflight.id
+		// names it nothing writes dlv: R1 needs no inflight, S1 writes seq
+		// only, A5 needs inflight.key (a resume's record has none), A1
+		// and A3 replace the record.
 		Equivalent: "inflight.id = :fid implies dlv = seq_P",
 		Edits: []edit{
 			{Old: `aws.String("#inflight.#id = :fid AND #dlv = :seq")`, New: `aws.String("#inflight.#id = :fid")`},
@@ -106,7 +102,7 @@ var mutants = []mutant{
 		Desc: "deliver: a hand-out of a stored payload that was delivered is not committed (A5 skipped)",
 		File: "pkg/hooks/delivery.go",
 		Edits: []edit{{
-			Old: "if res == delivered && f.Seq == 0 {",
+			Old: "if res == delivered && !f.stored() {",
 			New: "if res == delivered {",
 		}},
 	},
@@ -130,20 +126,20 @@ var mutants = []mutant{
 	},
 	{
 		Name: "M13-A2-newest-first",
-		Desc: "A2 deliverBacklog: hands out the newest pending payload (seq), not the oldest (dlv+1)",
+		Desc: "A2 deliverBacklog: the Query reads the newest stored payload, not the oldest",
 		File: "pkg/hooks/await.go",
 		Edits: []edit{{
-			Old: "\tseq := h.Dlv + 1\n",
-			New: "\tseq := h.Seq\n",
+			Old: "\t\tLimit:                     aws.Int32(1),\n",
+			New: "\t\tLimit:                     aws.Int32(1),\n\t\tScanIndexForward:          aws.Bool(false),\n",
 		}},
 	},
 	{
 		Name: "M14-requeue-at-end",
-		Desc: "requeue: forgets the record and resumes the payload anew, at the end of the queue (FIFO broken)",
+		Desc: "requeue: puts the payload under a new queue key, at the end of the queue, not its own position (FIFO broken)",
 		File: "pkg/hooks/delivery.go",
 		Edits: []edit{{
-			Old: "\tseq := h.Dlv // a resume's record counts its payload as handed out (R1)\n",
-			New: "\tif err := c.release(ctx, h, f); err != nil {\n\t\treturn err\n\t}\n\tif _, err := c.resume(ctx, h.Token, h.HookID, \"\", payload); err != nil || f.Seq == 0 {\n\t\treturn err\n\t}\n\tseq := h.Dlv\n",
+			Old: "\tpos := f.Pos\n",
+			New: "\tpos := c.queueKey()\n",
 		}},
 	},
 	{
