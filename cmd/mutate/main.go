@@ -170,7 +170,7 @@ func main() {
 	start := time.Now()
 	var results []result
 	for _, m := range selected {
-		r := run(dir, m, originals[m.File], *timeout)
+		r := run(dir, m, originals[m.File], *timeout, false)
 		results = append(results, r)
 		fmt.Fprintf(os.Stderr, "mutate: %-28s %-10s %-60s %5.1fs\n", m.Name, r.status, r.killer, r.took.Seconds())
 		if r.status != "killed" && r.detail != "" {
@@ -277,7 +277,7 @@ func apply(src []byte, edits []edit) ([]byte, error) {
 
 // run applies m in the copy dir, tests m's packages in order (stopping at
 // the first that fails) and restores the file.
-func run(dir string, m mutant, orig []byte, timeout time.Duration) (r result) {
+func run(dir string, m mutant, orig []byte, timeout time.Duration, retried bool) (r result) {
 	r.m = m
 	if m.Equivalent != "" {
 		r.status = "equivalent"
@@ -316,6 +316,12 @@ func run(dir string, m mutant, orig []byte, timeout time.Duration) (r result) {
 			}
 			if c := goTest(dir, pkg, timeout, runPattern(o.killer)); c.killer != "" || c.buildFailed || c.err != nil {
 				r.status, r.detail = "ERROR", fmt.Sprintf("%s fails without the mutant too:\n%s", o.killer, c.output)
+				if !retried {
+					// Once more: the stack may have been disturbed (a
+					// bridge port taken for a moment by another process).
+					time.Sleep(5 * time.Second)
+					return run(dir, m, orig, timeout, true)
+				}
 			}
 			return r
 		case o.buildFailed:
