@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -239,16 +240,19 @@ func TestResumeRedrivesStaleDelivery(t *testing.T) {
 
 // TestHandOutCommittedOnce (mutant M8, A5 without its key term): await X
 // sent P1 (A4) and is slow to commit; await Y finds the hand-out older
-// than HandOffWait, settles it from the history (TX has P1), commits it
-// and parks. X's own commit then comes late and must change nothing: a
-// second commit would count P1 delivered twice (dlv past seq).
+// than HandOffWait, settles it from the history (TX has P1) and commits
+// it. X's own commit lands before Y's next A1 and must change nothing: a
+// second commit of the record would count P1 delivered twice (dlv past
+// seq), and Y could never park.
 func TestHandOutCommittedOnce(t *testing.T) {
 	ctx := context.Background()
 	inj, tasks := faults.New(), faults.NewTasks()
 	c, _, table := guaranteeClient(t, inj, tasks)
+	injY := faults.New()
 	y, err := hooks.New(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()), func(o *hooks.Options) {
 		o.TableName = table
-		o.StepFunctions = tasks
+		o.DynamoDB = injY.DynamoDB(dynamodb.NewFromConfig(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String())))
+		o.StepFunctions = injY.StepFunctions(tasks)
 		o.HandOffWait = 50 * time.Millisecond
 	})
 	if err != nil {
@@ -262,25 +266,48 @@ func TestHandOutCommittedOnce(t *testing.T) {
 	if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"n":1}`)); err != nil {
 		t.Fatal(err)
 	}
-	var yErr error
-	yRan := false
+	atA5, goA5, xDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	inj.Reset()
 	inj.FailWith(func(call faults.Call) error {
 		// X's calls: A1 UpdateItem, A2 Query, A3 UpdateItem, A4
-		// SendTaskSuccess, A5 TransactWriteItems.
+		// SendTaskSuccess, A5 TransactWriteItems: X waits before A5.
 		if call.N == 5 && call.Op == "DynamoDB.TransactWriteItems" {
-			yRan = true
-			time.Sleep(100 * time.Millisecond) // the hand-out is older than Y's HandOffWait
-			yErr = y.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "TY"})
+			close(atA5)
+			<-goA5
 		}
 		return nil
 	})
-	if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "TX"}); err != nil {
-		t.Fatalf("await TX: %v", err)
+	go func() { xDone <- c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "TX"}) }()
+	select {
+	case <-atA5:
+	case err := <-xDone:
+		t.Fatalf("await TX ended before its commit: %v (%v)", err, inj.Ops())
+	case <-time.After(10 * time.Second):
+		t.Fatal("await TX did not reach its commit")
+	}
+	time.Sleep(100 * time.Millisecond) // the hand-out is older than Y's HandOffWait
+	var xErr error
+	xCommitted := false
+	injY.FailWith(func(call faults.Call) error {
+		// Y: A1 (fails), GetItem, GetExecutionHistory, commit, then A1
+		// again: X's late commit lands just before it.
+		if call.Op == "DynamoDB.UpdateItem" && call.N > 1 && !xCommitted {
+			xCommitted = true
+			close(goA5)
+			xErr = <-xDone
+		}
+		return nil
+	})
+	yErr := y.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "TY"})
+	if !xCommitted {
+		close(goA5)
+		<-xDone
+		t.Fatalf("Y's await made no second A1, so X's commit could not come late: %v (%v)", yErr, injY.Ops())
 	}
 	inj.Reset()
-	if !yRan || yErr != nil {
-		t.Fatalf("Y's await before X's commit: ran %v, error %v (%v)", yRan, yErr, inj.Ops())
+	injY.Reset()
+	if xErr != nil || yErr != nil {
+		t.Fatalf("await TX: %v; await TY: %v", xErr, yErr)
 	}
 	if out, _ := tasks.Output("TX"); out != `{"n":1}` {
 		t.Fatalf("TX received %q, want P1", out)
@@ -294,5 +321,47 @@ func TestHandOutCommittedOnce(t *testing.T) {
 	}
 	if !st.Waiting || st.Pending != 0 || st.Delivered != 1 {
 		t.Fatalf("hook: waiting %v pending %d delivered %d, want TY parked and P1 counted once", st.Waiting, st.Pending, st.Delivered)
+	}
+}
+
+// TestRequeueKeepsItsPlace (mutant M14, requeue at the end): P1 took the
+// waiter T1 (R1), P2 was stored while P1 was in flight, then T1 answered
+// closed (timed out). P1 goes back to its own place, ahead of P2.
+func TestRequeueKeepsItsPlace(t *testing.T) {
+	ctx := context.Background()
+	inj, tasks := faults.New(), faults.NewTasks()
+	c, _, table := guaranteeClient(t, inj, tasks)
+	other, err := hooks.New(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()), func(o *hooks.Options) {
+		o.TableName = table
+		o.StepFunctions = tasks
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := "requeue-place-" + suffix()
+	mustAwait(t, c, token, "T1")
+	tasks.Close("T1")
+	var p2Err error
+	inj.Reset()
+	inj.FailWith(func(call faults.Call) error {
+		// P1's R1 UpdateItem, then R2 SendTaskSuccess: P2 comes first.
+		if call.N == 2 && call.Op == "SFN.SendTaskSuccess" {
+			_, p2Err = other.ResumeHook(ctx, token, json.RawMessage(`{"n":2}`))
+		}
+		return nil
+	})
+	if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"n":1}`)); err != nil {
+		t.Fatalf("resume P1 to a closed task: %v, want it kept", err)
+	}
+	inj.Reset()
+	if p2Err != nil {
+		t.Fatalf("resume P2: %v", p2Err)
+	}
+	for i, want := range []string{`{"n":1}`, `{"n":2}`} {
+		task := fmt.Sprintf("T%d", i+2)
+		mustAwait(t, c, token, task)
+		if out, _ := tasks.Output(task); out != want {
+			t.Fatalf("%s received %q, want %s (acknowledgement order)", task, out, want)
+		}
 	}
 }
