@@ -44,13 +44,14 @@ FUZZTIME ?= 30s
 fuzz: ## run each fuzz target for FUZZTIME (default 30s); executions and findings in .state/fuzz.txt
 	@FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
 
-stress: ## concurrency test at full size: 50 hooks, 10,000 resumes (SFNHOOKS_STRESS_HOOKS, _RESUMES, _TIMEOUT)
+stress: ## concurrency tests at full size: one hot hook, 500 resumes 64 at a time; 50 hooks, 10,000 resumes (SFNHOOKS_HOT_*, SFNHOOKS_STRESS_*)
 	@set -o pipefail; started=; \
 	if ! scripts/stack.sh status >/dev/null 2>&1; then scripts/stack.sh up || exit 1; started=1; fi; \
 	trap '[[ -z "$$started" ]] || scripts/stack.sh down >/dev/null' EXIT; \
 	SFNHOOKS_REQUIRE_STACK=1 SFNHOOKS_STRESS_HOOKS=$${SFNHOOKS_STRESS_HOOKS:-50} \
 		SFNHOOKS_STRESS_RESUMES=$${SFNHOOKS_STRESS_RESUMES:-10000} SFNHOOKS_STRESS_TIMEOUT=$${SFNHOOKS_STRESS_TIMEOUT:-3600} \
-		$(GO) test -count=1 -timeout 2h -run '^TestStressConcurrentResumes$$' -v ./e2e/ 2>&1 | tee .state/stress.txt
+		SFNHOOKS_HOT_RESUMES=$${SFNHOOKS_HOT_RESUMES:-500} SFNHOOKS_HOT_INFLIGHT=$${SFNHOOKS_HOT_INFLIGHT:-64} \
+		$(GO) test -count=1 -timeout 2h -run '^(TestHotHook|TestStressConcurrentResumes)$$' -v ./e2e/ 2>&1 | tee .state/stress.txt
 
 # Seeds of make chaos: RUNS seeds from SEED (random unless given).
 RUNS ?= 20

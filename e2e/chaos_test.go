@@ -68,23 +68,19 @@ import (
 // whose TimeoutSeconds has (nearly) passed since its await was invoked, is
 // closed.
 //
-// make chaos runs SFNHOOKS_CHAOS_RUNS seeds from SFNHOOKS_CHAOS_SEED
-// (random unless set). Without SFNHOOKS_CHAOS_RUNS the test is skipped
-// (kept out of make test while chaosKnownBug stands) unless
-// SFNHOOKS_CHAOS_SHORT=1 asks for the short fixed list chaosShortSeeds;
-// once the bug is fixed, drop the skip and make test runs the short list.
+// make test runs the short fixed list chaosShortSeeds; make chaos runs
+// SFNHOOKS_CHAOS_RUNS seeds from SFNHOOKS_CHAOS_SEED (random unless set).
 // A failure names its seed: make chaos SEED=<seed> RUNS=1 replays its
 // choices (the timing varies).
 const (
-	EnvChaosShort    = "SFNHOOKS_CHAOS_SHORT"    // 1: run the short list (while make test skips it)
-	EnvChaosRepro    = "SFNHOOKS_CHAOS_REPRO"    // 1: run TestChaosReproEmptyRedrive (fails until fixed)
 	EnvChaosRuns     = "SFNHOOKS_CHAOS_RUNS"     // seeds to run (default: the short list)
 	EnvChaosSeed     = "SFNHOOKS_CHAOS_SEED"     // first seed (default: random, logged)
 	EnvChaosHooks    = "SFNHOOKS_CHAOS_HOOKS"    // hooks per run (default 3)
 	EnvChaosPayloads = "SFNHOOKS_CHAOS_PAYLOADS" // planned payloads per hook (default 6)
 )
 
-// chaosKnownBug is the protocol bug the schedule found (make chaos SEED=4
+// The protocol bug the schedule found, fixed in pkg/hooks (a committed
+// hand-out is marked sent and has no payload to resend), as it was: (make chaos SEED=4
 // RUNS=1, seed 4 hook 0). An await's hand-out of a stored payload, once
 // committed (A5: SET dlv REMOVE inflight.seq), leaves the record
 // inflight = {id, at}: no seq, no payload, not marked redriven. Until the
@@ -98,10 +94,7 @@ const (
 // await then sends (moto: the execution FAILED with States.Runtime,
 // "Expecting value"; AWS would refuse the output as invalid JSON, failing
 // the await on every retry).
-const chaosKnownBug = "pkg/hooks redrives a committed hand-out with an empty payload (delivery.go payloadOf/redrive)"
-
-// chaosShortSeeds is the short list (SFNHOOKS_CHAOS_SHORT=1 go test -run
-// TestChaos ./e2e/): seed 1 has task timeouts and unknown outcomes, seed 3
+// chaosShortSeeds is the short list that make test runs: seed 1 has task timeouts and unknown outcomes, seed 3
 // stopped executions, one disposed at once by DisposeExecution.
 var chaosShortSeeds = []uint64{1, 3}
 
@@ -114,11 +107,6 @@ const (
 )
 
 func TestChaos(t *testing.T) {
-	if os.Getenv(EnvChaosRuns) == "" && os.Getenv(EnvChaosShort) == "" {
-		// Out of make test until the bug chaos found is fixed: a committed
-		// hand-out is redriven with an empty payload (see chaosKnownBug).
-		t.Skipf("%s: run by make chaos (set %s, or %s=1 for the short seeds); kept out of make test: %s", t.Name(), EnvChaosRuns, EnvChaosShort, chaosKnownBug)
-	}
 	t.Parallel()
 	seeds := chaosShortSeeds
 	nHooks, nPayloads := envInt(t, EnvChaosHooks, 3), envInt(t, EnvChaosPayloads, 6)
@@ -921,20 +909,15 @@ func (o *outputRecorder) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSu
 	return o.StepFunctionsAPI.SendTaskSuccess(ctx, in, opts...)
 }
 
-// TestChaosReproEmptyRedrive is the minimal reproduction of chaosKnownBug
+// TestChaosReproEmptyRedrive is the minimal reproduction of the bug above
 // (found by make chaos SEED=4 RUNS=1): a payload stored before the
 // execution, taken by the first await (a hand-out, committed), the second
 // await's invocation crashed before its first call (Step Functions retries
 // it a second later), and meanwhile a resume older than RedriveAfter finds
-// the committed record and redrives it with an empty output. Skipped
-// unless SFNHOOKS_CHAOS_REPRO=1: it fails until the bug is fixed (on moto
-// the execution still gets P1, P2: moto drops the output sent to a
-// completed task; AWS answers TaskTimedOut and the empty output is
-// requeued, see chaosKnownBug).
+// the committed record and redrove it with an empty output (on moto the
+// execution still got P1, P2: moto drops the output sent to a completed
+// task; AWS answers TaskTimedOut and the empty output was requeued).
 func TestChaosReproEmptyRedrive(t *testing.T) {
-	if os.Getenv(EnvChaosRepro) == "" {
-		t.Skipf("fails until fixed (%s=1 runs it): %s", EnvChaosRepro, chaosKnownBug)
-	}
 	t.Parallel()
 	r := newCrashRun(t, true)
 	stk, _ := stacktest.Bridge(t)

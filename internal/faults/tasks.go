@@ -154,3 +154,17 @@ func (t *Tasks) HistoryReads() int {
 	defer t.mu.Unlock()
 	return t.history
 }
+
+// Fail ends token's task with an error, as Step Functions does when the
+// task's Lambda invocation fails (Lambda.Unknown for a crash) before a
+// Retry runs the task again with a new token.
+func (t *Tasks) Fail(token, errName string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.over(token) {
+		return
+	}
+	t.failed[token] = errName
+	started := t.schedule(token) + 1
+	t.event(sfntypes.HistoryEventTypeTaskFailed, started, nil)
+}

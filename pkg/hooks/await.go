@@ -356,6 +356,8 @@ func (c *Client) settleHandOff(ctx context.Context, h *hookItem) (handOffNext, e
 		return handOffRetry, c.commit(ctx, h, f)
 	case out.Ended:
 		return handOffDone, c.finish(ctx, h, f, payload, executionOver)
+	case !out.Closed:
+		return handOffRetry, nil // its task is still open: its await may yet send and commit
 	}
 	return handOffTakeOver, nil
 }

@@ -45,6 +45,18 @@ func (c *Client) send(ctx context.Context, h *hookItem, taskToken, payload strin
 		return 0, fmt.Errorf("send task success: %w", err)
 	}
 	out, herr := c.settle(ctx, h.ExecutionARN, taskToken, payload)
+	// The history may lag the answer that closed the task: look again
+	// for a moment before calling the outcome unknown.
+	for wait := 50 * time.Millisecond; herr == nil && !out.Delivered && !out.Ended && !out.Closed && wait <= settleLag; wait *= 2 {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, fmt.Errorf("settle a closed task: %w", ctx.Err())
+		case <-t.C:
+		}
+		out, herr = c.settle(ctx, h.ExecutionARN, taskToken, payload)
+	}
 	switch {
 	case herr != nil:
 		return 0, fmt.Errorf("task closed (%v); %w", err, herr)
@@ -52,9 +64,22 @@ func (c *Client) send(ctx context.Context, h *hookItem, taskToken, payload strin
 		return delivered, nil
 	case out.Ended:
 		return executionOver, nil
+	case !out.Closed:
+		// Step Functions says the task is over, but its history does not
+		// say how yet: it may have just succeeded with this very payload
+		// (another sender's). Only proof of an end without the payload
+		// requeues it; until then the record stays in flight.
+		return 0, fmt.Errorf("task closed (%v), and its end is not in the execution history yet: %w", err, errTaskUnsettled)
 	}
 	return taskOver, nil
 }
+
+// errTaskUnsettled: a closed task whose end the history does not show yet.
+var errTaskUnsettled = errors.New("task outcome not settled")
+
+// settleLag bounds how long send waits for a closed task's end to show in
+// the execution history (50 ms doubling: at most 6 more reads, 3.15 s).
+const settleLag = 1600 * time.Millisecond
 
 // payloadOf returns the payload of the in-flight record f: the copy a
 // resume's record carries, or the stored payload an await's uncommitted

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
@@ -427,5 +428,31 @@ func TestCommittedHandOutIsNotRedriven(t *testing.T) {
 	mustAwait(t, c, token, "T2")
 	if out, _ := tasks.Output("T2"); out != `{"p":2}` {
 		t.Errorf("T2 got %q, want P2", out)
+	}
+}
+
+// A closed-task answer whose end the history does not show yet (its events
+// lag the answer: the task may have just succeeded with this very payload,
+// sent by someone else) must not requeue the payload: the delivery stays
+// in flight and the resume reports an unknown outcome. A requeue here
+// delivered a payload twice in the crash tests under load.
+func TestClosedAnswerBeforeHistoryIsNotRequeued(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inj, tasks := faults.New(), faults.NewTasks()
+	c, _, _ := guaranteeClient(t, inj, tasks)
+	token := "lag-" + suffix()
+	mustAwait(t, c, token, "T1")
+	inj.FailWith(func(call faults.Call) error {
+		if call.Op == "SFN.SendTaskSuccess" {
+			return &sfntypes.TaskTimedOut{Message: aws.String("Task Timed Out")}
+		}
+		return nil
+	})
+	if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"p":1}`)); err == nil || hooks.ErrorFor(err).Status != 500 {
+		t.Fatalf("resume whose closed task is not in the history: %v, want a 500 (outcome unknown)", err)
+	}
+	if n := pending(t, c, token); n != 0 {
+		t.Fatalf("%d pending: the payload was requeued on a closed answer the history does not explain", n)
 	}
 }

@@ -30,6 +30,10 @@ type taskOutcome struct {
 	// Ended: the execution is over (succeeded, failed, timed out, aborted)
 	// or no longer exists.
 	Ended bool
+	// Closed: the history shows how the task ended (succeeded, failed,
+	// timed out). Without it, "the task is over" is not proven by the
+	// history yet (its events may lag the answer that closed it).
+	Closed bool
 }
 
 // settle reads executionARN's history to learn whether payload reached the
@@ -40,8 +44,8 @@ func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload st
 	var out taskOutcome
 	want := compactJSON(payload)
 	events := map[int64]sfntypes.HistoryEvent{}
-	var succeeded []sfntypes.HistoryEvent // TaskSucceeded events
-	scheduled := int64(-1)                // the TaskScheduled event of taskToken
+	var succeeded, closed []sfntypes.HistoryEvent // TaskSucceeded events; every task's end
+	scheduled := int64(-1)                        // the TaskScheduled event of taskToken
 	in := &sfn.GetExecutionHistoryInput{
 		ExecutionArn:         &executionARN,
 		ReverseOrder:         true,
@@ -66,6 +70,10 @@ func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload st
 			switch ev.Type {
 			case sfntypes.HistoryEventTypeTaskSucceeded:
 				succeeded = append(succeeded, ev)
+				closed = append(closed, ev)
+			case sfntypes.HistoryEventTypeTaskFailed, sfntypes.HistoryEventTypeTaskTimedOut,
+				sfntypes.HistoryEventTypeTaskStartFailed, sfntypes.HistoryEventTypeTaskSubmitFailed:
+				closed = append(closed, ev)
 			case sfntypes.HistoryEventTypeTaskScheduled:
 				if taskToken != "" && ev.TaskScheduledEventDetails != nil &&
 					containsString(aws.ToString(ev.TaskScheduledEventDetails.Parameters), taskToken) {
@@ -85,6 +93,11 @@ func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload st
 		if taskToken == "" || (scheduled >= 0 && scheduledBy(events, ev) == scheduled) {
 			out.Delivered = true
 			break
+		}
+	}
+	for _, ev := range closed {
+		if scheduled >= 0 && scheduledBy(events, ev) == scheduled {
+			out.Closed = true
 		}
 	}
 	return out, nil

@@ -43,7 +43,9 @@ func TestTaskClosedAnswers(t *testing.T) {
 				if _, err := c.Register(ctx, reg); err != nil {
 					t.Fatal(err)
 				}
-				// The first SendTaskSuccess (to T1) answers that T1 is over.
+				// T1 is over (its history says it timed out), and the first
+				// SendTaskSuccess (to T1) answers so with each closed-task error.
+				rec.Close("T1")
 				inj.FailWith(func(call faults.Call) error {
 					if call.Op == "SFN.SendTaskSuccess" && call.N == 1 {
 						return closed
@@ -133,6 +135,10 @@ func TestCrashedAwaitRetriedWithNewToken(t *testing.T) {
 				if crash == nil {
 					t.Fatalf("no crash at call %d: %v", n, inj.Ops())
 				}
+				// Step Functions sees the invocation fail (Lambda.Unknown) and
+				// retries the task with a new token: the attempt's end is in
+				// the history, unless T1 was already completed.
+				rec.Fail("T1", "Lambda.Unknown")
 				if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "T2"}); err != nil {
 					t.Fatalf("retried await: %v", err)
 				}
