@@ -13,8 +13,8 @@ var mutants = []mutant{
 		Desc: "send: a task that closed without the payload (settled: task over) counts as delivered",
 		File: "pkg/hooks/delivery.go",
 		Edits: []edit{{
-			Old: "\t\treturn executionOver, nil\n\t}\n\treturn taskOver, nil\n",
-			New: "\t\treturn executionOver, nil\n\t}\n\treturn delivered, nil\n",
+			Old: "\t}\n\treturn taskOver, nil\n}",
+			New: "\t}\n\treturn delivered, nil\n}",
 		}},
 	},
 	{
@@ -191,6 +191,33 @@ var mutants = []mutant{
 		Edits: []edit{{
 			Old: "res, err := c.redrive(ctx, h, 0)",
 			New: "res, err := c.redrive(ctx, h, 2e9)",
+		}},
+	},
+	{
+		Name: "M20-unsettled-close-requeues",
+		Desc: "send: a closed task whose end the history does not show yet counts as over (requeue)",
+		File: "pkg/hooks/delivery.go",
+		Edits: []edit{{
+			Old: "\tcase !out.Closed:\n\t\t// Step Functions says the task is over",
+			New: "\tcase false:\n\t\t// Step Functions says the task is over",
+		}},
+	},
+	{
+		Name: "M21-committed-handout-resent",
+		Desc: "payloadOf: a committed hand-out ({id, at}, no payload) is sent again, with an empty payload",
+		File: "pkg/hooks/delivery.go",
+		Edits: []edit{{
+			Old: "return f.Payload, f.Payload != \"\", nil",
+			New: "return f.Payload, true, nil",
+		}},
+	},
+	{
+		Name: "M22-open-handout-taken-over",
+		Desc: "settleHandOff: a stale hand-out whose task is still open is taken over",
+		File: "pkg/hooks/await.go",
+		Edits: []edit{{
+			Old: "\tcase !out.Closed:\n\t\treturn handOffRetry, nil",
+			New: "\tcase false:\n\t\treturn handOffRetry, nil",
 		}},
 	},
 }
