@@ -204,11 +204,20 @@ var mutants = []mutant{
 	},
 	{
 		Name: "M21-committed-handout-resent",
-		Desc: "payloadOf: a committed hand-out ({id, at}, no payload) is sent again, with an empty payload",
+		Desc: "a committed hand-out ({id, at}, no payload) is redriven with an empty payload (the bug make chaos found: commit does not mark it sent, payloadOf does not refuse it; each alone is enough)",
 		File: "pkg/hooks/delivery.go",
 		Edits: []edit{{
 			Old: "return f.Payload, f.Payload != \"\", nil",
 			New: "return f.Payload, true, nil",
+		}, {
+			Old: "SET #dlv = #dlv + :one, #inflight.#redriven = :t REMOVE #inflight.#key",
+			New: "SET #dlv = #dlv + :one REMOVE #inflight.#key",
+		}, {
+			Old: `"#key": fKey, "#redriven": fRedriven}`,
+			New: `"#key": fKey}`,
+		}, {
+			Old: `":one": n(1), ":t": &types.AttributeValueMemberBOOL{Value: true},`,
+			New: `":one": n(1),`,
 		}},
 	},
 	{

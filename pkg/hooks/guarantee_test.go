@@ -456,3 +456,69 @@ func TestClosedAnswerBeforeHistoryIsNotRequeued(t *testing.T) {
 		t.Fatalf("%d pending: the payload was requeued on a closed answer the history does not explain", n)
 	}
 }
+
+// A hand-out older than HandOffWait whose task is still open (its await is
+// slow, not dead: the history shows no end of the task) is waited for, not
+// taken over: taking it over would deliver the payload twice when the slow
+// await sends it.
+func TestSlowHandOutIsNotTakenOver(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tasks := faults.NewTasks()
+	inj1 := faults.New()
+	c1, _, table := guaranteeClient(t, inj1, tasks)
+	token := "slowhandout-" + suffix()
+	if _, err := c1.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{`{"p":1}`, `{"p":2}`} {
+		if _, err := c1.ResumeHook(ctx, token, json.RawMessage(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sending, release := make(chan struct{}), make(chan struct{})
+	inj1.FailWith(func(call faults.Call) error {
+		if call.Op == "SFN.SendTaskSuccess" {
+			close(sending)
+			<-release
+		}
+		return nil
+	})
+	c2, err := hooks.New(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()), func(o *hooks.Options) {
+		o.TableName = table
+		o.StepFunctions = tasks
+		o.HandOffWait = 100 * time.Millisecond // T1's hand-out is stale long before T1 sends
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	go func() {
+		errs <- c1.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: "T1"})
+	}()
+	select {
+	case <-sending:
+	case <-time.After(30 * time.Second):
+		t.Fatal("T1 never sent")
+	}
+	go func() {
+		errs <- c2.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: "T2"})
+	}()
+	time.Sleep(600 * time.Millisecond) // T2 settles T1's stale hand-out: its task is open
+	close(release)
+	for range 2 {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("an await did not return")
+		}
+	}
+	o1, _ := tasks.Output("T1")
+	o2, _ := tasks.Output("T2")
+	if o1 != `{"p":1}` || o2 != `{"p":2}` {
+		t.Errorf("T1 got %q, T2 got %q; want P1 and P2, each once", o1, o2)
+	}
+}
