@@ -1,0 +1,533 @@
+package awsmodel
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/sfnhooks/sfnhooks/internal/awscalls"
+	"github.com/sfnhooks/sfnhooks/pkg/hooks"
+)
+
+// Config sets the costs of the model.
+type Config struct {
+	// Latency is the round trip of one call (default 5ms): half before the
+	// service acts, half after.
+	Latency time.Duration
+	// TxHold is how long a transaction holds its items between its
+	// prepare and its commit (default Latency): a write or another
+	// transaction on one of them meanwhile is a TransactionConflict.
+	TxHold time.Duration
+	// PartitionWCU and PartitionRCU are the per-partition limits (default
+	// 1000 and 3000 per second, one second of burst); 0 keeps the default,
+	// a negative value turns the limit off.
+	PartitionWCU, PartitionRCU float64
+	// SDKRetries retries throttled calls as the AWS SDK's standard
+	// retryer does by default: 3 attempts, jittered backoff rand·2^n s.
+	SDKRetries bool
+	// WritesWait makes a single-item write that arrives on an item held by
+	// a transaction wait for the commit instead of failing with
+	// TransactionConflictException (what DynamoDB documents): the
+	// optimistic bound, for comparison.
+	WritesWait bool
+}
+
+// heldError asks call to try the attempt again once the hold is over.
+type heldError struct{ until time.Time }
+
+func (heldError) Error() string { return "held by a transaction" }
+
+func (c Config) withDefaults() Config {
+	if c.Latency == 0 {
+		c.Latency = 5 * time.Millisecond
+	}
+	if c.TxHold == 0 {
+		c.TxHold = c.Latency
+	}
+	if c.PartitionWCU == 0 {
+		c.PartitionWCU = 1000
+	}
+	if c.PartitionRCU == 0 {
+		c.PartitionRCU = 3000
+	}
+	return c
+}
+
+// DynamoDB is the model of one table (any TableName is accepted): a
+// partition per partition key, each with its own write and read token
+// buckets. It implements hooks.DynamoDBAPI.
+type DynamoDB struct {
+	cfg   Config
+	Calls *awscalls.Counter // counted per call (not per SDK retry), like awscalls.Middleware
+
+	mu    sync.Mutex
+	parts map[string]*partition
+
+	// Throttled and Conflicts count the ProvisionedThroughputExceeded
+	// answers (each attempt) and TransactionConflicts.
+	Throttled, Conflicts int64
+}
+
+var _ hooks.DynamoDBAPI = (*DynamoDB)(nil)
+
+type partition struct {
+	items    map[string]*item
+	wcu, rcu bucket
+}
+
+type item struct {
+	attrs   map[string]types.AttributeValue // nil: absent
+	txUntil time.Time                       // held by a transaction until then
+	pending map[string]types.AttributeValue // what it writes at txUntil
+	commit  bool
+}
+
+// settle applies a transaction's write once its hold is over (lazily, at
+// the next look at the item).
+func (it *item) settle(now time.Time) {
+	if it.commit && !now.Before(it.txUntil) {
+		it.attrs, it.pending, it.commit = it.pending, nil, false
+	}
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// take takes n units from a bucket refilled at rate per second, holding at
+// most rate (one second of burst). A negative rate is unlimited.
+func (b *bucket) take(n, rate float64, now time.Time) bool {
+	if rate < 0 {
+		return true
+	}
+	if b.at.IsZero() {
+		b.tokens = rate
+	} else {
+		b.tokens = min(rate, b.tokens+now.Sub(b.at).Seconds()*rate)
+	}
+	b.at = now
+	if b.tokens < n {
+		return false
+	}
+	b.tokens -= n
+	return true
+}
+
+// NewDynamoDB returns an empty table model.
+func NewDynamoDB(cfg Config) *DynamoDB {
+	return &DynamoDB{cfg: cfg.withDefaults(), Calls: &awscalls.Counter{}, parts: map[string]*partition{}}
+}
+
+func validation(msg string) error {
+	return &smithy.GenericAPIError{Code: "ValidationException", Message: msg}
+}
+
+func throttled() error {
+	return &types.ProvisionedThroughputExceededException{Message: aws.String("The level of configured provisioned throughput for the table was exceeded")}
+}
+
+func keyOf(k map[string]types.AttributeValue) (pk, sk string, err error) {
+	p, ok1 := k["pk"].(*types.AttributeValueMemberS)
+	s, ok2 := k["sk"].(*types.AttributeValueMemberS)
+	if !ok1 || !ok2 {
+		return "", "", validation("the key must be pk (S) and sk (S)")
+	}
+	return p.Value, s.Value, nil
+}
+
+func (d *DynamoDB) part(pk string) *partition {
+	p := d.parts[pk]
+	if p == nil {
+		p = &partition{items: map[string]*item{}}
+		d.parts[pk] = p
+	}
+	return p
+}
+
+func (d *DynamoDB) itemAt(pk, sk string) *item {
+	p := d.part(pk)
+	it := p.items[sk]
+	if it == nil {
+		it = &item{}
+		p.items[sk] = it
+	}
+	it.settle(time.Now())
+	return it
+}
+
+// wcu is the write cost of an item: 1 per KB (transactional writes cost
+// twice that).
+func wcu(attrs map[string]types.AttributeValue) float64 {
+	return float64(1 + size(attrs)/1024)
+}
+
+// call runs one API call: latency around each attempt, and the SDK's
+// retries of throttled attempts when configured.
+func (d *DynamoDB) call(ctx context.Context, op string, attempt func(now time.Time) error) error {
+	d.Calls.Inc("DynamoDB." + op)
+	for n := 1; ; n++ {
+		if err := sleep(ctx, d.cfg.Latency/2); err != nil {
+			return err
+		}
+		d.mu.Lock()
+		err := attempt(time.Now())
+		for {
+			h, ok := err.(heldError)
+			if !ok {
+				break
+			}
+			d.mu.Unlock()
+			if err := sleep(ctx, time.Until(h.until)); err != nil {
+				return err
+			}
+			d.mu.Lock()
+			err = attempt(time.Now())
+		}
+		var pt *types.ProvisionedThroughputExceededException
+		isThrottle := errors.As(err, &pt)
+		if isThrottle {
+			d.Throttled++
+		}
+		d.mu.Unlock()
+		if err := sleep(ctx, d.cfg.Latency/2); err != nil {
+			return err
+		}
+		if !isThrottle || !d.cfg.SDKRetries || n == 3 {
+			return err
+		}
+		if err := sleep(ctx, time.Duration(rand.Float64()*float64(time.Second<<n))); err != nil {
+			return err
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// write is a single-item conditional write under d.mu: the item is
+// serialized by the lock, a transaction holding it is a conflict.
+func (d *DynamoDB) write(now time.Time, key map[string]types.AttributeValue, cond string, names map[string]string, values map[string]types.AttributeValue,
+	returnOld bool, change func(old map[string]types.AttributeValue) (map[string]types.AttributeValue, error)) (old, new map[string]types.AttributeValue, err error) {
+	pk, sk, err := keyOf(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	it := d.itemAt(pk, sk)
+	if now.Before(it.txUntil) {
+		if d.cfg.WritesWait {
+			return nil, nil, heldError{it.txUntil}
+		}
+		d.Conflicts++
+		return nil, nil, &types.TransactionConflictException{Message: aws.String("Transaction is ongoing for the item")}
+	}
+	ok, err := evalCond(cond, names, values, it.attrs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !d.part(pk).wcu.take(wcu(it.attrs), d.cfg.PartitionWCU, now) {
+		return nil, nil, throttled()
+	}
+	if !ok {
+		e := &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+		if returnOld && it.attrs != nil {
+			e.Item = deepCopy(it.attrs)
+		}
+		return nil, nil, e
+	}
+	n, err := change(it.attrs)
+	if err != nil {
+		return nil, nil, err
+	}
+	old, it.attrs = it.attrs, n
+	return old, n, nil
+}
+
+// GetItem implements hooks.DynamoDBAPI.
+func (d *DynamoDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	out := &dynamodb.GetItemOutput{}
+	err := d.call(ctx, "GetItem", func(now time.Time) error {
+		pk, sk, err := keyOf(in.Key)
+		if err != nil {
+			return err
+		}
+		p := d.part(pk)
+		var attrs map[string]types.AttributeValue
+		if it := p.items[sk]; it != nil {
+			it.settle(now)
+			attrs = it.attrs
+		}
+		if !p.rcu.take(float64(1+size(attrs)/4096), d.cfg.PartitionRCU, now) {
+			return throttled()
+		}
+		if attrs != nil {
+			out.Item = deepCopy(attrs)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PutItem implements hooks.DynamoDBAPI.
+func (d *DynamoDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	err := d.call(ctx, "PutItem", func(now time.Time) error {
+		_, _, err := d.write(now, in.Item, aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues,
+			in.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld,
+			func(map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+				return deepCopy(in.Item), nil
+			})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+// UpdateItem implements hooks.DynamoDBAPI (ReturnValues NONE, ALL_OLD or
+// ALL_NEW).
+func (d *DynamoDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	out := &dynamodb.UpdateItemOutput{}
+	err := d.call(ctx, "UpdateItem", func(now time.Time) error {
+		old, n, err := d.write(now, in.Key, aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues,
+			in.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld,
+			func(old map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+				return updated(in.Key, old, aws.ToString(in.UpdateExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues)
+			})
+		switch in.ReturnValues {
+		case types.ReturnValueAllNew:
+			out.Attributes = deepCopy(n)
+		case types.ReturnValueAllOld:
+			out.Attributes = deepCopy(old)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func updated(key, old map[string]types.AttributeValue, expr string, names map[string]string, values map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+	base := old
+	if base == nil {
+		base = deepCopy(key)
+	}
+	return applyUpdate(expr, names, values, base)
+}
+
+// DeleteItem implements hooks.DynamoDBAPI.
+func (d *DynamoDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	out := &dynamodb.DeleteItemOutput{}
+	err := d.call(ctx, "DeleteItem", func(now time.Time) error {
+		old, _, err := d.write(now, in.Key, aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues,
+			in.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld,
+			func(map[string]types.AttributeValue) (map[string]types.AttributeValue, error) { return nil, nil })
+		if in.ReturnValues == types.ReturnValueAllOld {
+			out.Attributes = deepCopy(old)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Query implements hooks.DynamoDBAPI for the table's key: "#pk = :pk" with
+// an optional "AND begins_with(#sk, :prefix)", in sort-key order,
+// ScanIndexForward and Limit honoured. Indexes are not modelled.
+func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	out := &dynamodb.QueryOutput{}
+	err := d.call(ctx, "Query", func(now time.Time) error {
+		if in.IndexName != nil {
+			return validation("awsmodel: Query on an index is not modelled")
+		}
+		x := &exprCtx{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, toks: tokenize(aws.ToString(in.KeyConditionExpression))}
+		var pk, prefix string
+		var err error
+		func() {
+			defer recoverTo(&err)
+			if p := x.path(); len(p) != 1 || p[0] != "pk" {
+				panic(errors.New("the key condition must start with pk = :v"))
+			}
+			x.expect("=")
+			pk = x.operand(nil).(*types.AttributeValueMemberS).Value
+			if x.peek() == "AND" {
+				x.next()
+				x.expect("begins_with")
+				x.expect("(")
+				x.path()
+				x.expect(",")
+				prefix = x.operand(nil).(*types.AttributeValueMemberS).Value
+				x.expect(")")
+			}
+		}()
+		if err != nil {
+			return err
+		}
+		p := d.part(pk)
+		var sks []string
+		for sk, it := range p.items {
+			it.settle(now)
+			if it.attrs != nil && strings.HasPrefix(sk, prefix) {
+				sks = append(sks, sk)
+			}
+		}
+		sort.Strings(sks)
+		if in.ScanIndexForward != nil && !*in.ScanIndexForward {
+			for i, j := 0, len(sks)-1; i < j; i, j = i+1, j-1 {
+				sks[i], sks[j] = sks[j], sks[i]
+			}
+		}
+		if l := int(aws.ToInt32(in.Limit)); l > 0 && len(sks) > l {
+			sks = sks[:l]
+			last := p.items[sks[l-1]].attrs
+			out.LastEvaluatedKey = map[string]types.AttributeValue{"pk": last["pk"], "sk": last["sk"]}
+		}
+		read := 0
+		for _, sk := range sks {
+			read += size(p.items[sk].attrs)
+			out.Items = append(out.Items, deepCopy(p.items[sk].attrs))
+		}
+		if !p.rcu.take(float64(1+read/4096), d.cfg.PartitionRCU, now) {
+			out.Items, out.LastEvaluatedKey = nil, nil
+			return throttled()
+		}
+		out.Count = int32(len(out.Items))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TransactWriteItems implements hooks.DynamoDBAPI. The transaction checks
+// every condition when it arrives, then holds its items for TxHold before
+// its writes become visible. An item already held by another transaction
+// cancels it with TransactionConflict; a write arriving on a held item
+// fails with TransactionConflictException (DynamoDB's "transaction
+// conflict handling"). Each write costs twice its WCU.
+func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	type step struct {
+		it    *item
+		pk    string
+		attrs map[string]types.AttributeValue
+	}
+	var steps []step
+	err := d.call(ctx, "TransactWriteItems", func(now time.Time) error {
+		steps = steps[:0]
+		reasons := make([]types.CancellationReason, len(in.TransactItems))
+		canceled := false
+		cost := map[string]float64{}
+		for i, ti := range in.TransactItems {
+			reasons[i].Code = aws.String("None")
+			var key map[string]types.AttributeValue
+			var cond, upd string
+			var names map[string]string
+			var values map[string]types.AttributeValue
+			var rvccf types.ReturnValuesOnConditionCheckFailure
+			switch {
+			case ti.Put != nil:
+				key, cond, names, values, rvccf = ti.Put.Item, aws.ToString(ti.Put.ConditionExpression), ti.Put.ExpressionAttributeNames, ti.Put.ExpressionAttributeValues, ti.Put.ReturnValuesOnConditionCheckFailure
+			case ti.Update != nil:
+				key, cond, names, values, rvccf = ti.Update.Key, aws.ToString(ti.Update.ConditionExpression), ti.Update.ExpressionAttributeNames, ti.Update.ExpressionAttributeValues, ti.Update.ReturnValuesOnConditionCheckFailure
+				upd = aws.ToString(ti.Update.UpdateExpression)
+			case ti.Delete != nil:
+				key, cond, names, values, rvccf = ti.Delete.Key, aws.ToString(ti.Delete.ConditionExpression), ti.Delete.ExpressionAttributeNames, ti.Delete.ExpressionAttributeValues, ti.Delete.ReturnValuesOnConditionCheckFailure
+			case ti.ConditionCheck != nil:
+				key, cond, names, values, rvccf = ti.ConditionCheck.Key, aws.ToString(ti.ConditionCheck.ConditionExpression), ti.ConditionCheck.ExpressionAttributeNames, ti.ConditionCheck.ExpressionAttributeValues, ti.ConditionCheck.ReturnValuesOnConditionCheckFailure
+			default:
+				return validation("empty TransactWriteItem")
+			}
+			pk, sk, err := keyOf(key)
+			if err != nil {
+				return err
+			}
+			it := d.itemAt(pk, sk)
+			if now.Before(it.txUntil) {
+				reasons[i].Code = aws.String("TransactionConflict")
+				canceled = true
+				d.Conflicts++
+				continue
+			}
+			ok, err := evalCond(cond, names, values, it.attrs)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				reasons[i].Code = aws.String("ConditionalCheckFailed")
+				if rvccf == types.ReturnValuesOnConditionCheckFailureAllOld && it.attrs != nil {
+					reasons[i].Item = deepCopy(it.attrs)
+				}
+				canceled = true
+				continue
+			}
+			n := it.attrs
+			switch {
+			case ti.Put != nil:
+				n = deepCopy(ti.Put.Item)
+			case ti.Update != nil:
+				if n, err = updated(key, it.attrs, upd, names, values); err != nil {
+					return err
+				}
+			case ti.Delete != nil:
+				n = nil
+			}
+			cost[pk] += 2 * max(wcu(it.attrs), wcu(n))
+			steps = append(steps, step{it: it, pk: pk, attrs: n})
+		}
+		for pk, c := range cost {
+			if !d.part(pk).wcu.take(c, d.cfg.PartitionWCU, now) {
+				return throttled()
+			}
+		}
+		if canceled {
+			return &types.TransactionCanceledException{
+				Message:             aws.String("Transaction cancelled, please refer cancellation reasons for specific reasons"),
+				CancellationReasons: reasons,
+			}
+		}
+		for _, s := range steps {
+			s.it.txUntil, s.it.pending, s.it.commit = now.Add(d.cfg.TxHold), s.attrs, true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The answer comes after the commit.
+	if err := sleep(ctx, d.cfg.TxHold-d.cfg.Latency/2); err != nil {
+		return nil, err
+	}
+	return &dynamodb.TransactWriteItemsOutput{}, nil
+}
+
+// BatchWriteItem is not modelled (pkg/hooks uses it to dispose only).
+func (d *DynamoDB) BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	return nil, validation("awsmodel: BatchWriteItem is not modelled")
+}
