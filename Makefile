@@ -8,7 +8,7 @@ GOARCH_LAMBDA ?= arm64
 BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 
 .DEFAULT_GOAL := help
-.PHONY: help build test mutate bench fuzz coldstart stress chaos lint dev deploy clean stack-up stack-down lint-install \
+.PHONY: help build test mutate bench scale fuzz coldstart stress chaos lint dev deploy clean stack-up stack-down lint-install \
 	build-ResumeHookFunction build-ResumeWebhookFunction build-HookTaskFunction
 # sam (aws-sam-cli) from the project's lint virtualenv (scripts/lint.sh install).
 SAM ?= .state/venv-lint/bin/sam
@@ -35,6 +35,10 @@ mutate: ## mutation testing: each protocol bug of cmd/mutate on a copy of the tr
 bench: ## benchmarks: AWS calls per operation, ns/op and allocs/op
 	@scripts/stack.sh up >/dev/null && trap 'scripts/stack.sh down >/dev/null' EXIT; \
 		SFNHOOKS_REQUIRE_STACK=1 $(GO) test -p 1 -run '^$$' -bench . -benchmem ./... | tee .state/bench.txt
+
+# Sizes: SFNHOOKS_SCALE_HOT, _INFLIGHT, _HOOKS, _RESUMES, _LATENCY (internal/awsmodel/scale_test.go).
+scale: ## the scale model: naive pattern, previous and current protocol on internal/awsmodel (no AWS, no emulator; ~50 s)
+	@$(GO) test -count=1 -run '^$$' -bench '^BenchmarkScale$$' -benchtime=1x ./internal/awsmodel/
 
 coldstart: ## cold start of each bootstrap under the Lambda Runtime Interface Emulator, and bootstrap sizes
 	@scripts/coldstart.sh
