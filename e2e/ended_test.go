@@ -6,11 +6,13 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -37,6 +39,7 @@ func (e *env) stop(arn, token string) {
 			waiter = v.Value
 		}
 	}
+	stacktest.WaitTaskSubmitted(e.t, e.sfn, arn, 30*time.Second)
 	if _, err := e.sfn.StopExecution(context.Background(), &sfn.StopExecutionInput{ExecutionArn: &arn}); err != nil {
 		e.t.Fatal(err)
 	}

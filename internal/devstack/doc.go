@@ -62,7 +62,9 @@
 //   - (d) SendTaskFailure's Error is matched by Catch and Retry; its Cause is
 //     dropped (the caught Cause is null; an uncaught failure has an empty cause).
 //   - (d) StopExecution of an execution that waits for a token takes effect only when
-//     the task ends: the execution stays RUNNING, its token is still accepted, and
+//     the task ends (once the task's Lambda invocation has returned; while it still
+//     runs, the execution FAILS when it returns): the execution stays RUNNING, its
+//     token is still accepted, and
 //     then it is ABORTED (or FAILED, if the token was failed). AWS: ABORTED at once.
 //   - (d) SendTaskHeartbeat is accepted only for tasks with HeartbeatSeconds (then it
 //     keeps the task alive); otherwise InvalidToken (AWS accepts it).

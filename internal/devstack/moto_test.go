@@ -518,6 +518,9 @@ func TestMotoStepFunctions(t *testing.T) {
 		m := stacktest.CreateStateMachine(t, client, `{"StartAt": "A", "States": {`+awaitState("A", fn, "", "")+`}}`)
 		exec := stacktest.StartExecution(t, client, m, `{}`)
 		tok := receive(t, tokens)
+		// While the task's Lambda invocation still runs, moto FAILS the
+		// stopped execution when it returns; wait for it to have returned.
+		stacktest.WaitTaskSubmitted(t, client, exec, 10*time.Second)
 		if _, err := client.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(exec)}); err != nil {
 			t.Fatal(err)
 		}

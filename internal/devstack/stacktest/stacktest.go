@@ -38,6 +38,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/sfnhooks/sfnhooks/internal/devstack"
 )
@@ -333,4 +334,35 @@ func bridgeLogger() *slog.Logger {
 		level = slog.LevelError
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// WaitTaskSubmitted waits until the newest task of execution arn has been
+// submitted (its Lambda invocation returned: TaskSubmitted is the newest
+// task event). moto handles StopExecution differently while the invocation
+// of a waitForTaskToken task is still running (the execution FAILS when it
+// returns) than once it has returned (RUNNING until the task ends, then
+// ABORTED); tests that stop such an execution wait for this first.
+func WaitTaskSubmitted(tb testing.TB, client *sfn.Client, arn string, timeout time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		out, err := client.GetExecutionHistory(context.Background(), &sfn.GetExecutionHistoryInput{ExecutionArn: &arn, MaxResults: 1000})
+		if err != nil {
+			tb.Fatalf("history of %s: %v", arn, err)
+		}
+		var last sfntypes.HistoryEventType
+		for _, ev := range out.Events {
+			switch ev.Type {
+			case sfntypes.HistoryEventTypeTaskScheduled, sfntypes.HistoryEventTypeTaskStarted, sfntypes.HistoryEventTypeTaskSubmitted:
+				last = ev.Type
+			}
+		}
+		if last == sfntypes.HistoryEventTypeTaskSubmitted {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("execution %s: no submitted task after %s (newest task event %q)", arn, timeout, last)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
