@@ -71,3 +71,10 @@ func Middleware(c *Counter) func(*middleware.Stack) error {
 			}), middleware.After)
 	}
 }
+
+// Count is the number of calls of op ("DynamoDB.GetItem") counted.
+func (c *Counter) Count(op string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[op]
+}

@@ -99,6 +99,11 @@ type Options struct {
 	// 5ms and 100ms.
 	WebhookPollInterval    time.Duration
 	WebhookPollMaxInterval time.Duration
+	// WebhookFastPoll is how long a held caller keeps polling at
+	// WebhookPollInterval before it backs off: a workflow usually responds
+	// within a Step Functions round trip. Default 300ms (60 reads at the
+	// default interval; a 25 s wait then costs about 330 reads).
+	WebhookFastPoll time.Duration
 	// ResponseTTL is how long a webhook response item is kept (read or
 	// not: while it exists a second, different Respond is refused).
 	// Default 1h.
@@ -188,6 +193,9 @@ func newClient(o Options) (*Client, error) {
 	}
 	if o.WebhookPollMaxInterval < o.WebhookPollInterval {
 		o.WebhookPollMaxInterval = max(100*time.Millisecond, o.WebhookPollInterval)
+	}
+	if o.WebhookFastPoll <= 0 {
+		o.WebhookFastPoll = 300 * time.Millisecond
 	}
 	if o.ResponseTTL <= 0 {
 		o.ResponseTTL = time.Hour

@@ -354,7 +354,9 @@ func (c *Client) newWebhookRequest(r *http.Request) (*WebhookRequest, error) {
 // (default 202, empty body) at once. A manual webhook holds the call until
 // the workflow writes the response for this request (Respond), and returns
 // exactly that; the wait polls with consistent reads, starting at
-// Options.WebhookPollInterval and doubling up to WebhookPollMaxInterval.
+// Options.WebhookPollInterval for WebhookFastPoll (a workflow usually
+// responds soon after the request reaches it), then doubling up to
+// WebhookPollMaxInterval.
 //
 // Errors: ErrHookNotFound for a token that is not a live webhook (unknown,
 // disposed, a plain hook, or not a valid token: all alike, so the public
@@ -407,7 +409,8 @@ func (c *Client) awaitResponse(ctx context.Context, h *Hook, requestID string) (
 	}
 	noResponse := &NoResponseError{RequestID: requestID, Deadline: deadline}
 	wait := c.opts.WebhookPollInterval
-	lastCheck := time.Now()
+	begin := time.Now()
+	lastCheck := begin
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -439,7 +442,9 @@ func (c *Client) awaitResponse(ctx context.Context, h *Hook, requestID string) (
 			return nil, fmt.Errorf("await webhook response: %w", ctx.Err())
 		case <-timer.C:
 		}
-		wait = min(2*wait, c.opts.WebhookPollMaxInterval)
+		if time.Since(begin) >= c.opts.WebhookFastPoll {
+			wait = min(2*wait, c.opts.WebhookPollMaxInterval)
+		}
 	}
 }
 

@@ -2,8 +2,10 @@ package hooks_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,7 +47,17 @@ func BenchmarkWebhookStatic(b *testing.B) {
 // Reports the caller's AWS calls per request and the latency from the
 // start of the workflow's response write (Respond) to the caller
 // receiving the response: write-p50-ms, write-p99-ms.
-func BenchmarkWebhookManual(b *testing.B) {
+func BenchmarkWebhookManual(b *testing.B) { benchManual(b, 0) }
+
+// BenchmarkWebhookManualDelayed is BenchmarkWebhookManual with a workflow
+// that responds 250 ms after the request was delivered, about what a
+// Step Functions round trip to a respond task takes: by then the caller
+// polls at its slowest (WebhookPollMaxInterval), the worst case for the
+// latency.
+func BenchmarkWebhookManualDelayed(b *testing.B) { benchManual(b, 250*time.Millisecond) }
+
+// benchManual: the workflow responds delay after each request reaches it.
+func benchManual(b *testing.B, delay time.Duration) {
 	p := newWebhookPair(b)
 	ctx := context.Background()
 	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA, RespondWith: &hooks.RespondWith{Manual: true}})
@@ -67,6 +79,7 @@ func BenchmarkWebhookManual(b *testing.B) {
 				if err == nil {
 					var req hooks.WebhookRequest
 					if req, err = request(out); err == nil {
+						time.Sleep(delay)
 						start = time.Now()
 						err = p.workflow.Respond(ctx, h.Token, req.RequestID, hooks.Response{Status: 200, Body: []byte("OK")})
 					}
@@ -94,4 +107,45 @@ func BenchmarkWebhookManual(b *testing.B) {
 	}
 	b.ReportMetric(pct(0.50), "write-p50-ms")
 	b.ReportMetric(pct(0.99), "write-p99-ms")
+}
+
+// BenchmarkWebhookHeld: a caller of a manual webhook held until its
+// deadline (SFNHOOKS_HELD_SECONDS, default 2; 25 is API Gateway's budget)
+// without a response. Reports the caller's DynamoDB reads while it waits,
+// per wait and per second of waiting: the cost of holding a caller.
+func BenchmarkWebhookHeld(b *testing.B) {
+	held := 2 * time.Second
+	if v := os.Getenv("SFNHOOKS_HELD_SECONDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("SFNHOOKS_HELD_SECONDS=%q: want a positive number of seconds", v)
+		}
+		held = time.Duration(n) * time.Second
+	}
+	p := newWebhookPair(b)
+	ctx := context.Background()
+	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA, RespondWith: &hooks.RespondWith{Manual: true, Deadline: held}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	reads, waits := 0, 0
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		if err := p.workflow.Await(ctx, awaitIn(h.Token, i)); err != nil {
+			b.Fatal(err)
+		}
+		before := p.calls.Count("DynamoDB.GetItem")
+		b.StartTimer()
+		_, err := p.caller.ResumeWebhook(ctx, h.Token, httptest.NewRequest("POST", "/webhooks/"+h.Token, strings.NewReader(`{}`)))
+		if !errors.Is(err, hooks.ErrResponseTimeout) {
+			b.Fatalf("held caller: %v, want ErrResponseTimeout", err)
+		}
+		reads += p.calls.Count("DynamoDB.GetItem") - before
+		waits++
+		if _, err := nextOutput(p.outputs, time.Second); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(reads)/float64(waits), "reads/wait")
+	b.ReportMetric(float64(reads)/float64(waits)/held.Seconds(), "reads/s")
 }
