@@ -204,14 +204,7 @@ const contentionBudget = 10 * time.Second
 
 // await is the protocol of docs/protocol.md, "Await".
 func (c *Client) await(ctx context.Context, in *AwaitInput) error {
-	deadline := c.opts.Now().Add(c.opts.HandOffWait + contentionBudget)
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if c.opts.Now().After(deadline) {
-				return ErrContention
-			}
-			c.backoff(ctx, attempt)
-		}
+	for r := c.retrier(c.opts.HandOffWait + contentionBudget); r.next(ctx); {
 		vals := map[string]types.AttributeValue{":tt": s(in.TaskToken)}
 		set := c.registerSet(&in.RegisterInput, vals)
 		out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -281,6 +274,7 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 			}
 		}
 	}
+	return ErrContention
 }
 
 // reportConflict fails the awaiting task with HookConflictError and

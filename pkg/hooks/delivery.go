@@ -299,6 +299,31 @@ func (c *Client) msgPut(h *hookItem, key string, payload string, exp int64) *typ
 
 func isConflict(err error) bool { return errors.Is(err, ErrConflict) }
 
+// retrier paces an optimistic loop: the first try at once, each next one
+// after a jittered exponential backoff, until its time budget is spent.
+type retrier struct {
+	c        *Client
+	deadline time.Time
+	attempt  int
+}
+
+func (c *Client) retrier(budget time.Duration) *retrier {
+	return &retrier{c: c, deadline: c.opts.Now().Add(budget)}
+}
+
+// next waits before the next try and reports whether there is one; false
+// means the budget is spent (the caller answers ErrContention).
+func (r *retrier) next(ctx context.Context) bool {
+	if r.attempt > 0 {
+		if r.c.opts.Now().After(r.deadline) || ctx.Err() != nil {
+			return false
+		}
+		r.c.backoff(ctx, r.attempt)
+	}
+	r.attempt++
+	return true
+}
+
 // backoff sleeps before the next try of an optimistic loop: jittered
 // exponential, from about 5 ms for the first retry up to 250 ms.
 func (c *Client) backoff(ctx context.Context, attempt int) {

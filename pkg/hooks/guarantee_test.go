@@ -255,11 +255,19 @@ func TestHookItemStaysSmall(t *testing.T) {
 // each gets a distinct one.
 func TestConcurrentAwaitsGetDistinctPayloads(t *testing.T) {
 	t.Parallel()
+	twoAwaits(t, "twoawaits-", 30*time.Second, 200*time.Millisecond) // T1 is alive: never settle its hand-out
+}
+
+// twoAwaits stores P1 and P2, starts an await T1 whose SendTaskSuccess is
+// held, then an await T2 (its client's HandOffWait is handOffWait), lets T1
+// send after hold, and requires T1 to get P1 and T2 to get P2.
+func twoAwaits(t *testing.T, prefix string, handOffWait, hold time.Duration) {
+	t.Helper()
 	ctx := context.Background()
 	tasks := faults.NewTasks()
 	inj1 := faults.New()
-	c1, db, table := guaranteeClient(t, inj1, tasks)
-	token := "twoawaits-" + suffix()
+	c1, _, table := guaranteeClient(t, inj1, tasks)
+	token := prefix + suffix()
 	if _, err := c1.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +276,6 @@ func TestConcurrentAwaitsGetDistinctPayloads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// T1's SendTaskSuccess is held until T2 has started.
 	sending, release := make(chan struct{}), make(chan struct{})
 	inj1.FailWith(func(call faults.Call) error {
 		if call.Op == "SFN.SendTaskSuccess" {
@@ -280,25 +287,23 @@ func TestConcurrentAwaitsGetDistinctPayloads(t *testing.T) {
 	c2, err := hooks.New(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()), func(o *hooks.Options) {
 		o.TableName = table
 		o.StepFunctions = tasks
-		o.HandOffWait = 30 * time.Second // T1 is alive: never settle its hand-out
+		o.HandOffWait = handOffWait
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = db
+	await := func(c *hooks.Client, task string) error {
+		return c.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: task})
+	}
 	errs := make(chan error, 2)
-	go func() {
-		errs <- c1.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: "T1"})
-	}()
+	go func() { errs <- await(c1, "T1") }()
 	select {
 	case <-sending:
 	case <-time.After(30 * time.Second):
 		t.Fatal("T1 never sent")
 	}
-	go func() {
-		errs <- c2.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: "T2"})
-	}()
-	time.Sleep(200 * time.Millisecond) // T2 meets T1's uncommitted hand-out
+	go func() { errs <- await(c2, "T2") }()
+	time.Sleep(hold) // T2 meets T1's uncommitted hand-out
 	close(release)
 	for range 2 {
 		select {
@@ -463,62 +468,5 @@ func TestClosedAnswerBeforeHistoryIsNotRequeued(t *testing.T) {
 // await sends it.
 func TestSlowHandOutIsNotTakenOver(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	tasks := faults.NewTasks()
-	inj1 := faults.New()
-	c1, _, table := guaranteeClient(t, inj1, tasks)
-	token := "slowhandout-" + suffix()
-	if _, err := c1.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{`{"p":1}`, `{"p":2}`} {
-		if _, err := c1.ResumeHook(ctx, token, json.RawMessage(p)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sending, release := make(chan struct{}), make(chan struct{})
-	inj1.FailWith(func(call faults.Call) error {
-		if call.Op == "SFN.SendTaskSuccess" {
-			close(sending)
-			<-release
-		}
-		return nil
-	})
-	c2, err := hooks.New(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()), func(o *hooks.Options) {
-		o.TableName = table
-		o.StepFunctions = tasks
-		o.HandOffWait = 100 * time.Millisecond // T1's hand-out is stale long before T1 sends
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	errs := make(chan error, 2)
-	go func() {
-		errs <- c1.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: "T1"})
-	}()
-	select {
-	case <-sending:
-	case <-time.After(30 * time.Second):
-		t.Fatal("T1 never sent")
-	}
-	go func() {
-		errs <- c2.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: "T2"})
-	}()
-	time.Sleep(600 * time.Millisecond) // T2 settles T1's stale hand-out: its task is open
-	close(release)
-	for range 2 {
-		select {
-		case err := <-errs:
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(60 * time.Second):
-			t.Fatal("an await did not return")
-		}
-	}
-	o1, _ := tasks.Output("T1")
-	o2, _ := tasks.Output("T2")
-	if o1 != `{"p":1}` || o2 != `{"p":2}` {
-		t.Errorf("T1 got %q, T2 got %q; want P1 and P2, each once", o1, o2)
-	}
+	twoAwaits(t, "slowhandout-", 100*time.Millisecond, 600*time.Millisecond) // stale long before T1 sends
 }

@@ -80,14 +80,7 @@ func (c *Client) getIdem(ctx context.Context, token, key string) (*idemRecord, e
 // acknowledged.
 func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, key string) (*Hook, error) {
 	hash := sha256Hex(payload)
-	deadline := c.opts.Now().Add(c.opts.ContentionTimeout)
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if c.opts.Now().After(deadline) {
-				return nil, ErrContention
-			}
-			c.backoff(ctx, attempt)
-		}
+	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
 		h, err := c.getHookItem(ctx, token)
 		if err != nil {
 			return nil, err
@@ -153,6 +146,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 			return c.replay(ctx, h, token, key, payload, nil)
 		}
 	}
+	return nil, ErrContention
 }
 
 // replay answers a resume whose key is already used. Another payload gets

@@ -120,14 +120,7 @@ func (c *Client) encodePayload(payload any) (string, error) {
 // restricts it to hooks of that kind: the kind is part of the condition of
 // each write (R1 and S1), and a hook of another kind is ErrHookNotFound.
 func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, payload string) (*Hook, error) {
-	deadline := c.opts.Now().Add(c.opts.ContentionTimeout)
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if c.opts.Now().After(deadline) {
-				return nil, ErrContention
-			}
-			c.backoff(ctx, attempt)
-		}
+	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
 		cur, err := c.takeWaiter(ctx, token, hookID, kind, payload)
 		if err != nil {
 			return nil, err
@@ -150,6 +143,7 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, pa
 			return &h.Hook, nil
 		}
 	}
+	return nil, ErrContention
 }
 
 type takeResult struct {
