@@ -127,7 +127,8 @@ func (c *Client) Register(ctx context.Context, in RegisterInput) (*Hook, error) 
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	for attempt := 0; ; attempt++ {
+	takeOvers := 0
+	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
 		vals := map[string]types.AttributeValue{}
 		set := c.registerSet(&in, vals)
 		out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -143,12 +144,16 @@ func (c *Client) Register(ctx context.Context, in RegisterInput) (*Hook, error) 
 		if err == nil {
 			return c.withURL(&decodeHook(out.Attributes).Hook), nil
 		}
+		if transactionConflict(err) {
+			continue
+		}
 		old, ok := conditionFailed(err)
 		if !ok {
 			return nil, fmt.Errorf("register hook %s: %w", Redact(in.Token), err)
 		}
 		holder := getS(old, attrExec)
-		if attempt < 2 {
+		if takeOvers < 2 {
+			takeOvers++
 			taken, err := c.takeOverEnded(ctx, in.Token, holder)
 			if err != nil {
 				return nil, err
@@ -159,6 +164,7 @@ func (c *Client) Register(ctx context.Context, in RegisterInput) (*Hook, error) 
 		}
 		return nil, &ConflictError{Token: in.Token, ExecutionARN: holder}
 	}
+	return nil, fmt.Errorf("register hook %s: %w", Redact(in.Token), ErrContention)
 }
 
 // AwaitInput parks one await of an execution on a hook.
@@ -227,6 +233,9 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 				c.failTask(ctx, prev.Waiter, ErrorNameSuperseded, "a newer await of hook "+Redact(in.Token)+" replaced this one")
 			}
 			return nil
+		}
+		if transactionConflict(err) {
+			continue // a transaction (an append, a commit) held the hook item
 		}
 		old, ok := conditionFailed(err)
 		if !ok {
@@ -396,7 +405,7 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, tak
 		},
 	})
 	if err != nil {
-		if _, ok := conditionFailed(err); ok {
+		if _, ok := conditionFailed(err); ok || transactionConflict(err) {
 			return false, nil
 		}
 		return false, fmt.Errorf("take stored payload: %w", err)

@@ -33,6 +33,15 @@ func canceledReasons(err error) ([]string, bool) {
 	return codes, true
 }
 
+// transactionConflict reports whether DynamoDB refused a plain write
+// because a transaction was writing the same item at that moment
+// (TransactionConflictException). The SDK's retryer does not retry it; the
+// protocol's loops do, as contention.
+func transactionConflict(err error) bool {
+	var tce *types.TransactionConflictException
+	return errors.As(err, &tce)
+}
+
 // conditionCanceled reports whether a transaction was canceled because the
 // condition of its item i failed.
 func conditionCanceled(codes []string, i int) bool {

@@ -470,3 +470,42 @@ func TestSlowHandOutIsNotTakenOver(t *testing.T) {
 	t.Parallel()
 	twoAwaits(t, "slowhandout-", 100*time.Millisecond, 600*time.Millisecond) // stale long before T1 sends
 }
+
+// On AWS a plain write to an item that a transaction is writing at that
+// moment fails with TransactionConflictException, which the SDK does not
+// retry; on a hot hook an append (S1) or a commit (A5) holds the hook item
+// often. moto serializes everything and never answers it (the
+// internal/awsmodel benchmark found it). Resume, await and create retry it
+// as contention.
+func TestTransactionConflictIsRetried(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inj, tasks := faults.New(), faults.NewTasks()
+	c, _, _ := guaranteeClient(t, inj, tasks)
+	conflictOnce := func() {
+		var once sync.Once
+		inj.FailWith(func(call faults.Call) error {
+			var err error
+			if call.Op == "DynamoDB.UpdateItem" {
+				once.Do(func() {
+					err = &types.TransactionConflictException{Message: aws.String("Transaction is ongoing for the item")}
+				})
+			}
+			return err
+		})
+	}
+	token := "txconflict-" + suffix()
+	conflictOnce()
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
+		t.Fatalf("create through a TransactionConflict: %v", err)
+	}
+	conflictOnce()
+	mustAwait(t, c, token, "T1")
+	conflictOnce()
+	if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"p":1}`)); err != nil {
+		t.Fatalf("resume through a TransactionConflict: %v", err)
+	}
+	if out, _ := tasks.Output("T1"); out != `{"p":1}` {
+		t.Errorf("T1 got %q, want P1", out)
+	}
+}

@@ -128,6 +128,9 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, pa
 		if cur.taken {
 			return c.deliver(ctx, cur.item, cur.flight, payload)
 		}
+		if cur.conflict {
+			continue
+		}
 		h := cur.item
 		if h == nil || (hookID != "" && h.HookID != hookID) || (kind != "" && h.Kind != kind) {
 			return nil, ErrHookNotFound
@@ -147,7 +150,8 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, pa
 }
 
 type takeResult struct {
-	taken  bool
+	taken    bool
+	conflict bool // a transaction held the hook item: look again
 	item   *hookItem // after the write when taken, else as it stands (nil: no hook)
 	flight inflight
 }
@@ -183,6 +187,9 @@ func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind
 	})
 	if err == nil {
 		return takeResult{taken: true, item: decodeHook(out.Attributes), flight: f}, nil
+	}
+	if transactionConflict(err) {
+		return takeResult{conflict: true}, nil
 	}
 	if old, ok := conditionFailed(err); ok {
 		h := decodeHook(old)
