@@ -151,9 +151,9 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, pa
 
 type takeResult struct {
 	taken    bool
-	conflict bool // a transaction held the hook item: look again
-	item   *hookItem // after the write when taken, else as it stands (nil: no hook)
-	flight inflight
+	conflict bool      // a transaction held the hook item: look again
+	item     *hookItem // after the write when taken, else as it stands (nil: no hook)
+	flight   inflight
 }
 
 // takeWaiter is step R1: one conditional write that takes the parked await
