@@ -81,7 +81,7 @@ func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload st
 				}
 			}
 		}
-		if scheduled >= 0 || res.NextToken == nil {
+		if scheduled >= 0 || res.NextToken == nil || (taskToken == "" && succeededWith(succeeded, want)) {
 			break
 		}
 		in.NextToken = res.NextToken
@@ -180,4 +180,15 @@ func (c *Client) executionRunning(ctx context.Context, executionARN string) (run
 		return false, false
 	}
 	return out.Status == sfntypes.ExecutionStatusRunning, true
+}
+
+// succeededWith reports whether one of the TaskSucceeded events carries
+// the (compact) output want.
+func succeededWith(events []sfntypes.HistoryEvent, want string) bool {
+	for _, ev := range events {
+		if ev.TaskSucceededEventDetails != nil && compactJSON(aws.ToString(ev.TaskSucceededEventDetails.Output)) == want {
+			return true
+		}
+	}
+	return false
 }
