@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -44,8 +45,8 @@ func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload st
 	var out taskOutcome
 	want := compactJSON(payload)
 	events := map[int64]sfntypes.HistoryEvent{}
-	var succeeded, closed []sfntypes.HistoryEvent // TaskSucceeded events; every task's end
-	scheduled := int64(-1)                        // the TaskScheduled event of taskToken
+	var carried, closed []sfntypes.HistoryEvent // TaskSucceeded events whose output is payload; every task's end
+	scheduled := int64(-1)                      // the TaskScheduled event of taskToken
 	in := &sfn.GetExecutionHistoryInput{
 		ExecutionArn:         &executionARN,
 		ReverseOrder:         true,
@@ -69,7 +70,9 @@ func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload st
 			events[ev.Id] = ev
 			switch ev.Type {
 			case sfntypes.HistoryEventTypeTaskSucceeded:
-				succeeded = append(succeeded, ev)
+				if d := ev.TaskSucceededEventDetails; d != nil && compactJSON(aws.ToString(d.Output)) == want {
+					carried = append(carried, ev)
+				}
 				closed = append(closed, ev)
 			case sfntypes.HistoryEventTypeTaskFailed, sfntypes.HistoryEventTypeTaskTimedOut,
 				sfntypes.HistoryEventTypeTaskStartFailed, sfntypes.HistoryEventTypeTaskSubmitFailed:
@@ -81,24 +84,18 @@ func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload st
 				}
 			}
 		}
-		if scheduled >= 0 || res.NextToken == nil || (taskToken == "" && succeededWith(succeeded, want)) {
+		if scheduled >= 0 || res.NextToken == nil || (taskToken == "" && len(carried) > 0) {
 			break
 		}
 		in.NextToken = res.NextToken
 	}
-	for _, ev := range succeeded {
-		if ev.TaskSucceededEventDetails == nil || compactJSON(aws.ToString(ev.TaskSucceededEventDetails.Output)) != want {
-			continue
-		}
-		if taskToken == "" || (scheduled >= 0 && scheduledBy(events, ev) == scheduled) {
-			out.Delivered = true
-			break
-		}
+	if taskToken == "" {
+		out.Delivered = len(carried) > 0
+		return out, nil
 	}
-	for _, ev := range closed {
-		if scheduled >= 0 && scheduledBy(events, ev) == scheduled {
-			out.Closed = true
-		}
+	if scheduled >= 0 {
+		out.Delivered = slices.ContainsFunc(carried, func(ev sfntypes.HistoryEvent) bool { return scheduledBy(events, ev) == scheduled })
+		out.Closed = slices.ContainsFunc(closed, func(ev sfntypes.HistoryEvent) bool { return scheduledBy(events, ev) == scheduled })
 	}
 	return out, nil
 }
@@ -180,15 +177,4 @@ func (c *Client) executionRunning(ctx context.Context, executionARN string) (run
 		return false, false
 	}
 	return out.Status == sfntypes.ExecutionStatusRunning, true
-}
-
-// succeededWith reports whether one of the TaskSucceeded events carries
-// the (compact) output want.
-func succeededWith(events []sfntypes.HistoryEvent, want string) bool {
-	for _, ev := range events {
-		if ev.TaskSucceededEventDetails != nil && compactJSON(aws.ToString(ev.TaskSucceededEventDetails.Output)) == want {
-			return true
-		}
-	}
-	return false
 }
