@@ -204,13 +204,11 @@ func (c *Client) Await(ctx context.Context, in AwaitInput) error {
 	return nil
 }
 
-// contentionBudget bounds how long an await keeps trying when the hook
-// changes under each of its writes (beyond HandOffWait).
-const contentionBudget = 10 * time.Second
-
 // await is the protocol of docs/protocol.md, "Await".
 func (c *Client) await(ctx context.Context, in *AwaitInput) error {
-	for r := c.retrier(c.opts.HandOffWait + contentionBudget); r.next(ctx); {
+	// Beyond the contention budget, an await may wait HandOffWait for
+	// another await's hand-out before settling it.
+	for r := c.retrier(c.opts.HandOffWait + c.opts.ContentionTimeout); r.next(ctx); {
 		vals := map[string]types.AttributeValue{":tt": s(in.TaskToken)}
 		set := c.registerSet(&in.RegisterInput, vals)
 		out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -373,14 +371,9 @@ func (c *Client) settleHandOff(ctx context.Context, h *hookItem) (handOffNext, e
 // not replace another await's uncommitted hand-out unless it is takeOver
 // (settled as undelivered). done is false when the hook changed meanwhile.
 func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, takeOver string) (done bool, err error) {
-	got, err := c.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 &c.table,
-		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :msg)"),
-		ExpressionAttributeNames:  names(attrPK, attrSK),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(hookPK(h.Token)), ":msg": s(msgPrefix(h.HookID))},
-		ConsistentRead:            aws.Bool(true),
-		Limit:                     aws.Int32(1),
-	})
+	q := c.storedQuery(h)
+	q.Limit = aws.Int32(1)
+	got, err := c.db.Query(ctx, q)
 	if err != nil {
 		return false, fmt.Errorf("read the oldest stored payload: %w", err)
 	}

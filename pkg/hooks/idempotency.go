@@ -222,14 +222,11 @@ func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, p
 
 // isPending reports whether payload is among the stored payloads of h.
 func (c *Client) isPending(ctx context.Context, h *hookItem, payload string) (bool, error) {
-	p := dynamodb.NewQueryPaginator(c.db, &dynamodb.QueryInput{
-		TableName:                 &c.table,
-		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :msg)"),
-		FilterExpression:          aws.String("#payload = :p"),
-		ExpressionAttributeNames:  names(attrPK, attrSK, attrPayload),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(hookPK(h.Token)), ":msg": s("MSG#" + h.HookID + "#"), ":p": s(payload)},
-		ConsistentRead:            aws.Bool(true),
-	})
+	q := c.storedQuery(h)
+	q.FilterExpression = aws.String("#payload = :p")
+	q.ExpressionAttributeNames["#"+attrPayload] = attrPayload
+	q.ExpressionAttributeValues[":p"] = s(payload)
+	p := dynamodb.NewQueryPaginator(c.db, q)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -66,6 +68,19 @@ func hookPK(token string) string { return "HOOK#" + token }
 func msgSK(hookID, key string) string { return msgPrefix(hookID) + key }
 
 func msgPrefix(hookID string) string { return "MSG#" + hookID + "#" }
+
+// storedQuery queries the payloads h stores, oldest first, with a
+// consistent read: the await's A2 (Limit 1), a replay's search for its
+// payload, a dispose's list of what to delete. Callers add what they need.
+func (c *Client) storedQuery(h *hookItem) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
+		TableName:                 &c.table,
+		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :msg)"),
+		ExpressionAttributeNames:  names(attrPK, attrSK),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(hookPK(h.Token)), ":msg": s(msgPrefix(h.HookID))},
+		ConsistentRead:            aws.Bool(true),
+	}
+}
 
 // queueKey is a new time-ordered queue key: the time in microseconds (16
 // hex digits, so keys sort by time) and a random suffix that keeps keys

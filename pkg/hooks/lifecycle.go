@@ -89,13 +89,9 @@ func (c *Client) deleteStored(ctx context.Context, h *hookItem) error {
 		return nil
 	}
 	var reqs []types.WriteRequest
-	p := dynamodb.NewQueryPaginator(c.db, &dynamodb.QueryInput{
-		TableName:                 &c.table,
-		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :msg)"),
-		ProjectionExpression:      aws.String("#pk, #sk"),
-		ExpressionAttributeNames:  names(attrPK, attrSK),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(hookPK(h.Token)), ":msg": s(msgPrefix(h.HookID))},
-	})
+	q := c.storedQuery(h)
+	q.ProjectionExpression = aws.String("#pk, #sk")
+	p := dynamodb.NewQueryPaginator(c.db, q)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
