@@ -76,10 +76,11 @@ type Options struct {
 	// MaxAttempts bounds the retries of a commit (A5) whose transaction is
 	// canceled by a concurrent write. Default 25.
 	MaxAttempts int
-	// ContentionTimeout is how long a resume keeps trying when each of its
-	// writes is overtaken (an await parking between its two calls, or
-	// TransactionConflict on a hot hook item), with jittered exponential
-	// backoff, before it answers ErrContention. Default 10s.
+	// ContentionTimeout is how long a resume, create or await keeps trying
+	// when each of its writes is overtaken (an await parking between a
+	// resume's two calls, or TransactionConflict on a hot hook item), with
+	// jittered exponential backoff, before it answers ErrContention (an
+	// await also gets HandOffWait on top). Default 10s.
 	ContentionTimeout time.Duration
 	// HandOffWait is how long an await waits for another await's hand-out
 	// of a stored payload to be committed before it settles that hand-out

@@ -48,12 +48,8 @@ func (c *Client) send(ctx context.Context, h *hookItem, taskToken, payload strin
 	// The history may lag the answer that closed the task: look again
 	// for a moment before calling the outcome unknown.
 	for wait := 50 * time.Millisecond; herr == nil && !out.Delivered && !out.Ended && !out.Closed && wait <= settleLag; wait *= 2 {
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			return 0, fmt.Errorf("settle a closed task: %w", ctx.Err())
-		case <-t.C:
 		}
 		out, herr = c.settle(ctx, h.ExecutionARN, taskToken, payload)
 	}
@@ -328,11 +324,17 @@ func (r *retrier) next(ctx context.Context) bool {
 // exponential, from about 5 ms for the first retry up to 250 ms.
 func (c *Client) backoff(ctx context.Context, attempt int) {
 	d := min(5*time.Millisecond<<min(attempt, 6), 250*time.Millisecond)
-	d = d/2 + rand.N(d/2+1)
+	sleep(ctx, d/2+rand.N(d/2+1))
+}
+
+// sleep waits d, or less if ctx is done first; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
+		return false
 	case <-t.C:
+		return true
 	}
 }
