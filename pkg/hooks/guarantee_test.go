@@ -112,17 +112,11 @@ func TestReplayDeliversAtOnce(t *testing.T) {
 // must stay for the next await; it used to be committed (deleted).
 func TestRetriedAwaitOnClosedTaskKeepsPayload(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	inj, tasks := faults.New(), faults.NewTasks()
 	c, _, _ := guaranteeClient(t, inj, tasks)
 	token := "sametoken-" + suffix()
-	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"p":1}`)); err != nil {
-		t.Fatal(err)
-	}
-	inj.CrashAt(3, faults.After) // A1 (fails: pending), A2 GetItem, A3 UpdateItem: hand-out written
+	storePayloads(t, c, token, `{"p":1}`)
+	inj.CrashAt(3, faults.After) // A1 (fails: pending), A2 Query, A3 UpdateItem: hand-out written
 	if crash := faults.Recover(func() { mustAwait(t, c, token, "T1") }); crash == nil {
 		t.Fatalf("no crash: %v", inj.Ops())
 	}
@@ -268,14 +262,7 @@ func twoAwaits(t *testing.T, prefix string, handOffWait, hold time.Duration) {
 	inj1 := faults.New()
 	c1, _, table := guaranteeClient(t, inj1, tasks)
 	token := prefix + suffix()
-	if _, err := c1.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{`{"p":1}`, `{"p":2}`} {
-		if _, err := c1.ResumeHook(ctx, token, json.RawMessage(p)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	storePayloads(t, c1, token, `{"p":1}`, `{"p":2}`)
 	sending, release := make(chan struct{}), make(chan struct{})
 	inj1.FailWith(func(call faults.Call) error {
 		if call.Op == "SFN.SendTaskSuccess" {
@@ -363,12 +350,7 @@ func TestClosedAnswerAfterAppliedSendIsSettled(t *testing.T) {
 					t.Fatal(err)
 				}
 			case "await":
-				if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"p":1}`)); err != nil {
-					t.Fatal(err)
-				}
+				storePayloads(t, c, token, `{"p":1}`)
 				mustAwait(t, c, token, "T1")
 			}
 			if tasks.HistoryReads() == 0 {
@@ -410,12 +392,7 @@ func TestCommittedHandOutIsNotRedriven(t *testing.T) {
 	inj, tasks := faults.New(), faults.NewTasks()
 	c, _, _ := guaranteeClient(t, inj, tasks, func(o *hooks.Options) { o.RedriveAfter = 50 * time.Millisecond })
 	token := "committed-" + suffix()
-	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"p":1}`)); err != nil {
-		t.Fatal(err)
-	}
+	storePayloads(t, c, token, `{"p":1}`)
 	mustAwait(t, c, token, "T1") // hands out P1, sends it, commits
 	time.Sleep(100 * time.Millisecond)
 	inj.Reset()
@@ -507,5 +484,19 @@ func TestTransactionConflictIsRetried(t *testing.T) {
 	}
 	if out, _ := tasks.Output("T1"); out != `{"p":1}` {
 		t.Errorf("T1 got %q, want P1", out)
+	}
+}
+
+// storePayloads registers token for execA and stores payloads, in order,
+// for its next awaits.
+func storePayloads(t *testing.T, c *hooks.Client, token string, payloads ...string) {
+	t.Helper()
+	if _, err := c.Register(context.Background(), hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range payloads {
+		if _, err := c.ResumeHook(context.Background(), token, json.RawMessage(p)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -122,14 +122,7 @@ func TestCrashedAwaitRetriedWithNewToken(t *testing.T) {
 				})
 				token := "retried-" + suffix()
 				reg := hooks.RegisterInput{Token: token, ExecutionARN: execA}
-				if _, err := c.Register(ctx, reg); err != nil {
-					t.Fatal(err)
-				}
-				for _, p := range []string{`{"p":1}`, `{"p":2}`} {
-					if _, err := c.ResumeHook(ctx, token, json.RawMessage(p)); err != nil {
-						t.Fatal(err)
-					}
-				}
+				storePayloads(t, c, token, `{"p":1}`, `{"p":2}`)
 				inj.CrashAt(n, when)
 				crash := faults.Recover(func() { _ = c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "T1"}) })
 				if crash == nil {
