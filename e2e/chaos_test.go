@@ -64,7 +64,7 @@ import (
 // moto accepts SendTaskSuccess on a task that completed or timed out while
 // its execution runs, and drops the output (internal/devstack doc, (d)).
 // AWS answers TaskTimedOut. The task-token calls of every client of a run go
-// through chaosLedger, which gives AWS's answer: a token completed once, or
+// through a tokenLedger (ledger_test.go), which gives AWS's answer: a token completed once, or
 // whose TimeoutSeconds has (nearly) passed since its await was invoked, is
 // closed.
 //
@@ -176,115 +176,6 @@ func (s *chaosStats) String() string {
 		s.resumerCrashes, s.taskCrashes, s.throttled, s.timeouts, s.stopped, s.disposedByRule)
 }
 
-// chaosLedger answers task-token calls as AWS does (see the package
-// comment above): once a token completed, or its timeout passed, it is
-// closed: TaskTimedOut. The calls for one hook are serialized, so two sends
-// to one token cannot both reach moto.
-type chaosLedger struct {
-	mu       sync.Mutex
-	timeout  time.Duration // 0: the awaits have no timeout
-	seen     map[string]time.Time
-	done     map[string]bool
-	failed   map[string]bool // await invocations that failed, not retried yet
-	timeouts atomic.Int64
-	trace    []string // the task-token calls, for a failure's report
-	// delivered: the outputs of the SendTaskSuccess calls that completed
-	// an open task, in order (what AWS would have delivered).
-	delivered []string
-}
-
-func (l *chaosLedger) log(who, call, token, output string, err error) {
-	res := "ok"
-	if err != nil {
-		res = err.Error()
-	}
-	l.trace = append(l.trace, fmt.Sprintf("%s %s %s(%s, %s): %s", time.Now().Format("15:04:05.000"), who, call, shortToken(token), output, res))
-}
-
-func shortToken(tok string) string {
-	if len(tok) > 8 {
-		return tok[len(tok)-8:]
-	}
-	return tok
-}
-
-// invoked records an invocation of the await of token. moto gives a
-// retried attempt (after the invocation failed) the same token; AWS gives
-// it a new one: the token is open again, and its timeout starts over.
-func (l *chaosLedger) invoked(token string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, ok := l.seen[token]; !ok || l.failed[token] {
-		l.seen[token] = time.Now()
-		delete(l.failed, token)
-	}
-}
-
-// invocationFailed records that the await invocation of token failed: on
-// AWS its task is over (a Retry starts a new task with a new token). moto
-// accepts a SendTaskSuccess meanwhile and completes the retried attempt
-// with it, which AWS never does.
-func (l *chaosLedger) invocationFailed(token string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.failed[token] = true
-	l.log("invoke", "failed", token, "", nil)
-}
-
-// closed reports whether token's task is over; l.mu is held.
-func (l *chaosLedger) closed(token string) bool {
-	if l.done[token] || l.failed[token] {
-		return true
-	}
-	at, ok := l.seen[token]
-	if l.timeout > 0 && ok && time.Since(at) > l.timeout-chaosTimeoutMargin {
-		l.timeouts.Add(1)
-		return true
-	}
-	return false
-}
-
-type chaosTasks struct {
-	hooks.StepFunctionsAPI
-	l   *chaosLedger
-	who string
-}
-
-var errTaskClosed = &sfntypes.TaskTimedOut{Message: aws.String("Provided task does not exist anymore (chaosLedger)")}
-
-func (c chaosTasks) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, o ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
-	c.l.mu.Lock()
-	defer c.l.mu.Unlock()
-	tok := aws.ToString(in.TaskToken)
-	if c.l.closed(tok) {
-		c.l.log(c.who, "SendTaskSuccess", tok, aws.ToString(in.Output), errTaskClosed)
-		return nil, errTaskClosed
-	}
-	out, err := c.StepFunctionsAPI.SendTaskSuccess(ctx, in, o...)
-	c.l.log(c.who, "SendTaskSuccess", tok, aws.ToString(in.Output), err)
-	if err == nil {
-		c.l.done[tok] = true
-		c.l.delivered = append(c.l.delivered, aws.ToString(in.Output))
-	}
-	return out, err
-}
-
-func (c chaosTasks) SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, o ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
-	c.l.mu.Lock()
-	defer c.l.mu.Unlock()
-	tok := aws.ToString(in.TaskToken)
-	if c.l.closed(tok) {
-		c.l.log(c.who, "SendTaskFailure", tok, aws.ToString(in.Error), errTaskClosed)
-		return nil, errTaskClosed
-	}
-	out, err := c.StepFunctionsAPI.SendTaskFailure(ctx, in, o...)
-	c.l.log(c.who, "SendTaskFailure", tok, aws.ToString(in.Error), err)
-	if err == nil {
-		c.l.done[tok] = true
-	}
-	return out, err
-}
-
 // chaosPayload is one planned resume.
 type chaosPayload struct {
 	name     string
@@ -309,7 +200,7 @@ type chaosHook struct {
 	seed       uint64
 	idx        int
 	rng        *rand.Rand
-	ledger     *chaosLedger
+	ledger     *tokenLedger
 	resumer    *faults.Injector
 	task       *faults.Injector
 	thr, tthr  *faults.Throttler
@@ -383,7 +274,7 @@ func newChaosHook(t *testing.T, seed uint64, idx, nPayloads int, st *chaosStats)
 	rng := rand.New(rand.NewPCG(seed, uint64(idx)))
 	e := newEnv(t)
 	h := &chaosHook{env: e, seed: seed, idx: idx, rng: rng, st: st,
-		ledger:  &chaosLedger{seen: map[string]time.Time{}, done: map[string]bool{}, failed: map[string]bool{}},
+		ledger:  newTokenLedger(0, chaosTimeoutMargin),
 		resumer: faults.New(), task: faults.New(),
 		thr:   &faults.Throttler{Inner: awshttp.NewBuildableClient()},
 		tthr:  &faults.Throttler{Inner: awshttp.NewBuildableClient(), Attempts: rng.IntN(3)},
@@ -438,7 +329,7 @@ func newChaosHook(t *testing.T, seed uint64, idx, nPayloads int, st *chaosStats)
 		c, err := hooks.New(cfg, func(o *hooks.Options) {
 			o.TableName = e.table
 			o.RedriveAfter = crashRedrive
-			var sf hooks.StepFunctionsAPI = chaosTasks{StepFunctionsAPI: sfn.NewFromConfig(cfg), l: h.ledger, who: who}
+			var sf hooks.StepFunctionsAPI = ledgerTasks{StepFunctionsAPI: sfn.NewFromConfig(cfg), l: h.ledger, who: who}
 			var db hooks.DynamoDBAPI = dynamodb.NewFromConfig(cfg)
 			if inj != nil {
 				sf, db = inj.StepFunctions(sf), inj.DynamoDB(db)
@@ -756,7 +647,7 @@ func (h *chaosHook) received() []string {
 	case h.stopped:
 		// moto ends a stopped execution inside the Map as FAILED, with no
 		// history to read (AWS: ABORTED). What its awaits received is what
-		// the task-token calls delivered (chaosLedger: only calls to open
+		// the task-token calls delivered (tokenLedger: only calls to open
 		// tasks reach moto).
 		if d.Status != sfntypes.ExecutionStatusAborted && d.Status != sfntypes.ExecutionStatusFailed {
 			h.fatalf("stopped execution: status %s", d.Status)
@@ -886,7 +777,7 @@ func runChaos(t *testing.T, seed uint64, nHooks, nPayloads int) *chaosStats {
 	wg.Wait()
 	for _, h := range hs {
 		st.throttled += h.tthr.Throttled()
-		st.timeouts += h.ledger.timeouts.Load()
+		st.timeouts += int64(h.ledger.answered("timed-out"))
 	}
 	if st.unknowns > int64(maxUnknown) {
 		t.Errorf("seed %d: %d unknown outcomes, more than the %d planned to outlast the retryer plus one", seed, st.unknowns, maxUnknown-1)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -28,7 +27,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/hooktask"
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumehook"
@@ -91,7 +89,7 @@ const (
 // by a collect machine whose await has TimeoutSeconds (2 s) and catches
 // States.Timeout back to the await. Its resumes go out one at a time, each
 // once its await has been parked for longer than the ledger's cut-off (see
-// stressLedger): the resume takes the waiter, its SendTaskSuccess is
+// tokenLedger): the resume takes the waiter, its SendTaskSuccess is
 // answered TaskTimedOut, the library settles the task from the execution's
 // history (not delivered, the execution runs) and requeues the payload,
 // which the await that follows the timeout then takes from the store. The
@@ -249,7 +247,7 @@ type shard struct {
 	resume  lambda.Handler
 	machine string
 	table   string
-	ledger  *stressLedger
+	ledger  *tokenLedger
 }
 
 func newStressStack(tb testing.TB) *stressStack {
@@ -292,11 +290,11 @@ func (s *stressStack) shard(timeout time.Duration) *shard {
 		tb.Fatalf("create table: %v", err)
 	}
 	tb.Cleanup(func() { _, _ = s.db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
-	ledger := newStressLedger(timeout)
+	ledger := newTokenLedger(timeout, stressTimeoutMargin)
 	newClient := func(who string) *hooks.Client {
 		client, err := hooks.New(s.cfg, func(o *hooks.Options) {
 			o.TableName = table
-			o.StepFunctions = stressTasks{StepFunctionsAPI: sfn.NewFromConfig(s.cfg), l: ledger, who: who}
+			o.StepFunctions = ledgerTasks{StepFunctionsAPI: sfn.NewFromConfig(s.cfg), l: ledger, who: who}
 		})
 		if err != nil {
 			tb.Fatal(err)
@@ -360,123 +358,11 @@ func stressTimeoutDefinition(tb testing.TB, def string, timeout time.Duration) s
 	return string(out)
 }
 
-// stressLedger gives a shard's task-token calls AWS's answers where moto's
-// differ (internal/devstack/doc.go, (d)): moto accepts SendTaskSuccess for a
-// task that completed or timed out while its execution runs and drops the
-// output, a loss the library could not see; AWS answers TaskTimedOut. A
-// token is closed once a call completed it, once its await invocation
-// failed (until moto invokes it again: moto reuses the token on Retry), or
-// stressTimeoutMargin before its TimeoutSeconds pass since the await was
-// invoked, so that no send reaches moto after moto timed the task out. The
-// calls of one shard are serialized, so two sends to one token cannot both
-// reach moto. It counts the closed answers: they are the settle/requeue
-// paths of docs/protocol.md ("Delivery").
-type stressLedger struct {
-	mu      sync.Mutex
-	timeout time.Duration // 0: the awaits have no timeout
-	seen    map[string]time.Time
-	done    map[string]bool
-	failed  map[string]bool
-	// Closed answers by cause and caller: "timed-out resume" answers are
-	// requeues (the execution runs on, the history shows no delivery).
-	closed map[string]int
-}
-
+// stressTimeoutMargin: the shard's tokenLedger (ledger_test.go) closes a
+// token this long before its TimeoutSeconds pass since its await was
+// invoked. The ledger counts the closed answers: they are the
+// settle/requeue paths of docs/protocol.md ("Delivery").
 const stressTimeoutMargin = 750 * time.Millisecond
-
-var errStressTaskClosed = &sfntypes.TaskTimedOut{Message: aws.String("Provided task does not exist anymore (stressLedger)")}
-
-func newStressLedger(timeout time.Duration) *stressLedger {
-	return &stressLedger{timeout: timeout, seen: map[string]time.Time{}, done: map[string]bool{}, failed: map[string]bool{}, closed: map[string]int{}}
-}
-
-func (l *stressLedger) invoked(token string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, ok := l.seen[token]; !ok || l.failed[token] {
-		l.seen[token] = time.Now()
-		delete(l.failed, token)
-	}
-}
-
-func (l *stressLedger) invocationFailed(token string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.failed[token] = true
-}
-
-// invokedAt is when the await of token was (last) invoked.
-func (l *stressLedger) invokedAt(token string) (time.Time, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	at, ok := l.seen[token]
-	return at, ok
-}
-
-// closes is the ledger's cut-off after an await's invocation, or 0.
-func (l *stressLedger) closes() time.Duration {
-	if l.timeout <= 0 {
-		return 0
-	}
-	return l.timeout - stressTimeoutMargin
-}
-
-// check says whether token is closed, counting the answer; l.mu is held.
-func (l *stressLedger) check(who, token string) error {
-	cause := ""
-	switch at, ok := l.seen[token]; {
-	case l.done[token]:
-		cause = "completed"
-	case l.failed[token]:
-		cause = "failed"
-	case l.timeout > 0 && ok && time.Since(at) > l.closes():
-		cause = "timed-out"
-	default:
-		return nil
-	}
-	l.closed[cause+" "+who]++
-	return errStressTaskClosed
-}
-
-func (l *stressLedger) counts() map[string]int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return maps.Clone(l.closed)
-}
-
-type stressTasks struct {
-	hooks.StepFunctionsAPI
-	l   *stressLedger
-	who string
-}
-
-func (c stressTasks) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, o ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
-	c.l.mu.Lock()
-	defer c.l.mu.Unlock()
-	tok := aws.ToString(in.TaskToken)
-	if err := c.l.check(c.who, tok); err != nil {
-		return nil, err
-	}
-	out, err := c.StepFunctionsAPI.SendTaskSuccess(ctx, in, o...)
-	if err == nil {
-		c.l.done[tok] = true
-	}
-	return out, err
-}
-
-func (c stressTasks) SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, o ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
-	c.l.mu.Lock()
-	defer c.l.mu.Unlock()
-	tok := aws.ToString(in.TaskToken)
-	if err := c.l.check(c.who, tok); err != nil {
-		return nil, err
-	}
-	out, err := c.StepFunctionsAPI.SendTaskFailure(ctx, in, o...)
-	if err == nil {
-		c.l.done[tok] = true
-	}
-	return out, err
-}
 
 type tbWriter struct{ tb testing.TB }
 
@@ -712,7 +598,7 @@ type stressReport struct {
 	unknownDelivered              int
 	plainResumes, unknownBound    int
 	late                          int            // resumes planned to the await-timeout hook
-	closed                        map[string]int // closed-task answers, "<cause> <caller>" (stressLedger)
+	closed                        map[string]int // closed-task answers, "<cause> <caller>" (tokenLedger)
 	fillers, fillersDelivered     int
 	bothVariants                  int // conflict slots with both payloads acknowledged
 	unverified                    int // acknowledged payloads of executions that did not succeed

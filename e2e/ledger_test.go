@@ -1,0 +1,179 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/sfnhooks/sfnhooks/pkg/hooks"
+)
+
+// tokenLedger gives task-token calls AWS's answers where moto's differ
+// (internal/devstack/doc.go, (d)): moto accepts SendTaskSuccess for a task
+// that completed or timed out while its execution runs and drops the
+// output, a loss the library could not see; AWS answers TaskTimedOut. A
+// token is closed once a call completed it, once its await invocation
+// failed (until moto invokes it again: moto reuses the token on Retry,
+// where AWS starts a new task with a new token), or margin before its
+// timeout passes since the await was invoked, so that no send reaches moto
+// after moto timed the task out. The calls through one ledger are
+// serialized, so two sends to one token cannot both reach moto. The chaos
+// and stress tests route every client's task-token calls through one
+// ledger (ledgerTasks) and read what it counted.
+type tokenLedger struct {
+	mu      sync.Mutex
+	timeout time.Duration // 0: the awaits have no timeout
+	margin  time.Duration // a token closes this long before its timeout
+	seen    map[string]time.Time
+	done    map[string]bool
+	failed  map[string]bool // await invocations that failed, not retried yet
+	// closed counts closed answers by cause and caller ("timed-out
+	// resumer"): timed-out answers to a resume are requeues.
+	closed map[string]int
+	trace  []string // the task-token calls, for a failure's report
+	// delivered: the outputs of the SendTaskSuccess calls that completed
+	// an open task, in order (what AWS would have delivered).
+	delivered []string
+}
+
+func newTokenLedger(timeout, margin time.Duration) *tokenLedger {
+	return &tokenLedger{timeout: timeout, margin: margin, seen: map[string]time.Time{}, done: map[string]bool{}, failed: map[string]bool{}, closed: map[string]int{}}
+}
+
+var errLedgerTaskClosed = &sfntypes.TaskTimedOut{Message: aws.String("Provided task does not exist anymore (tokenLedger)")}
+
+// log records a call for the trace; l.mu is held.
+func (l *tokenLedger) log(who, call, token, output string, err error) {
+	res := "ok"
+	if err != nil {
+		res = err.Error()
+	}
+	l.trace = append(l.trace, fmt.Sprintf("%s %s %s(%s, %s): %s", time.Now().Format("15:04:05.000"), who, call, shortToken(token), output, res))
+}
+
+func shortToken(tok string) string {
+	if len(tok) > 8 {
+		return tok[len(tok)-8:]
+	}
+	return tok
+}
+
+// invoked records an invocation of the await of token: a new token, or a
+// retried attempt's (moto reuses the token; on AWS it would be new: open
+// again, its timeout starting over).
+func (l *tokenLedger) invoked(token string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.seen[token]; !ok || l.failed[token] {
+		l.seen[token] = time.Now()
+		delete(l.failed, token)
+	}
+}
+
+// invocationFailed records that the await invocation of token failed: on
+// AWS its task is over.
+func (l *tokenLedger) invocationFailed(token string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failed[token] = true
+	l.log("invoke", "failed", token, "", nil)
+}
+
+// invokedAt is when the await of token was (last) invoked.
+func (l *tokenLedger) invokedAt(token string) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at, ok := l.seen[token]
+	return at, ok
+}
+
+// closes is the ledger's cut-off after an await's invocation, or 0.
+func (l *tokenLedger) closes() time.Duration {
+	if l.timeout <= 0 {
+		return 0
+	}
+	return l.timeout - l.margin
+}
+
+// check says whether token is closed, counting the answer; l.mu is held.
+func (l *tokenLedger) check(who, token string) error {
+	cause := ""
+	switch at, ok := l.seen[token]; {
+	case l.done[token]:
+		cause = "completed"
+	case l.failed[token]:
+		cause = "failed"
+	case l.timeout > 0 && ok && time.Since(at) > l.closes():
+		cause = "timed-out"
+	default:
+		return nil
+	}
+	l.closed[cause+" "+who]++
+	return errLedgerTaskClosed
+}
+
+// counts returns the closed answers by cause and caller.
+func (l *tokenLedger) counts() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return maps.Clone(l.closed)
+}
+
+// answered sums the closed answers of one cause ("timed-out"), any caller.
+func (l *tokenLedger) answered(cause string) int {
+	n := 0
+	for k, v := range l.counts() {
+		if strings.HasPrefix(k, cause+" ") {
+			n += v
+		}
+	}
+	return n
+}
+
+// ledgerTasks is a Step Functions client whose task-token calls go
+// through a tokenLedger; who names the caller in its counts and trace.
+type ledgerTasks struct {
+	hooks.StepFunctionsAPI
+	l   *tokenLedger
+	who string
+}
+
+func (c ledgerTasks) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, o ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
+	c.l.mu.Lock()
+	defer c.l.mu.Unlock()
+	tok := aws.ToString(in.TaskToken)
+	if err := c.l.check(c.who, tok); err != nil {
+		c.l.log(c.who, "SendTaskSuccess", tok, aws.ToString(in.Output), err)
+		return nil, err
+	}
+	out, err := c.StepFunctionsAPI.SendTaskSuccess(ctx, in, o...)
+	c.l.log(c.who, "SendTaskSuccess", tok, aws.ToString(in.Output), err)
+	if err == nil {
+		c.l.done[tok] = true
+		c.l.delivered = append(c.l.delivered, aws.ToString(in.Output))
+	}
+	return out, err
+}
+
+func (c ledgerTasks) SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, o ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
+	c.l.mu.Lock()
+	defer c.l.mu.Unlock()
+	tok := aws.ToString(in.TaskToken)
+	if err := c.l.check(c.who, tok); err != nil {
+		c.l.log(c.who, "SendTaskFailure", tok, aws.ToString(in.Error), err)
+		return nil, err
+	}
+	out, err := c.StepFunctionsAPI.SendTaskFailure(ctx, in, o...)
+	c.l.log(c.who, "SendTaskFailure", tok, aws.ToString(in.Error), err)
+	if err == nil {
+		c.l.done[tok] = true
+	}
+	return out, err
+}
