@@ -31,12 +31,7 @@ func TestResumeBesideUncommittedHandOut(t *testing.T) {
 	inj, tasks := faults.New(), faults.NewTasks()
 	c, _, _ := guaranteeClient(t, inj, tasks)
 	token := "handout-" + suffix()
-	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.ResumeHook(ctx, token, json.RawMessage(`{"n":1}`)); err != nil {
-		t.Fatal(err)
-	}
+	storePayloads(t, c, token, `{"n":1}`)
 	// T1 takes P1 (A3); its send (A4) fails with an unknown outcome.
 	inj.FailWith(func(call faults.Call) error {
 		if call.Op == "SFN.SendTaskSuccess" {
