@@ -31,6 +31,7 @@ const (
 	CodeResponseAlreadySent = "ResponseAlreadySent"
 	CodeResponseTimeout     = "WebhookResponseTimeout"
 	CodeWebhookGone         = "WebhookGone"
+	CodeInvalidSignature    = "InvalidSignature"
 	CodeInternal            = "InternalError"
 )
 
@@ -58,6 +59,7 @@ func ErrorFor(err error) *APIError {
 		{ErrResponseAlreadySent, http.StatusConflict, CodeResponseAlreadySent},
 		{ErrResponseTimeout, http.StatusGatewayTimeout, CodeResponseTimeout},
 		{ErrWebhookGone, http.StatusBadGateway, CodeWebhookGone},
+		{ErrInvalidSignature, http.StatusUnauthorized, CodeInvalidSignature},
 	} {
 		if errors.Is(err, m.target) {
 			return &APIError{Status: m.status, Code: m.code, Message: err.Error()}

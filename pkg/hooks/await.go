@@ -42,6 +42,8 @@ type RegisterInput struct {
 	Kind Kind
 	// Respond is the webhook's respondWith configuration (JSON), if any.
 	Respond json.RawMessage
+	// Verify is the webhook's signature verification (JSON Verify), if any.
+	Verify json.RawMessage
 }
 
 func (in *RegisterInput) validate() error {
@@ -56,7 +58,7 @@ func (in *RegisterInput) validate() error {
 		// U+FFFD and every resume would answer other metadata.
 		return fmt.Errorf("%w: metadata is not valid JSON in UTF-8", ErrInvalidRequest)
 	}
-	if size := len(in.Metadata) + len(in.Respond); size > MaxHookDataBytes {
+	if size := len(in.Metadata) + len(in.Respond) + len(in.Verify); size > MaxHookDataBytes {
 		// The hook item also carries a resume's payload in flight (up to
 		// 256 KiB) and a task token; DynamoDB caps an item at 400 KB.
 		return fmt.Errorf("%w: metadata and respondWith are %d bytes together; the limit is %d bytes", ErrInvalidRequest, size, MaxHookDataBytes)
@@ -90,6 +92,12 @@ func (c *Client) registerSet(in *RegisterInput, vals map[string]types.AttributeV
 		vals[":respond"] = s(string(in.Respond))
 		set += ", #respond = if_not_exists(#respond, :respond)"
 	}
+	if len(in.Verify) > 0 {
+		// Like respondWith, the first configuration stays: a verified
+		// webhook can never lose its verification.
+		vals[":verify"] = s(string(in.Verify))
+		set += ", #verify = if_not_exists(#verify, :verify)"
+	}
 	return set
 }
 
@@ -108,6 +116,9 @@ func (in *RegisterInput) extraNames() []string {
 	}
 	if len(in.Respond) > 0 {
 		extra = append(extra, attrRespond)
+	}
+	if len(in.Verify) > 0 {
+		extra = append(extra, attrVerify)
 	}
 	return extra
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 )
 
@@ -115,6 +116,20 @@ type Options struct {
 	// NewID returns a new random identifier. Default: 128 random bits,
 	// base64url.
 	NewID func() string
+
+	// Verified webhooks (Verify, docs/webhook-signatures.md).
+	//
+	// Secrets reads their signing secrets; New builds it from the
+	// aws.Config (Secrets Manager GetSecretValue).
+	Secrets SecretsAPI
+	// SecretsCacheTTL is how long a signing secret is kept in memory
+	// before it is read again. Default 5 min: a rotated secret is seen
+	// within that time.
+	SecretsCacheTTL time.Duration
+	// SignatureTolerance is how far a signed timestamp may be from the
+	// clock, either way, unless the webhook sets its own
+	// (Verify.ToleranceSeconds). Default 5 min.
+	SignatureTolerance time.Duration
 }
 
 // MaxPayloadBytes is Step Functions' limit on a task's output, which a
@@ -128,6 +143,8 @@ type Client struct {
 	sfn   StepFunctionsAPI
 	table string
 	opts  Options
+
+	secrets *secretCache
 }
 
 // New returns a Client that uses cfg for the AWS clients it builds. The
@@ -142,6 +159,9 @@ func New(cfg aws.Config, optFns ...func(*Options)) (*Client, error) {
 	}
 	if o.StepFunctions == nil {
 		o.StepFunctions = sfn.NewFromConfig(cfg)
+	}
+	if o.Secrets == nil {
+		o.Secrets = secretsmanager.NewFromConfig(cfg)
 	}
 	return newClient(o)
 }
@@ -207,7 +227,15 @@ func newClient(o Options) (*Client, error) {
 	if o.NewID == nil {
 		o.NewID = randomID
 	}
-	return &Client{db: o.DynamoDB, sfn: o.StepFunctions, table: o.TableName, opts: o}, nil
+	if o.SecretsCacheTTL <= 0 {
+		o.SecretsCacheTTL = DefaultSecretsCacheTTL
+	}
+	if o.SignatureTolerance <= 0 {
+		o.SignatureTolerance = DefaultSignatureTolerance
+	}
+	c := &Client{db: o.DynamoDB, sfn: o.StepFunctions, table: o.TableName, opts: o}
+	c.secrets = &secretCache{api: o.Secrets, ttl: o.SecretsCacheTTL, now: o.Now}
+	return c, nil
 }
 
 // randomID returns 128 random bits, URL-safe base64 without padding.

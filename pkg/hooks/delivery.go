@@ -192,7 +192,7 @@ func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, payload s
 		return nil
 	}
 	if _, ok := canceledReasons(err); ok {
-		_, err := c.resume(ctx, h.Token, h.HookID, "", payload)
+		_, err := c.resume(ctx, h.Token, scope{hookID: h.HookID}, payload)
 		return err
 	}
 	return fmt.Errorf("requeue: %w", err)

@@ -47,6 +47,11 @@ var (
 	// did not respond before its deadline. The request was delivered. HTTP 504.
 	ErrResponseTimeout = errors.New("webhook response timed out")
 
+	// ErrInvalidSignature: a request to a verified webhook has a missing or
+	// wrong signature, or a signed timestamp outside the tolerance. Nothing
+	// was stored. HTTP 401.
+	ErrInvalidSignature = errors.New("invalid webhook signature")
+
 	// ErrWebhookGone is matched by a *NoResponseError: the webhook was
 	// disposed (or its execution ended) while its caller waited for a manual
 	// response. HTTP 502.

@@ -342,7 +342,7 @@ func FuzzWebhookRequest(f *testing.F) {
 		want, readErr := io.ReadAll(io.LimitReader(r.Body, fuzzLimit+1))
 		r = parse()
 		c := fuzzClient(t)
-		req, err := c.newWebhookRequest(r)
+		req, _, err := c.newWebhookRequest(r)
 		if err != nil {
 			api := checkAPIError(t, err, CodeInvalidPayload, CodePayloadTooLarge)
 			if api.Code == CodeInvalidPayload && readErr == nil {

@@ -42,8 +42,14 @@ type taskOutcome struct {
 // whether the execution still runs. One GetExecutionHistory call unless the
 // history is longer than a page.
 func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload string) (taskOutcome, error) {
-	var out taskOutcome
 	want := compactJSON(payload)
+	return c.settleMatch(ctx, executionARN, taskToken, func(output string) bool { return compactJSON(output) == want })
+}
+
+// settleMatch is settle with the payload recognised by isPayload (a keyed
+// webhook request by its beginning: keyed.matches).
+func (c *Client) settleMatch(ctx context.Context, executionARN, taskToken string, isPayload func(output string) bool) (taskOutcome, error) {
+	var out taskOutcome
 	events := map[int64]sfntypes.HistoryEvent{}
 	var carried, closed []sfntypes.HistoryEvent // TaskSucceeded events whose output is payload; every task's end
 	scheduled := int64(-1)                      // the TaskScheduled event of taskToken
@@ -70,7 +76,7 @@ func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload st
 			events[ev.Id] = ev
 			switch ev.Type {
 			case sfntypes.HistoryEventTypeTaskSucceeded:
-				if d := ev.TaskSucceededEventDetails; d != nil && compactJSON(aws.ToString(d.Output)) == want {
+				if d := ev.TaskSucceededEventDetails; d != nil && isPayload(aws.ToString(d.Output)) {
 					carried = append(carried, ev)
 				}
 				closed = append(closed, ev)

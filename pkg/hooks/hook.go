@@ -29,6 +29,9 @@ type Hook struct {
 	// RespondWith is how a webhook answers its HTTP callers (nil for a plain
 	// hook).
 	RespondWith *RespondWith `json:"respondWith,omitempty"`
+	// Verify is how a verified webhook checks its callers' signatures
+	// (nil: it does not).
+	Verify *Verify `json:"verify,omitempty"`
 }
 
 // HookStatus is a Hook with its delivery state, as GetHook returns it.

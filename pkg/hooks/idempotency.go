@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -74,20 +75,57 @@ func (c *Client) getIdem(ctx context.Context, token, key string) (*idemRecord, e
 	return rec, nil
 }
 
+// keyed is a payload resumed with an idempotency key.
+type keyed struct {
+	key     string
+	payload string
+	// hash is what the key stands for: a replay with another hash is
+	// ErrIdempotencyMismatch. The payload's sha256, or for a webhook
+	// request keyed by its provider's delivery id, the sha256 of the
+	// verified body (a provider's retry differs in its headers).
+	hash string
+	// prefix, when set, is how the payload is recognised in an execution's
+	// history and among the stored payloads instead of its whole text: a
+	// keyed webhook request begins with its requestId, derived from the
+	// delivery id, which a retry shares.
+	prefix string
+}
+
+func payloadKey(payload, key string) keyed {
+	return keyed{key: key, payload: payload, hash: sha256Hex(payload)}
+}
+
+// matches reports whether payload (from a history) is k's.
+func (k keyed) matches(payload string) bool {
+	if k.prefix != "" {
+		return strings.HasPrefix(compactJSON(payload), k.prefix)
+	}
+	return compactJSON(payload) == compactJSON(k.payload)
+}
+
 // resumeIdempotent is the protocol of docs/protocol.md, "Resume with an
 // idempotency key": the idempotency record is written in the same
 // transaction as the payload, so a key is used exactly when its payload is
-// acknowledged.
-func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, key string) (*Hook, error) {
-	hash := sha256Hex(payload)
+// acknowledged. seen, when not nil, is the hook item as a write just found
+// it: the first round takes it instead of reading it (I1).
+func (c *Client) resumeIdempotent(ctx context.Context, token string, sc scope, k keyed, seen *hookItem) (*Hook, error) {
+	key, payload := k.key, k.payload
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
-		h, err := c.getHookItem(ctx, token)
-		if err != nil {
-			return nil, err
+		h := seen
+		seen = nil
+		if h == nil {
+			var err error
+			if h, err = c.getHookItem(ctx, token); err != nil {
+				return nil, err
+			}
 		}
-		if h == nil || (hookID != "" && h.HookID != hookID) {
+		if ok, err := sc.admits(h); !ok {
+			var vn *verificationNeeded
+			if errors.As(err, &vn) {
+				return nil, err // not a hook this resume may reach: no replay either
+			}
 			// A key applied before the hook went away is still answered.
-			return c.replay(ctx, nil, token, key, payload, ErrHookNotFound)
+			return c.replay(ctx, nil, token, k, ErrHookNotFound)
 		}
 		var deliveryID string
 		var f inflight
@@ -95,15 +133,15 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 			f = inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
 			deliveryID = f.ID
 		}
-		put, err := c.idemPut(token, key, hash, &h.Hook, deliveryID)
+		put, err := c.idemPut(token, key, k.hash, &h.Hook, deliveryID)
 		if err != nil {
 			return nil, err
 		}
 		if !h.waiting() {
-			ok, err := c.appendPayload(ctx, h, "", payload, put)
+			ok, err := c.appendPayload(ctx, h, sc, payload, put)
 			switch {
 			case errors.Is(err, errIdempotencyKeyUsed):
-				return c.replay(ctx, h, token, key, payload, nil)
+				return c.replay(ctx, h, token, k, nil)
 			case err != nil:
 				return nil, err
 			case ok:
@@ -111,17 +149,18 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 			}
 			continue
 		}
+		nm := names(attrWaiter, attrInflight, attrSeq, attrDlv)
+		vals := map[string]types.AttributeValue{":w": s(h.Waiter), ":f": f.av(), ":one": n(1)}
+		sc.hookID = h.HookID
 		_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: []types.TransactWriteItem{
 				{Update: &types.Update{
-					TableName:                &c.table,
-					Key:                      hookKey(token),
-					ConditionExpression:      aws.String("#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid"),
-					UpdateExpression:         aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one"),
-					ExpressionAttributeNames: names(attrWaiter, attrInflight, attrHookID, attrSeq, attrDlv),
-					ExpressionAttributeValues: map[string]types.AttributeValue{
-						":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1),
-					},
+					TableName:                 &c.table,
+					Key:                       hookKey(token),
+					ConditionExpression:       aws.String(sc.condition("#waiter = :w AND attribute_not_exists(#inflight)", nm, vals)),
+					UpdateExpression:          aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one"),
+					ExpressionAttributeNames:  nm,
+					ExpressionAttributeValues: vals,
 				}},
 				{Put: put},
 			},
@@ -143,7 +182,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 			return nil, fmt.Errorf("take waiter: %w", err)
 		}
 		if conditionCanceled(codes, 1) {
-			return c.replay(ctx, h, token, key, payload, nil)
+			return c.replay(ctx, h, token, k, nil)
 		}
 	}
 	return nil, ErrContention
@@ -163,8 +202,8 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 //     next await took the record for consumed), it is stored again.
 //
 // With no record, notFound is returned.
-func (c *Client) replay(ctx context.Context, h *hookItem, token, key, payload string, notFound error) (*Hook, error) {
-	hash := sha256Hex(payload)
+func (c *Client) replay(ctx context.Context, h *hookItem, token string, k keyed, notFound error) (*Hook, error) {
+	key, hash := k.key, k.hash
 	rec, err := c.getIdem(ctx, token, key)
 	if err != nil {
 		return nil, err
@@ -192,14 +231,15 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token, key, payload st
 		}
 		return &rec.Hook, nil
 	}
-	return c.confirmDelivery(ctx, h, token, key, payload, rec)
+	return c.confirmDelivery(ctx, h, token, k, rec)
 }
 
 // confirmDelivery checks that the payload of an idempotent resume whose
 // record is no longer in flight reached the workflow or waits for it, and
 // stores it again when it did neither.
-func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, payload string, rec *idemRecord) (*Hook, error) {
-	out, err := c.settle(ctx, rec.Hook.ExecutionARN, "", payload)
+func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token string, k keyed, rec *idemRecord) (*Hook, error) {
+	key, payload := k.key, k.payload
+	out, err := c.settleMatch(ctx, rec.Hook.ExecutionARN, "", k.matches)
 	if err != nil {
 		return nil, fmt.Errorf("confirm the delivery of an earlier resume with this key: %w", err)
 	}
@@ -210,22 +250,26 @@ func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, p
 		c.forgetKey(ctx, token, key, rec.DeliveryID)
 		return nil, ErrHookNotFound
 	}
-	pending, err := c.isPending(ctx, h, payload)
+	pending, err := c.isPending(ctx, h, k)
 	if err != nil || pending {
 		return &rec.Hook, err
 	}
-	if _, err := c.resume(ctx, token, h.HookID, "", payload); err != nil {
+	if _, err := c.resume(ctx, token, scope{hookID: h.HookID}, payload); err != nil {
 		return nil, err
 	}
 	return &rec.Hook, nil
 }
 
-// isPending reports whether payload is among the stored payloads of h.
-func (c *Client) isPending(ctx context.Context, h *hookItem, payload string) (bool, error) {
+// isPending reports whether k's payload is among the stored payloads of h.
+func (c *Client) isPending(ctx context.Context, h *hookItem, k keyed) (bool, error) {
 	q := c.storedQuery(h)
 	q.FilterExpression = aws.String("#payload = :p")
 	q.ExpressionAttributeNames["#"+attrPayload] = attrPayload
-	q.ExpressionAttributeValues[":p"] = s(payload)
+	q.ExpressionAttributeValues[":p"] = s(k.payload)
+	if k.prefix != "" {
+		q.FilterExpression = aws.String("begins_with(#payload, :p)")
+		q.ExpressionAttributeValues[":p"] = s(k.prefix)
+	}
 	p := dynamodb.NewQueryPaginator(c.db, q)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

@@ -36,6 +36,7 @@ const (
 	attrWaiter    = "waiter"   // task token of the parked await
 	attrInflight  = "inflight" // the delivery in flight to waiter
 	attrRespond   = "respond"  // webhook respondWith configuration (JSON)
+	attrVerify    = "verify"   // webhook signature verification (JSON Verify)
 	attrExpiresAt = "expiresAt"
 	attrPayload   = "payload"
 	attrHash      = "hash"
@@ -166,6 +167,9 @@ type hookItem struct {
 	Waiter   string
 	Inflight *inflight
 	Respond  string
+	// VerifyJSON is the webhook's verify attribute as stored: a resume
+	// that verified a request against it conditions its write on it.
+	VerifyJSON string
 }
 
 // waiting reports the Waiting state: an await is parked and nothing is in
@@ -186,7 +190,16 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 		Seq:     getN(m, attrSeq),
 		Dlv:     getN(m, attrDlv),
 		Waiter:  getS(m, attrWaiter),
-		Respond: getS(m, attrRespond),
+		Respond:    getS(m, attrRespond),
+		VerifyJSON: getS(m, attrVerify),
+	}
+	if h.VerifyJSON != "" {
+		var v Verify
+		if json.Unmarshal([]byte(h.VerifyJSON), &v) == nil {
+			h.Verify = &v
+		} else {
+			h.Verify = &Verify{} // unreadable: no scheme, every request fails verification
+		}
 	}
 	if h.Respond != "" {
 		var rw RespondWith

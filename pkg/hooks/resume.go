@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"unicode/utf8"
 
@@ -72,9 +73,13 @@ func (c *Client) resumeHook(ctx context.Context, token, hookID string, payload a
 		if len(o.idempotencyKey) > MaxIdempotencyKeyLength {
 			return nil, fmt.Errorf("%w: idempotency key is %d bytes; the limit is %d", ErrInvalidPayload, len(o.idempotencyKey), MaxIdempotencyKeyLength)
 		}
-		h, err = c.resumeIdempotent(ctx, token, hookID, p, o.idempotencyKey)
+		h, err = c.resumeIdempotent(ctx, token, scope{hookID: hookID, unverified: true}, payloadKey(p, o.idempotencyKey), nil)
 	} else {
-		h, err = c.resume(ctx, token, hookID, "", p)
+		h, err = c.resume(ctx, token, scope{hookID: hookID, unverified: true}, p)
+	}
+	var vn *verificationNeeded
+	if errors.As(err, &vn) {
+		err = ErrHookNotFound // a verified webhook is resumed by a verified request only
 	}
 	if err != nil {
 		return nil, fmt.Errorf("resume hook %s: %w", Redact(token), err)
@@ -116,12 +121,68 @@ func (c *Client) encodePayload(payload any) (string, error) {
 	return buf.String(), nil
 }
 
-// resume is the protocol of docs/protocol.md, "Resume". A non-empty kind
-// restricts it to hooks of that kind: the kind is part of the condition of
-// each write (R1 and S1), and a hook of another kind is ErrHookNotFound.
-func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, payload string) (*Hook, error) {
+// scope restricts which hook a resume may reach; each restriction is a term
+// of the condition of every write that stores or hands out the payload (R1
+// and S1), never a read before it.
+type scope struct {
+	// hookID: only this incarnation of the token (resuming a *Hook, a
+	// verified webhook request, an internal re-resume).
+	hookID string
+	// kind: only hooks of this kind ("": any).
+	kind Kind
+	// unverified: only hooks without signature verification. A hook
+	// that verifies answers *verificationNeeded (ResumeWebhook checks the
+	// request and resumes again) or ErrHookNotFound (ResumeHook: a
+	// verified webhook is reached only through a verified request).
+	unverified bool
+}
+
+// condition adds sc's terms to cond.
+func (sc scope) condition(cond string, nm map[string]string, vals map[string]types.AttributeValue) string {
+	if sc.hookID != "" {
+		cond += " AND #hookId = :hid"
+		nm["#"+attrHookID] = attrHookID
+		vals[":hid"] = s(sc.hookID)
+	}
+	if sc.kind != "" {
+		cond += " AND #kind = :kind"
+		nm["#"+attrKind] = attrKind
+		vals[":kind"] = s(string(sc.kind))
+	}
+	if sc.unverified {
+		cond += " AND attribute_not_exists(#verify)"
+		nm["#"+attrVerify] = attrVerify
+	}
+	return cond
+}
+
+// admits reports whether the hook item h (nil: none) is one sc may reach.
+// A hook that verifies signatures, under an unverified scope, is not
+// admitted, and err says so (*verificationNeeded).
+func (sc scope) admits(h *hookItem) (ok bool, err error) {
+	if h == nil || (sc.hookID != "" && h.HookID != sc.hookID) || (sc.kind != "" && h.Kind != sc.kind) {
+		return false, ErrHookNotFound
+	}
+	if sc.unverified && h.VerifyJSON != "" {
+		return false, &verificationNeeded{item: h}
+	}
+	return true, nil
+}
+
+// verificationNeeded: the hook verifies signatures; its item, as the
+// failed write found it, says how.
+type verificationNeeded struct{ item *hookItem }
+
+func (e *verificationNeeded) Error() string { return "the webhook verifies signatures" }
+
+// Is makes a verified hook "not found" to anything but ResumeWebhook.
+func (e *verificationNeeded) Is(target error) bool { return target == ErrHookNotFound }
+
+// resume is the protocol of docs/protocol.md, "Resume", for the hooks sc
+// admits.
+func (c *Client) resume(ctx context.Context, token string, sc scope, payload string) (*Hook, error) {
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
-		cur, err := c.takeWaiter(ctx, token, hookID, kind, payload)
+		cur, err := c.takeWaiter(ctx, token, sc, payload)
 		if err != nil {
 			return nil, err
 		}
@@ -132,13 +193,13 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, pa
 			continue
 		}
 		h := cur.item
-		if h == nil || (hookID != "" && h.HookID != hookID) || (kind != "" && h.Kind != kind) {
-			return nil, ErrHookNotFound
+		if ok, err := sc.admits(h); !ok {
+			return nil, err
 		}
 		// Best effort: a record its sender left behind is sent (or
 		// requeued) now; an error leaves it for the next resume.
 		_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)
-		ok, err := c.appendPayload(ctx, h, kind, payload, nil)
+		ok, err := c.appendPayload(ctx, h, sc, payload, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -159,22 +220,12 @@ type takeResult struct {
 // takeWaiter is step R1: one conditional write that takes the parked await
 // (Waiting → Delivering) and counts the payload as acknowledged and handed
 // out. When no await is parked it changes nothing and returns the hook as
-// it stands. A non-empty hookID or kind joins the condition.
-func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind, payload string) (takeResult, error) {
+// it stands. sc's terms join the condition.
+func (c *Client) takeWaiter(ctx context.Context, token string, sc scope, payload string) (takeResult, error) {
 	f := inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
-	cond := "attribute_exists(#waiter) AND attribute_not_exists(#inflight)"
 	nm := names(attrWaiter, attrInflight, attrSeq, attrDlv)
 	vals := map[string]types.AttributeValue{":f": f.av(), ":one": n(1)}
-	if hookID != "" {
-		cond += " AND #hookId = :hid"
-		nm["#"+attrHookID] = attrHookID
-		vals[":hid"] = s(hookID)
-	}
-	if kind != "" {
-		cond += " AND #kind = :kind"
-		nm["#"+attrKind] = attrKind
-		vals[":kind"] = s(string(kind))
-	}
+	cond := sc.condition("attribute_exists(#waiter) AND attribute_not_exists(#inflight)", nm, vals)
 	out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &c.table,
 		Key:                                 hookKey(token),
@@ -218,19 +269,15 @@ func (c *Client) expiry(h *hookItem) int64 {
 // key and count it, in one transaction conditioned on the hook (its
 // incarnation, and no await parked: invariant W), but not on any value
 // another append changes: concurrent appends to one hook do not fight
-// over a counter. extra joins the transaction (an idempotency record); a
-// non-empty kind joins the condition. ok is false when the transaction was
-// canceled (an await parked meanwhile, or a conflicting transaction on the
-// hook item): the caller looks again.
-func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payload string, extra *types.Put) (ok bool, err error) {
-	cond := "#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))"
-	nm := names(attrHookID, attrSeq, attrWaiter, attrInflight)
-	vals := map[string]types.AttributeValue{":hid": s(h.HookID), ":one": n(1)}
-	if kind != "" {
-		cond += " AND #kind = :kind"
-		nm["#"+attrKind] = attrKind
-		vals[":kind"] = s(string(kind))
-	}
+// over a counter. extra joins the transaction (an idempotency record);
+// sc's kind and verification terms join the condition. ok is false when
+// the transaction was canceled (an await parked meanwhile, or a
+// conflicting transaction on the hook item): the caller looks again.
+func (c *Client) appendPayload(ctx context.Context, h *hookItem, sc scope, payload string, extra *types.Put) (ok bool, err error) {
+	nm := names(attrSeq, attrWaiter, attrInflight)
+	vals := map[string]types.AttributeValue{":one": n(1)}
+	sc.hookID = h.HookID
+	cond := sc.condition("(attribute_not_exists(#waiter) OR attribute_exists(#inflight))", nm, vals)
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName:                 &c.table,

@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -244,14 +245,20 @@ type CreateWebhookInput struct {
 	Metadata     json.RawMessage
 	// RespondWith is nil for the default: 202 Accepted, empty body.
 	RespondWith *RespondWith
+	// Verify, when set, makes every request to the webhook carry a valid
+	// signature (docs/webhook-signatures.md): others get 401
+	// (ErrInvalidSignature) and are not stored. Like RespondWith, the
+	// first configuration of a token stays.
+	Verify *Verify
 }
 
 // CreateWebhook registers a webhook hook for in.ExecutionARN and returns it,
 // with its public URL when Options.WebhookBaseURL is set. Await it like any
 // hook; each HTTP request to its URL (ResumeWebhook) is one payload.
 //
-// Errors: ErrInvalidToken, ErrInvalidRequest (bad respondWith, or the token
-// is a plain hook of this execution), *ConflictError, or a wrapped AWS error.
+// Errors: ErrInvalidToken, ErrInvalidRequest (bad respondWith or verify, or
+// the token is a plain hook of this execution), *ConflictError, or a
+// wrapped AWS error.
 func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hook, error) {
 	if in.Token == "" {
 		in.Token = randomID()
@@ -271,6 +278,17 @@ func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hoo
 			return nil, fmt.Errorf("%w: respondWith: %v", ErrInvalidRequest, err)
 		}
 		reg.Respond = b
+	}
+	if in.Verify != nil {
+		v := *in.Verify
+		if err := v.validate(); err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: verify: %v", ErrInvalidRequest, err)
+		}
+		reg.Verify = b
 	}
 	h, err := c.Register(ctx, reg)
 	if err != nil {
@@ -298,20 +316,20 @@ type WebhookRequest struct {
 	IsBase64Encoded bool                `json:"isBase64Encoded"`
 }
 
-// newWebhookRequest reads r into a WebhookRequest.
-func (c *Client) newWebhookRequest(r *http.Request) (*WebhookRequest, error) {
+// newWebhookRequest reads r into a WebhookRequest; body is r's body as
+// received.
+func (c *Client) newWebhookRequest(r *http.Request) (req *WebhookRequest, body []byte, err error) {
 	limit := c.opts.MaxPayloadBytes
 	if r.ContentLength > int64(limit) {
-		return nil, &PayloadTooLargeError{Size: int(r.ContentLength), Limit: limit}
+		return nil, nil, &PayloadTooLargeError{Size: int(r.ContentLength), Limit: limit}
 	}
-	var body []byte
 	if r.Body != nil {
 		b, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 		if err != nil {
-			return nil, fmt.Errorf("%w: read body: %v", ErrInvalidPayload, err)
+			return nil, nil, fmt.Errorf("%w: read body: %v", ErrInvalidPayload, err)
 		}
 		if len(b) > limit {
-			return nil, &PayloadTooLargeError{Size: len(b), Limit: limit}
+			return nil, nil, &PayloadTooLargeError{Size: len(b), Limit: limit}
 		}
 		body = b
 	}
@@ -323,7 +341,7 @@ func (c *Client) newWebhookRequest(r *http.Request) (*WebhookRequest, error) {
 		}
 		u.Host = r.Host
 	}
-	req := &WebhookRequest{
+	req = &WebhookRequest{
 		RequestID: c.opts.NewID(),
 		Method:    r.Method,
 		URL:       u.String(),
@@ -343,7 +361,7 @@ func (c *Client) newWebhookRequest(r *http.Request) (*WebhookRequest, error) {
 		req.Cookies[ck.Name] = append(req.Cookies[ck.Name], ck.Value)
 	}
 	req.Body, req.IsBase64Encoded = EncodeBody(body)
-	return req, nil
+	return req, body, nil
 }
 
 // ResumeWebhook hands the HTTP request r to the webhook token and returns
@@ -369,21 +387,24 @@ func (c *Client) ResumeWebhook(ctx context.Context, token string, r *http.Reques
 	if ValidateToken(token) != nil {
 		return nil, ErrHookNotFound
 	}
-	req, err := c.newWebhookRequest(r)
+	req, body, err := c.newWebhookRequest(r)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidPayload, err)
-	}
-	p, err := c.encodePayload(json.RawMessage(raw))
+	p, err := c.webhookPayload(req)
 	if err != nil {
 		return nil, err
 	}
-	h, err := c.resume(ctx, token, "", KindWebhook, p)
+	h, err := c.resume(ctx, token, scope{kind: KindWebhook, unverified: true}, p)
+	var vn *verificationNeeded
+	if errors.As(err, &vn) {
+		h, err = c.resumeVerified(ctx, vn.item, req, r.Header, body)
+	}
 	if errors.Is(err, ErrHookNotFound) {
 		return nil, ErrHookNotFound // the same error for every token
+	}
+	if errors.Is(err, ErrInvalidSignature) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("resume webhook %s: %w", Redact(token), err)
@@ -392,6 +413,75 @@ func (c *Client) ResumeWebhook(ctx context.Context, token string, r *http.Reques
 		return h.RespondWith.staticResponse(), nil
 	}
 	return c.awaitResponse(ctx, h, req.RequestID)
+}
+
+func (c *Client) webhookPayload(req *WebhookRequest) (string, error) {
+	raw, err := json.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalidPayload, err)
+	}
+	return c.encodePayload(json.RawMessage(raw))
+}
+
+// resumeVerified resumes a request to the verified webhook h (as a failed
+// write found it, so nothing has been written): its signature is checked
+// on the body as received, then it is resumed under the condition that
+// the token still names this incarnation of the webhook. A request that
+// carries its provider's delivery id is resumed with that id as the
+// idempotency key and a request id derived from it, so a provider's retry
+// reaches the workflow once (docs/protocol.md, "Verified webhooks").
+func (c *Client) resumeVerified(ctx context.Context, h *hookItem, req *WebhookRequest, header http.Header, body []byte) (*Hook, error) {
+	v := h.Verify
+	if v == nil || v.SecretARN == "" {
+		return nil, errors.New("the webhook's verify configuration is unreadable")
+	}
+	secrets, err := c.secrets.get(ctx, v.SecretARN)
+	if err != nil {
+		return nil, err
+	}
+	tolerance := c.opts.SignatureTolerance
+	if v.ToleranceSeconds > 0 {
+		tolerance = time.Duration(v.ToleranceSeconds) * time.Second
+	}
+	deliveryID, err := checkSignature(v, secrets, signedRequest{header: header, body: body, now: c.opts.Now(), tolerance: tolerance})
+	if err != nil {
+		return nil, err
+	}
+	sc := scope{hookID: h.HookID, kind: KindWebhook}
+	if deliveryID == "" {
+		p, err := c.webhookPayload(req)
+		if err != nil {
+			return nil, err
+		}
+		return c.resume(ctx, h.Token, sc, p)
+	}
+	req.RequestID = deliveryRequestID(h.Token, deliveryID)
+	p, err := c.webhookPayload(req)
+	if err != nil {
+		return nil, err
+	}
+	k := keyed{
+		key:     "delivery:" + deliveryID,
+		payload: p,
+		hash:    sha256Hex("webhook-body\n" + string(body)),
+		prefix:  `{"requestId":` + strconv.Quote(req.RequestID) + `,`,
+	}
+	if !strings.HasPrefix(p, k.prefix) {
+		return nil, fmt.Errorf("webhook payload does not begin with its requestId") // WebhookRequest's field order
+	}
+	hook, err := c.resumeIdempotent(ctx, h.Token, sc, k, h)
+	if err != nil {
+		return nil, err
+	}
+	return c.withURL(hook), nil
+}
+
+// deliveryRequestID is the request id of the delivery deliveryID to token:
+// the same for each retry of it, so a held retry waits for the response
+// the workflow writes for the first.
+func deliveryRequestID(token, deliveryID string) string {
+	sum := sha256.Sum256([]byte(token + "\x00" + deliveryID))
+	return "dlv-" + base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
 // awaitResponse polls the response item of requestID until it exists, the

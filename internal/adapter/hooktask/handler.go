@@ -66,6 +66,10 @@ type Request struct {
 	// {"mode":"manual","deadlineMs"}, or {"status","headers","body",
 	// "isBase64Encoded"}. Absent or null: 202, empty body.
 	RespondWith json.RawMessage `json:"respondWith,omitempty"`
+	// Verify makes a webhook (createWebhook) verify its callers'
+	// signatures: {"scheme", "secretArn", "toleranceSeconds", …}
+	// (hooks.Verify). Absent or null: no verification.
+	Verify *hooks.Verify `json:"verify,omitempty"`
 	// RequestID and Response are respond's request id (from the request the
 	// await received) and {"status","headers","body","isBase64Encoded"}.
 	RequestID string          `json:"requestId,omitempty"`
@@ -124,7 +128,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 			res.Disposed = 1
 		}
 	case ActionCreateWebhook:
-		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata}
+		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Verify: req.Verify}
 		if in.RespondWith, err = respondWith(req.RespondWith); err == nil {
 			res.Hook, err = h.hooks.CreateWebhook(ctx, in)
 		}
