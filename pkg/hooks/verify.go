@@ -138,7 +138,8 @@ type signedRequest struct {
 	header http.Header
 	body   []byte
 	now    time.Time
-	// tolerance is how far a signed timestamp may be from now.
+	// tolerance is how far a signed timestamp may be from now, unless
+	// the webhook sets its own (Verify.ToleranceSeconds).
 	tolerance time.Duration
 }
 
@@ -147,6 +148,9 @@ type signedRequest struct {
 // is ErrInvalidSignature with a message that says what was wrong, never
 // which secret or what signature was expected.
 func checkSignature(v *Verify, secrets []string, req signedRequest) (deliveryID string, err error) {
+	if v.ToleranceSeconds > 0 {
+		req.tolerance = time.Duration(v.ToleranceSeconds) * time.Second
+	}
 	switch v.Scheme {
 	case SchemeStandardWebhooks:
 		return checkStandardWebhooks(secrets, req)

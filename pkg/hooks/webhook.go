@@ -439,11 +439,7 @@ func (c *Client) resumeVerified(ctx context.Context, h *hookItem, req *WebhookRe
 	if err != nil {
 		return nil, err
 	}
-	tolerance := c.opts.SignatureTolerance
-	if v.ToleranceSeconds > 0 {
-		tolerance = time.Duration(v.ToleranceSeconds) * time.Second
-	}
-	deliveryID, err := checkSignature(v, secrets, signedRequest{header: header, body: body, now: c.opts.Now(), tolerance: tolerance})
+	deliveryID, err := checkSignature(v, secrets, signedRequest{header: header, body: body, now: c.opts.Now(), tolerance: c.opts.SignatureTolerance})
 	if err != nil {
 		return nil, err
 	}
