@@ -50,6 +50,10 @@ type env struct {
 	resume   lambda.Handler
 	machines map[string]string
 	funcName string
+	// paymentSecret is the signing secret (Standard Webhooks, whsec_…) of
+	// the env's payment example, and paymentSecretARN its ARN in moto,
+	// created with the machine (machine).
+	paymentSecret, paymentSecretARN string
 }
 
 func randomSuffix() string {
@@ -119,9 +123,12 @@ func (e *env) machine(name string) string {
 		e.t.Fatal(err)
 	}
 	fnARN := "arn:aws:lambda:" + devstack.DefaultRegion + ":" + account + ":function:" + e.funcName
+	if strings.Contains(string(def), "${PaymentWebhookSecretArn}") && e.paymentSecretARN == "" {
+		e.newPaymentSecret()
+	}
 	out, err := e.sfn.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
 		Name:       aws.String(name + "-" + e.funcName),
-		Definition: aws.String(strings.ReplaceAll(string(def), "${HookTaskFunctionArn}", fnARN)),
+		Definition: aws.String(strings.NewReplacer("${HookTaskFunctionArn}", fnARN, "${PaymentWebhookSecretArn}", e.paymentSecretARN).Replace(string(def))),
 		RoleArn:    aws.String("arn:aws:iam::" + account + ":role/sfnhooks-example"),
 	})
 	if err != nil {

@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumewebhook"
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
@@ -55,7 +59,9 @@ func (e *env) webhookRoute() *webhookRoute {
 	return &webhookRoute{e: e, handler: devstack.NewHandler(resumewebhook.New(client, log).Handle), calls: calls}
 }
 
-// webhookCall is an HTTP request to /webhooks/{token}.
+// webhookCall is an HTTP request to /webhooks/{token}. A call to a
+// verified webhook is signed like its provider would (signPayment) unless
+// Unsigned.
 type webhookCall struct {
 	Method  string
 	Query   string // raw query string
@@ -63,6 +69,10 @@ type webhookCall struct {
 	Cookies []string
 	Body    []byte
 	Binary  bool // API Gateway sends the body base64
+
+	Unsigned   bool
+	DeliveryID string    // webhook-id of a signed call (default: a new one)
+	SignedAt   time.Time // webhook-timestamp of a signed call (default: now)
 }
 
 // webhookAnswer is what API Gateway sends back, body decoded.
@@ -100,6 +110,11 @@ func (w *webhookRoute) event(token string, c webhookCall) events.APIGatewayV2HTT
 	delete(ev.Headers, "content-type")
 	for k, v := range c.Header {
 		ev.Headers[strings.ToLower(k)] = v
+	}
+	if st, err := w.e.hooks.GetHook(context.Background(), token); err == nil && st.Verify != nil && !c.Unsigned {
+		for k, v := range w.e.signPayment(c) {
+			ev.Headers[k] = v
+		}
 	}
 	ev.Cookies = c.Cookies
 	if c.Binary {
@@ -211,12 +226,14 @@ func TestPaymentWebhook(t *testing.T) {
 		t.Errorf("output %+v, want the provider's body as payment", out)
 	}
 	// Only the response item stays, until its TTL: while it exists a second,
-	// different response to the request is refused (docs/protocol.md, Respond).
+	// different response to the request is refused (docs/protocol.md,
+	// Respond); and the idempotency record of the provider's delivery id
+	// (the example verifies signatures: docs/protocol.md, Verified webhooks).
 	for _, item := range e.items(token) {
 		sk, _ := item["sk"].(*dbtypes.AttributeValueMemberS)
 		exp, _ := item[hooks.TTLAttribute].(*dbtypes.AttributeValueMemberN)
-		if sk == nil || !strings.HasPrefix(sk.Value, "RESP#") || exp == nil {
-			t.Errorf("item %v left for the token after dispose: want only the response item, with %s", item, hooks.TTLAttribute)
+		if sk == nil || !(strings.HasPrefix(sk.Value, "RESP#") || strings.HasPrefix(sk.Value, "IDEM#")) || exp == nil {
+			t.Errorf("item %v left for the token after dispose: want only the response item and the delivery's idempotency record, with %s", item, hooks.TTLAttribute)
 		}
 	}
 	if a := w.do(token, webhookCall{Body: []byte(`{}`)}); a.Status != http.StatusNotFound {
@@ -491,4 +508,41 @@ func TestWebhookOversized(t *testing.T) {
 	if after := e.items(h.Token); !reflect.DeepEqual(before, after) {
 		t.Errorf("a refused request changed the table:\nbefore %v\nafter  %v", before, after)
 	}
+}
+
+// newPaymentSecret creates the env's payment signing secret in moto: the
+// payment example's webhook verifies Standard Webhooks signatures with it.
+func (e *env) newPaymentSecret() {
+	e.t.Helper()
+	key := make([]byte, 24)
+	_, _ = rand.Read(key)
+	e.paymentSecret = "whsec_" + base64.StdEncoding.EncodeToString(key)
+	cfg := devstack.AWSConfig(stacktest.RequireStack(e.t).MotoURL.String())
+	out, err := secretsmanager.NewFromConfig(cfg).CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{
+		Name:         aws.String("sfnhooks/e2e-payment-" + e.funcName),
+		SecretString: aws.String(e.paymentSecret),
+	})
+	if err != nil {
+		e.t.Fatalf("create the payment secret: %v", err)
+	}
+	e.paymentSecretARN = aws.ToString(out.ARN)
+}
+
+// signPayment returns the Standard Webhooks headers that sign c with the
+// env's payment secret: HMAC-SHA256 of "id.timestamp.body", as a provider
+// (Svix, …) sends them.
+func (e *env) signPayment(c webhookCall) map[string]string {
+	id, at := c.DeliveryID, c.SignedAt
+	if id == "" {
+		id = "msg_" + randomSuffix()
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	ts := strconv.FormatInt(at.Unix(), 10)
+	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(e.paymentSecret, "whsec_"))
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id + "." + ts + "."))
+	m.Write(c.Body)
+	return map[string]string{"webhook-id": id, "webhook-timestamp": ts, "webhook-signature": "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))}
 }

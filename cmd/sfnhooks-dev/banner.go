@@ -35,6 +35,9 @@ func printBanner(w io.Writer, st *devState, statePath string) {
 	for _, k := range sortedNames(st.StateMachines) {
 		fmt.Fprintf(w, "  state machine   %s\n", st.StateMachines[k])
 	}
+	if ps := st.PaymentSecret; ps != nil {
+		fmt.Fprintf(w, "  payment secret  %s = %s (Standard Webhooks; README, \"Verified webhooks\")\n", ps["arn"], ps["value"])
+	}
 	fmt.Fprintf(w, "\nTry the approval example:\n\n%s\nCtrl-C stops the dev server", st.Walkthrough)
 	if st.StartedMoto {
 		fmt.Fprint(w, " and the emulator it started")

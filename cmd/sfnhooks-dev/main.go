@@ -40,6 +40,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -63,6 +65,17 @@ var (
 	hookTaskName      = stackName + "-hook-task"
 	resumeHookName    = stackName + "-resume-hook"
 	resumeWebhookName = stackName + "-resume-webhook"
+)
+
+// The payment example's signing secret (template.yaml's PaymentWebhookSecret,
+// named WebhookSecretsPrefix + stack name + "-payment"). Its value is fixed
+// so that the README's openssl line signs a request by hand: a Standard
+// Webhooks secret is "whsec_" + base64(key), and this key is the printable
+// paymentSecretKey.
+const (
+	paymentSecretName = "sfnhooks/" + stackName + "-payment"
+	paymentSecretKey  = "sfnhooks-dev-payment-secret-0001"
+	paymentSecret     = "whsec_c2ZuaG9va3MtZGV2LXBheW1lbnQtc2VjcmV0LTAwMDE="
 )
 
 // examples are the state machines of template.yaml: name → definition file.
@@ -100,6 +113,8 @@ type devState struct {
 	Functions     map[string]string `json:"functions"`
 	StateMachines map[string]string `json:"stateMachines"`
 	Walkthrough   string            `json:"walkthrough"`
+	// PaymentSecret is the payment example's signing secret (ARN, value).
+	PaymentSecret map[string]string `json:"paymentSecret"`
 }
 
 func run(log *slog.Logger, root, addr string) error {
@@ -198,10 +213,14 @@ func run(log *slog.Logger, root, addr string) error {
 	if err := ensureTable(ctx, db); err != nil {
 		return err
 	}
+	secretARN, err := ensureSecret(ctx, secretsmanager.NewFromConfig(cfg), paymentSecretName, paymentSecret)
+	if err != nil {
+		return err
+	}
 	hookTaskARN := "arn:aws:lambda:" + devstack.DefaultRegion + ":" + devstack.DefaultAccountID + ":function:" + hookTaskName
 	machines := map[string]string{}
 	for _, ex := range examples {
-		arn, err := ensureStateMachine(ctx, sf, filepath.Join(root, ex.file), stackName+"-"+ex.short, hookTaskARN)
+		arn, err := ensureStateMachine(ctx, sf, filepath.Join(root, ex.file), stackName+"-"+ex.short, hookTaskARN, secretARN)
 		if err != nil {
 			return err
 		}
@@ -242,6 +261,7 @@ func run(log *slog.Logger, root, addr string) error {
 		},
 		StateMachines: machines,
 		Walkthrough:   walkthrough(apiURL),
+		PaymentSecret: map[string]string{"arn": secretARN, "value": paymentSecret, "key": paymentSecretKey},
 	}
 	if err := writeState(statePath, &st); err != nil {
 		return err
@@ -307,15 +327,33 @@ func ensureTable(ctx context.Context, db *dynamodb.Client) error {
 	return nil
 }
 
+// ensureSecret creates the Secrets Manager secret name holding value, or
+// sets that value on the one a previous run created, and returns its ARN.
+func ensureSecret(ctx context.Context, sm *secretsmanager.Client, name, value string) (string, error) {
+	out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)})
+	if err == nil {
+		return aws.ToString(out.ARN), nil
+	}
+	if _, exists := errors.AsType[*smtypes.ResourceExistsException](err); !exists {
+		return "", fmt.Errorf("create secret %s: %w", name, err)
+	}
+	put, err := sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(value)})
+	if err != nil {
+		return "", fmt.Errorf("set secret %s: %w", name, err)
+	}
+	return aws.ToString(put.ARN), nil
+}
+
 // ensureStateMachine creates the state machine name from the ASL file, with
-// ${HookTaskFunctionArn} substituted as template.yaml's DefinitionSubstitutions
-// do, or updates the definition of the one a previous run created.
-func ensureStateMachine(ctx context.Context, sf *sfn.Client, file, name, hookTaskARN string) (string, error) {
+// ${HookTaskFunctionArn} and ${PaymentWebhookSecretArn} substituted as
+// template.yaml's DefinitionSubstitutions do, or updates the definition of
+// the one a previous run created.
+func ensureStateMachine(ctx context.Context, sf *sfn.Client, file, name, hookTaskARN, secretARN string) (string, error) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return "", err
 	}
-	def := strings.ReplaceAll(string(raw), "${HookTaskFunctionArn}", hookTaskARN)
+	def := strings.NewReplacer("${HookTaskFunctionArn}", hookTaskARN, "${PaymentWebhookSecretArn}", secretARN).Replace(string(raw))
 	role := "arn:aws:iam::" + devstack.DefaultAccountID + ":role/" + stackName + "-example"
 	out, err := sf.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 		Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role),

@@ -23,6 +23,8 @@ var servicePrefix = map[string]string{
 	"DynamoDB": "dynamodb",
 	"SFN":      "states",
 	"Lambda":   "lambda",
+	// Verified webhooks read their signing secrets.
+	"Secrets Manager": "secretsmanager",
 }
 
 // unmapped are operations whose IAM actions are not named after them and
