@@ -149,3 +149,50 @@ func BenchmarkWebhookHeld(b *testing.B) {
 	b.ReportMetric(float64(reads)/float64(waits), "reads/wait")
 	b.ReportMetric(float64(reads)/float64(waits)/held.Seconds(), "reads/s")
 }
+
+// BenchmarkWebhookVerified: one signed request (Standard Webhooks, with a
+// delivery id) to a verified static webhook with an await parked, secret
+// cached: the failed conditional write that reads the verify
+// configuration, the keyed write, SendTaskSuccess.
+func BenchmarkWebhookVerified(b *testing.B) { benchVerified(b, false) }
+
+// BenchmarkWebhookVerifiedColdSecret is BenchmarkWebhookVerified on a
+// new Client each time (a cold container): + GetSecretValue.
+func BenchmarkWebhookVerifiedColdSecret(b *testing.B) { benchVerified(b, true) }
+
+func benchVerified(b *testing.B, cold bool) {
+	p := newWebhookPair(b)
+	ctx := context.Background()
+	arn := newSecret(b, swNew)
+	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA,
+		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: arn}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	caller := p.caller
+	// Warm the secret cache with a request that fails verification (it
+	// reads the secret first, then stores nothing).
+	if _, err := caller.ResumeWebhook(ctx, h.Token, swRequest(b, h.Token, "", "msg_warm", time.Now(), `{}`)); !errors.Is(err, hooks.ErrInvalidSignature) {
+		b.Fatalf("unsigned warm-up request: %v, want ErrInvalidSignature", err)
+	}
+	measure(b, p.calls,
+		func(i int) {
+			if err := p.workflow.Await(ctx, awaitIn(h.Token, i)); err != nil {
+				b.Fatal(err)
+			}
+			if cold {
+				caller = p.newCaller(b)
+			}
+		},
+		func(i int) error {
+			body := `{"i":` + strconv.Itoa(i) + `}`
+			resp, err := caller.ResumeWebhook(ctx, h.Token, swRequest(b, h.Token, swNew, "msg_"+strconv.Itoa(i), time.Now(), body))
+			if err == nil && resp.Status != http.StatusAccepted {
+				b.Fatalf("status %d, want 202", resp.Status)
+			}
+			if _, err := nextOutput(p.outputs, hooks.DefaultWebhookDeadline); err != nil {
+				b.Fatal(err)
+			}
+			return err
+		})
+}

@@ -100,6 +100,9 @@ type webhookPair struct {
 	caller, workflow *hooks.Client
 	calls            *awscalls.Counter
 	outputs          chan string
+	// newCaller returns another caller's Client (a new container: cold
+	// caches), counted in calls.
+	newCaller func(testing.TB) *hooks.Client
 }
 
 func newWebhookPair(tb testing.TB, optFns ...func(*hooks.Options)) *webhookPair {
@@ -115,6 +118,15 @@ func newWebhookPair(tb testing.TB, optFns ...func(*hooks.Options)) *webhookPair 
 		tb.Fatal(err)
 	}
 	p.workflow = wf
+	p.newCaller = func(tb testing.TB) *hooks.Client {
+		counted := cfg.Copy()
+		counted.APIOptions = append(counted.APIOptions, awscalls.Middleware(p.calls))
+		c, err := hooks.New(counted, append(optFns, func(o *hooks.Options) { o.TableName = table; o.StepFunctions = sfnStandIn })...)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return c
+	}
 	return p
 }
 
