@@ -313,3 +313,53 @@ func TestCostWebhookStaticRespond(t *testing.T) {
 		return c.counted.Respond(costCtx, wh.Token, "req-"+randomSuffix(), hooks.Response{Status: http.StatusOK, Body: []byte("ok")})
 	})
 }
+
+// A verified webhook (docs/protocol.md, "Verified webhooks"): a signed
+// request with a delivery id to a parked await costs the failed R1 that
+// reads the configuration, the keyed write and SendTaskSuccess, plus
+// GetSecretValue while the container's cache is cold.
+func TestCostWebhookVerified(t *testing.T) {
+	t.Parallel()
+	c := newCostEnv(t)
+	c.newPaymentSecret()
+	arn, tt := c.execution()
+	wh, err := c.hooks.CreateWebhook(costCtx, hooks.CreateWebhookInput{ExecutionARN: arn,
+		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: c.paymentSecretARN}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.hooks.Await(costCtx, costAwait(wh.Token, arn, tt)); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"signed":true}`
+	signed := func(id string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "https://hooks.example.test/webhooks/x", strings.NewReader(body))
+		for k, v := range c.signPayment(webhookCall{Body: []byte(body), DeliveryID: id}) {
+			r.Header.Set(k, v)
+		}
+		return r
+	}
+	c.measure("webhook request, verified, cold secret cache", map[string]int{opUpdate: 1, opTransact: 1, opSuccess: 1, "Secrets Manager.GetSecretValue": 1}, func() error {
+		resp, err := c.counted.ResumeWebhook(costCtx, wh.Token, signed("msg_1"))
+		if err == nil && resp.Status != http.StatusAccepted {
+			err = fmt.Errorf("status %d, want 202", resp.Status)
+		}
+		return err
+	})
+	var got struct {
+		Body string `json:"body"`
+	}
+	if out := c.finish(arn); out.Status != "SUCCEEDED" || json.Unmarshal([]byte(aws.ToString(out.Output)), &got) != nil || got.Body != body {
+		t.Errorf("webhook execution: %s output %s, want SUCCEEDED with the request", out.Status, aws.ToString(out.Output))
+	}
+	arn, _ = c.execution()
+	wh, err = c.hooks.CreateWebhook(costCtx, hooks.CreateWebhookInput{ExecutionARN: arn,
+		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: c.paymentSecretARN}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.measure("webhook request, verified, stored, warm cache", map[string]int{opUpdate: 1, opTransact: 1}, func() error {
+		_, err := c.counted.ResumeWebhook(costCtx, wh.Token, signed("msg_2"))
+		return err
+	})
+}
