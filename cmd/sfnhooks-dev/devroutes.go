@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -24,6 +25,8 @@ type devRoutes struct {
 	sfn      *sfn.Client
 	machines map[string]string // short name → ARN
 	log      *slog.Logger
+	// webhookURLs lists the URLs of the live webhooks of an execution.
+	webhookURLs func(ctx context.Context, executionARN string) []string
 
 	mu     sync.Mutex
 	latest map[string]string // short name → ARN of the last execution started here
@@ -38,6 +41,9 @@ type execution struct {
 	Error        string          `json:"error,omitempty"`
 	Cause        string          `json:"cause,omitempty"`
 	StatusURL    string          `json:"statusUrl,omitempty"`
+	// Webhooks are the URLs of the execution's live webhooks (the payment
+	// example's, to sign a request to by hand).
+	Webhooks []string `json:"webhooks,omitempty"`
 }
 
 // start serves POST /dev/executions/{machine}[?name=…] with the input JSON as body.
@@ -119,6 +125,7 @@ func (d *devRoutes) describe(w http.ResponseWriter, r *http.Request) {
 		Output:       rawJSON(out.Output),
 		Error:        aws.ToString(out.Error),
 		Cause:        aws.ToString(out.Cause),
+		Webhooks:     d.webhookURLs(r.Context(), exe),
 	})
 }
 

@@ -235,7 +235,8 @@ func run(log *slog.Logger, root, addr string) error {
 	if err != nil {
 		return err
 	}
-	dev := &devRoutes{sfn: sf, machines: machines, latest: map[string]string{}, log: log}
+	dev := &devRoutes{sfn: sf, machines: machines, latest: map[string]string{}, log: log,
+		webhookURLs: func(ctx context.Context, exe string) []string { return webhookURLs(ctx, db, client, exe) }}
 	api.Handle("POST /dev/executions/{machine}", http.HandlerFunc(dev.start))
 	api.Handle("GET /dev/executions/{machine}/{name}", http.HandlerFunc(dev.describe))
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
@@ -325,6 +326,31 @@ func ensureTable(ctx context.Context, db *dynamodb.Client) error {
 		return fmt.Errorf("enable TTL on %s: %w", tableName, err)
 	}
 	return nil
+}
+
+// webhookURLs lists the URLs of the live webhooks of execution exe (the
+// byExecution index; best effort: none on an error).
+func webhookURLs(ctx context.Context, db *dynamodb.Client, c *hooks.Client, exe string) []string {
+	out, err := db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(tableName),
+		IndexName:                 aws.String(hooks.IndexByExecution),
+		KeyConditionExpression:    aws.String("executionArn = :e"),
+		ExpressionAttributeValues: map[string]dbtypes.AttributeValue{":e": &dbtypes.AttributeValueMemberS{Value: exe}},
+	})
+	if err != nil {
+		return nil
+	}
+	var urls []string
+	for _, item := range out.Items { // keys only: pk is "HOOK#" + token
+		pk, _ := item["pk"].(*dbtypes.AttributeValueMemberS)
+		if pk == nil {
+			continue
+		}
+		if st, err := c.GetHook(ctx, strings.TrimPrefix(pk.Value, "HOOK#")); err == nil && st.Kind == hooks.KindWebhook {
+			urls = append(urls, st.URL)
+		}
+	}
+	return urls
 }
 
 // ensureSecret creates the Secrets Manager secret name holding value, or
