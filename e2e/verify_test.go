@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"net/http"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -121,5 +123,33 @@ func TestPaymentVerified(t *testing.T) {
 	// disposed webhook (README, "Verified webhooks").
 	if a := w.do(token, signedWith(e.paymentSecret, body, body)); a.Status != http.StatusNotFound {
 		t.Errorf("retry after dispose: got %d %q, want 404", a.Status, a.Body)
+	}
+}
+
+// The hook-task function refuses a createWebhook whose verify is wrong
+// (InvalidRequestError, a state machine can Catch it) and creates nothing.
+func TestCreateWebhookVerifyRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	stk := stacktest.RequireStack(t)
+	ctx := context.Background()
+	const secret = `"secretArn":"arn:aws:secretsmanager:us-east-1:123456789012:secret:sfnhooks/x"`
+	for _, tc := range []struct{ name, verify string }{
+		{"unknown scheme", `{"scheme":"paypal",` + secret + `}`},
+		{"no secret", `{"scheme":"stripe"}`},
+		{"hmac without header", `{"scheme":"hmac",` + secret + `}`},
+		{"unknown field", `{"scheme":"github",` + secret + `,"secret":"plain text"}`},
+	} {
+		token := "verify-" + randomSuffix() + "-aaaaaaaaaaaaaaaaaaaaaa"
+		_, fnErr, body := invokeDirect(t, stk, e.funcName, `{"action":"createWebhook","token":"`+token+`","executionArn":"arn:exec:verify","verify":`+tc.verify+`}`)
+		var got struct {
+			ErrorType, ErrorMessage string
+		}
+		if fnErr == "" || json.Unmarshal([]byte(body), &got) != nil || got.ErrorType != "InvalidRequestError" {
+			t.Errorf("%q: function error %q body %s, want errorType InvalidRequestError", tc.name, fnErr, body)
+		}
+		if _, err := e.hooks.GetHook(ctx, token); !errors.Is(err, hooks.ErrHookNotFound) {
+			t.Errorf("%q: GetHook after the refused create: %v, want ErrHookNotFound", tc.name, err)
+		}
 	}
 }
