@@ -40,8 +40,8 @@ var mutants = []mutant{
 		Desc: "R1 takeWaiter: condition without attribute_not_exists(#inflight) (takes a waiter already delivered to)",
 		File: "pkg/hooks/resume.go",
 		Edits: []edit{{
-			Old: `cond := "attribute_exists(#waiter) AND attribute_not_exists(#inflight)"`,
-			New: `cond := "attribute_exists(#waiter)"`,
+			Old: `cond := sc.condition("attribute_exists(#waiter) AND attribute_not_exists(#inflight)", nm, vals)`,
+			New: `cond := sc.condition("attribute_exists(#waiter)", nm, vals)`,
 		}},
 	},
 	{
@@ -49,8 +49,8 @@ var mutants = []mutant{
 		Desc: "S1 appendPayload: condition without the not-Waiting term (stores while an await is parked)",
 		File: "pkg/hooks/resume.go",
 		Edits: []edit{{
-			Old: "cond := \"#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))\"\n\tnm := names(attrHookID, attrSeq, attrWaiter, attrInflight)",
-			New: "cond := \"#hookId = :hid\"\n\tnm := names(attrHookID, attrSeq)",
+			Old: "nm := names(attrSeq, attrWaiter, attrInflight)\n\tvals := map[string]types.AttributeValue{\":one\": n(1)}\n\tsc.hookID = h.HookID\n\tcond := sc.condition(\"(attribute_not_exists(#waiter) OR attribute_exists(#inflight))\", nm, vals)",
+			New: "nm := names(attrSeq)\n\tvals := map[string]types.AttributeValue{\":one\": n(1)}\n\tsc.hookID = h.HookID\n\tcond := sc.condition(\"attribute_exists(#seq)\", nm, vals)",
 		}},
 	},
 	{
@@ -129,8 +129,8 @@ var mutants = []mutant{
 		Desc: "A2 deliverBacklog: the Query reads the newest stored payload, not the oldest",
 		File: "pkg/hooks/await.go",
 		Edits: []edit{{
-			Old: "\t\tLimit:                     aws.Int32(1),\n",
-			New: "\t\tLimit:                     aws.Int32(1),\n\t\tScanIndexForward:          aws.Bool(false),\n",
+			Old: "\tq.Limit = aws.Int32(1)\n",
+			New: "\tq.Limit = aws.Int32(1)\n\tq.ScanIndexForward = aws.Bool(false)\n",
 		}},
 	},
 	{
@@ -156,8 +156,8 @@ var mutants = []mutant{
 		Desc: "ResumeWebhook: resumes without the kind condition (a plain hook's token is a webhook)",
 		File: "pkg/hooks/webhook.go",
 		Edits: []edit{{
-			Old: `h, err := c.resume(ctx, token, "", KindWebhook, p)`,
-			New: `h, err := c.resume(ctx, token, "", "", p)`,
+			Old: `h, err := c.resume(ctx, token, scope{kind: KindWebhook, unverified: true}, p)`,
+			New: `h, err := c.resume(ctx, token, scope{unverified: true}, p)`,
 		}},
 	},
 	{
@@ -165,8 +165,8 @@ var mutants = []mutant{
 		Desc: "settle: any TaskSucceeded of the task counts as delivered, whatever its output",
 		File: "pkg/hooks/history.go",
 		Edits: []edit{{
-			Old: "compactJSON(aws.ToString(ev.TaskSucceededEventDetails.Output)) != want {",
-			New: "len(want) == 0 {",
+			Old: "d != nil && isPayload(aws.ToString(d.Output)) {",
+			New: "d != nil {",
 		}},
 	},
 	{
@@ -228,5 +228,45 @@ var mutants = []mutant{
 			Old: "\tcase !out.Closed:\n\t\treturn handOffRetry, nil",
 			New: "\tcase false:\n\t\treturn handOffRetry, nil",
 		}},
+	},
+	{
+		Name: "M23-verified-webhook-unchecked",
+		Desc: "R1/S1 for an unverified request: condition without attribute_not_exists(verify) (an unsigned request reaches a verified webhook's waiter)",
+		File: "pkg/hooks/resume.go",
+		Edits: []edit{{
+			Old: "\t\tcond += \" AND attribute_not_exists(#verify)\"\n\t\tnm[\"#\"+attrVerify] = attrVerify\n",
+			New: "",
+		}},
+		Pkgs: []string{"./pkg/hooks/"},
+	},
+	{
+		Name: "M24-signature-length-only",
+		Desc: "verify: a signature of the right length matches (no HMAC comparison)",
+		File: "pkg/hooks/verify.go",
+		Edits: []edit{{
+			Old: "if hmac.Equal(e, c) {",
+			New: "if len(e) == len(c) {",
+		}},
+		Pkgs: []string{"./pkg/hooks/"},
+	},
+	{
+		Name: "M25-signature-never-stale",
+		Desc: "verify: a signed timestamp outside the tolerance is accepted (replays of captured requests)",
+		File: "pkg/hooks/verify.go",
+		Edits: []edit{{
+			Old: "if d > req.tolerance || d < -req.tolerance {",
+			New: "if false && (d > req.tolerance || d < -req.tolerance) {",
+		}},
+		Pkgs: []string{"./pkg/hooks/"},
+	},
+	{
+		Name: "M26-delivery-id-ignored",
+		Desc: "resumeVerified: a verified request with a delivery id is resumed without it as idempotency key (a provider's retry is delivered twice)",
+		File: "pkg/hooks/webhook.go",
+		Edits: []edit{{
+			Old: "\tif deliveryID == \"\" {\n\t\tp, err := c.webhookPayload(req)",
+			New: "\tif true {\n\t\tp, err := c.webhookPayload(req)",
+		}},
+		Pkgs: []string{"./pkg/hooks/"},
 	},
 }
