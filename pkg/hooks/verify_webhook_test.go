@@ -234,3 +234,24 @@ func TestCreateWebhookVerifyRefused(t *testing.T) {
 		}
 	}
 }
+
+// A verified webhook may keep a short, readable token (payment-<id>): the
+// signature, not the URL, is its credential.
+func TestVerifiedWebhookShortToken(t *testing.T) {
+	t.Parallel()
+	p := newWebhookPair(t)
+	ctx := context.Background()
+	arn := newSecret(t, swNew)
+	token := "payment-" + suffix()
+	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{Token: token, ExecutionARN: execA,
+		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: arn}})
+	if err != nil || h.Token != token {
+		t.Fatalf("verified webhook with token %q: %+v %v, want it created", token, h, err)
+	}
+	if _, err := p.caller.ResumeWebhook(ctx, token, swRequest(t, token, "", "msg_1", time.Now(), `{}`)); !errors.Is(err, hooks.ErrInvalidSignature) {
+		t.Fatalf("unsigned request to %q: %v, want ErrInvalidSignature", token, err)
+	}
+	if _, err := p.caller.ResumeWebhook(ctx, token, swRequest(t, token, swNew, "msg_1", time.Now(), `{}`)); err != nil {
+		t.Fatalf("signed request to %q: %v", token, err)
+	}
+}
