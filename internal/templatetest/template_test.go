@@ -299,6 +299,13 @@ var checks = []check{
 		name: "reserved concurrency per function, -1 disables it",
 		run: func(t *tmpl) error {
 			var e errs
+			var ids []string
+			for _, f := range functions {
+				ids = append(ids, f.id)
+			}
+			if got := t.resources("AWS::Serverless::Function"); !slices.Equal(got, ids) {
+				e.add("functions %v, want %v: a new function needs its reserved concurrency and alarms (and a line in functions)", got, ids)
+			}
 			for _, f := range functions {
 				param(&e, t, f.param, "Number", "100")
 				e.want(f.param+" MinValue", t.get("Parameters", f.param, "MinValue"), "-1")
@@ -315,6 +322,7 @@ var checks = []check{
 			{"ReserveResumeHook: !Not [!Equals [!Ref ResumeHookReservedConcurrency, -1]]", "ReserveResumeHook: !Not [!Equals [!Ref ResumeHookReservedConcurrency, 0]]"},
 			{"  ResumeWebhookReservedConcurrency:\n    Type: Number\n    Default: 100\n    MinValue: -1", "  ResumeWebhookReservedConcurrency:\n    Type: Number\n    Default: 100\n    MinValue: 0"},
 			{"New accounts may have a\n      concurrency quota too low", "New accounts may have a\n      concurrency limit too low"},
+			{"  # ---------------------------------------------------------------- HTTP API\n", "  ExtraFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      Role: !GetAtt HookTaskRole.Arn\n\n  # ---------------------------------------------------------------- HTTP API\n"},
 		},
 	},
 	{
