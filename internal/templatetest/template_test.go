@@ -62,7 +62,7 @@ func (t *tmpl) resources(typ string) []string {
 	var ids []string
 	rs := t.get("Resources")
 	for i := 0; rs != nil && i+1 < len(rs.Content); i += 2 {
-		if at(rs.Content[i+1], "Type").Value == typ {
+		if expr(at(rs.Content[i+1], "Type")) == typ {
 			ids = append(ids, rs.Content[i].Value)
 		}
 	}
@@ -122,6 +122,14 @@ func expr(n *yaml.Node) string {
 	default:
 		return fmt.Sprintf("<kind %d>", n.Kind)
 	}
+}
+
+// list returns the elements of sequence n (none for nil or a scalar).
+func list(n *yaml.Node) []*yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
 }
 
 // errs collects the failures of one check.
@@ -210,9 +218,7 @@ func granted(gs []iamactions.Grant, action string) *iamactions.Grant {
 func alarmMetrics(t *tmpl, id string) []string {
 	one := func(m *yaml.Node) string {
 		s := expr(at(m, "Namespace")) + " " + expr(at(m, "MetricName"))
-		dims := at(m, "Dimensions")
-		for i := 0; dims != nil && i < len(dims.Content); i++ {
-			d := dims.Content[i]
+		for _, d := range list(at(m, "Dimensions")) {
 			s += " " + expr(at(d, "Name")) + "=" + expr(at(d, "Value"))
 		}
 		return s
@@ -345,7 +351,7 @@ var checks = []check{
 					if expr(t.prop(id, "Queues")) != "[Ref("+q+")]" {
 						continue
 					}
-					for _, st := range t.prop(id, "PolicyDocument", "Statement").Content {
+					for _, st := range list(t.prop(id, "PolicyDocument", "Statement")) {
 						if expr(at(st, "Effect")) == "Allow" && expr(at(st, "Principal")) == "{Service: events.amazonaws.com}" &&
 							expr(at(st, "Action")) == "sqs:SendMessage" && expr(at(st, "Resource")) == "GetAtt("+q+".Arn)" &&
 							expr(at(st, "Condition", "ArnEquals", "aws:SourceArn")) == "GetAtt(ExecutionEndedRule.Arn)" {
@@ -388,8 +394,8 @@ var checks = []check{
 				return err
 			}
 			ok := false
-			for _, pol := range t.prop("HookTaskRole", "Policies").Content {
-				for _, st := range at(pol, "PolicyDocument", "Statement").Content {
+			for _, pol := range list(t.prop("HookTaskRole", "Policies")) {
+				for _, st := range list(at(pol, "PolicyDocument", "Statement")) {
 					if expr(at(st, "Effect")) == "Allow" && expr(at(st, "Action")) == "sqs:SendMessage" && expr(at(st, "Resource")) == "GetAtt("+q+".Arn)" {
 						ok = true
 					}
@@ -521,8 +527,8 @@ var checks = []check{
 			}
 			for _, role := range roles {
 				found := false
-				for _, pol := range t.prop(role, "Policies").Content {
-					for _, st := range at(pol, "PolicyDocument", "Statement").Content {
+				for _, pol := range list(t.prop(role, "Policies")) {
+					for _, st := range list(at(pol, "PolicyDocument", "Statement")) {
 						s := expr(st)
 						if strings.HasPrefix(s, "If(TracingActive, {") && strings.Contains(s, "xray:PutTraceSegments") && strings.HasSuffix(s, ", Ref(AWS::NoValue))") {
 							found = true
