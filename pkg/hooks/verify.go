@@ -166,6 +166,22 @@ func checkSignature(v *Verify, secrets []string, req signedRequest) (deliveryID 
 	return "", invalidSignature("the webhook's verification scheme %q is unknown", v.Scheme)
 }
 
+// signatureHeader is the header that carries a request's signature under
+// v: a request without it is refused before the secret is read.
+func signatureHeader(v *Verify) string {
+	switch v.Scheme {
+	case SchemeStandardWebhooks:
+		return "Webhook-Signature"
+	case SchemeStripe:
+		return "Stripe-Signature"
+	case SchemeGitHub:
+		return "X-Hub-Signature-256"
+	case SchemeSlack:
+		return "X-Slack-Signature"
+	}
+	return v.Header
+}
+
 func invalidSignature(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidSignature, fmt.Sprintf(format, a...))
 }

@@ -207,8 +207,17 @@ func TestVerifiedWebhookSecretCache(t *testing.T) {
 	if got := p.calls.Count("Secrets Manager.GetSecretValue"); got != 1 {
 		t.Fatalf("3 requests: %d GetSecretValue (%s), want 1", got, p.calls)
 	}
+	// A cold container refuses an unsigned request without reading the secret.
+	cold := p.newCaller(t)
+	p.calls.Reset()
+	if _, err := cold.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, "", "msg_u", time.Now(), `{}`)); !errors.Is(err, hooks.ErrInvalidSignature) {
+		t.Fatalf("unsigned request: %v, want ErrInvalidSignature", err)
+	}
+	if got := p.calls.Count("Secrets Manager.GetSecretValue"); got != 0 {
+		t.Fatalf("unsigned request on a cold cache: %d GetSecretValue (%s), want 0", got, p.calls)
+	}
 	missing, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA,
-		Verify: &hooks.Verify{Scheme: hooks.SchemeGitHub, SecretARN: strings.Replace(arn, "sfnhooks/test-", "sfnhooks/none-", 1)}})
+		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: strings.Replace(arn, "sfnhooks/test-", "sfnhooks/none-", 1)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -435,6 +435,11 @@ func (c *Client) resumeVerified(ctx context.Context, h *hookItem, req *WebhookRe
 	if v == nil || v.SecretARN == "" {
 		return nil, errors.New("the webhook's verify configuration is unreadable")
 	}
+	if name := signatureHeader(v); header.Get(name) == "" {
+		// Unsigned: refused without reading the secret, so a flood of
+		// unsigned requests costs no Secrets Manager call.
+		return nil, invalidSignature("missing %s header", name)
+	}
 	secrets, err := c.secrets.get(ctx, v.SecretARN)
 	if err != nil {
 		return nil, err

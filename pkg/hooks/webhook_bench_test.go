@@ -170,9 +170,9 @@ func benchVerified(b *testing.B, cold bool) {
 		b.Fatal(err)
 	}
 	caller := p.caller
-	// Warm the secret cache with a request that fails verification (it
-	// reads the secret first, then stores nothing).
-	if _, err := caller.ResumeWebhook(ctx, h.Token, swRequest(b, h.Token, "", "msg_warm", time.Now(), `{}`)); !errors.Is(err, hooks.ErrInvalidSignature) {
+	// Warm the secret cache with a request signed with another secret (it
+	// reads the secret, then is refused and stores nothing).
+	if _, err := caller.ResumeWebhook(ctx, h.Token, swRequest(b, h.Token, swOld, "msg_warm", time.Now(), `{}`)); !errors.Is(err, hooks.ErrInvalidSignature) {
 		b.Fatalf("unsigned warm-up request: %v, want ErrInvalidSignature", err)
 	}
 	measure(b, p.calls,
