@@ -151,13 +151,14 @@ func (c *Client) resumeIdempotent(ctx context.Context, token string, sc scope, k
 		}
 		nm := names(attrWaiter, attrInflight, attrSeq, attrDlv)
 		vals := map[string]types.AttributeValue{":w": s(h.Waiter), ":f": f.av(), ":one": n(1)}
-		sc.hookID = h.HookID
+		take := sc // this incarnation only, in this round
+		take.hookID = h.HookID
 		_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: []types.TransactWriteItem{
 				{Update: &types.Update{
 					TableName:                 &c.table,
 					Key:                       hookKey(token),
-					ConditionExpression:       aws.String(sc.condition("#waiter = :w AND attribute_not_exists(#inflight)", nm, vals)),
+					ConditionExpression:       aws.String(take.condition("#waiter = :w AND attribute_not_exists(#inflight)", nm, vals)),
 					UpdateExpression:          aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one"),
 					ExpressionAttributeNames:  nm,
 					ExpressionAttributeValues: vals,
