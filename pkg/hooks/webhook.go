@@ -376,10 +376,18 @@ func (c *Client) newWebhookRequest(r *http.Request) (req *WebhookRequest, body [
 // responds soon after the request reaches it), then doubling up to
 // WebhookPollMaxInterval.
 //
+// A verified webhook (CreateWebhookInput.Verify) first checks r's
+// signature on its body as received, before anything is written; a
+// request with its provider's delivery id is resumed with that id as its
+// idempotency key, so the provider's retries reach the workflow once
+// (docs/protocol.md, "Verified webhooks").
+//
 // Errors: ErrHookNotFound for a token that is not a live webhook (unknown,
 // disposed, a plain hook, or not a valid token: all alike, so the public
 // route reveals nothing); *PayloadTooLargeError (ErrPayloadTooLarge, nothing
-// stored); ErrContention; *NoResponseError when a manual webhook gave no
+// stored); ErrInvalidSignature (a verified webhook's request is unsigned,
+// wrongly signed or stale: nothing stored); ErrIdempotencyMismatch (a
+// delivery id already used with another body); ErrContention; *NoResponseError when a manual webhook gave no
 // response (ErrResponseTimeout: deadline passed; ErrWebhookGone: disposed
 // while waiting) — the request was acknowledged in both cases; or a wrapped
 // AWS error. Write an error with ErrorResponse.
