@@ -32,6 +32,8 @@ const (
 	CodeResponseTimeout     = "WebhookResponseTimeout"
 	CodeWebhookGone         = "WebhookGone"
 	CodeInternal            = "InternalError"
+	CodeLinkNotFound        = "LinkNotFound"
+	CodeLinkGone            = "LinkGone"
 )
 
 // ErrorFor maps err to what the caller sees. Errors of this package keep
@@ -58,6 +60,8 @@ func ErrorFor(err error) *APIError {
 		{ErrResponseAlreadySent, http.StatusConflict, CodeResponseAlreadySent},
 		{ErrResponseTimeout, http.StatusGatewayTimeout, CodeResponseTimeout},
 		{ErrWebhookGone, http.StatusBadGateway, CodeWebhookGone},
+		{ErrLinkNotFound, http.StatusNotFound, CodeLinkNotFound},
+		{ErrLinkGone, http.StatusGone, CodeLinkGone},
 	} {
 		if errors.Is(err, m.target) {
 			return &APIError{Status: m.status, Code: m.code, Message: err.Error()}

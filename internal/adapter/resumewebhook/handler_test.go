@@ -19,6 +19,7 @@ import (
 
 // recorder answers resp (or err) and keeps what it was asked.
 type recorder struct {
+	Linker // nil: these tests send no link requests
 	resp  *hooks.Response
 	err   error
 	token string
