@@ -15,12 +15,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumewebhook"
 	"github.com/sfnhooks/sfnhooks/internal/devstack"
 	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/faults"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -359,4 +361,67 @@ func TestLinkProtocol(t *testing.T) {
 			t.Errorf("LinkGoneError does not map to 410")
 		}
 	})
+}
+
+// A link used by a process that dies before or after any one of its AWS
+// calls (internal/faults: moto cannot kill a Lambda): pressing the button
+// again resumes the hook once, or answers 410 "used" when the first
+// attempt got as far as marking the link used; the other link of the
+// group stays retired, and exactly one payload is stored.
+func TestLinkCrashes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	stk := stacktest.RequireStack(t)
+	cfg := devstack.AWSConfig(stk.MotoURL.String())
+	inj := faults.New()
+	victim, err := hooks.New(cfg, func(o *hooks.Options) {
+		o.TableName = e.table
+		o.DynamoDB = inj.DynamoDB(dynamodb.NewFromConfig(cfg))
+		o.StepFunctions = inj.StepFunctions(sfn.NewFromConfig(cfg))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// UseLink of a link of a hook nobody awaits: L0 GetItem, L1
+	// TransactWriteItems, the keyed resume's GetItem and
+	// TransactWriteItems, L3 UpdateItem.
+	const calls = 5
+	for n := 1; n <= calls; n++ {
+		for _, when := range []faults.When{faults.Before, faults.After} {
+			token := "link-crash-" + randomSuffix()
+			if _, err := e.hooks.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: "arn:exec:crash"}); err != nil {
+				t.Fatal(err)
+			}
+			mk := func(v bool) string {
+				l, err := e.hooks.CreateLink(ctx, hooks.CreateLinkInput{Token: token, Payload: map[string]bool{"approved": v}, Group: "decision"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return l.ID
+			}
+			approve, reject := mk(true), mk(false)
+			inj.CrashAt(n, when)
+			crash := faults.Recover(func() { _, _ = victim.UseLink(ctx, approve, "") })
+			inj.Reset()
+			if crash == nil {
+				t.Fatalf("crash %s call %d: no crash (UseLink made fewer calls?)", when, n)
+			}
+			_, err := e.hooks.UseLink(ctx, approve, "")
+			var gone *hooks.LinkGoneError
+			switch {
+			case err == nil:
+			case n == calls && when == faults.After && errors.As(err, &gone) && gone.Reason == hooks.LinkGoneUsed:
+				// the crashed attempt finished everything but its answer
+			default:
+				t.Fatalf("%s: the retry: %v", crash, err)
+			}
+			if _, err := e.hooks.UseLink(ctx, reject, ""); !errors.As(err, &gone) || gone.Reason != hooks.LinkGoneRetired {
+				t.Errorf("%s: the sibling: %v, want retired", crash, err)
+			}
+			if st, err := e.hooks.GetHook(ctx, token); err != nil || st.Pending != 1 {
+				t.Errorf("%s: hook %+v %v, want exactly 1 payload stored", crash, st, err)
+			}
+		}
+	}
 }
