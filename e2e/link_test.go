@@ -354,6 +354,30 @@ func TestLinkProtocol(t *testing.T) {
 				t.Errorf("%q: %v, want %v", tc.name, err, tc.want)
 			}
 		}
+		// The hook-task action refuses what a state machine may get wrong.
+		stk, _ := stacktest.Bridge(t)
+		for _, tc := range []struct{ name, body, errorType string }{
+			{"no payload", `{"action":"link","token":"` + token + `","label":"Go"}`, "InvalidRequestError"},
+			{"negative expiry", `{"action":"link","token":"` + token + `","payload":1,"expirySeconds":-1}`, "InvalidRequestError"},
+			{"unknown hook", `{"action":"link","token":"nobody-` + randomSuffix() + `","payload":1}`, "HookNotFoundError"},
+			{"unknown field", `{"action":"link","token":"` + token + `","payload":1,"labels":"x"}`, "InvalidRequestError"},
+		} {
+			_, fnErr, body := invokeDirect(t, stk, e.funcName, tc.body)
+			var got struct {
+				ErrorType string `json:"errorType"`
+			}
+			if fnErr == "" || json.Unmarshal([]byte(body), &got) != nil || got.ErrorType != tc.errorType {
+				t.Errorf("link task %q: function error %q body %s, want errorType %s", tc.name, fnErr, body, tc.errorType)
+			}
+		}
+		_, fnErr, body := invokeDirect(t, stk, e.funcName, `{"action":"link","token":"`+token+`","payload":{"a":1},"label":"Approve","group":"g","expirySeconds":60}`)
+		var res struct {
+			Link hooks.Link `json:"link"`
+		}
+		if fnErr != "" || json.Unmarshal([]byte(body), &res) != nil || res.Link.Label != "Approve" || res.Link.Group != "g" ||
+			!strings.HasPrefix(res.Link.URL, "https://hooks.example.test/links/") || time.Until(res.Link.ExpiresAt) > time.Minute {
+			t.Errorf("link task: %q %s, want the link", fnErr, body)
+		}
 		if n := len(e.items(token)); n != 1 {
 			t.Errorf("refused creates: %d items under the token, want the hook only", n)
 		}
