@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 const root = "../.."
@@ -255,8 +256,13 @@ func TestApprovalLinkInBrowser(t *testing.T) {
 	}
 
 	const comment = "Approved from the browser test"
-	must(t, chromedp.Do(ctx, chromedp.SendKeys(`#comment`, comment)))
-	clicked, err := chromedp.RunResponse(ctx, chromedp.Click(`button[type=submit]`))
+	// By keyboard: type the comment, Tab to the button, Enter.
+	must(t, chromedp.Do(ctx, chromedp.SendKeys(`#comment`, comment), chromedp.KeyEvent(kb.Tab)))
+	if f := run(t, ctx, chromedp.Evaluate[string](`document.activeElement.tagName + " " + document.activeElement.type`)); f != "BUTTON submit" {
+		t.Fatalf("Tab from the comment focused %q, want the button", f)
+	}
+	screenshot(t, ctx, filepath.Join(artifacts, "link-focused.png"))
+	clicked, err := chromedp.RunResponse(ctx, chromedp.KeyEvent(kb.Enter))
 	if err != nil {
 		t.Fatalf("press the button: %v", err)
 	}
