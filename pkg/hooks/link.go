@@ -256,11 +256,18 @@ func (c *Client) CreateLink(ctx context.Context, in CreateLinkInput) (*Link, err
 		item[attrGroup] = s(l.Group)
 	}
 	_, err = c.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                &c.table,
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: names(attrPK),
+		TableName:                           &c.table,
+		Item:                                item,
+		ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames:            names(attrPK),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
+	if old, ok := conditionFailed(err); ok && getS(old, attrCreatedAt) == getS(item, attrCreatedAt) &&
+		getS(old, attrHookID) == l.HookID && getS(old, attrPayload) == payload {
+		// The SDK resent the put after DynamoDB applied it (its answer was
+		// lost): the item is ours. A 128-bit id meets no other link.
+		err = nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create link for %s: %w", Redact(in.Token), err)
 	}
