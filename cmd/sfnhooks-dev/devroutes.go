@@ -44,6 +44,9 @@ type execution struct {
 	// Webhooks are the URLs of the execution's live webhooks (the payment
 	// example's, to sign a request to by hand).
 	Webhooks []string `json:"webhooks,omitempty"`
+	// Sent is the message the SendLinks state of approval-links "emailed"
+	// (its approve and reject links), read from the execution's history.
+	Sent json.RawMessage `json:"sent,omitempty"`
 }
 
 // start serves POST /dev/executions/{machine}[?name=…] with the input JSON as body.
@@ -126,7 +129,33 @@ func (d *devRoutes) describe(w http.ResponseWriter, r *http.Request) {
 		Error:        aws.ToString(out.Error),
 		Cause:        aws.ToString(out.Cause),
 		Webhooks:     d.webhookURLs(r.Context(), exe),
+		Sent:         d.sent(r.Context(), exe),
 	})
+}
+
+// sent is the "email" field of the output of the execution's SendLinks
+// state (examples/approval-links.asl.json), or nil.
+func (d *devRoutes) sent(ctx context.Context, exe string) json.RawMessage {
+	p := sfn.NewGetExecutionHistoryPaginator(d.sfn, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(exe)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil
+		}
+		for _, ev := range page.Events {
+			det := ev.StateExitedEventDetails
+			if det == nil || aws.ToString(det.Name) != "SendLinks" {
+				continue
+			}
+			var out struct {
+				Email json.RawMessage `json:"email"`
+			}
+			if json.Unmarshal([]byte(aws.ToString(det.Output)), &out) == nil && len(out.Email) > 0 {
+				return out.Email
+			}
+		}
+	}
+	return nil
 }
 
 func (d *devRoutes) names() string {

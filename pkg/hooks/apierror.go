@@ -33,6 +33,8 @@ const (
 	CodeWebhookGone         = "WebhookGone"
 	CodeInvalidSignature    = "InvalidSignature"
 	CodeInternal            = "InternalError"
+	CodeLinkNotFound        = "LinkNotFound"
+	CodeLinkGone            = "LinkGone"
 )
 
 // ErrorFor maps err to what the caller sees. Errors of this package keep
@@ -60,6 +62,8 @@ func ErrorFor(err error) *APIError {
 		{ErrResponseTimeout, http.StatusGatewayTimeout, CodeResponseTimeout},
 		{ErrWebhookGone, http.StatusBadGateway, CodeWebhookGone},
 		{ErrInvalidSignature, http.StatusUnauthorized, CodeInvalidSignature},
+		{ErrLinkNotFound, http.StatusNotFound, CodeLinkNotFound},
+		{ErrLinkGone, http.StatusGone, CodeLinkGone},
 	} {
 		if errors.Is(err, m.target) {
 			return &APIError{Status: m.status, Code: m.code, Message: err.Error()}
