@@ -156,8 +156,8 @@ var mutants = []mutant{
 		Desc: "ResumeWebhook: resumes without the kind condition (a plain hook's token is a webhook)",
 		File: "pkg/hooks/webhook.go",
 		Edits: []edit{{
-			Old: `h, err := c.resume(ctx, token, "", KindWebhook, p)`,
-			New: `h, err := c.resume(ctx, token, "", "", p)`,
+			Old: `h, err := c.resume(ctx, token, "", KindWebhook, newOutgoing(p, ""))`,
+			New: `h, err := c.resume(ctx, token, "", "", newOutgoing(p, ""))`,
 		}},
 	},
 	{

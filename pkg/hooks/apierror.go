@@ -32,6 +32,9 @@ const (
 	CodeResponseTimeout     = "WebhookResponseTimeout"
 	CodeWebhookGone         = "WebhookGone"
 	CodeInternal            = "InternalError"
+	CodeEncryptionKey       = "EncryptionKeyRefused"
+	CodeNotSealed           = "NotSealed"
+	CodeOpenRefused         = "SealedPayloadRefused"
 )
 
 // ErrorFor maps err to what the caller sees. Errors of this package keep
@@ -58,6 +61,9 @@ func ErrorFor(err error) *APIError {
 		{ErrResponseAlreadySent, http.StatusConflict, CodeResponseAlreadySent},
 		{ErrResponseTimeout, http.StatusGatewayTimeout, CodeResponseTimeout},
 		{ErrWebhookGone, http.StatusBadGateway, CodeWebhookGone},
+		{ErrEncryptionKey, http.StatusBadRequest, CodeEncryptionKey},
+		{ErrNotSealed, http.StatusBadRequest, CodeNotSealed},
+		{ErrOpenRefused, http.StatusForbidden, CodeOpenRefused},
 	} {
 		if errors.Is(err, m.target) {
 			return &APIError{Status: m.status, Code: m.code, Message: err.Error()}

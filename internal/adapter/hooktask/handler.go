@@ -26,6 +26,7 @@ type Hooks interface {
 	DisposeExecution(ctx context.Context, executionARN string) (int, error)
 	CreateWebhook(ctx context.Context, in hooks.CreateWebhookInput) (*hooks.Hook, error)
 	Respond(ctx context.Context, token, requestID string, resp hooks.Response) error
+	Open(ctx context.Context, envelope []byte, executionARN string) (json.RawMessage, error)
 }
 
 var _ Hooks = (*hooks.Client)(nil)
@@ -52,6 +53,11 @@ const (
 	// (token, requestId, response) (lambda:invoke). A second response to the
 	// same request fails with ResponseAlreadySentError.
 	ActionRespond = "respond"
+	// ActionOpen opens a sealed payload (envelope, as the await returned
+	// it) sealed for this execution (executionArn) and returns the
+	// plaintext JSON as the task's output (lambda:invoke). Needs
+	// kms:Decrypt (docs/sealed.md).
+	ActionOpen = "open"
 )
 
 // Request is the Payload a Task state passes. ExecutionARN is
@@ -70,6 +76,11 @@ type Request struct {
 	// await received) and {"status","headers","body","isBase64Encoded"}.
 	RequestID string          `json:"requestId,omitempty"`
 	Response  json.RawMessage `json:"response,omitempty"`
+	// Encrypt makes a created or awaited hook (create, await,
+	// createWebhook) sealed: {"kmsKeyId": "…"}.
+	Encrypt *hooks.Encrypt `json:"encrypt,omitempty"`
+	// Envelope is open's sealed payload.
+	Envelope json.RawMessage `json:"envelope,omitempty"`
 }
 
 // Result is what a create or dispose task returns (the state's
@@ -79,6 +90,18 @@ type Result struct {
 	Disposed int `json:"disposed,omitempty"`
 	// Responded is the request id a respond task answered.
 	Responded string `json:"responded,omitempty"`
+	// Opened is the plaintext an open task returns: when set, it is the
+	// whole result.
+	Opened json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes Opened as it is, else the result.
+func (r *Result) MarshalJSON() ([]byte, error) {
+	if r.Opened != nil {
+		return r.Opened, nil
+	}
+	type plain Result
+	return json.Marshal((*plain)(r))
 }
 
 // Handle serves a Task state's request, or an EventBridge "Step Functions
@@ -103,7 +126,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 		h.logOutcome(ctx, &req, nil, err, start)
 		return nil, httpapi.InvokeError(err)
 	}
-	reg := hooks.RegisterInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata}
+	reg := hooks.RegisterInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt}
 	var (
 		res Result
 		err error
@@ -124,7 +147,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 			res.Disposed = 1
 		}
 	case ActionCreateWebhook:
-		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata}
+		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt}
 		if in.RespondWith, err = respondWith(req.RespondWith); err == nil {
 			res.Hook, err = h.hooks.CreateWebhook(ctx, in)
 		}
@@ -140,9 +163,15 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 				res.Responded = req.RequestID
 			}
 		}
+	case ActionOpen:
+		if req.ExecutionARN == "" {
+			err = fmt.Errorf("%w: executionArn is required ($$.Execution.Id)", hooks.ErrInvalidRequest)
+		} else {
+			res.Opened, err = h.hooks.Open(ctx, req.Envelope, req.ExecutionARN)
+		}
 	default:
-		err = fmt.Errorf("%w: unknown action %q (want %s, %s, %s, %s or %s)", hooks.ErrInvalidRequest, req.Action,
-			ActionCreate, ActionAwait, ActionDispose, ActionCreateWebhook, ActionRespond)
+		err = fmt.Errorf("%w: unknown action %q (want %s, %s, %s, %s, %s or %s)", hooks.ErrInvalidRequest, req.Action,
+			ActionCreate, ActionAwait, ActionDispose, ActionCreateWebhook, ActionRespond, ActionOpen)
 	}
 	h.logOutcome(ctx, &req, res.Hook, err, start)
 	if err != nil {
