@@ -188,9 +188,9 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 			ExecutionARN: getS(m, attrExec),
 			Kind:         Kind(getS(m, attrKind)),
 		},
-		Seq:     getN(m, attrSeq),
-		Dlv:     getN(m, attrDlv),
-		Waiter:  getS(m, attrWaiter),
+		Seq:      getN(m, attrSeq),
+		Dlv:      getN(m, attrDlv),
+		Waiter:   getS(m, attrWaiter),
 		Respond:  getS(m, attrRespond),
 		KMSKeyID: getS(m, attrKMSKey),
 	}
