@@ -40,6 +40,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -69,6 +70,7 @@ var (
 var examples = []struct{ short, file string }{
 	{"approval", "examples/approval.asl.json"},
 	{"payment", "examples/payment.asl.json"},
+	{"sealed-approval", "examples/sealed.asl.json"},
 }
 
 func main() {
@@ -99,7 +101,9 @@ type devState struct {
 	TableName     string            `json:"tableName"`
 	Functions     map[string]string `json:"functions"`
 	StateMachines map[string]string `json:"stateMachines"`
-	Walkthrough   string            `json:"walkthrough"`
+	// KMSKeyARN is the key of the sealed approval example (HooksKmsKeyArn).
+	KMSKeyARN   string `json:"kmsKeyArn"`
+	Walkthrough string `json:"walkthrough"`
 }
 
 func run(log *slog.Logger, root, addr string) error {
@@ -199,9 +203,13 @@ func run(log *slog.Logger, root, addr string) error {
 		return err
 	}
 	hookTaskARN := "arn:aws:lambda:" + devstack.DefaultRegion + ":" + devstack.DefaultAccountID + ":function:" + hookTaskName
+	keyARN, err := ensureKMSKey(ctx, kms.NewFromConfig(cfg))
+	if err != nil {
+		return err
+	}
 	machines := map[string]string{}
 	for _, ex := range examples {
-		arn, err := ensureStateMachine(ctx, sf, filepath.Join(root, ex.file), stackName+"-"+ex.short, hookTaskARN)
+		arn, err := ensureStateMachine(ctx, sf, filepath.Join(root, ex.file), stackName+"-"+ex.short, hookTaskARN, keyARN)
 		if err != nil {
 			return err
 		}
@@ -241,7 +249,8 @@ func run(log *slog.Logger, root, addr string) error {
 			"resumeWebhook": strings.Replace(hookTaskARN, hookTaskName, resumeWebhookName, 1),
 		},
 		StateMachines: machines,
-		Walkthrough:   walkthrough(apiURL),
+		KMSKeyARN:     keyARN,
+		Walkthrough:   walkthrough(apiURL) + "\n" + sealedWalkthrough(apiURL, keyARN),
 	}
 	if err := writeState(statePath, &st); err != nil {
 		return err
@@ -308,14 +317,15 @@ func ensureTable(ctx context.Context, db *dynamodb.Client) error {
 }
 
 // ensureStateMachine creates the state machine name from the ASL file, with
-// ${HookTaskFunctionArn} substituted as template.yaml's DefinitionSubstitutions
-// do, or updates the definition of the one a previous run created.
-func ensureStateMachine(ctx context.Context, sf *sfn.Client, file, name, hookTaskARN string) (string, error) {
+// ${HookTaskFunctionArn} and ${HooksKmsKeyArn} substituted as template.yaml's
+// DefinitionSubstitutions do, or updates the definition of the one a previous
+// run created.
+func ensureStateMachine(ctx context.Context, sf *sfn.Client, file, name, hookTaskARN, keyARN string) (string, error) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return "", err
 	}
-	def := strings.ReplaceAll(string(raw), "${HookTaskFunctionArn}", hookTaskARN)
+	def := strings.NewReplacer("${HookTaskFunctionArn}", hookTaskARN, "${HooksKmsKeyArn}", keyARN).Replace(string(raw))
 	role := "arn:aws:iam::" + devstack.DefaultAccountID + ":role/" + stackName + "-example"
 	out, err := sf.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 		Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role),
