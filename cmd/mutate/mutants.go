@@ -147,8 +147,8 @@ var mutants = []mutant{
 		Desc: "replay: a mismatched idempotency hash is answered as applied",
 		File: "pkg/hooks/idempotency.go",
 		Edits: []edit{{
-			Old: "\tif rec.Hash != hash {\n",
-			New: "\tif rec.Hash == \"\" && rec.Hash != hash {\n",
+			Old: "\tif rec.Hash != o.idemHash(key, rec.Sealed != \"\") {\n",
+			New: "\tif rec.Hash == \"\" && rec.Hash != o.idemHash(key, rec.Sealed != \"\") {\n",
 		}},
 	},
 	{
