@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/sfnhooks/sfnhooks/internal/awsstub"
 	"github.com/sfnhooks/sfnhooks/internal/devstack"
 	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
@@ -289,42 +290,78 @@ func (k *reseatKMS) GenerateDataKey(ctx context.Context, in *kms.GenerateDataKey
 
 // A payload is sealed for the incarnation it is delivered to: if the token
 // was registered again between the read and the write, the write's
-// condition fails and the payload is sealed again for the new hook.
+// condition fails and the payload is sealed again for the new hook; with
+// an await parked on the new hook (R1's term) or without (S1's).
 func TestSealedResumeFollowsANewIncarnation(t *testing.T) {
 	t.Parallel()
-	key := kmsKey(t)
-	ctx := context.Background()
-	token := "sealed-reseat-" + suffix()
-	var first, second *hooks.Hook
-	var c *hooks.Client
-	rk := &reseatKMS{KMSAPI: kmsClient(t)}
-	rk.reseat = func() {
-		if err := c.Dispose(ctx, token, execA); err != nil {
-			t.Error(err)
-		}
-		var err error
-		if second, err = c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA, Encrypt: &hooks.Encrypt{KMSKeyID: key}}); err != nil {
-			t.Error(err)
-		}
-	}
-	c, db, _, table := testClient(t, func(o *hooks.Options) { o.KMS = rk })
-	var err error
-	if first, err = c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA, Encrypt: &hooks.Encrypt{KMSKeyID: key}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.ResumeHook(ctx, token, "p"); err != nil {
-		t.Fatal(err)
-	}
-	if rk.calls != 2 || second == nil || second.HookID == first.HookID {
-		t.Fatalf("GenerateDataKey calls %d (want 2: sealed again), hooks %v → %v", rk.calls, first, second)
-	}
-	ps := storedPayloads(t, db, table, token)
-	if len(ps) != 1 {
-		t.Fatalf("stored %d payloads, want 1", len(ps))
-	}
-	env, err := hooks.ParseEnvelope([]byte(ps[0]))
-	if err != nil || env.Context.HookID != second.HookID {
-		t.Fatalf("stored %s (%v): want it sealed for the new hook %s", ps[0], err, second.HookID)
+	for _, waiting := range []bool{false, true} {
+		t.Run(map[bool]string{false: "stored", true: "await parked"}[waiting], func(t *testing.T) {
+			t.Parallel()
+			key := kmsKey(t)
+			ctx := context.Background()
+			token := "sealed-reseat-" + suffix()
+			reg := hooks.RegisterInput{Token: token, ExecutionARN: execA, Encrypt: &hooks.Encrypt{KMSKeyID: key}}
+			var first, second *hooks.Hook
+			var c *hooks.Client
+			rk := &reseatKMS{KMSAPI: kmsClient(t)}
+			rk.reseat = func() {
+				if err := c.Dispose(ctx, token, execA); err != nil {
+					t.Error(err)
+				}
+				var err error
+				if waiting {
+					err = c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "task-2"})
+				} else {
+					_, err = c.Register(ctx, reg)
+				}
+				if err != nil {
+					t.Error(err)
+				}
+				st, err := c.GetHook(ctx, token)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				second = &st.Hook
+			}
+			c, db, _, table := testClient(t, func(o *hooks.Options) {
+				o.KMS = rk
+				o.StepFunctions = awsstub.AcceptingSFN{}
+			})
+			var err error
+			if first, err = c.Register(ctx, reg); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.ResumeHook(ctx, token, "p"); err != nil {
+				t.Fatal(err)
+			}
+			if rk.calls != 2 || second == nil || second.HookID == first.HookID {
+				t.Fatalf("GenerateDataKey calls %d (want 2: sealed again), hooks %v → %v", rk.calls, first, second)
+			}
+			var got string
+			if waiting {
+				out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: map[string]types.AttributeValue{
+					"pk": &types.AttributeValueMemberS{Value: "HOOK#" + token}, "sk": &types.AttributeValueMemberS{Value: "HOOK"}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				f, ok := out.Item["inflight"].(*types.AttributeValueMemberM)
+				if !ok {
+					t.Fatalf("no delivery in flight to the new hook's await: %v", out.Item)
+				}
+				got = f.Value["payload"].(*types.AttributeValueMemberS).Value
+			} else {
+				ps := storedPayloads(t, db, table, token)
+				if len(ps) != 1 {
+					t.Fatalf("stored %d payloads, want 1", len(ps))
+				}
+				got = ps[0]
+			}
+			env, err := hooks.ParseEnvelope([]byte(got))
+			if err != nil || env.Context.HookID != second.HookID {
+				t.Fatalf("delivered %s (%v): want it sealed for the new hook %s", got, err, second.HookID)
+			}
+		})
 	}
 }
 
