@@ -3,6 +3,7 @@ package hooks_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -163,12 +164,12 @@ func TestOpenRefusesWrongKeyOrContext(t *testing.T) {
 		{"other execution in the context", edit(func(e *hooks.Envelope) { e.Context.ExecutionARN += "x" }), hooks.ErrOpenRefused},
 		{"other hook id in the context", edit(func(e *hooks.Envelope) { e.Context.HookID = "forged" }), hooks.ErrOpenRefused},
 		{"tampered ciphertext", edit(func(e *hooks.Envelope) {
-			b := []byte(e.CT)
-			b[0] ^= 'A' ^ 'B'
-			if b[0] == e.CT[0] {
-				b[0] = 'C'
+			ct, err := base64.StdEncoding.DecodeString(e.CT)
+			if err != nil {
+				t.Fatal(err)
 			}
-			e.CT = string(b)
+			ct[0] ^= 1
+			e.CT = base64.StdEncoding.EncodeToString(ct)
 		}), hooks.ErrOpenRefused},
 		{"not sealed", []byte(`{"n":1}`), hooks.ErrNotSealed},
 		{"unknown version", edit(func(e *hooks.Envelope) { e.Version = 2 }), hooks.ErrNotSealed},
