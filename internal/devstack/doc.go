@@ -98,6 +98,18 @@
 //     (scripts/stack.sh up does). moto 5.2.5's GET /moto-api/config does not report
 //     that setting; stack.sh checks it by running a Pass machine.
 //
+// KMS (moto[server] 5.2.5 serves it on the same port; it needs only cryptography,
+// a core dependency of moto, so requirements-dev.txt names no extra for it):
+//
+//   - CreateKey, CreateAlias, DescribeKey (by alias), GenerateDataKey (KeySpec
+//     AES_256, EncryptionContext) and Decrypt (KeyId, EncryptionContext) work.
+//     moto/kms/utils.py encrypts the data key with AES-GCM under the key's material
+//     and the serialized encryption context as additional data: Decrypt with another
+//     context is InvalidCiphertextException; models.py: a KeyId other than the
+//     ciphertext's key is AccessDeniedException. An unknown key or alias in
+//     GenerateDataKey is NotFoundException. No key policy or IAM is enforced
+//     (docs/sealed.md).
+//
 // # Lambda handlers and concurrency
 //
 // aws-lambda-go v1.55.1's lambda.NewHandler(fn).Invoke returns output that
