@@ -55,8 +55,9 @@ func WithIdempotencyKey(key string) ResumeOption {
 //
 // Errors: ErrInvalidToken, ErrInvalidPayload, *PayloadTooLargeError
 // (ErrPayloadTooLarge), ErrHookNotFound, ErrIdempotencyMismatch,
-// ErrEncryptionKey, ErrContention, or a wrapped AWS error (outcome unknown: retry, ideally
-// with an idempotency key). Only a nil error means the payload is kept.
+// ErrEncryptionKey, ErrContention, or a wrapped AWS error (outcome unknown:
+// retry, ideally with an idempotency key). Only a nil error means the
+// payload is kept.
 func (c *Client) ResumeHook(ctx context.Context, token string, payload any, opts ...ResumeOption) (*Hook, error) {
 	return c.resumeHook(ctx, token, "", payload, opts)
 }
