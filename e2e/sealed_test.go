@@ -258,3 +258,36 @@ func TestSealedWebhookRequest(t *testing.T) {
 		t.Fatalf("stored webhook request: want only its envelope: %s", items)
 	}
 }
+
+// A direct invocation of resume-hook asks for the override with
+// "encryptionKeyId"; a sealed hook refuses another key than its own.
+func TestDirectInvokeWithKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	key, other := e.kmsKey(), e.kmsKey()
+	exec := "arn:aws:states:" + devstack.DefaultRegion + ":" + account + ":execution:direct:" + randomSuffix()
+	plain, sealed := "direct-plain-"+randomSuffix(), "direct-sealed-"+randomSuffix()
+	for _, req := range []map[string]any{
+		{"action": "create", "token": plain, "executionArn": exec},
+		{"action": "create", "token": sealed, "executionArn": exec, "encrypt": map[string]string{"kmsKeyId": key}},
+	} {
+		if _, err := e.hookTask(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	invoke := func(token, keyID string) error {
+		in, _ := json.Marshal(map[string]any{"token": token, "payload": map[string]string{"note": sealMarker}, "encryptionKeyId": keyID})
+		_, err := e.resume.Invoke(context.Background(), in)
+		return err
+	}
+	if err := invoke(plain, other); err != nil {
+		t.Fatalf("plain hook with a key: %v", err)
+	}
+	if err := invoke(sealed, other); err == nil || !strings.Contains(err.Error(), "EncryptionKeyRefused") {
+		t.Fatalf("sealed hook with another key: got %v, want EncryptionKeyRefusedError", err)
+	}
+	items, _ := json.Marshal(append(e.items(plain), e.items(sealed)...))
+	if strings.Contains(string(items), sealMarker) || strings.Count(string(items), "sfnhooks:sealed") != 1 {
+		t.Fatalf("want exactly one envelope (the plain hook's) and no plaintext: %s", items)
+	}
+}
