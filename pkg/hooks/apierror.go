@@ -35,6 +35,8 @@ const (
 	CodeEncryptionKey       = "EncryptionKeyRefused"
 	CodeNotSealed           = "NotSealed"
 	CodeOpenRefused         = "SealedPayloadRefused"
+	CodeLinkNotFound        = "LinkNotFound"
+	CodeLinkGone            = "LinkGone"
 )
 
 // ErrorFor maps err to what the caller sees. Errors of this package keep
@@ -64,6 +66,8 @@ func ErrorFor(err error) *APIError {
 		{ErrEncryptionKey, http.StatusBadRequest, CodeEncryptionKey},
 		{ErrNotSealed, http.StatusBadRequest, CodeNotSealed},
 		{ErrOpenRefused, http.StatusForbidden, CodeOpenRefused},
+		{ErrLinkNotFound, http.StatusNotFound, CodeLinkNotFound},
+		{ErrLinkGone, http.StatusGone, CodeLinkGone},
 	} {
 		if errors.Is(err, m.target) {
 			return &APIError{Status: m.status, Code: m.code, Message: err.Error()}
