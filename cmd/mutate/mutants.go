@@ -249,4 +249,23 @@ var mutants = []mutant{
 			New: "nil",
 		}},
 	},
+	{
+		Name: "MS1-plain-write-to-sealed-hook",
+		Desc: "Sealed resume: a plaintext payload's writes are not conditioned on the hook having no key (a plain R1 hands the plaintext to a sealed hook's await)",
+		File: "pkg/hooks/seal.go",
+		Pkgs: []string{"./e2e/"},
+		Edits: []edit{{
+			Old: "\tif o.sealedFor == \"\" {\n\t\treturn \" AND attribute_not_exists(#kmsKeyId)\"\n\t}",
+			New: "\tif o.sealedFor == \"\" {\n\t\tdelete(nm, \"#\"+attrKMSKey)\n\t\treturn \"\"\n\t}",
+		}},
+	},
+	{
+		Name: "MS2-sealed-write-not-pinned",
+		Desc: "Sealed resume: a sealed payload's R1 is not conditioned on the incarnation it was sealed for (a recreated hook's await gets a payload sealed for the old one)",
+		File: "pkg/hooks/seal.go",
+		Edits: []edit{{
+			Old: "\tnm[\"#\"+attrHookID] = attrHookID\n\tvals[\":sealedFor\"] = s(o.sealedFor)\n\tvals[\":sealKey\"] = s(o.sealKey)\n\treturn \" AND #hookId = :sealedFor AND (attribute_not_exists(#kmsKeyId) OR #kmsKeyId = :sealKey)\"",
+			New: "\tvals[\":sealKey\"] = s(o.sealKey)\n\treturn \" AND (attribute_not_exists(#kmsKeyId) OR #kmsKeyId = :sealKey)\"",
+		}},
+	},
 }
