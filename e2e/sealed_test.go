@@ -172,15 +172,19 @@ func TestSealedApprovalRoundTrip(t *testing.T) {
 		name     string
 		envelope json.RawMessage
 		exec     string
+		token    string
 		want     string
 	}{
-		{"the execution it was sealed for", out.Sealed, arn, ""},
-		{"another execution", out.Sealed, arn + "-other", "SealedPayloadRefusedError"},
-		{"context rewritten to another execution", edit(func(c *hooks.Envelope) { c.Context.ExecutionARN = arn + "-x" }), arn + "-x", "SealedPayloadRefusedError"},
-		{"another key", edit(func(c *hooks.Envelope) { c.KeyID = other }), arn, "SealedPayloadRefusedError"},
-		{"not sealed", json.RawMessage(`{"approved":true}`), arn, "NotSealedError"},
+		{"the execution it was sealed for", out.Sealed, arn, "", ""},
+		{"the execution and hook it was sealed for", out.Sealed, arn, token, ""},
+		{"another execution", out.Sealed, arn + "-other", "", "SealedPayloadRefusedError"},
+		{"another hook of the execution", out.Sealed, arn, token + "-other", "SealedPayloadRefusedError"},
+		{"context rewritten to another execution", edit(func(c *hooks.Envelope) { c.Context.ExecutionARN = arn + "-x" }), arn + "-x", "", "SealedPayloadRefusedError"},
+		{"context rewritten to another hook", edit(func(c *hooks.Envelope) { c.Context.Token = "approval-x" }), arn, "approval-x", "SealedPayloadRefusedError"},
+		{"another key", edit(func(c *hooks.Envelope) { c.KeyID = other }), arn, "", "SealedPayloadRefusedError"},
+		{"not sealed", json.RawMessage(`{"approved":true}`), arn, "", "NotSealedError"},
 	} {
-		got, err := e.hookTask(map[string]any{"action": "open", "envelope": tc.envelope, "executionArn": tc.exec})
+		got, err := e.hookTask(map[string]any{"action": "open", "envelope": tc.envelope, "executionArn": tc.exec, "token": tc.token})
 		var errType string
 		var ie messages.InvokeResponse_Error
 		if errors.As(err, &ie) {

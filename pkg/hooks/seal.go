@@ -204,18 +204,35 @@ func Open(ctx context.Context, api KMSAPI, envelope []byte) (json.RawMessage, er
 	return e.Open(ctx, api)
 }
 
-// Open opens a sealed envelope with the client's KMS client. A non-empty
-// executionARN must be the execution the payload was sealed for (the
-// context's executionArn), else ErrOpenRefused without a KMS call.
+// OpenInput is what Client.Open opens, and what it must have been sealed
+// for.
+type OpenInput struct {
+	// Envelope is the sealed payload, as the await returned it.
+	Envelope json.RawMessage
+	// ExecutionARN, when not empty, must be the execution the payload was
+	// sealed for (the context's executionArn).
+	ExecutionARN string
+	// Token, when not empty, must be the hook it was resumed to (the
+	// context's token): a workflow that names the hook it awaited cannot be
+	// handed the envelope of another hook of the same execution.
+	Token string
+}
+
+// Open opens a sealed envelope with the client's KMS client, after checking
+// the context against in.ExecutionARN and in.Token (each when given): a
+// mismatch is ErrOpenRefused without a KMS call.
 //
 // Errors: as Envelope.Open.
-func (c *Client) Open(ctx context.Context, envelope []byte, executionARN string) (json.RawMessage, error) {
-	e, err := ParseEnvelope(envelope)
+func (c *Client) Open(ctx context.Context, in OpenInput) (json.RawMessage, error) {
+	e, err := ParseEnvelope(in.Envelope)
 	if err != nil {
 		return nil, err
 	}
-	if executionARN != "" && e.Context.ExecutionARN != executionARN {
-		return nil, fmt.Errorf("%w: sealed for execution %s, not %s", ErrOpenRefused, e.Context.ExecutionARN, executionARN)
+	if in.ExecutionARN != "" && e.Context.ExecutionARN != in.ExecutionARN {
+		return nil, fmt.Errorf("%w: sealed for execution %s, not %s", ErrOpenRefused, e.Context.ExecutionARN, in.ExecutionARN)
+	}
+	if in.Token != "" && e.Context.Token != in.Token {
+		return nil, fmt.Errorf("%w: sealed for hook %s, not %s", ErrOpenRefused, Redact(e.Context.Token), Redact(in.Token))
 	}
 	if c.kms == nil {
 		return nil, errors.New("open: no KMS client (Options.KMS)")

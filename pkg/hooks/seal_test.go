@@ -123,8 +123,16 @@ func TestSealedHookStoresOnlyTheEnvelope(t *testing.T) {
 		t.Errorf("opened: got %s, want %s", pt, want)
 	}
 	// Client.Open checks the execution before asking KMS.
-	if _, err := c.Open(ctx, []byte(ps[0]), execA+"-other"); !errors.Is(err, hooks.ErrOpenRefused) {
-		t.Errorf("open for another execution: got %v, want ErrOpenRefused", err)
+	for _, in := range []hooks.OpenInput{
+		{Envelope: json.RawMessage(ps[0]), ExecutionARN: execA + "-other"},
+		{Envelope: json.RawMessage(ps[0]), ExecutionARN: execA, Token: token + "-other"},
+	} {
+		if _, err := c.Open(ctx, in); !errors.Is(err, hooks.ErrOpenRefused) {
+			t.Errorf("open %+v: got %v, want ErrOpenRefused", in, err)
+		}
+	}
+	if pt, err := c.Open(ctx, hooks.OpenInput{Envelope: json.RawMessage(ps[0]), ExecutionARN: execA, Token: token}); err != nil || !strings.Contains(string(pt), marker) {
+		t.Errorf("open for its execution and hook: got %s, %v", pt, err)
 	}
 }
 

@@ -26,7 +26,7 @@ type Hooks interface {
 	DisposeExecution(ctx context.Context, executionARN string) (int, error)
 	CreateWebhook(ctx context.Context, in hooks.CreateWebhookInput) (*hooks.Hook, error)
 	Respond(ctx context.Context, token, requestID string, resp hooks.Response) error
-	Open(ctx context.Context, envelope []byte, executionARN string) (json.RawMessage, error)
+	Open(ctx context.Context, in hooks.OpenInput) (json.RawMessage, error)
 	CreateLink(ctx context.Context, in hooks.CreateLinkInput) (*hooks.Link, error)
 }
 
@@ -55,9 +55,9 @@ const (
 	// same request fails with ResponseAlreadySentError.
 	ActionRespond = "respond"
 	// ActionOpen opens a sealed payload (envelope, as the await returned
-	// it) sealed for this execution (executionArn) and returns the
-	// plaintext JSON as the task's output (lambda:invoke). Needs
-	// kms:Decrypt (docs/sealed.md).
+	// it) sealed for this execution (executionArn) and, when token is
+	// given, for that hook, and returns the plaintext JSON as the task's
+	// output (lambda:invoke). Needs kms:Decrypt (docs/sealed.md).
 	ActionOpen = "open"
 	// ActionLink creates an approval link for the hook (token, payload,
 	// label, group, expirySeconds) and returns it under "link" with its
@@ -183,7 +183,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 		if req.ExecutionARN == "" {
 			err = fmt.Errorf("%w: executionArn is required ($$.Execution.Id)", hooks.ErrInvalidRequest)
 		} else {
-			res.Opened, err = h.hooks.Open(ctx, req.Envelope, req.ExecutionARN)
+			res.Opened, err = h.hooks.Open(ctx, hooks.OpenInput{Envelope: req.Envelope, ExecutionARN: req.ExecutionARN, Token: req.Token})
 		}
 	case ActionLink:
 		switch {
