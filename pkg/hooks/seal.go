@@ -123,8 +123,10 @@ func seal(ctx context.Context, api KMSAPI, keyID string, sc SealContext, plainte
 		EncryptionContext: sc.kms(),
 	})
 	if err != nil {
-		if kmsRefused(err) {
-			return nil, fmt.Errorf("%w: KMS refused a data key of %s: %v", ErrEncryptionKey, keyID, err)
+		if code, ok := kmsRefused(err); ok {
+			// The code only: KMS's message names the caller's role, and a
+			// webhook's caller is anyone.
+			return nil, fmt.Errorf("%w: KMS refused a data key of the key (%s)", ErrEncryptionKey, code)
 		}
 		return nil, fmt.Errorf("generate data key: %w", err)
 	}
@@ -172,7 +174,7 @@ func (e *Envelope) Open(ctx context.Context, api KMSAPI) (json.RawMessage, error
 		EncryptionContext: e.Context.kms(),
 	})
 	if err != nil {
-		if kmsRefused(err) {
+		if _, ok := kmsRefused(err); ok {
 			return nil, fmt.Errorf("%w: KMS refused the data key: %v", ErrOpenRefused, err)
 		}
 		return nil, fmt.Errorf("decrypt data key: %w", err)
@@ -240,21 +242,21 @@ func (c *Client) Open(ctx context.Context, in OpenInput) (json.RawMessage, error
 	return e.Open(ctx, c.kms)
 }
 
-// kmsRefused reports a KMS answer about the key or the ciphertext (the
-// caller's input), not about KMS itself: not found, disabled, wrong usage,
+// kmsRefused reports (with its code) a KMS answer about the key or the
+// ciphertext (the caller's input), not about KMS itself: not found, disabled, wrong usage,
 // access denied, or a ciphertext that does not decrypt with that key and
 // context.
-func kmsRefused(err error) bool {
+func kmsRefused(err error) (code string, ok bool) {
 	var api smithy.APIError
 	if !errors.As(err, &api) {
-		return false
+		return "", false
 	}
-	switch api.ErrorCode() {
+	switch code = api.ErrorCode(); code {
 	case "NotFoundException", "DisabledException", "KMSInvalidStateException", "InvalidKeyUsageException",
 		"AccessDeniedException", "IncorrectKeyException", "InvalidCiphertextException", "KeyUnavailableException":
-		return true
+		return code, true
 	}
-	return false
+	return "", false
 }
 
 // outgoing is a resume's payload as it is written: the plaintext, or the
