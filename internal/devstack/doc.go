@@ -5,8 +5,8 @@
 //
 // moto's Step Functions interpreter sends every call it makes (lambda:invoke
 // tasks, aws-sdk:* and optimised integrations) to http://localhost:$MOTO_PORT.
-// scripts/stack.sh starts moto on SFNHOOKS_MOTO_PORT (47001) with MOTO_PORT set to
-// SFNHOOKS_BRIDGE_PORT (47000), where a Bridge listens: it answers the Lambda
+// scripts/stack.sh starts moto on SFNHOOKS_MOTO_PORT (27001) with MOTO_PORT set to
+// SFNHOOKS_BRIDGE_PORT (27000), where a Bridge listens: it answers the Lambda
 // Invoke API from its functions and proxies everything else to moto. So state
 // machines reach Lambda, and DynamoDB through aws-sdk integrations, only while a
 // bridge runs. SDK clients of tests can use either address; through the bridge is
