@@ -129,8 +129,8 @@ var mutants = []mutant{
 		Desc: "A2 deliverBacklog: the Query reads the newest stored payload, not the oldest",
 		File: "pkg/hooks/await.go",
 		Edits: []edit{{
-			Old: "\t\tLimit:                     aws.Int32(1),\n",
-			New: "\t\tLimit:                     aws.Int32(1),\n\t\tScanIndexForward:          aws.Bool(false),\n",
+			Old: "\tq.Limit = aws.Int32(1)\n",
+			New: "\tq.Limit = aws.Int32(1)\n\tq.ScanIndexForward = aws.Bool(false)\n",
 		}},
 	},
 	{
@@ -165,8 +165,8 @@ var mutants = []mutant{
 		Desc: "settle: any TaskSucceeded of the task counts as delivered, whatever its output",
 		File: "pkg/hooks/history.go",
 		Edits: []edit{{
-			Old: "compactJSON(aws.ToString(ev.TaskSucceededEventDetails.Output)) != want {",
-			New: "len(want) == 0 {",
+			Old: "d != nil && compactJSON(aws.ToString(d.Output)) == want",
+			New: "d != nil",
 		}},
 	},
 	{

@@ -20,6 +20,8 @@ func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 // Error codes. the README (Errors) lists them with their statuses.
 const (
 	CodeHookNotFound        = "HookNotFound"
+	CodeHookNotWaiting      = "HookNotWaiting"
+	CodeSchemaValidation    = "SchemaValidation"
 	CodeInvalidToken        = "InvalidToken"
 	CodeInvalidPayload      = "InvalidPayload"
 	CodeInvalidRequest      = "InvalidRequest"
@@ -47,6 +49,7 @@ func ErrorFor(err error) *APIError {
 		status int
 		code   string
 	}{
+		{ErrNotWaiting, http.StatusNotFound, CodeHookNotWaiting},
 		{ErrHookNotFound, http.StatusNotFound, CodeHookNotFound},
 		{ErrInvalidToken, http.StatusBadRequest, CodeInvalidToken},
 		{ErrInvalidPayload, http.StatusBadRequest, CodeInvalidPayload},

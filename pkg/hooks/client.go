@@ -33,6 +33,8 @@ type DynamoDBAPI interface {
 type StepFunctionsAPI interface {
 	SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
 	SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
+	// SendTaskHeartbeat keeps a parked await alive (Heartbeat).
+	SendTaskHeartbeat(context.Context, *sfn.SendTaskHeartbeatInput, ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error)
 	// DescribeExecution and GetExecutionHistory are called on rare paths
 	// only: a token held by another execution (is it still running?), and
 	// a task that Step Functions says is over (did it get the payload?).

@@ -63,23 +63,28 @@ func (c *Client) resumeHook(ctx context.Context, token, hookID string, payload a
 	if err != nil {
 		return nil, err
 	}
-	var o resumeOptions
-	for _, fn := range opts {
-		fn(&o)
-	}
-	var h *Hook
-	if o.idempotencyKey != "" {
-		if len(o.idempotencyKey) > MaxIdempotencyKeyLength {
-			return nil, fmt.Errorf("%w: idempotency key is %d bytes; the limit is %d", ErrInvalidPayload, len(o.idempotencyKey), MaxIdempotencyKeyLength)
-		}
-		h, err = c.resumeIdempotent(ctx, token, hookID, p, o.idempotencyKey)
-	} else {
-		h, err = c.resume(ctx, token, hookID, "", p)
-	}
+	h, err := c.deliverSlot(ctx, token, hookID, p, opts)
 	if err != nil {
 		return nil, fmt.Errorf("resume hook %s: %w", Redact(token), err)
 	}
 	return c.withURL(h), nil
+}
+
+// deliverSlot acknowledges one payload slot (a JSON payload or an encoded
+// rejection) for the hook named token: the resume protocol, with an
+// idempotency key when opts give one.
+func (c *Client) deliverSlot(ctx context.Context, token, hookID, slot string, opts []ResumeOption) (*Hook, error) {
+	var o resumeOptions
+	for _, fn := range opts {
+		fn(&o)
+	}
+	if o.idempotencyKey != "" {
+		if len(o.idempotencyKey) > MaxIdempotencyKeyLength {
+			return nil, fmt.Errorf("%w: idempotency key is %d bytes; the limit is %d", ErrInvalidPayload, len(o.idempotencyKey), MaxIdempotencyKeyLength)
+		}
+		return c.resumeIdempotent(ctx, token, hookID, slot, o.idempotencyKey)
+	}
+	return c.resume(ctx, token, hookID, "", slot)
 }
 
 // encodePayload returns payload as compact JSON text within the size limit.
