@@ -13,6 +13,9 @@ type APIError struct {
 	Status  int    `json:"-"`
 	Code    string `json:"error"`
 	Message string `json:"message"`
+	// Details lists what failed, for a SchemaValidation error (each
+	// {"instanceLocation","keywordLocation","error"}); absent otherwise.
+	Details []SchemaViolation `json:"details,omitempty"`
 }
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
@@ -56,6 +59,7 @@ func ErrorFor(err error) *APIError {
 		{ErrInvalidRequest, http.StatusBadRequest, CodeInvalidRequest},
 		{ErrPayloadTooLarge, http.StatusRequestEntityTooLarge, CodePayloadTooLarge},
 		{ErrIdempotencyMismatch, http.StatusUnprocessableEntity, CodeIdempotencyMismatch},
+		{ErrSchemaValidation, http.StatusUnprocessableEntity, CodeSchemaValidation},
 		{ErrConflict, http.StatusConflict, CodeHookConflict},
 		{ErrContention, http.StatusServiceUnavailable, CodeContention},
 		{ErrResponseAlreadySent, http.StatusConflict, CodeResponseAlreadySent},
@@ -63,7 +67,12 @@ func ErrorFor(err error) *APIError {
 		{ErrWebhookGone, http.StatusBadGateway, CodeWebhookGone},
 	} {
 		if errors.Is(err, m.target) {
-			return &APIError{Status: m.status, Code: m.code, Message: err.Error()}
+			api := &APIError{Status: m.status, Code: m.code, Message: err.Error()}
+			var sv *SchemaValidationError
+			if errors.As(err, &sv) {
+				api.Details = sv.Details
+			}
+			return api
 		}
 	}
 	return &APIError{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error; the request may not have been applied, retry it with the same idempotency key"}

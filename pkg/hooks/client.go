@@ -130,6 +130,8 @@ type Client struct {
 	sfn   StepFunctionsAPI
 	table string
 	opts  Options
+	// schemas caches compiled hook schemas (issue 13).
+	schemas *schemaCache
 }
 
 // New returns a Client that uses cfg for the AWS clients it builds. The
@@ -209,7 +211,7 @@ func newClient(o Options) (*Client, error) {
 	if o.NewID == nil {
 		o.NewID = randomID
 	}
-	return &Client{db: o.DynamoDB, sfn: o.StepFunctions, table: o.TableName, opts: o}, nil
+	return &Client{db: o.DynamoDB, sfn: o.StepFunctions, table: o.TableName, opts: o, schemas: &schemaCache{}}, nil
 }
 
 // randomID returns 128 random bits, URL-safe base64 without padding.

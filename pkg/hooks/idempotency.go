@@ -89,6 +89,13 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 			// A key applied before the hook went away is still answered.
 			return c.replay(ctx, nil, token, key, payload, ErrHookNotFound)
 		}
+		// Validated before anything is written: the hook item just read
+		// carries its schema (no extra call), and the writes below are
+		// conditioned on it.
+		check, err := c.checkSchema(token, h, payload)
+		if err != nil {
+			return nil, err
+		}
 		var deliveryID string
 		var f inflight
 		if h.waiting() {
@@ -100,7 +107,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 			return nil, err
 		}
 		if !h.waiting() {
-			ok, err := c.appendPayload(ctx, h, "", payload, put)
+			ok, err := c.appendPayload(ctx, h, "", payload, put, check)
 			switch {
 			case errors.Is(err, errIdempotencyKeyUsed):
 				return c.replay(ctx, h, token, key, payload, nil)
@@ -111,17 +118,17 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 			}
 			continue
 		}
+		nm := names(attrWaiter, attrInflight, attrHookID, attrSeq, attrDlv)
+		vals := map[string]types.AttributeValue{":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1)}
 		_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: []types.TransactWriteItem{
 				{Update: &types.Update{
-					TableName:                &c.table,
-					Key:                      hookKey(token),
-					ConditionExpression:      aws.String("#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid"),
-					UpdateExpression:         aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one"),
-					ExpressionAttributeNames: names(attrWaiter, attrInflight, attrHookID, attrSeq, attrDlv),
-					ExpressionAttributeValues: map[string]types.AttributeValue{
-						":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1),
-					},
+					TableName:                 &c.table,
+					Key:                       hookKey(token),
+					ConditionExpression:       aws.String("#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid" + check.cond(nm, vals)),
+					UpdateExpression:          aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one"),
+					ExpressionAttributeNames:  nm,
+					ExpressionAttributeValues: vals,
 				}},
 				{Put: put},
 			},

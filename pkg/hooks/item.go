@@ -31,11 +31,13 @@ const (
 	attrKind      = "kind"
 	attrMetadata  = "metadata"
 	attrCreatedAt = "createdAt"
-	attrSeq       = "seq"      // payloads acknowledged so far
-	attrDlv       = "dlv"      // payloads handed to awaits so far
-	attrWaiter    = "waiter"   // task token of the parked await
-	attrInflight  = "inflight" // the delivery in flight to waiter
-	attrRespond   = "respond"  // webhook respondWith configuration (JSON)
+	attrSeq       = "seq"       // payloads acknowledged so far
+	attrDlv       = "dlv"       // payloads handed to awaits so far
+	attrWaiter    = "waiter"    // task token of the parked await
+	attrInflight  = "inflight"  // the delivery in flight to waiter
+	attrRespond   = "respond"   // webhook respondWith configuration (JSON)
+	attrSchema    = "schema"    // the hook's JSON Schema (compact JSON), if any
+	attrSchemaSHA = "schemaSha" // sha256 of schema: what a resume's writes are conditioned on
 	attrExpiresAt = "expiresAt"
 	attrPayload   = "payload"
 	attrHash      = "hash"
@@ -166,6 +168,10 @@ type hookItem struct {
 	Waiter   string
 	Inflight *inflight
 	Respond  string
+	// Schema is the hook's JSON Schema (compact JSON), SchemaSHA its
+	// sha256; both empty without one.
+	Schema    string
+	SchemaSHA string
 }
 
 // waiting reports the Waiting state: an await is parked and nothing is in
@@ -183,10 +189,12 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 			ExecutionARN: getS(m, attrExec),
 			Kind:         Kind(getS(m, attrKind)),
 		},
-		Seq:     getN(m, attrSeq),
-		Dlv:     getN(m, attrDlv),
-		Waiter:  getS(m, attrWaiter),
-		Respond: getS(m, attrRespond),
+		Seq:       getN(m, attrSeq),
+		Dlv:       getN(m, attrDlv),
+		Waiter:    getS(m, attrWaiter),
+		Respond:   getS(m, attrRespond),
+		Schema:    getS(m, attrSchema),
+		SchemaSHA: getS(m, attrSchemaSHA),
 	}
 	if h.Respond != "" {
 		var rw RespondWith

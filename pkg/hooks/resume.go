@@ -125,8 +125,25 @@ func (c *Client) encodePayload(payload any) (string, error) {
 // restricts it to hooks of that kind: the kind is part of the condition of
 // each write (R1 and S1), and a hook of another kind is ErrHookNotFound.
 func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, payload string) (*Hook, error) {
+	check := c.schemaCheckFor(token, payload)
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
-		cur, err := c.takeWaiter(ctx, token, hookID, kind, payload)
+		cur, err := c.takeWaiter(ctx, token, hookID, kind, payload, check)
+		for range 3 {
+			if err != nil || !check.differs(cur) {
+				break
+			}
+			// The hook has a schema the payload was not checked against
+			// (R1's condition failed on it and returned it): validate now,
+			// before anything is stored or sent, and write again
+			// conditioned on that schema.
+			if check, err = c.checkSchema(token, cur.item, payload); err != nil {
+				return nil, err
+			}
+			if !cur.item.waiting() {
+				break // S1 below carries the condition
+			}
+			cur, err = c.takeWaiter(ctx, token, hookID, kind, payload, check)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -143,7 +160,10 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, pa
 		// Best effort: a record its sender left behind is sent (or
 		// requeued) now; an error leaves it for the next resume.
 		_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)
-		ok, err := c.appendPayload(ctx, h, kind, payload, nil)
+		if check.differs(cur) {
+			continue // the schema changed under us: look again
+		}
+		ok, err := c.appendPayload(ctx, h, kind, payload, nil, check)
 		if err != nil {
 			return nil, err
 		}
@@ -165,11 +185,12 @@ type takeResult struct {
 // (Waiting → Delivering) and counts the payload as acknowledged and handed
 // out. When no await is parked it changes nothing and returns the hook as
 // it stands. A non-empty hookID or kind joins the condition.
-func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind, payload string) (takeResult, error) {
+func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind, payload string, check schemaCheck) (takeResult, error) {
 	f := inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
 	cond := "attribute_exists(#waiter) AND attribute_not_exists(#inflight)"
 	nm := names(attrWaiter, attrInflight, attrSeq, attrDlv)
 	vals := map[string]types.AttributeValue{":f": f.av(), ":one": n(1)}
+	cond += check.cond(nm, vals)
 	if hookID != "" {
 		cond += " AND #hookId = :hid"
 		nm["#"+attrHookID] = attrHookID
@@ -227,10 +248,11 @@ func (c *Client) expiry(h *hookItem) int64 {
 // non-empty kind joins the condition. ok is false when the transaction was
 // canceled (an await parked meanwhile, or a conflicting transaction on the
 // hook item): the caller looks again.
-func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payload string, extra *types.Put) (ok bool, err error) {
+func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payload string, extra *types.Put, check schemaCheck) (ok bool, err error) {
 	cond := "#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))"
 	nm := names(attrHookID, attrSeq, attrWaiter, attrInflight)
 	vals := map[string]types.AttributeValue{":hid": s(h.HookID), ":one": n(1)}
+	cond += check.cond(nm, vals)
 	if kind != "" {
 		cond += " AND #kind = :kind"
 		nm["#"+attrKind] = attrKind

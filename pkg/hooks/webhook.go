@@ -244,6 +244,11 @@ type CreateWebhookInput struct {
 	Metadata     json.RawMessage
 	// RespondWith is nil for the default: 202 Accepted, empty body.
 	RespondWith *RespondWith
+	// Schema, if set, is a JSON Schema each request must match, as
+	// RegisterInput.Schema: it validates the WebhookRequest the workflow
+	// receives (method, headers, body as text, …); a request that fails it
+	// gets 422 and is not stored.
+	Schema json.RawMessage
 }
 
 // CreateWebhook registers a webhook hook for in.ExecutionARN and returns it,
@@ -256,7 +261,7 @@ func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hoo
 	if in.Token == "" {
 		in.Token = randomID()
 	}
-	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook}
+	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook, Schema: in.Schema}
 	if rw := in.RespondWith; rw != nil {
 		if rw.Response != nil {
 			if err := rw.Response.validate(); err != nil {
