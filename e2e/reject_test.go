@@ -220,3 +220,36 @@ func TestTokensAsTheSeedAllows(t *testing.T) {
 		t.Fatalf("token with a control character: %d %s, want 400 InvalidToken", st, body)
 	}
 }
+
+// A hook created with a JSON Schema (the await's "schema"): a resume whose
+// payload fails it gets 422 {"error":"SchemaValidation","message",
+// "details":[…]} and nothing is stored; a valid one resumes the execution.
+func TestSchemaOverHTTP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	token := "schema-" + randomSuffix()
+	arn := e.start("testdata/schema", map[string]string{"token": token})
+	e.waiting(token)
+	before := e.snapshot()
+	r := e.post(token, `{"approved":"yes","extra":1}`, map[string]string{"Idempotency-Key": "k1"})
+	var body struct {
+		Error   string                  `json:"error"`
+		Message string                  `json:"message"`
+		Details []hooks.SchemaViolation `json:"details"`
+	}
+	if r.Status != http.StatusUnprocessableEntity || json.Unmarshal([]byte(r.Body), &body) != nil || body.Error != hooks.CodeSchemaValidation ||
+		body.Message == "" || len(body.Details) != 2 {
+		t.Fatalf("invalid payload: %d %s, want 422 SchemaValidation with two details", r.Status, r.Body)
+	}
+	checkWrites(t, "invalid payload", token, before, e.snapshot(), false)
+	if r := e.post(token, `{"approved":true,"by":"alice"}`, nil); r.Status != http.StatusOK {
+		t.Fatalf("valid payload: %d %s", r.Status, r.Body)
+	}
+	var out struct {
+		Decision map[string]any `json:"decision"`
+	}
+	e.succeeded(arn, &out)
+	if out.Decision["by"] != "alice" {
+		t.Fatalf("output %+v", out)
+	}
+}
