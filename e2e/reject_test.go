@@ -118,9 +118,13 @@ func TestRejectQueuedBeforeAwaitDirect(t *testing.T) {
 
 // moto honours HeartbeatSeconds (its interpreter waits on the task's
 // heartbeat endpoint, and SendTaskHeartbeat notifies it), so this runs on
-// the emulator: heartbeats every 600 ms keep a 2 s HeartbeatSeconds await
-// alive for 3.5 s; when they stop, the execution fails with
-// States.HeartbeatTimeout. A heartbeat with nothing parked answers 404.
+// the emulator: heartbeats every 500 ms keep a 3 s HeartbeatSeconds await
+// alive for 4.5 s; when they stop, the execution fails with
+// States.HeartbeatTimeout (moto names it States.Timeout; the stack's
+// scripts/moto_server.py corrects that). A heartbeat with nothing parked
+// answers 404. (moto also refuses heartbeats to a task without
+// HeartbeatSeconds, which AWS accepts: there Heartbeat answers 404 on moto
+// only.)
 func TestHeartbeatKeepsAwaitAlive(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -131,14 +135,14 @@ func TestHeartbeatKeepsAwaitAlive(t *testing.T) {
 	}
 	arn := e.start("testdata/heartbeat", map[string]string{"token": token})
 	e.waiting(token)
-	for end := time.Now().Add(3500 * time.Millisecond); time.Now().Before(end); time.Sleep(600 * time.Millisecond) {
+	for end := time.Now().Add(4500 * time.Millisecond); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
 		if r := e.action(token, "heartbeat", ""); r.Status != http.StatusOK || r.Body != `{"waiting":true}` {
 			t.Fatalf("heartbeat: %d %s, want 200", r.Status, r.Body)
 		}
 	}
 	d, err := e.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: &arn})
 	if err != nil || d.Status != "RUNNING" {
-		t.Fatalf("after 3.5 s of heartbeats (HeartbeatSeconds 2): %v %v, want RUNNING", d.Status, err)
+		t.Fatalf("after 4.5 s of heartbeats (HeartbeatSeconds 3): %v %v, want RUNNING", d.Status, err)
 	}
 	if err := e.hooks.Heartbeat(ctx, token); err != nil {
 		t.Fatalf("Heartbeat through the Go API: %v", err)
