@@ -172,3 +172,23 @@ func TestSchemaAtCreation(t *testing.T) {
 		t.Fatalf("webhook POST: %+v %v, want 202", resp, err)
 	}
 }
+
+// The public webhook route reveals nothing about a plain hook: a request
+// to a plain hook's token with a schema answers the uniform 404, never a
+// 422 that would tell the hook exists.
+func TestSchemaOfPlainHookNotRevealedToWebhooks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, _, _ := guaranteeClient(t, faults.New(), faults.NewTasks())
+	token := "schema-plain-" + suffix()
+	if err := c.Await(ctx, schemaAwait(token, "T1")); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // cold, then with the token's schema known to the client
+		req, _ := http.NewRequest(http.MethodPost, "https://h.example/webhooks/"+token, strings.NewReader("{}"))
+		if _, err := c.ResumeWebhook(ctx, token, req); !errors.Is(err, hooks.ErrHookNotFound) || errors.Is(err, hooks.ErrSchemaValidation) {
+			t.Fatalf("webhook request to a plain hook with a schema: %v, want the uniform 404", err)
+		}
+		_, _ = c.ResumeHook(ctx, token, json.RawMessage(`{"approved":"no"}`)) // teaches the client the schema
+	}
+}

@@ -129,8 +129,8 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, pa
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
 		cur, err := c.takeWaiter(ctx, token, hookID, kind, payload, check)
 		for range 3 {
-			if err != nil || !check.differs(cur) {
-				break
+			if err != nil || !check.differs(cur) || !c.named(cur.item, hookID, kind) {
+				break // a hook the resume may not reach answers 404 below, never 422
 			}
 			// The hook has a schema the payload was not checked against
 			// (R1's condition failed on it and returned it): validate now,
@@ -154,7 +154,7 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, pa
 			continue
 		}
 		h := cur.item
-		if h == nil || (hookID != "" && h.HookID != hookID) || (kind != "" && h.Kind != kind) {
+		if !c.named(h, hookID, kind) {
 			return nil, ErrHookNotFound
 		}
 		// Best effort: a record its sender left behind is sent (or
@@ -172,6 +172,12 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, pa
 		}
 	}
 	return nil, ErrContention
+}
+
+// named reports whether h is the hook a resume restricted to hookID and
+// kind (each when non-empty) may reach.
+func (c *Client) named(h *hookItem, hookID string, kind Kind) bool {
+	return h != nil && (hookID == "" || h.HookID == hookID) && (kind == "" || h.Kind == kind)
 }
 
 type takeResult struct {
