@@ -221,6 +221,33 @@ var mutants = []mutant{
 		}},
 	},
 	{
+		Name: "M23-rejection-sent-as-payload",
+		Desc: "sendSlot: a rejection is sent with SendTaskSuccess (its encoded slot as the output), not SendTaskFailure (issue 13)",
+		File: "pkg/hooks/reject.go",
+		Edits: []edit{{
+			Old: "\tif r, ok := asRejection(slot); ok {\n\t\t_, err := c.sfn.SendTaskFailure(",
+			New: "\tif r, ok := asRejection(slot); ok && false {\n\t\t_, err := c.sfn.SendTaskFailure(",
+		}},
+	},
+	{
+		Name: "M24-rejection-settled-as-payload",
+		Desc: "settle: a rejection's end is looked for as a TaskSucceeded with its slot as output, never found: a rejection that arrived is requeued and fails a second await (issue 13)",
+		File: "pkg/hooks/history.go",
+		Edits: []edit{{
+			Old: "\tif r, ok := asRejection(slot); ok {\n\t\treturn func(ev sfntypes.HistoryEvent) bool {",
+			New: "\tif r, ok := asRejection(slot); ok && false {\n\t\treturn func(ev sfntypes.HistoryEvent) bool {",
+		}},
+	},
+	{
+		Name: "M25-schema-term-dropped",
+		Desc: "R1/S1/I2: the schema term is left out of the conditions: a payload checked against no schema is acknowledged to a hook with one (issue 13)",
+		File: "pkg/hooks/jsonschema.go",
+		Edits: []edit{{
+			Old: "\tif sc.skip {\n\t\treturn \"\"\n\t}",
+			New: "\tif true {\n\t\treturn \"\"\n\t}",
+		}},
+	},
+	{
 		Name: "M22-open-handout-taken-over",
 		Desc: "settleHandOff: a stale hand-out whose task is still open is taken over",
 		File: "pkg/hooks/await.go",
