@@ -186,7 +186,13 @@ func compactJSON(s string) string {
 // known is false when Step Functions cannot say (an ARN it does not
 // accept, or an error): the caller then keeps what it has.
 func (c *Client) executionRunning(ctx context.Context, executionARN string) (running, known bool) {
-	out, err := c.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: &executionARN})
+	// Metadata only: the status is all that is needed, and a state machine
+	// encrypted with a customer managed key would otherwise require
+	// kms:Decrypt of the caller for the input and output.
+	out, err := c.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{
+		ExecutionArn: &executionARN,
+		IncludedData: sfntypes.IncludedDataMetadataOnly,
+	})
 	if err != nil {
 		var notExist *sfntypes.ExecutionDoesNotExist
 		if errors.As(err, &notExist) {
