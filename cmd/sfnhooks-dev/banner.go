@@ -44,6 +44,7 @@ func printBanner(w io.Writer, st *devState, statePath string) {
 	if ps := st.PaymentSecret; ps != nil {
 		fmt.Fprintf(w, "  payment secret  %s = %s (Standard Webhooks; README, \"Verified webhooks\")\n", ps["arn"], ps["value"])
 	}
+	fmt.Fprintf(w, "  KMS key         %s   (sealed payloads: %s)\n", st.KMSKeyARN, devKeyAlias)
 	fmt.Fprintf(w, "\nTry the approval example:\n\n%s\nCtrl-C stops the dev server", st.Walkthrough)
 	if st.StartedMoto {
 		fmt.Fprint(w, " and the emulator it started")

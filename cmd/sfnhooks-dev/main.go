@@ -41,6 +41,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -84,6 +85,7 @@ var examples = []struct{ short, file string }{
 	{"approval", "examples/approval.asl.json"},
 	{"payment", "examples/payment.asl.json"},
 	{"approval-links", "examples/approval-links.asl.json"},
+	{"sealed-approval", "examples/sealed.asl.json"},
 }
 
 func main() {
@@ -114,7 +116,9 @@ type devState struct {
 	TableName     string            `json:"tableName"`
 	Functions     map[string]string `json:"functions"`
 	StateMachines map[string]string `json:"stateMachines"`
-	Walkthrough   string            `json:"walkthrough"`
+	// KMSKeyARN is the key of the sealed approval example (HooksKmsKeyArn).
+	KMSKeyARN   string `json:"kmsKeyArn"`
+	Walkthrough string `json:"walkthrough"`
 	// PaymentSecret is the payment example's signing secret (ARN, value).
 	PaymentSecret map[string]string `json:"paymentSecret"`
 }
@@ -220,9 +224,13 @@ func run(log *slog.Logger, root, addr string) error {
 		return err
 	}
 	hookTaskARN := "arn:aws:lambda:" + devstack.DefaultRegion + ":" + devstack.DefaultAccountID + ":function:" + hookTaskName
+	keyARN, err := ensureKMSKey(ctx, kms.NewFromConfig(cfg))
+	if err != nil {
+		return err
+	}
 	machines := map[string]string{}
 	for _, ex := range examples {
-		arn, err := ensureStateMachine(ctx, sf, filepath.Join(root, ex.file), stackName+"-"+ex.short, hookTaskARN, secretARN)
+		arn, err := ensureStateMachine(ctx, sf, filepath.Join(root, ex.file), stackName+"-"+ex.short, hookTaskARN, keyARN, secretARN)
 		if err != nil {
 			return err
 		}
@@ -232,6 +240,8 @@ func run(log *slog.Logger, root, addr string) error {
 	api, err := apigwlocal.New([]apigwlocal.Route{
 		{Key: "POST /hooks/{token}", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "GET /hooks/{token}", Function: resumeHook, FunctionName: resumeHookName},
+		{Key: "POST /hooks/{token}/reject", Function: resumeHook, FunctionName: resumeHookName},
+		{Key: "POST /hooks/{token}/heartbeat", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "ANY /webhooks/{token}", Function: resumeWebhook, FunctionName: resumeWebhookName},
 		{Key: "GET /links/{id}", Function: resumeWebhook, FunctionName: resumeWebhookName},
 		{Key: "POST /links/{id}", Function: resumeWebhook, FunctionName: resumeWebhookName},
@@ -265,7 +275,8 @@ func run(log *slog.Logger, root, addr string) error {
 			"resumeWebhook": strings.Replace(hookTaskARN, hookTaskName, resumeWebhookName, 1),
 		},
 		StateMachines: machines,
-		Walkthrough:   walkthrough(apiURL),
+		KMSKeyARN:     keyARN,
+		Walkthrough:   walkthrough(apiURL) + "\n" + sealedWalkthrough(apiURL, keyARN),
 		PaymentSecret: map[string]string{"arn": secretARN, "value": paymentSecret, "key": paymentSecretKey},
 	}
 	if err := writeState(statePath, &st); err != nil {
@@ -375,15 +386,15 @@ func ensureSecret(ctx context.Context, sm *secretsmanager.Client, name, value st
 }
 
 // ensureStateMachine creates the state machine name from the ASL file, with
-// ${HookTaskFunctionArn} and ${PaymentWebhookSecretArn} substituted as
-// template.yaml's DefinitionSubstitutions do, or updates the definition of
-// the one a previous run created.
-func ensureStateMachine(ctx context.Context, sf *sfn.Client, file, name, hookTaskARN, secretARN string) (string, error) {
+// ${HookTaskFunctionArn}, ${HooksKmsKeyArn} and ${PaymentWebhookSecretArn}
+// substituted as template.yaml's DefinitionSubstitutions do, or updates the
+// definition of the one a previous run created.
+func ensureStateMachine(ctx context.Context, sf *sfn.Client, file, name, hookTaskARN, keyARN, secretARN string) (string, error) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return "", err
 	}
-	def := strings.NewReplacer("${HookTaskFunctionArn}", hookTaskARN, "${PaymentWebhookSecretArn}", secretARN).Replace(string(raw))
+	def := strings.NewReplacer("${HookTaskFunctionArn}", hookTaskARN, "${HooksKmsKeyArn}", keyARN, "${PaymentWebhookSecretArn}", secretARN).Replace(string(raw))
 	role := "arn:aws:iam::" + devstack.DefaultAccountID + ":role/" + stackName + "-example"
 	out, err := sf.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 		Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role),

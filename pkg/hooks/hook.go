@@ -32,6 +32,9 @@ type Hook struct {
 	// Verify is how a verified webhook checks its callers' signatures
 	// (nil: it does not).
 	Verify *Verify `json:"verify,omitempty"`
+	// Encrypt is set for a sealed hook: its payloads are sealed with a data
+	// key of Encrypt.KMSKeyID (docs/sealed.md).
+	Encrypt *Encrypt `json:"encrypt,omitempty"`
 }
 
 // HookStatus is a Hook with its delivery state, as GetHook returns it.

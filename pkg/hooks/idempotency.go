@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -31,9 +30,12 @@ type idemRecord struct {
 	Hash       string
 	Hook       Hook
 	DeliveryID string
+	// Sealed is the envelope a sealed resume acknowledged: a replay looks
+	// for it (a new seal of the same plaintext differs).
+	Sealed string
 }
 
-func (c *Client) idemPut(token, key, hash string, h *Hook, deliveryID string) (*types.Put, error) {
+func (c *Client) idemPut(token, key, hash string, h *Hook, deliveryID, sealed string) (*types.Put, error) {
 	hj, err := json.Marshal(h)
 	if err != nil {
 		return nil, fmt.Errorf("encode hook: %w", err)
@@ -47,6 +49,9 @@ func (c *Client) idemPut(token, key, hash string, h *Hook, deliveryID string) (*
 	}
 	if deliveryID != "" {
 		item[attrDelivery] = s(deliveryID)
+	}
+	if sealed != "" {
+		item[attrSealed] = s(sealed)
 	}
 	return &types.Put{
 		TableName:                &c.table,
@@ -68,48 +73,20 @@ func (c *Client) getIdem(ctx context.Context, token, key string) (*idemRecord, e
 	if len(out.Item) == 0 {
 		return nil, nil
 	}
-	rec := &idemRecord{Hash: getS(out.Item, attrHash), DeliveryID: getS(out.Item, attrDelivery)}
+	rec := &idemRecord{Hash: getS(out.Item, attrHash), DeliveryID: getS(out.Item, attrDelivery), Sealed: getS(out.Item, attrSealed)}
 	if err := json.Unmarshal([]byte(getS(out.Item, attrHook)), &rec.Hook); err != nil {
 		return nil, fmt.Errorf("decode idempotency record: %w", err)
 	}
 	return rec, nil
 }
 
-// keyed is a payload resumed with an idempotency key.
-type keyed struct {
-	key     string
-	payload string
-	// hash is what the key stands for: a replay with another hash is
-	// ErrIdempotencyMismatch. The payload's sha256, or for a webhook
-	// request keyed by its provider's delivery id, the sha256 of the
-	// verified body (a provider's retry differs in its headers).
-	hash string
-	// prefix, when set, is how the payload is recognised in an execution's
-	// history and among the stored payloads instead of its whole text: a
-	// keyed webhook request begins with its requestId, derived from the
-	// delivery id, which a retry shares.
-	prefix string
-}
-
-func payloadKey(payload, key string) keyed {
-	return keyed{key: key, payload: payload, hash: sha256Hex(payload)}
-}
-
-// matches reports whether payload (from a history) is k's.
-func (k keyed) matches(payload string) bool {
-	if k.prefix != "" {
-		return strings.HasPrefix(compactJSON(payload), k.prefix)
-	}
-	return compactJSON(payload) == compactJSON(k.payload)
-}
-
 // resumeIdempotent is the protocol of docs/protocol.md, "Resume with an
 // idempotency key": the idempotency record is written in the same
 // transaction as the payload, so a key is used exactly when its payload is
 // acknowledged. seen, when not nil, is the hook item as a write just found
-// it: the first round takes it instead of reading it (I1).
-func (c *Client) resumeIdempotent(ctx context.Context, token string, sc scope, k keyed, seen *hookItem) (*Hook, error) {
-	key, payload := k.key, k.payload
+// it (a verified webhook request's failed R1): the first round takes it
+// instead of reading it (I1).
+func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *outgoing, key string, seen *hookItem) (*Hook, error) {
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
 		h := seen
 		seen = nil
@@ -119,29 +96,47 @@ func (c *Client) resumeIdempotent(ctx context.Context, token string, sc scope, k
 				return nil, err
 			}
 		}
-		if ok, err := sc.admits(h); !ok {
-			var vn *verificationNeeded
-			if errors.As(err, &vn) {
-				return nil, err // not a hook this resume may reach: no replay either
-			}
+		if h == nil || (hookID != "" && h.HookID != hookID) {
 			// A key applied before the hook went away is still answered.
-			return c.replay(ctx, nil, token, k, ErrHookNotFound)
+			return c.replay(ctx, nil, token, key, o, ErrHookNotFound)
 		}
-		var deliveryID string
+		if o.unverified && h.VerifyJSON != "" {
+			return nil, &verificationNeeded{item: h} // no replay either: not a hook this resume may reach
+		}
+		var err error
+		if !o.reject {
+			// Validated before anything is written: the hook item just
+			// read carries its schema (no extra call), and the writes
+			// below are conditioned on it.
+			if o.check, err = c.checkSchema(token, h, o.plain); err != nil {
+				return nil, err
+			}
+		}
+		if o.needsSeal(h) {
+			// Sealed for this incarnation; I2's conditions hold it to it.
+			if err := c.sealFor(ctx, o, h); err != nil {
+				return nil, err
+			}
+		}
+		payload := o.body
+		var deliveryID, sealed string
+		if o.sealedFor != "" {
+			sealed = payload
+		}
 		var f inflight
 		if h.waiting() {
 			f = inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
 			deliveryID = f.ID
 		}
-		put, err := c.idemPut(token, key, k.hash, &h.Hook, deliveryID)
+		put, err := c.idemPut(token, key, o.idemHash(key, sealed != ""), &h.Hook, deliveryID, sealed)
 		if err != nil {
 			return nil, err
 		}
 		if !h.waiting() {
-			ok, err := c.appendPayload(ctx, h, sc, payload, put)
+			ok, err := c.appendPayload(ctx, h, "", o, put)
 			switch {
 			case errors.Is(err, errIdempotencyKeyUsed):
-				return c.replay(ctx, h, token, k, nil)
+				return c.replay(ctx, h, token, key, o, nil)
 			case err != nil:
 				return nil, err
 			case ok:
@@ -149,16 +144,15 @@ func (c *Client) resumeIdempotent(ctx context.Context, token string, sc scope, k
 			}
 			continue
 		}
-		nm := names(attrWaiter, attrInflight, attrSeq, attrDlv)
-		vals := map[string]types.AttributeValue{":w": s(h.Waiter), ":f": f.av(), ":one": n(1)}
-		take := sc // this incarnation only, in this round
-		take.hookID = h.HookID
+		nm := names(attrWaiter, attrInflight, attrHookID, attrSeq, attrDlv)
+		vals := map[string]types.AttributeValue{":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1)}
+		cond := "#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid" + o.cond(nm, vals)
 		_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: []types.TransactWriteItem{
 				{Update: &types.Update{
 					TableName:                 &c.table,
 					Key:                       hookKey(token),
-					ConditionExpression:       aws.String(take.condition("#waiter = :w AND attribute_not_exists(#inflight)", nm, vals)),
+					ConditionExpression:       aws.String(cond),
 					UpdateExpression:          aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one"),
 					ExpressionAttributeNames:  nm,
 					ExpressionAttributeValues: vals,
@@ -183,7 +177,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token string, sc scope, k
 			return nil, fmt.Errorf("take waiter: %w", err)
 		}
 		if conditionCanceled(codes, 1) {
-			return c.replay(ctx, h, token, k, nil)
+			return c.replay(ctx, h, token, key, o, nil)
 		}
 	}
 	return nil, ErrContention
@@ -203,8 +197,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token string, sc scope, k
 //     next await took the record for consumed), it is stored again.
 //
 // With no record, notFound is returned.
-func (c *Client) replay(ctx context.Context, h *hookItem, token string, k keyed, notFound error) (*Hook, error) {
-	key, hash := k.key, k.hash
+func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *outgoing, notFound error) (*Hook, error) {
 	rec, err := c.getIdem(ctx, token, key)
 	if err != nil {
 		return nil, err
@@ -215,8 +208,19 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token string, k keyed,
 		}
 		return nil, ErrContention // the record expired between two calls
 	}
-	if rec.Hash != hash {
+	if rec.Hash != o.idemHash(key, rec.Sealed != "") {
 		return nil, ErrIdempotencyMismatch
+	}
+	// The payload as the first resume acknowledged it: its envelope, for
+	// a sealed one. A webhook delivery's retry differs in its headers: it
+	// is found by its requestId (o.delivery.prefix) unless sealed.
+	payload := o.plain
+	if rec.Sealed != "" {
+		payload = rec.Sealed
+	}
+	match := exactly(payload)
+	if rec.Sealed == "" && o.delivery != nil {
+		match = prefixed(o.delivery.prefix)
 	}
 	if rec.DeliveryID == "" {
 		return &rec.Hook, nil // stored: delivered by an await that commits after sending
@@ -232,15 +236,14 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token string, k keyed,
 		}
 		return &rec.Hook, nil
 	}
-	return c.confirmDelivery(ctx, h, token, k, rec)
+	return c.confirmDelivery(ctx, h, token, key, payload, match, rec)
 }
 
 // confirmDelivery checks that the payload of an idempotent resume whose
 // record is no longer in flight reached the workflow or waits for it, and
 // stores it again when it did neither.
-func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token string, k keyed, rec *idemRecord) (*Hook, error) {
-	key, payload := k.key, k.payload
-	out, err := c.settleMatch(ctx, rec.Hook.ExecutionARN, "", k.matches)
+func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, payload string, match payloadMatch, rec *idemRecord) (*Hook, error) {
+	out, err := c.settleMatch(ctx, rec.Hook.ExecutionARN, "", payload, match)
 	if err != nil {
 		return nil, fmt.Errorf("confirm the delivery of an earlier resume with this key: %w", err)
 	}
@@ -251,26 +254,26 @@ func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token string,
 		c.forgetKey(ctx, token, key, rec.DeliveryID)
 		return nil, ErrHookNotFound
 	}
-	pending, err := c.isPending(ctx, h, k)
+	pending, err := c.isPending(ctx, h, match)
 	if err != nil || pending {
 		return &rec.Hook, err
 	}
-	if _, err := c.resume(ctx, token, scope{hookID: h.HookID}, payload); err != nil {
+	if _, err := c.resume(ctx, token, h.HookID, "", ackedBody(payload)); err != nil {
 		return nil, err
 	}
 	return &rec.Hook, nil
 }
 
-// isPending reports whether k's payload is among the stored payloads of h.
-func (c *Client) isPending(ctx context.Context, h *hookItem, k keyed) (bool, error) {
+// isPending reports whether the payload match finds is among the stored
+// payloads of h.
+func (c *Client) isPending(ctx context.Context, h *hookItem, match payloadMatch) (bool, error) {
 	q := c.storedQuery(h)
 	q.FilterExpression = aws.String("#payload = :p")
-	q.ExpressionAttributeNames["#"+attrPayload] = attrPayload
-	q.ExpressionAttributeValues[":p"] = s(k.payload)
-	if k.prefix != "" {
+	if match.prefix {
 		q.FilterExpression = aws.String("begins_with(#payload, :p)")
-		q.ExpressionAttributeValues[":p"] = s(k.prefix)
 	}
+	q.ExpressionAttributeNames["#"+attrPayload] = attrPayload
+	q.ExpressionAttributeValues[":p"] = s(match.text)
 	p := dynamodb.NewQueryPaginator(c.db, q)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

@@ -31,12 +31,16 @@ const (
 	attrKind      = "kind"
 	attrMetadata  = "metadata"
 	attrCreatedAt = "createdAt"
-	attrSeq       = "seq"      // payloads acknowledged so far
-	attrDlv       = "dlv"      // payloads handed to awaits so far
-	attrWaiter    = "waiter"   // task token of the parked await
-	attrInflight  = "inflight" // the delivery in flight to waiter
-	attrRespond   = "respond"  // webhook respondWith configuration (JSON)
-	attrVerify    = "verify"   // webhook signature verification (JSON Verify)
+	attrSeq       = "seq"       // payloads acknowledged so far
+	attrDlv       = "dlv"       // payloads handed to awaits so far
+	attrWaiter    = "waiter"    // task token of the parked await
+	attrInflight  = "inflight"  // the delivery in flight to waiter
+	attrRespond   = "respond"   // webhook respondWith configuration (JSON)
+	attrKMSKey    = "kmsKeyId"  // a sealed hook's KMS key (docs/sealed.md)
+	attrSealed    = "sealed"    // idempotency record: the sealed envelope it acknowledged
+	attrSchema    = "schema"    // the hook's JSON Schema (compact JSON), if any
+	attrSchemaSHA = "schemaSha" // sha256 of schema: what a resume's writes are conditioned on
+	attrVerify    = "verify"    // webhook signature verification (JSON Verify)
 	attrExpiresAt = "expiresAt"
 	attrPayload   = "payload"
 	attrHash      = "hash"
@@ -170,6 +174,13 @@ type hookItem struct {
 	// VerifyJSON is the webhook's verify attribute as stored: a resume
 	// that verified a request against it conditions its write on it.
 	VerifyJSON string
+	// KMSKeyID is a sealed hook's key ("" for a plain hook). It is fixed
+	// for the incarnation (hookId): register sets it with if_not_exists.
+	KMSKeyID string
+	// Schema is the hook's JSON Schema (compact JSON), SchemaSHA its
+	// sha256; both empty without one.
+	Schema    string
+	SchemaSHA string
 }
 
 // waiting reports the Waiting state: an await is parked and nothing is in
@@ -187,12 +198,15 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 			ExecutionARN: getS(m, attrExec),
 			Kind:         Kind(getS(m, attrKind)),
 		},
-		Seq:        getN(m, attrSeq),
-		Dlv:        getN(m, attrDlv),
-		Waiter:     getS(m, attrWaiter),
-		Respond:    getS(m, attrRespond),
-		VerifyJSON: getS(m, attrVerify),
+		Seq:       getN(m, attrSeq),
+		Dlv:       getN(m, attrDlv),
+		Waiter:    getS(m, attrWaiter),
+		Respond:   getS(m, attrRespond),
+		KMSKeyID:  getS(m, attrKMSKey),
+		Schema:    getS(m, attrSchema),
+		SchemaSHA: getS(m, attrSchemaSHA),
 	}
+	h.VerifyJSON = getS(m, attrVerify)
 	if h.VerifyJSON != "" {
 		var v Verify
 		if json.Unmarshal([]byte(h.VerifyJSON), &v) == nil {
@@ -200,6 +214,9 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 		} else {
 			h.Verify = &Verify{} // unreadable: no scheme, every request fails verification
 		}
+	}
+	if h.KMSKeyID != "" {
+		h.Encrypt = &Encrypt{KMSKeyID: h.KMSKeyID}
 	}
 	if h.Respond != "" {
 		var rw RespondWith

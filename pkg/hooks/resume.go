@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"unicode/utf8"
 
@@ -18,6 +17,18 @@ type ResumeOption func(*resumeOptions)
 
 type resumeOptions struct {
 	idempotencyKey string
+	encryptionKey  string
+}
+
+// WithEncryptionKey is the seed's encryptionKeyOverride: the payload is
+// sealed with a data key of keyID (a KMS key ID, ARN or alias that the
+// resumer may call kms:GenerateDataKey with), end to end, also when the hook
+// is plain. A sealed hook allows only its own key, named exactly as it was
+// created with; another key fails with ErrEncryptionKey and nothing is
+// stored. Without this option a sealed hook's payloads are sealed with its
+// own key, and a plain hook's are not sealed (docs/sealed.md).
+func WithEncryptionKey(keyID string) ResumeOption {
+	return func(o *resumeOptions) { o.encryptionKey = keyID }
 }
 
 // MaxIdempotencyKeyLength is the longest idempotency key accepted, in bytes.
@@ -38,10 +49,15 @@ func WithIdempotencyKey(key string) ResumeOption {
 // succeeded) or is stored for the next await, and is never lost. Payloads of
 // one hook are delivered one per await, in acknowledgement order.
 //
+// A sealed hook's payload (or any payload with WithEncryptionKey) is
+// sealed here, before it is written: DynamoDB and the await's output only
+// ever hold the sealed envelope (docs/sealed.md).
+//
 // Errors: ErrInvalidToken, ErrInvalidPayload, *PayloadTooLargeError
 // (ErrPayloadTooLarge), ErrHookNotFound, ErrIdempotencyMismatch,
-// ErrContention, or a wrapped AWS error (outcome unknown: retry, ideally
-// with an idempotency key). Only a nil error means the payload is kept.
+// ErrEncryptionKey, ErrContention, or a wrapped AWS error (outcome unknown:
+// retry, ideally with an idempotency key). Only a nil error means the
+// payload is kept.
 func (c *Client) ResumeHook(ctx context.Context, token string, payload any, opts ...ResumeOption) (*Hook, error) {
 	return c.resumeHook(ctx, token, "", payload, opts)
 }
@@ -64,27 +80,34 @@ func (c *Client) resumeHook(ctx context.Context, token, hookID string, payload a
 	if err != nil {
 		return nil, err
 	}
-	var o resumeOptions
-	for _, fn := range opts {
-		fn(&o)
-	}
-	var h *Hook
-	if o.idempotencyKey != "" {
-		if len(o.idempotencyKey) > MaxIdempotencyKeyLength {
-			return nil, fmt.Errorf("%w: idempotency key is %d bytes; the limit is %d", ErrInvalidPayload, len(o.idempotencyKey), MaxIdempotencyKeyLength)
-		}
-		h, err = c.resumeIdempotent(ctx, token, scope{hookID: hookID, unverified: true}, payloadKey(p, o.idempotencyKey), nil)
-	} else {
-		h, err = c.resume(ctx, token, scope{hookID: hookID, unverified: true}, p)
-	}
-	var vn *verificationNeeded
-	if errors.As(err, &vn) {
-		err = ErrHookNotFound // a verified webhook is resumed by a verified request only
-	}
+	h, err := c.deliverSlot(ctx, token, hookID, p, opts)
 	if err != nil {
 		return nil, fmt.Errorf("resume hook %s: %w", Redact(token), err)
 	}
 	return c.withURL(h), nil
+}
+
+// deliverSlot acknowledges one payload slot (a JSON payload or an encoded
+// rejection) for the hook named token: the resume protocol, with an
+// idempotency key when opts give one.
+func (c *Client) deliverSlot(ctx context.Context, token, hookID, slot string, opts []ResumeOption) (*Hook, error) {
+	var o resumeOptions
+	for _, fn := range opts {
+		fn(&o)
+	}
+	if o.idempotencyKey != "" {
+		if len(o.idempotencyKey) > MaxIdempotencyKeyLength {
+			return nil, fmt.Errorf("%w: idempotency key is %d bytes; the limit is %d", ErrInvalidPayload, len(o.idempotencyKey), MaxIdempotencyKeyLength)
+		}
+		out := newOutgoing(slot, o.encryptionKey)
+		out.unverified = true
+		h, err := c.resumeIdempotent(ctx, token, hookID, out, o.idempotencyKey, nil)
+		return h, hideVerified(err)
+	}
+	out := newOutgoing(slot, o.encryptionKey)
+	out.unverified = true
+	h, err := c.resume(ctx, token, hookID, "", out)
+	return h, hideVerified(err)
 }
 
 // encodePayload returns payload as compact JSON text within the size limit.
@@ -121,85 +144,82 @@ func (c *Client) encodePayload(payload any) (string, error) {
 	return buf.String(), nil
 }
 
-// scope restricts which hook a resume may reach; each restriction is a term
-// of the condition of every write that stores or hands out the payload (R1
-// and S1), never a read before it.
-type scope struct {
-	// hookID: only this incarnation of the token (resuming a *Hook, a
-	// verified webhook request, an internal re-resume).
-	hookID string
-	// kind: only hooks of this kind ("": any).
-	kind Kind
-	// unverified: only hooks without signature verification. A hook
-	// that verifies answers *verificationNeeded (ResumeWebhook checks the
-	// request and resumes again) or ErrHookNotFound (ResumeHook: a
-	// verified webhook is reached only through a verified request).
-	unverified bool
-}
-
-// condition adds sc's terms to cond.
-func (sc scope) condition(cond string, nm map[string]string, vals map[string]types.AttributeValue) string {
-	if sc.hookID != "" {
-		cond += " AND #hookId = :hid"
-		nm["#"+attrHookID] = attrHookID
-		vals[":hid"] = s(sc.hookID)
+// resume is the protocol of docs/protocol.md, "Resume". A non-empty kind
+// restricts it to hooks of that kind: the kind is part of the condition of
+// each write (R1 and S1), and a hook of another kind is ErrHookNotFound.
+// A payload to a sealed hook is sealed for the incarnation a write found
+// ("Sealed resume"), and a payload to a hook with a schema is validated
+// against the schema a write found ("Schemas"): every write is conditioned
+// on that incarnation and that schema.
+func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, o *outgoing) (*Hook, error) {
+	if !o.acked && !o.reject {
+		o.check = c.schemaCheckFor(token, o.plain)
 	}
-	if sc.kind != "" {
-		cond += " AND #kind = :kind"
-		nm["#"+attrKind] = attrKind
-		vals[":kind"] = s(string(sc.kind))
-	}
-	if sc.unverified {
-		cond += " AND attribute_not_exists(#verify)"
-		nm["#"+attrVerify] = attrVerify
-	}
-	return cond
-}
-
-// admits reports whether the hook item h (nil: none) is one sc may reach.
-// A hook that verifies signatures, under an unverified scope, is not
-// admitted, and err says so (*verificationNeeded).
-func (sc scope) admits(h *hookItem) (ok bool, err error) {
-	if h == nil || (sc.hookID != "" && h.HookID != sc.hookID) || (sc.kind != "" && h.Kind != sc.kind) {
-		return false, ErrHookNotFound
-	}
-	if sc.unverified && h.VerifyJSON != "" {
-		return false, &verificationNeeded{item: h}
-	}
-	return true, nil
-}
-
-// verificationNeeded: the hook verifies signatures; its item, as the
-// failed write found it, says how.
-type verificationNeeded struct{ item *hookItem }
-
-func (e *verificationNeeded) Error() string { return "the webhook verifies signatures" }
-
-// Is makes a verified hook "not found" to anything but ResumeWebhook.
-func (e *verificationNeeded) Is(target error) bool { return target == ErrHookNotFound }
-
-// resume is the protocol of docs/protocol.md, "Resume", for the hooks sc
-// admits.
-func (c *Client) resume(ctx context.Context, token string, sc scope, payload string) (*Hook, error) {
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
-		cur, err := c.takeWaiter(ctx, token, sc, payload)
+		if o.key != "" && o.sealedFor == "" && !o.acked && !o.reject {
+			// WithEncryptionKey: the hook (hookId, execution) must be
+			// known before sealing; R1 would write the plaintext.
+			h, err := c.getHookItem(ctx, token)
+			if err != nil {
+				return nil, err
+			}
+			if !c.named(h, hookID, kind) {
+				return nil, ErrHookNotFound
+			}
+			if o.unverified && h.VerifyJSON != "" {
+				return nil, &verificationNeeded{item: h}
+			}
+			if o.check, err = c.checkSchema(token, h, o.plain); err != nil {
+				return nil, err
+			}
+			if err := c.sealFor(ctx, o, h); err != nil {
+				return nil, err
+			}
+		}
+		cur, err := c.takeWaiter(ctx, token, hookID, kind, o)
 		if err != nil {
 			return nil, err
 		}
 		if cur.taken {
-			return c.deliver(ctx, cur.item, cur.flight, payload)
+			return c.deliver(ctx, cur.item, cur.flight, o.body)
 		}
 		if cur.conflict {
 			continue
 		}
 		h := cur.item
-		if ok, err := sc.admits(h); !ok {
-			return nil, err
+		if !c.named(h, hookID, kind) {
+			return nil, ErrHookNotFound
+		}
+		if o.unverified && h.VerifyJSON != "" {
+			return nil, &verificationNeeded{item: h} // R1 failed on the verify term: nothing written
+		}
+		// R1's condition failed on the hook it returned: a hook with a
+		// schema the payload was not checked against is validated now
+		// (before anything is stored or sent; a hook the resume may not
+		// reach answered 404 above, never 422), and a sealed hook (or a
+		// new incarnation of the token) gets the payload sealed for it.
+		// With an await parked, R1 again; else S1 carries the conditions.
+		again := false
+		if o.check.differs(cur) {
+			if o.check, err = c.checkSchema(token, h, o.plain); err != nil {
+				return nil, err
+			}
+			again = true
+		}
+		if o.needsSeal(h) {
+			if err := c.sealFor(ctx, o, h); err != nil {
+				return nil, err
+			}
+			again = true
+		}
+		if again && h.waiting() {
+			r.again()
+			continue
 		}
 		// Best effort: a record its sender left behind is sent (or
 		// requeued) now; an error leaves it for the next resume.
 		_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)
-		ok, err := c.appendPayload(ctx, h, sc, payload, nil)
+		ok, err := c.appendPayload(ctx, h, kind, o, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -208,6 +228,12 @@ func (c *Client) resume(ctx context.Context, token string, sc scope, payload str
 		}
 	}
 	return nil, ErrContention
+}
+
+// named reports whether h is the hook a resume restricted to hookID and
+// kind (each when non-empty) may reach.
+func (c *Client) named(h *hookItem, hookID string, kind Kind) bool {
+	return h != nil && (hookID == "" || h.HookID == hookID) && (kind == "" || h.Kind == kind)
 }
 
 type takeResult struct {
@@ -220,12 +246,24 @@ type takeResult struct {
 // takeWaiter is step R1: one conditional write that takes the parked await
 // (Waiting → Delivering) and counts the payload as acknowledged and handed
 // out. When no await is parked it changes nothing and returns the hook as
-// it stands. sc's terms join the condition.
-func (c *Client) takeWaiter(ctx context.Context, token string, sc scope, payload string) (takeResult, error) {
+// it stands. A non-empty hookID or kind joins the condition.
+func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind, o *outgoing) (takeResult, error) {
+	payload := o.body
 	f := inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
+	cond := "attribute_exists(#waiter) AND attribute_not_exists(#inflight)"
 	nm := names(attrWaiter, attrInflight, attrSeq, attrDlv)
 	vals := map[string]types.AttributeValue{":f": f.av(), ":one": n(1)}
-	cond := sc.condition("attribute_exists(#waiter) AND attribute_not_exists(#inflight)", nm, vals)
+	if hookID != "" {
+		cond += " AND #hookId = :hid"
+		nm["#"+attrHookID] = attrHookID
+		vals[":hid"] = s(hookID)
+	}
+	if kind != "" {
+		cond += " AND #kind = :kind"
+		nm["#"+attrKind] = attrKind
+		vals[":kind"] = s(string(kind))
+	}
+	cond += o.cond(nm, vals)
 	out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &c.table,
 		Key:                                 hookKey(token),
@@ -269,15 +307,21 @@ func (c *Client) expiry(h *hookItem) int64 {
 // key and count it, in one transaction conditioned on the hook (its
 // incarnation, and no await parked: invariant W), but not on any value
 // another append changes: concurrent appends to one hook do not fight
-// over a counter. extra joins the transaction (an idempotency record);
-// sc's kind and verification terms join the condition. ok is false when
-// the transaction was canceled (an await parked meanwhile, or a
-// conflicting transaction on the hook item): the caller looks again.
-func (c *Client) appendPayload(ctx context.Context, h *hookItem, sc scope, payload string, extra *types.Put) (ok bool, err error) {
-	nm := names(attrSeq, attrWaiter, attrInflight)
-	vals := map[string]types.AttributeValue{":one": n(1)}
-	sc.hookID = h.HookID
-	cond := sc.condition("(attribute_not_exists(#waiter) OR attribute_exists(#inflight))", nm, vals)
+// over a counter. extra joins the transaction (an idempotency record); a
+// non-empty kind joins the condition. ok is false when the transaction was
+// canceled (an await parked meanwhile, or a conflicting transaction on the
+// hook item): the caller looks again.
+func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, o *outgoing, extra *types.Put) (ok bool, err error) {
+	payload := o.body
+	cond := "#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))"
+	nm := names(attrHookID, attrSeq, attrWaiter, attrInflight)
+	vals := map[string]types.AttributeValue{":hid": s(h.HookID), ":one": n(1)}
+	if kind != "" {
+		cond += " AND #kind = :kind"
+		nm["#"+attrKind] = attrKind
+		vals[":kind"] = s(string(kind))
+	}
+	cond += o.cond(nm, vals)
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName:                 &c.table,

@@ -250,6 +250,14 @@ type CreateWebhookInput struct {
 	// (ErrInvalidSignature) and are not stored. Like RespondWith, the
 	// first configuration of a token stays.
 	Verify *Verify
+	// Encrypt makes the webhook sealed: each request it receives is sealed
+	// by the resumer (docs/sealed.md).
+	Encrypt *Encrypt
+	// Schema, if set, is a JSON Schema each request must match, as
+	// RegisterInput.Schema: it validates the WebhookRequest the workflow
+	// receives (method, headers, body as text, …); a request that fails it
+	// gets 422 and is not stored.
+	Schema json.RawMessage
 }
 
 // CreateWebhook registers a webhook hook for in.ExecutionARN and returns it,
@@ -263,7 +271,7 @@ func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hoo
 	if in.Token == "" {
 		in.Token = randomID()
 	}
-	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook}
+	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook, Encrypt: in.Encrypt, Schema: in.Schema}
 	if rw := in.RespondWith; rw != nil {
 		if rw.Response != nil {
 			if err := rw.Response.validate(); err != nil {
@@ -403,7 +411,9 @@ func (c *Client) ResumeWebhook(ctx context.Context, token string, r *http.Reques
 	if err != nil {
 		return nil, err
 	}
-	h, err := c.resume(ctx, token, scope{kind: KindWebhook, unverified: true}, p)
+	first := newOutgoing(p, "")
+	first.unverified = true // a verified webhook refuses it in R1's condition
+	h, err := c.resume(ctx, token, "", KindWebhook, first)
 	var vn *verificationNeeded
 	if errors.As(err, &vn) {
 		h, err = c.resumeVerified(ctx, vn.item, req, r.Header, body)
@@ -456,33 +466,73 @@ func (c *Client) resumeVerified(ctx context.Context, h *hookItem, req *WebhookRe
 	if err != nil {
 		return nil, err
 	}
-	sc := scope{hookID: h.HookID, kind: KindWebhook}
 	if deliveryID == "" {
 		p, err := c.webhookPayload(req)
 		if err != nil {
 			return nil, err
 		}
-		return c.resume(ctx, h.Token, sc, p)
+		return c.resume(ctx, h.Token, h.HookID, KindWebhook, newOutgoing(p, ""))
 	}
 	req.RequestID = deliveryRequestID(h.Token, deliveryID)
 	p, err := c.webhookPayload(req)
 	if err != nil {
 		return nil, err
 	}
-	k := keyed{
-		key:     "delivery:" + deliveryID,
-		payload: p,
-		hash:    sha256Hex("webhook-body\n" + string(body)),
-		prefix:  `{"requestId":` + strconv.Quote(req.RequestID) + `,`,
+	o := newOutgoing(p, "")
+	o.delivery = &deliveryKey{
+		hash:   sha256Hex("webhook-body\n" + string(body)),
+		prefix: `{"requestId":` + strconv.Quote(req.RequestID) + `,`,
 	}
-	if !strings.HasPrefix(p, k.prefix) {
+	if !strings.HasPrefix(p, o.delivery.prefix) {
 		return nil, fmt.Errorf("webhook payload does not begin with its requestId") // WebhookRequest's field order
 	}
-	hook, err := c.resumeIdempotent(ctx, h.Token, sc, k, h)
+	hook, err := c.resumeIdempotent(ctx, h.Token, h.HookID, o, "delivery:"+deliveryID, h)
 	if err != nil {
 		return nil, err
 	}
 	return c.withURL(hook), nil
+}
+
+// deliveryKey is how a verified webhook request with a delivery id is
+// resumed with it as idempotency key (docs/protocol.md, "Verified
+// webhooks").
+type deliveryKey struct {
+	// hash is what the key stands for: the sha256 of the verified body (a
+	// provider's retry has other headers: timestamp, signature).
+	hash string
+	// prefix is how a replay finds the first request in the history or
+	// among the stored payloads: its beginning, {"requestId":"dlv-…",.
+	prefix string
+}
+
+// hideVerified makes a verified webhook "not found" to ResumeHook and
+// RejectHook: only a verified request reaches it.
+func hideVerified(err error) error {
+	var vn *verificationNeeded
+	if errors.As(err, &vn) {
+		return ErrHookNotFound
+	}
+	return err
+}
+
+// verificationNeeded: the hook verifies signatures and the payload's
+// caller was not verified; its item, as the failed write found it, says
+// how to verify (ResumeWebhook).
+type verificationNeeded struct{ item *hookItem }
+
+func (e *verificationNeeded) Error() string { return "the webhook verifies signatures" }
+
+// Is makes a verified hook "not found" to anything but ResumeWebhook.
+func (e *verificationNeeded) Is(target error) bool { return target == ErrHookNotFound }
+
+// verifyCond is the verification term of a write's condition (R1, S1,
+// I2): an unverified payload only reaches a hook without verify.
+func (o *outgoing) verifyCond(nm map[string]string) string {
+	if !o.unverified {
+		return ""
+	}
+	nm["#"+attrVerify] = attrVerify
+	return " AND attribute_not_exists(#verify)"
 }
 
 // deliveryRequestID is the request id of the delivery deliveryID to token:
