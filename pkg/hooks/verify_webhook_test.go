@@ -180,6 +180,12 @@ func TestVerifiedWebhook(t *testing.T) {
 			t.Fatalf("ResumeHook of a verified webhook: got %v, want a bare ErrHookNotFound", err)
 		}
 	}
+	if _, err := p.caller.RejectHook(ctx, h.Token, "PaymentFailed", "forged"); !errors.Is(err, hooks.ErrHookNotFound) || strings.Contains(err.Error(), "verif") {
+		t.Fatalf("RejectHook of a verified webhook: got %v, want a bare ErrHookNotFound", err)
+	}
+	if st, err := p.workflow.GetHook(ctx, h.Token); err != nil || st.Pending != 0 {
+		t.Fatalf("after the refused ResumeHook and RejectHook: %+v %v, want nothing stored", st, err)
+	}
 	// Re-creating the webhook without verify keeps the verification.
 	again, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{Token: h.Token, ExecutionARN: execA})
 	if err != nil || again.Verify == nil {
