@@ -270,3 +270,49 @@ func TestVerifiedWebhookShortToken(t *testing.T) {
 		t.Fatalf("signed request to %q: %v", token, err)
 	}
 }
+
+// A sealed, verified webhook: the signature is checked on the plaintext
+// request, then the request is sealed; a provider's retry finds the first
+// request by the envelope its idempotency record keeps, and nothing is
+// stored twice.
+func TestVerifiedSealedWebhook(t *testing.T) {
+	t.Parallel()
+	p := newWebhookPair(t)
+	ctx := context.Background()
+	arn := newSecret(t, swNew)
+	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA,
+		Encrypt: &hooks.Encrypt{KMSKeyID: kmsKey(t)},
+		Verify:  &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: arn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"card":"4242 4242 4242 4242"}`
+	if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, "", "msg_s", time.Now(), body)); !errors.Is(err, hooks.ErrInvalidSignature) {
+		t.Fatalf("unsigned request: %v, want ErrInvalidSignature", err)
+	}
+	for i := range 3 { // the delivery and two retries, nobody waiting
+		if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, swNew, "msg_s", time.Now().Add(time.Duration(i)*time.Second), body)); err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	st, err := p.workflow.GetHook(ctx, h.Token)
+	if err != nil || st.Pending != 1 {
+		t.Fatalf("after a delivery and two retries: %+v %v, want 1 pending", st, err)
+	}
+	if err := p.workflow.Await(ctx, awaitIn(h.Token, 0)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := nextOutput(p.outputs, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "4242") {
+		t.Fatalf("the delivered payload holds the plaintext: %s", out)
+	}
+	if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, swNew, "msg_s", time.Now(), body)); err != nil {
+		t.Fatalf("retry after the delivery: %v", err)
+	}
+	if out, err := nextOutput(p.outputs, 300*time.Millisecond); err == nil {
+		t.Fatalf("a retried delivery reached the workflow again: %s", out)
+	}
+}
