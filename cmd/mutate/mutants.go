@@ -156,8 +156,8 @@ var mutants = []mutant{
 		Desc: "ResumeWebhook: resumes without the kind condition (a plain hook's token is a webhook)",
 		File: "pkg/hooks/webhook.go",
 		Edits: []edit{{
-			Old: `h, err := c.resume(ctx, token, "", KindWebhook, p)`,
-			New: `h, err := c.resume(ctx, token, "", "", p)`,
+			Old: `h, atOnce, err := c.resumeWith(ctx, resumeReq{token: token, kind: KindWebhook, payload: p, gate: true})`,
+			New: `h, atOnce, err := c.resumeWith(ctx, resumeReq{token: token, payload: p, gate: true})`,
 		}},
 	},
 	{
@@ -210,8 +210,8 @@ var mutants = []mutant{
 			Old: "return f.Payload, f.Payload != \"\", nil",
 			New: "return f.Payload, true, nil",
 		}, {
-			Old: "SET #dlv = #dlv + :one, #inflight.#redriven = :t REMOVE #inflight.#key",
-			New: "SET #dlv = #dlv + :one REMOVE #inflight.#key",
+			Old: `"SET #dlv = #dlv + :one, #inflight.#redriven = :t, " + limUp + " REMOVE #inflight.#key"`,
+			New: `"SET #dlv = #dlv + :one, " + limUp + " REMOVE #inflight.#key"`,
 		}, {
 			Old: `"#key": fKey, "#redriven": fRedriven}`,
 			New: `"#key": fKey}`,

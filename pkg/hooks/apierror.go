@@ -13,7 +13,16 @@ type APIError struct {
 	Status  int    `json:"-"`
 	Code    string `json:"error"`
 	Message string `json:"message"`
+	// RetryAfter, when positive, is the Retry-After header (seconds) of a
+	// 429: when to try again.
+	RetryAfter int `json:"-"`
 }
+
+// RetryAfterSeconds is the Retry-After of a 429 (TooManyPending,
+// TooManyWaiting): pending payloads drain at the workflow's next awaits
+// and held callers leave within the webhook's deadline; a few seconds
+// spreads retries without holding a well-behaved sender back for long.
+const RetryAfterSeconds = 5
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 
@@ -31,6 +40,9 @@ const (
 	CodeResponseAlreadySent = "ResponseAlreadySent"
 	CodeResponseTimeout     = "WebhookResponseTimeout"
 	CodeWebhookGone         = "WebhookGone"
+	CodeTooManyPending      = "TooManyPending"
+	CodeTooManyWaiting      = "TooManyWaiting"
+	CodeWeakWebhookToken    = "WeakWebhookToken"
 	CodeInternal            = "InternalError"
 )
 
@@ -58,9 +70,16 @@ func ErrorFor(err error) *APIError {
 		{ErrResponseAlreadySent, http.StatusConflict, CodeResponseAlreadySent},
 		{ErrResponseTimeout, http.StatusGatewayTimeout, CodeResponseTimeout},
 		{ErrWebhookGone, http.StatusBadGateway, CodeWebhookGone},
+		{ErrTooManyPending, http.StatusTooManyRequests, CodeTooManyPending},
+		{ErrTooManyWaiting, http.StatusTooManyRequests, CodeTooManyWaiting},
+		{ErrWeakWebhookToken, http.StatusBadRequest, CodeWeakWebhookToken},
 	} {
 		if errors.Is(err, m.target) {
-			return &APIError{Status: m.status, Code: m.code, Message: err.Error()}
+			api := &APIError{Status: m.status, Code: m.code, Message: err.Error()}
+			if m.status == http.StatusTooManyRequests {
+				api.RetryAfter = RetryAfterSeconds
+			}
+			return api
 		}
 	}
 	return &APIError{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error; the request may not have been applied, retry it with the same idempotency key"}

@@ -42,6 +42,14 @@ type RegisterInput struct {
 	Kind Kind
 	// Respond is the webhook's respondWith configuration (JSON), if any.
 	Respond json.RawMessage
+	// MaxPending caps the payloads the hook stores undelivered (0:
+	// Options.MaxPending). Fixed by the hook's first registration.
+	MaxPending int
+
+	// Set by CreateWebhook: a manual webhook's held-caller cap, and its
+	// header filter (JSON) when not the default.
+	maxHeld int
+	hdrs    string
 }
 
 func (in *RegisterInput) validate() error {
@@ -56,7 +64,10 @@ func (in *RegisterInput) validate() error {
 		// U+FFFD and every resume would answer other metadata.
 		return fmt.Errorf("%w: metadata is not valid JSON in UTF-8", ErrInvalidRequest)
 	}
-	if size := len(in.Metadata) + len(in.Respond); size > MaxHookDataBytes {
+	if in.MaxPending < 0 || in.MaxPending > MaxMaxPending {
+		return fmt.Errorf("%w: maxPending %d is out of range (1 to %d; 0 for the default)", ErrInvalidRequest, in.MaxPending, MaxMaxPending)
+	}
+	if size := len(in.Metadata) + len(in.Respond) + len(in.hdrs); size > MaxHookDataBytes {
 		// The hook item also carries a resume's payload in flight (up to
 		// 256 KiB) and a task token; DynamoDB caps an item at 400 KB.
 		return fmt.Errorf("%w: metadata and respondWith are %d bytes together; the limit is %d bytes", ErrInvalidRequest, size, MaxHookDataBytes)
@@ -81,7 +92,10 @@ func (c *Client) registerSet(in *RegisterInput, vals map[string]types.AttributeV
 	set := "#token = if_not_exists(#token, :token), #hookId = if_not_exists(#hookId, :hid), " +
 		"#executionArn = if_not_exists(#executionArn, :exec), #kind = if_not_exists(#kind, :kind), " +
 		"#createdAt = if_not_exists(#createdAt, :now), #seq = if_not_exists(#seq, :zero), " +
-		"#dlv = if_not_exists(#dlv, :zero), #expiresAt = if_not_exists(#expiresAt, :exp)"
+		"#dlv = if_not_exists(#dlv, :zero), #expiresAt = if_not_exists(#expiresAt, :exp), " +
+		// Invariant L (docs/protocol.md, "Limits"): lim = dlv + maxPending.
+		"#maxPending = if_not_exists(#maxPending, :cap), #lim = if_not_exists(#dlv, :zero) + if_not_exists(#maxPending, :cap)"
+	vals[":cap"] = n(c.maxPending(in))
 	if len(in.Metadata) > 0 {
 		vals[":md"] = s(string(in.Metadata))
 		set += ", #metadata = if_not_exists(#metadata, :md)"
@@ -90,11 +104,19 @@ func (c *Client) registerSet(in *RegisterInput, vals map[string]types.AttributeV
 		vals[":respond"] = s(string(in.Respond))
 		set += ", #respond = if_not_exists(#respond, :respond)"
 	}
+	if in.maxHeld > 0 {
+		vals[":maxHeld"] = n(int64(in.maxHeld))
+		set += ", #maxHeld = if_not_exists(#maxHeld, :maxHeld)"
+	}
+	if in.hdrs != "" {
+		vals[":hdrs"] = s(in.hdrs)
+		set += ", #hdrs = if_not_exists(#hdrs, :hdrs)"
+	}
 	return set
 }
 
 func registerNames(extra ...string) map[string]string {
-	nm := names(attrPK, attrToken, attrHookID, attrExec, attrKind, attrCreatedAt, attrSeq, attrDlv, attrExpiresAt)
+	nm := names(attrPK, attrToken, attrHookID, attrExec, attrKind, attrCreatedAt, attrSeq, attrDlv, attrExpiresAt, attrMaxPending, attrLim)
 	for _, a := range extra {
 		nm["#"+a] = a
 	}
@@ -108,6 +130,12 @@ func (in *RegisterInput) extraNames() []string {
 	}
 	if len(in.Respond) > 0 {
 		extra = append(extra, attrRespond)
+	}
+	if in.maxHeld > 0 {
+		extra = append(extra, attrMaxHeld)
+	}
+	if in.hdrs != "" {
+		extra = append(extra, attrHdrs)
 	}
 	return extra
 }

@@ -51,6 +51,23 @@ var (
 	// disposed (or its execution ended) while its caller waited for a manual
 	// response. HTTP 502.
 	ErrWebhookGone = errors.New("webhook disposed before it responded")
+
+	// ErrTooManyPending: the hook already stores as many undelivered
+	// payloads as its cap (RegisterInput.MaxPending, default
+	// Options.MaxPending). Nothing was stored. HTTP 429 with Retry-After.
+	ErrTooManyPending = errors.New("too many payloads pending on this hook")
+
+	// ErrTooManyWaiting: a manual webhook already holds as many callers as
+	// its cap (CreateWebhookInput.MaxHeldCallers, default
+	// Options.MaxHeldCallers). Nothing was stored. HTTP 429 with
+	// Retry-After.
+	ErrTooManyWaiting = errors.New("too many callers waiting on this webhook")
+
+	// ErrWeakWebhookToken: a caller-chosen webhook token carries fewer than
+	// 128 bits (MinWebhookTokenLength URL-safe characters) and the webhook
+	// does not verify signatures. Nothing was created. HTTP 400; Lambda
+	// errorType WeakWebhookTokenError.
+	ErrWeakWebhookToken = errors.New("webhook token is too weak")
 )
 
 // NoResponseError reports that the caller of a manual webhook got no

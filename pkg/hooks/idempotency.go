@@ -78,16 +78,19 @@ func (c *Client) getIdem(ctx context.Context, token, key string) (*idemRecord, e
 // idempotency key": the idempotency record is written in the same
 // transaction as the payload, so a key is used exactly when its payload is
 // acknowledged.
-func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, key string) (*Hook, error) {
+// Plain hooks only (kind hook, in each write's condition). atOnce reports a
+// delivery to a parked await (not known for a replay).
+func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, key string) (*Hook, bool, error) {
 	hash := sha256Hex(payload)
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
 		h, err := c.getHookItem(ctx, token)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		if h == nil || (hookID != "" && h.HookID != hookID) {
+		if h == nil || (hookID != "" && h.HookID != hookID) || h.Kind != KindHook {
 			// A key applied before the hook went away is still answered.
-			return c.replay(ctx, nil, token, key, payload, ErrHookNotFound)
+			hk, err := c.replay(ctx, nil, token, key, payload, ErrHookNotFound)
+			return hk, false, err
 		}
 		var deliveryID string
 		var f inflight
@@ -97,17 +100,30 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 		}
 		put, err := c.idemPut(token, key, hash, &h.Hook, deliveryID)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if !h.waiting() {
-			ok, err := c.appendPayload(ctx, h, "", payload, put)
+			if h.full() {
+				// A key already applied is answered; a new one is refused
+				// (what S1's seq < lim would do).
+				if rec, err := c.getIdem(ctx, token, key); err != nil || rec == nil {
+					if err != nil {
+						return nil, false, err
+					}
+					return nil, false, tooManyPending(h)
+				}
+				hk, err := c.replay(ctx, h, token, key, payload, nil)
+				return hk, false, err
+			}
+			ok, err := c.appendPayload(ctx, h, KindHook, payload, put, true)
 			switch {
 			case errors.Is(err, errIdempotencyKeyUsed):
-				return c.replay(ctx, h, token, key, payload, nil)
+				hk, err := c.replay(ctx, h, token, key, payload, nil)
+				return hk, false, err
 			case err != nil:
-				return nil, err
+				return nil, false, err
 			case ok:
-				return &h.Hook, nil
+				return &h.Hook, false, nil
 			}
 			continue
 		}
@@ -116,11 +132,11 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 				{Update: &types.Update{
 					TableName:                &c.table,
 					Key:                      hookKey(token),
-					ConditionExpression:      aws.String("#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid"),
-					UpdateExpression:         aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one"),
-					ExpressionAttributeNames: names(attrWaiter, attrInflight, attrHookID, attrSeq, attrDlv),
+					ConditionExpression:      aws.String("#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid AND #kind = :kind"),
+					UpdateExpression:         aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one, " + limUp),
+					ExpressionAttributeNames: names(attrWaiter, attrInflight, attrHookID, attrSeq, attrDlv, attrKind, attrLim),
 					ExpressionAttributeValues: map[string]types.AttributeValue{
-						":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1),
+						":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1), ":kind": s(string(KindHook)), ":nolim": n(noLim),
 					},
 				}},
 				{Put: put},
@@ -136,17 +152,18 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 				// disposed and the key must not answer "applied" later.
 				c.forgetKey(ctx, token, key, f.ID)
 			}
-			return hook, err
+			return hook, true, err
 		}
 		codes, ok := canceledReasons(err)
 		if !ok {
-			return nil, fmt.Errorf("take waiter: %w", err)
+			return nil, false, fmt.Errorf("take waiter: %w", err)
 		}
 		if conditionCanceled(codes, 1) {
-			return c.replay(ctx, h, token, key, payload, nil)
+			hk, err := c.replay(ctx, h, token, key, payload, nil)
+			return hk, false, err
 		}
 	}
-	return nil, ErrContention
+	return nil, false, ErrContention
 }
 
 // replay answers a resume whose key is already used. Another payload gets
@@ -214,7 +231,7 @@ func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, p
 	if err != nil || pending {
 		return &rec.Hook, err
 	}
-	if _, err := c.resume(ctx, token, h.HookID, "", payload); err != nil {
+	if _, _, err := c.resumeWith(ctx, resumeReq{token: token, hookID: h.HookID, payload: payload, uncapped: true}); err != nil {
 		return nil, err
 	}
 	return &rec.Hook, nil

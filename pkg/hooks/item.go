@@ -46,6 +46,14 @@ const (
 	attrBody      = "body"    // response item (B)
 	attrDigest    = "digest"  // response item: sha256 of status, headers and body
 
+	// Abuse limits (docs/protocol.md, "Limits").
+	attrMaxPending = "maxPending" // the hook's cap on pending payloads (immutable)
+	attrLim        = "lim"        // ceiling for seq: dlv + maxPending (invariant L)
+	attrMaxHeld    = "maxHeld"    // a manual webhook's cap on callers held at once (immutable)
+	attrHeld       = "held"       // callers held now (a manual webhook)
+	attrHeldUntil  = "heldUntil"  // unix ms when every counted caller has left or died
+	attrHdrs       = "hdrs"       // a webhook's header filter (JSON {"keep","drop"}), if not the default
+
 	// Fields of the inflight map.
 	fID       = "id"
 	fPayload  = "payload"
@@ -166,7 +174,22 @@ type hookItem struct {
 	Waiter   string
 	Inflight *inflight
 	Respond  string
+	// Limits: Lim is 0 on hooks created before the pending cap.
+	MaxPending int64
+	Lim        int64
+	MaxHeld    int64
+	Held       int64
+	HeldUntil  int64
+	Hdrs       string
 }
+
+// full reports that a new payload would exceed the pending cap
+// (seq < lim fails): what S1's condition refuses.
+func (h *hookItem) full() bool { return h.Lim > 0 && h.Seq >= h.Lim }
+
+// configured reports a webhook whose own settings (a held-caller cap, a
+// header filter) a resume must read before it builds the payload.
+func (h *hookItem) configured() bool { return h.MaxHeld > 0 || h.Hdrs != "" }
 
 // waiting reports the Waiting state: an await is parked and nothing is in
 // flight to it.
@@ -187,6 +210,13 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 		Dlv:     getN(m, attrDlv),
 		Waiter:  getS(m, attrWaiter),
 		Respond: getS(m, attrRespond),
+
+		MaxPending: getN(m, attrMaxPending),
+		Lim:        getN(m, attrLim),
+		MaxHeld:    getN(m, attrMaxHeld),
+		Held:       getN(m, attrHeld),
+		HeldUntil:  getN(m, attrHeldUntil),
+		Hdrs:       getS(m, attrHdrs),
 	}
 	if h.Respond != "" {
 		var rw RespondWith

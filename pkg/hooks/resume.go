@@ -37,8 +37,12 @@ func WithIdempotencyKey(key string) ResumeOption {
 // succeeded) or is stored for the next await, and is never lost. Payloads of
 // one hook are delivered one per await, in acknowledgement order.
 //
+// Only plain hooks are resumed: a webhook's token is ErrHookNotFound, as an
+// unknown token (a webhook is resumed through its URL, ResumeWebhook).
+//
 // Errors: ErrInvalidToken, ErrInvalidPayload, *PayloadTooLargeError
 // (ErrPayloadTooLarge), ErrHookNotFound, ErrIdempotencyMismatch,
+// ErrTooManyPending (the hook's pending cap; nothing stored),
 // ErrContention, or a wrapped AWS error (outcome unknown: retry, ideally
 // with an idempotency key). Only a nil error means the payload is kept.
 func (c *Client) ResumeHook(ctx context.Context, token string, payload any, opts ...ResumeOption) (*Hook, error) {
@@ -68,14 +72,19 @@ func (c *Client) resumeHook(ctx context.Context, token, hookID string, payload a
 		fn(&o)
 	}
 	var h *Hook
+	var atOnce bool
 	if o.idempotencyKey != "" {
 		if len(o.idempotencyKey) > MaxIdempotencyKeyLength {
 			return nil, fmt.Errorf("%w: idempotency key is %d bytes; the limit is %d", ErrInvalidPayload, len(o.idempotencyKey), MaxIdempotencyKeyLength)
 		}
-		h, err = c.resumeIdempotent(ctx, token, hookID, p, o.idempotencyKey)
+		h, atOnce, err = c.resumeIdempotent(ctx, token, hookID, p, o.idempotencyKey)
 	} else {
-		h, err = c.resume(ctx, token, hookID, "", p)
+		// Plain hooks only: a webhook is resumed through its own URL
+		// (ResumeWebhook), and its token here is not found, like any
+		// unknown token.
+		h, atOnce, err = c.resumeWith(ctx, resumeReq{token: token, hookID: hookID, kind: KindHook, payload: p})
 	}
+	c.outcomeMetrics(ctx, atOnce, err)
 	if err != nil {
 		return nil, fmt.Errorf("resume hook %s: %w", Redact(token), err)
 	}
@@ -116,37 +125,78 @@ func (c *Client) encodePayload(payload any) (string, error) {
 	return buf.String(), nil
 }
 
-// resume is the protocol of docs/protocol.md, "Resume". A non-empty kind
-// restricts it to hooks of that kind: the kind is part of the condition of
-// each write (R1 and S1), and a hook of another kind is ErrHookNotFound.
+// resumeReq is one resume: the payload for token, restricted to the
+// incarnation hookID and to hooks of kind when they are not empty.
+type resumeReq struct {
+	token, hookID string
+	kind          Kind
+	payload       string
+	// uncapped: an acknowledged payload going back into the queue (a
+	// requeue that lost its race, a keyed resume stored again): the
+	// pending cap never refuses it.
+	uncapped bool
+	// gate: a webhook request built without the webhook's own settings; R1
+	// does not take a configured webhook's waiter, and the resume stops
+	// with *configuredError so the caller reads them first.
+	gate bool
+}
+
+// configuredError stops a gated resume at a webhook with its own settings
+// (held-caller cap, header filter): nothing was written.
+type configuredError struct{ h *hookItem }
+
+func (e *configuredError) Error() string { return "webhook settings to apply first" }
+
+// resume is the protocol of docs/protocol.md, "Resume", for a payload
+// that is not acknowledged yet (capped). A non-empty kind restricts it to
+// hooks of that kind: the kind is part of the condition of each write (R1
+// and S1), and a hook of another kind is ErrHookNotFound.
 func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, payload string) (*Hook, error) {
+	h, _, err := c.resumeWith(ctx, resumeReq{token: token, hookID: hookID, kind: kind, payload: payload})
+	return h, err
+}
+
+// resumeWith is resume; atOnce reports a delivery to a parked await (R1)
+// rather than a stored payload (S1).
+func (c *Client) resumeWith(ctx context.Context, rq resumeReq) (hook *Hook, atOnce bool, err error) {
+	token, hookID, kind, payload := rq.token, rq.hookID, rq.kind, rq.payload
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
-		cur, err := c.takeWaiter(ctx, token, hookID, kind, payload)
+		cur, err := c.takeWaiter(ctx, token, hookID, kind, payload, rq.gate)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if cur.taken {
-			return c.deliver(ctx, cur.item, cur.flight, payload)
+			hook, err := c.deliver(ctx, cur.item, cur.flight, payload)
+			return hook, true, err
 		}
 		if cur.conflict {
 			continue
 		}
 		h := cur.item
 		if h == nil || (hookID != "" && h.HookID != hookID) || (kind != "" && h.Kind != kind) {
-			return nil, ErrHookNotFound
+			return nil, false, ErrHookNotFound
+		}
+		if rq.gate && h.configured() {
+			return nil, false, &configuredError{h: h}
+		}
+		if !rq.uncapped && h.full() {
+			// What S1's condition (seq < lim) would refuse: answered
+			// without trying it. A hook that fills meanwhile is refused
+			// by S1 itself.
+			return nil, false, tooManyPending(h)
 		}
 		// Best effort: a record its sender left behind is sent (or
 		// requeued) now; an error leaves it for the next resume.
 		_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)
-		ok, err := c.appendPayload(ctx, h, kind, payload, nil)
+		ok, err := c.appendPayload(ctx, h, kind, payload, nil, !rq.uncapped)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if ok {
-			return &h.Hook, nil
+			return &h.Hook, false, nil
 		}
 	}
-	return nil, ErrContention
+	return nil, false, ErrContention
 }
 
 type takeResult struct {
@@ -160,11 +210,12 @@ type takeResult struct {
 // (Waiting → Delivering) and counts the payload as acknowledged and handed
 // out. When no await is parked it changes nothing and returns the hook as
 // it stands. A non-empty hookID or kind joins the condition.
-func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind, payload string) (takeResult, error) {
+// gate keeps it off a webhook with its own settings (configuredError).
+func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind, payload string, gate bool) (takeResult, error) {
 	f := inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
 	cond := "attribute_exists(#waiter) AND attribute_not_exists(#inflight)"
-	nm := names(attrWaiter, attrInflight, attrSeq, attrDlv)
-	vals := map[string]types.AttributeValue{":f": f.av(), ":one": n(1)}
+	nm := names(attrWaiter, attrInflight, attrSeq, attrDlv, attrLim)
+	vals := map[string]types.AttributeValue{":f": f.av(), ":one": n(1), ":nolim": n(noLim)}
 	if hookID != "" {
 		cond += " AND #hookId = :hid"
 		nm["#"+attrHookID] = attrHookID
@@ -175,11 +226,15 @@ func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind
 		nm["#"+attrKind] = attrKind
 		vals[":kind"] = s(string(kind))
 	}
+	if gate {
+		cond += " AND attribute_not_exists(#maxHeld) AND attribute_not_exists(#hdrs)"
+		nm["#"+attrMaxHeld], nm["#"+attrHdrs] = attrMaxHeld, attrHdrs
+	}
 	out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &c.table,
 		Key:                                 hookKey(token),
 		ConditionExpression:                 aws.String(cond),
-		UpdateExpression:                    aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one"),
+		UpdateExpression:                    aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one, " + limUp),
 		ExpressionAttributeNames:            nm,
 		ExpressionAttributeValues:           vals,
 		ReturnValues:                        types.ReturnValueAllNew,
@@ -214,6 +269,10 @@ func (c *Client) expiry(h *hookItem) int64 {
 	return base.Add(c.opts.HookTTL).Unix()
 }
 
+// limUp keeps invariant L (lim = dlv + maxPending) in a write that raises
+// dlv by one (R1, A5); a hook created before the cap gets no ceiling.
+const limUp = "#lim = if_not_exists(#lim, :nolim) + :one"
+
 // appendPayload is step S1: store payload under a new time-ordered queue
 // key and count it, in one transaction conditioned on the hook (its
 // incarnation, and no await parked: invariant W), but not on any value
@@ -221,8 +280,9 @@ func (c *Client) expiry(h *hookItem) int64 {
 // over a counter. extra joins the transaction (an idempotency record); a
 // non-empty kind joins the condition. ok is false when the transaction was
 // canceled (an await parked meanwhile, or a conflicting transaction on the
-// hook item): the caller looks again.
-func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payload string, extra *types.Put) (ok bool, err error) {
+// hook item): the caller looks again. capped adds the pending cap to the
+// condition (seq < lim; a hook without lim predates the cap).
+func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payload string, extra *types.Put, capped bool) (ok bool, err error) {
 	cond := "#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))"
 	nm := names(attrHookID, attrSeq, attrWaiter, attrInflight)
 	vals := map[string]types.AttributeValue{":hid": s(h.HookID), ":one": n(1)}
@@ -230,6 +290,10 @@ func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payl
 		cond += " AND #kind = :kind"
 		nm["#"+attrKind] = attrKind
 		vals[":kind"] = s(string(kind))
+	}
+	if capped {
+		cond += " AND (attribute_not_exists(#lim) OR #seq < #lim)"
+		nm["#"+attrLim] = attrLim
 	}
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{

@@ -148,7 +148,11 @@ func (r *Response) Write(w http.ResponseWriter) {
 func ErrorResponse(err error) *Response {
 	api := ErrorFor(err)
 	b, _ := json.Marshal(api)
-	return &Response{Status: api.Status, Header: http.Header{"Content-Type": {"application/json"}}, Body: b}
+	r := &Response{Status: api.Status, Header: http.Header{"Content-Type": {"application/json"}}, Body: b}
+	if api.RetryAfter > 0 {
+		r.Header.Set("Retry-After", strconv.Itoa(api.RetryAfter))
+	}
+	return r
 }
 
 // EncodeBody returns b as text when it is valid UTF-8, else as standard
@@ -244,19 +248,143 @@ type CreateWebhookInput struct {
 	Metadata     json.RawMessage
 	// RespondWith is nil for the default: 202 Accepted, empty body.
 	RespondWith *RespondWith
+
+	// MaxPending caps the requests the webhook stores undelivered (0:
+	// Options.MaxPending); one more is answered 429 TooManyPending.
+	MaxPending int
+	// MaxHeldCallers caps the callers a manual webhook holds at once (0:
+	// Options.MaxHeldCallers); one more is answered 429 TooManyWaiting.
+	MaxHeldCallers int
+	// Headers names request headers to keep or drop from the request the
+	// workflow receives (nil: drop DefaultDroppedHeaders).
+	Headers *HeaderFilter
+}
+
+// DefaultDroppedHeaders are left out of the request a workflow receives
+// (they would be stored in DynamoDB and land in Step Functions' history)
+// unless a webhook keeps them (HeaderFilter.Keep). Dropping cookie also
+// drops the cookies list.
+var DefaultDroppedHeaders = []string{"authorization", "proxy-authorization", "cookie"}
+
+// MaxHeaderFilterNames bounds the names of a HeaderFilter.
+const MaxHeaderFilterNames = 100
+
+// HeaderFilter is a webhook's choice of request headers: Keep names
+// headers of DefaultDroppedHeaders to hand to the workflow after all;
+// Drop names more headers to leave out. Names are case-insensitive; a name
+// may not be in both. In JSON: {"keep": [...], "drop": [...]}.
+type HeaderFilter struct {
+	Keep []string `json:"keep,omitempty"`
+	Drop []string `json:"drop,omitempty"`
+}
+
+// normalize lower-cases and checks the names; nil when it is the default.
+func (f *HeaderFilter) normalize() (*HeaderFilter, error) {
+	if f == nil || len(f.Keep)+len(f.Drop) == 0 {
+		return nil, nil
+	}
+	if len(f.Keep)+len(f.Drop) > MaxHeaderFilterNames {
+		return nil, fmt.Errorf("%w: headers names %d headers; the limit is %d", ErrInvalidRequest, len(f.Keep)+len(f.Drop), MaxHeaderFilterNames)
+	}
+	out := &HeaderFilter{}
+	seen := map[string]string{}
+	for _, l := range []struct {
+		what  string
+		names []string
+		dst   *[]string
+	}{{"keep", f.Keep, &out.Keep}, {"drop", f.Drop, &out.Drop}} {
+		for _, name := range l.names {
+			lk := strings.ToLower(name)
+			if lk == "" || len(lk) > 256 || strings.Trim(lk, headerNameChars) != "" {
+				return nil, fmt.Errorf("%w: headers.%s: %q is not an HTTP header name", ErrInvalidRequest, l.what, name)
+			}
+			if prev, ok := seen[lk]; ok && prev != l.what {
+				return nil, fmt.Errorf("%w: header %q is in both headers.keep and headers.drop", ErrInvalidRequest, name)
+			}
+			seen[lk] = l.what
+			*l.dst = append(*l.dst, lk)
+		}
+	}
+	return out, nil
+}
+
+const headerNameChars = "abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~"
+
+// dropped reports whether the filter f (nil: the default) leaves header
+// name (lower case) out.
+func (f *HeaderFilter) dropped(name string) bool {
+	if f != nil {
+		for _, d := range f.Drop {
+			if d == name {
+				return true
+			}
+		}
+		for _, k := range f.Keep {
+			if k == name {
+				return false
+			}
+		}
+	}
+	for _, d := range DefaultDroppedHeaders {
+		if d == name {
+			return true
+		}
+	}
+	return false
+}
+
+// filtered returns a copy of req without the headers f drops.
+func (req WebhookRequest) filtered(f *HeaderFilter) *WebhookRequest {
+	hdr := make(map[string][]string, len(req.Headers))
+	for k, v := range req.Headers {
+		if !f.dropped(k) {
+			hdr[k] = v
+		}
+	}
+	req.Headers = hdr
+	if f.dropped("cookie") {
+		req.Cookies = map[string][]string{}
+	}
+	return &req
 }
 
 // CreateWebhook registers a webhook hook for in.ExecutionARN and returns it,
 // with its public URL when Options.WebhookBaseURL is set. Await it like any
 // hook; each HTTP request to its URL (ResumeWebhook) is one payload.
 //
-// Errors: ErrInvalidToken, ErrInvalidRequest (bad respondWith, or the token
-// is a plain hook of this execution), *ConflictError, or a wrapped AWS error.
+// A chosen token must carry 128 bits (checkWebhookToken). A manual webhook
+// holds at most MaxHeldCallers callers at once; the request handed to the
+// workflow leaves out the headers of in.Headers (default:
+// DefaultDroppedHeaders). Both settings are fixed by the first creation.
+//
+// Errors: ErrInvalidToken, ErrWeakWebhookToken, ErrInvalidRequest (bad
+// respondWith, headers or limits, or the token is a plain hook of this
+// execution), *ConflictError, or a wrapped AWS error.
 func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hook, error) {
+	if err := checkWebhookToken(&in); err != nil {
+		return nil, err
+	}
 	if in.Token == "" {
 		in.Token = randomID()
 	}
-	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook}
+	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook, MaxPending: in.MaxPending}
+	if in.MaxHeldCallers < 0 || in.MaxHeldCallers > MaxMaxHeldCallers {
+		return nil, fmt.Errorf("%w: maxHeldCallers %d is out of range (1 to %d; 0 for the default)", ErrInvalidRequest, in.MaxHeldCallers, MaxMaxHeldCallers)
+	}
+	if in.RespondWith != nil && in.RespondWith.Manual {
+		reg.maxHeld = in.MaxHeldCallers
+		if reg.maxHeld == 0 {
+			reg.maxHeld = c.opts.MaxHeldCallers
+		}
+	}
+	f, err := in.Headers.normalize()
+	if err != nil {
+		return nil, err
+	}
+	if f != nil {
+		b, _ := json.Marshal(f)
+		reg.hdrs = string(b)
+	}
 	if rw := in.RespondWith; rw != nil {
 		if rw.Response != nil {
 			if err := rw.Response.validate(); err != nil {
@@ -361,7 +489,8 @@ func (c *Client) newWebhookRequest(r *http.Request) (*WebhookRequest, error) {
 // Errors: ErrHookNotFound for a token that is not a live webhook (unknown,
 // disposed, a plain hook, or not a valid token: all alike, so the public
 // route reveals nothing); *PayloadTooLargeError (ErrPayloadTooLarge, nothing
-// stored); ErrContention; *NoResponseError when a manual webhook gave no
+// stored); ErrTooManyPending, ErrTooManyWaiting (the webhook's caps;
+// nothing stored); ErrContention; *NoResponseError when a manual webhook gave no
 // response (ErrResponseTimeout: deadline passed; ErrWebhookGone: disposed
 // while waiting) — the request was acknowledged in both cases; or a wrapped
 // AWS error. Write an error with ErrorResponse.
@@ -373,15 +502,24 @@ func (c *Client) ResumeWebhook(ctx context.Context, token string, r *http.Reques
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidPayload, err)
-	}
-	p, err := c.encodePayload(json.RawMessage(raw))
+	p, err := c.webhookPayload(req, nil)
 	if err != nil {
 		return nil, err
 	}
-	h, err := c.resume(ctx, token, "", KindWebhook, p)
+	// A webhook without settings of its own (static, default headers) is
+	// resumed at once; one with them (manual: the held-caller cap; a header
+	// filter) is found by R1's condition and its settings read from the
+	// item it returns (docs/protocol.md, "Resume a webhook").
+	h, atOnce, err := c.resumeWith(ctx, resumeReq{token: token, kind: KindWebhook, payload: p, gate: true})
+	var cfg *configuredError
+	if errors.As(err, &cfg) {
+		var release func()
+		h, atOnce, release, err = c.resumeConfigured(ctx, cfg.h, req)
+		if release != nil {
+			defer release()
+		}
+	}
+	c.outcomeMetrics(ctx, atOnce, err)
 	if errors.Is(err, ErrHookNotFound) {
 		return nil, ErrHookNotFound // the same error for every token
 	}
@@ -391,7 +529,49 @@ func (c *Client) ResumeWebhook(ctx context.Context, token string, r *http.Reques
 	if h.RespondWith == nil || !h.RespondWith.Manual {
 		return h.RespondWith.staticResponse(), nil
 	}
-	return c.awaitResponse(ctx, h, req.RequestID)
+	start := time.Now()
+	resp, err := c.awaitResponse(ctx, h, req.RequestID)
+	c.metric(ctx, MetricWebhookHoldTime, float64(time.Since(start).Milliseconds()))
+	return resp, err
+}
+
+// resumeConfigured resumes the webhook h with its own settings: the
+// request filtered by its header filter, the caller counted against its
+// held-caller cap (H1) before the payload is acknowledged. release (H2)
+// is set once the caller is counted.
+func (c *Client) resumeConfigured(ctx context.Context, h *hookItem, req *WebhookRequest) (hook *Hook, atOnce bool, release func(), err error) {
+	var f *HeaderFilter
+	if h.Hdrs != "" {
+		f = &HeaderFilter{}
+		if err := json.Unmarshal([]byte(h.Hdrs), f); err != nil {
+			return nil, false, nil, fmt.Errorf("decode the webhook's header filter: %w", err)
+		}
+	}
+	p, err := c.webhookPayload(req, f)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	if h.MaxHeld > 0 && h.RespondWith != nil && h.RespondWith.Manual {
+		deadline := c.opts.WebhookDeadline
+		if h.RespondWith.Deadline > 0 {
+			deadline = h.RespondWith.Deadline
+		}
+		if release, err = c.hold(ctx, h, deadline); err != nil {
+			return nil, false, nil, err
+		}
+	}
+	hook, atOnce, err = c.resumeWith(ctx, resumeReq{token: h.Token, hookID: h.HookID, kind: KindWebhook, payload: p})
+	return hook, atOnce, release, err
+}
+
+// webhookPayload is req, without the headers f drops (nil: the default),
+// as a payload.
+func (c *Client) webhookPayload(req *WebhookRequest, f *HeaderFilter) (string, error) {
+	raw, err := json.Marshal(req.filtered(f))
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalidPayload, err)
+	}
+	return c.encodePayload(json.RawMessage(raw))
 }
 
 // awaitResponse polls the response item of requestID until it exists, the

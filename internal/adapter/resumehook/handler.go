@@ -23,7 +23,7 @@ import (
 // Resumer is what the handler needs of hooks.Client.
 type Resumer interface {
 	ResumeHook(ctx context.Context, token string, payload any, opts ...hooks.ResumeOption) (*hooks.Hook, error)
-	GetHook(ctx context.Context, token string) (*hooks.HookStatus, error)
+	GetHook(ctx context.Context, token string, opts ...hooks.GetOption) (*hooks.HookStatus, error)
 }
 
 var _ Resumer = (*hooks.Client)(nil)
@@ -59,7 +59,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 }
 
 // HandleHTTP serves POST /hooks/{token} (body: the JSON payload; optional
-// Idempotency-Key header) and GET /hooks/{token}.
+// Idempotency-Key header) and GET /hooks/{token}. Both serve plain hooks
+// only: a webhook's token answers the 404 of an unknown token.
 func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	start := time.Now()
 	method := req.RequestContext.HTTP.Method
@@ -77,7 +78,8 @@ func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPReq
 		}
 	case method == http.MethodGet:
 		var st *hooks.HookStatus
-		if st, err = h.hooks.GetHook(ctx, token); err == nil {
+		// Plain hooks only, as POST: a webhook's token is not found.
+		if st, err = h.hooks.GetHook(ctx, token, hooks.OnlyKind(hooks.KindHook)); err == nil {
 			hook = &st.Hook
 			resp = httpapi.JSON(http.StatusOK, st)
 		}
@@ -91,7 +93,8 @@ func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPReq
 	return resp, nil
 }
 
-// HandleDirect serves a direct invocation.
+// HandleDirect serves a direct invocation. Like the route, it resumes plain
+// hooks only (ResumeHook): a webhook is resumed through its own URL.
 func (h *Handler) HandleDirect(ctx context.Context, raw json.RawMessage) (*hooks.Hook, error) {
 	start := time.Now()
 	var req DirectRequest
