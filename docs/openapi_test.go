@@ -103,7 +103,9 @@ func (f faulty) ResumeHook(context.Context, string, any, ...hooks.ResumeOption) 
 	return nil, f.err
 }
 
-func (f faulty) GetHook(context.Context, string, ...hooks.GetOption) (*hooks.HookStatus, error) { return nil, f.err }
+func (f faulty) GetHook(context.Context, string, ...hooks.GetOption) (*hooks.HookStatus, error) {
+	return nil, f.err
+}
 
 // TestOpenAPIHooksRoutes drives the real resume-hook handler, behind the
 // local API Gateway conversion, against the emulator, and requires that the
