@@ -129,8 +129,8 @@ var mutants = []mutant{
 		Desc: "A2 deliverBacklog: the Query reads the newest stored payload, not the oldest",
 		File: "pkg/hooks/await.go",
 		Edits: []edit{{
-			Old: "\t\tLimit:                     aws.Int32(1),\n",
-			New: "\t\tLimit:                     aws.Int32(1),\n\t\tScanIndexForward:          aws.Bool(false),\n",
+			Old: "\tq.Limit = aws.Int32(1)\n",
+			New: "\tq.Limit = aws.Int32(1)\n\tq.ScanIndexForward = aws.Bool(false)\n",
 		}},
 	},
 	{
@@ -165,8 +165,8 @@ var mutants = []mutant{
 		Desc: "settle: any TaskSucceeded of the task counts as delivered, whatever its output",
 		File: "pkg/hooks/history.go",
 		Edits: []edit{{
-			Old: "compactJSON(aws.ToString(ev.TaskSucceededEventDetails.Output)) != want {",
-			New: "len(want) == 0 {",
+			Old: "d != nil && compactJSON(aws.ToString(d.Output)) == want {",
+			New: "d != nil {",
 		}},
 	},
 	{
@@ -228,5 +228,35 @@ var mutants = []mutant{
 			Old: "\tcase !out.Closed:\n\t\treturn handOffRetry, nil",
 			New: "\tcase false:\n\t\treturn handOffRetry, nil",
 		}},
+	},
+	{
+		Name: "M23-S1-uncapped",
+		Desc: "S1 appendPayload: the pending cap is not in the condition (only the read of R1's answer refuses)",
+		File: "pkg/hooks/resume.go",
+		Edits: []edit{{
+			Old: "\tif capped {\n",
+			New: "\tif false && capped {\n",
+		}},
+		Pkgs: []string{"./pkg/hooks/"},
+	},
+	{
+		Name: "M24-hooks-route-any-kind",
+		Desc: "ResumeHook: resumes any kind (a webhook's token on POST /hooks is resumed)",
+		File: "pkg/hooks/resume.go",
+		Edits: []edit{{
+			Old: "resumeReq{token: token, hookID: hookID, kind: KindHook, payload: p}",
+			New: "resumeReq{token: token, hookID: hookID, payload: p}",
+		}},
+		Pkgs: []string{"./e2e/"},
+	},
+	{
+		Name: "M25-held-not-released",
+		Desc: "ResumeWebhook: a held caller is never uncounted when it leaves",
+		File: "pkg/hooks/limits.go",
+		Edits: []edit{{
+			Old: "\t\tif err == nil {\n\t\t\treturn func() { c.unhold(ctx, h) }, nil\n\t\t}\n\t\tif transactionConflict(err) {",
+			New: "\t\tif err == nil {\n\t\t\treturn func() {}, nil\n\t\t}\n\t\tif transactionConflict(err) {",
+		}},
+		Pkgs: []string{"./e2e/"},
 	},
 }
