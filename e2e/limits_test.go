@@ -463,3 +463,47 @@ func TestHooksRouteRefusesWebhooks(t *testing.T) {
 		t.Errorf("the execution succeeded with %s: a forged resume reached it", aws.ToString(out.Output))
 	}
 }
+
+// The payment example survives bad input (issue 11, item 8): a GET, a HEAD,
+// a POST whose body is not JSON and one that claims JSON but is not are
+// each answered 400 by the workflow (through respond), which awaits again;
+// the valid POST that follows is the payment, answered 200, and the
+// execution's output holds it.
+func TestPaymentSurvivesBadRequests(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	w := e.webhookRoute()
+	checkout := "c-" + randomSuffix()
+	arn := e.start("payment", map[string]string{"checkoutId": checkout})
+	token := e.webhookToken(arn)
+	for _, tc := range []struct {
+		name string
+		call webhookCall
+	}{
+		{"GET", webhookCall{Method: "GET"}},
+		{"HEAD", webhookCall{Method: "HEAD"}},
+		{"POST text/plain", webhookCall{Header: map[string]string{"Content-Type": "text/plain"}, Body: []byte("hello")}},
+		{"POST not JSON, said JSON", webhookCall{Header: map[string]string{"Content-Type": "application/json"}, Body: []byte("{oops")}},
+		{"POST JSON, no content type", webhookCall{Body: []byte(`{"paid": true}`)}},
+	} {
+		name, c := tc.name, tc.call
+		e.waiting(token)
+		a := w.do(token, c)
+		if a.Status != http.StatusBadRequest || !strings.Contains(string(a.Body), "BadRequest") {
+			t.Fatalf("%s: got %d %q, want the workflow's 400", name, a.Status, a.Body)
+		}
+	}
+	e.waiting(token)
+	a := w.do(token, webhookCall{Header: map[string]string{"Content-Type": "application/json; charset=utf-8"}, Body: []byte(`{"paid": true, "amount": 4200}`)})
+	if a.Status != http.StatusOK || string(a.Body) != "OK" {
+		t.Fatalf("payment: got %d %q, want 200 OK", a.Status, a.Body)
+	}
+	var out struct {
+		CheckoutID string          `json:"checkoutId"`
+		Payment    json.RawMessage `json:"payment"`
+	}
+	e.succeeded(arn, &out)
+	if out.CheckoutID != checkout || string(out.Payment) != `{"paid":true,"amount":4200}` {
+		t.Errorf("output %+v, want the valid POST's body as payment", out)
+	}
+}

@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -424,6 +425,10 @@ type WebhookRequest struct {
 	Cookies         map[string][]string `json:"cookies"`
 	Body            string              `json:"body"`
 	IsBase64Encoded bool                `json:"isBase64Encoded"`
+	// IsJSON is true when the body is one JSON value (States.StringToJson
+	// of body then succeeds): a workflow checks it before parsing, so a
+	// scanner's request cannot fail the execution.
+	IsJSON bool `json:"isJson"`
 }
 
 // newWebhookRequest reads r into a WebhookRequest.
@@ -471,6 +476,7 @@ func (c *Client) newWebhookRequest(r *http.Request) (*WebhookRequest, error) {
 		req.Cookies[ck.Name] = append(req.Cookies[ck.Name], ck.Value)
 	}
 	req.Body, req.IsBase64Encoded = EncodeBody(body)
+	req.IsJSON = !req.IsBase64Encoded && len(bytes.TrimSpace(body)) > 0 && json.Valid(body)
 	return req, nil
 }
 
