@@ -53,6 +53,7 @@ var documentedCalls = map[string]float64{
 	"BenchmarkResumeIdempotentWaiting": 3,
 	"BenchmarkAwaitStored":             5,
 	"BenchmarkAwaitParks":              1,
+	"BenchmarkWebhookStatic":           2,
 }
 
 func awaitIn(token string, i int) hooks.AwaitInput {
