@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -361,7 +362,7 @@ func TestWebhookHeaderFilter(t *testing.T) {
 	w := e.webhookRoute()
 	call := webhookCall{
 		Header:  map[string]string{"Authorization": "Bearer s3cr3t", "Proxy-Authorization": "Basic eA==", "X-Secret": "x", "X-Kept": "k"},
-		Cookies: []string{"session=abc"},
+		Cookies: []string{"c=x", "c=y", "d=z"},
 		Body:    []byte(`{}`),
 	}
 	type output struct {
@@ -394,8 +395,12 @@ func TestWebhookHeaderFilter(t *testing.T) {
 				t.Errorf("%s: header %s reached the workflow: %v", name, h, out.Request.Headers)
 			}
 		}
-		if got := len(out.Request.Cookies) > 0; got != tc.keepCookies {
-			t.Errorf("%s: cookies %v, want kept=%v", name, out.Request.Cookies, tc.keepCookies)
+		wantCookies := map[string][]string{}
+		if tc.keepCookies {
+			wantCookies = map[string][]string{"c": {"x", "y"}, "d": {"z"}}
+		}
+		if !reflect.DeepEqual(out.Request.Cookies, wantCookies) {
+			t.Errorf("%s: cookies %v, want %v", name, out.Request.Cookies, wantCookies)
 		}
 	}
 }

@@ -276,8 +276,7 @@ func TestWebhookStaticCustom(t *testing.T) {
 
 // Manual: the caller is held until the workflow responds, then gets exactly
 // its status, headers (repeated values kept; Set-Cookie as cookies) and
-// body. The request's repeated query keys, headers and cookies reach the
-// workflow.
+// body. The request's repeated query keys and headers reach the workflow.
 func TestWebhookManualRepeatedHeaders(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -314,8 +313,10 @@ func TestWebhookManualRepeatedHeaders(t *testing.T) {
 	var out webhookOutput
 	e.succeeded(arn, &out)
 	r := out.Request
+	// Cookies are left out by default (issue 11; TestWebhookHeaderFilter
+	// checks a webhook that keeps them, repeated values included).
 	if r.Method != "PUT" || !reflect.DeepEqual(r.Query, map[string][]string{"a": {"1", "2"}, "b": {"3"}}) ||
-		!reflect.DeepEqual(r.Cookies, map[string][]string{"c": {"x", "y"}, "d": {"z"}}) || !reflect.DeepEqual(r.Headers["x-req"], []string{"p"}) {
+		len(r.Cookies) != 0 || r.Headers["cookie"] != nil || !reflect.DeepEqual(r.Headers["x-req"], []string{"p"}) {
 		t.Errorf("workflow received %+v", r)
 	}
 }
