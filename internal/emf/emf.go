@@ -7,6 +7,10 @@
 // project may use (go-partial.tsv serves none), and the format needs
 // about fifty lines
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
+//
+// The template sets LogFormat JSON: for an OS-only runtime (provided.al2023)
+// Lambda structures only its own system logs and does not re-encode a line
+// that is already JSON, so these lines reach CloudWatch Logs as written.
 package emf
 
 import (

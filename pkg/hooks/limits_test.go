@@ -118,3 +118,27 @@ func TestPendingCapOldHookAndKeys(t *testing.T) {
 		t.Errorf("replay of an applied key on a full hook: %v, want the first answer", err)
 	}
 }
+
+// Bad webhook settings are refused before any AWS call: a header name that
+// is not a token, a name both kept and dropped, a held-caller cap or a
+// pending cap out of range.
+func TestCreateWebhookRefusesBadLimits(t *testing.T) {
+	t.Parallel()
+	c, _, calls, _ := testClient(t)
+	ctx := context.Background()
+	for name, in := range map[string]hooks.CreateWebhookInput{
+		"header name":      {Headers: &hooks.HeaderFilter{Drop: []string{"x secret"}}},
+		"keep and drop":    {Headers: &hooks.HeaderFilter{Keep: []string{"Authorization"}, Drop: []string{"authorization"}}},
+		"held cap":         {MaxHeldCallers: -1, RespondWith: &hooks.RespondWith{Manual: true}},
+		"held cap too big": {MaxHeldCallers: hooks.MaxMaxHeldCallers + 1, RespondWith: &hooks.RespondWith{Manual: true}},
+		"pending cap":      {MaxPending: -5},
+	} {
+		in.ExecutionARN = execA
+		if _, err := c.CreateWebhook(ctx, in); !errors.Is(err, hooks.ErrInvalidRequest) {
+			t.Errorf("%s: %v, want ErrInvalidRequest", name, err)
+		}
+	}
+	if n := calls.Total(); n != 0 {
+		t.Errorf("refused settings made %d AWS calls, want 0", n)
+	}
+}
