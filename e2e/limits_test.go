@@ -237,7 +237,7 @@ func TestPendingCap(t *testing.T) {
 	if r := e.sendTo(route, "POST", "unknown-"+randomSuffix(), `{}`); r.Status != http.StatusNotFound {
 		t.Errorf("unknown token: %d, want 404", r.Status)
 	}
-	counts := checkEMF(t, metrics.String())
+	counts := checkEMF(t, metrics.String(), "resume-hook")
 	want := map[string]float64{"ResumesAcknowledged": 4, "Stored": 4, "TooManyRequests": 1, "NotFound": 1}
 	for name, v := range want {
 		if counts[name] != v {
@@ -251,7 +251,7 @@ func TestPendingCap(t *testing.T) {
 // CloudWatchMetrics directive (namespace sfnhooks, dimension set
 // [Function], each metric with a name and unit) and top-level members for
 // the dimension and for each metric (a number).
-func checkEMF(t *testing.T, out string) map[string]float64 {
+func checkEMF(t *testing.T, out, function string) map[string]float64 {
 	t.Helper()
 	sums := map[string]float64{}
 	sc := bufio.NewScanner(strings.NewReader(out))
@@ -276,8 +276,8 @@ func checkEMF(t *testing.T, out string) map[string]float64 {
 			t.Fatalf("EMF line %q: directive %+v", sc.Text(), d)
 		}
 		var fn string
-		if json.Unmarshal(line["Function"], &fn) != nil || fn != "resume-hook" {
-			t.Errorf("EMF line %q: Function dimension %q, want resume-hook", sc.Text(), line["Function"])
+		if json.Unmarshal(line["Function"], &fn) != nil || fn != function {
+			t.Errorf("EMF line %q: Function dimension %q, want %s", sc.Text(), line["Function"], function)
 		}
 		for _, m := range d.Metrics {
 			var v float64
@@ -510,5 +510,27 @@ func TestPaymentSurvivesBadRequests(t *testing.T) {
 	e.succeeded(arn, &out)
 	if out.CheckoutID != checkout || string(out.Payment) != `{"paid":true,"amount":4200}` {
 		t.Errorf("output %+v, want the valid POST's body as payment", out)
+	}
+}
+
+// The resume-webhook handler's metrics (EMF lines): a manual webhook's
+// caller held until its 1 s deadline reports WebhookHoldTime of at least
+// that, in milliseconds, besides the acknowledged, stored request.
+func TestWebhookHoldTimeMetric(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var metrics syncBuffer
+	w := e.webhookRoute(func(o *hooks.Options) { o.Metrics = emf.New(&metrics, "resume-webhook").Metric })
+	arn := e.startLimits(limitsInput{Action: "createWebhook", RespondWith: map[string]any{"mode": "manual", "deadlineMs": 1000}, PauseSeconds: 5})
+	token := e.webhookToken(arn)
+	if a := w.do(token, webhookCall{Body: []byte(`{}`)}); a.Status != http.StatusGatewayTimeout {
+		t.Fatalf("got %d %q, want 504", a.Status, a.Body)
+	}
+	counts := checkEMF(t, metrics.String(), "resume-webhook")
+	if counts["ResumesAcknowledged"] != 1 || counts["Stored"] != 1 || counts["WebhookHoldTime"] < 1000 {
+		t.Errorf("metrics %v, want 1 acknowledged, 1 stored, WebhookHoldTime >= 1000 ms", counts)
+	}
+	if !strings.Contains(metrics.String(), `{"Name":"WebhookHoldTime","Unit":"Milliseconds"}`) {
+		t.Errorf("no WebhookHoldTime in Milliseconds among %s", metrics.String())
 	}
 }

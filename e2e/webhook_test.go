@@ -38,16 +38,16 @@ type webhookRoute struct {
 	calls   *awscalls.Counter
 }
 
-func (e *env) webhookRoute() *webhookRoute {
+func (e *env) webhookRoute(optFns ...func(*hooks.Options)) *webhookRoute {
 	e.t.Helper()
 	stk := stacktest.RequireStack(e.t)
 	calls := &awscalls.Counter{}
 	cfg := devstack.AWSConfig(stk.MotoURL.String()) // the route invokes no Lambda
 	cfg.APIOptions = append(cfg.APIOptions, awscalls.Middleware(calls))
-	client, err := hooks.New(cfg, func(o *hooks.Options) {
+	client, err := hooks.New(cfg, append([]func(*hooks.Options){func(o *hooks.Options) {
 		o.TableName = e.table
 		o.WebhookBaseURL = "https://hooks.example.test"
-	})
+	}}, optFns...)...)
 	if err != nil {
 		e.t.Fatal(err)
 	}
