@@ -259,4 +259,24 @@ var mutants = []mutant{
 		}},
 		Pkgs: []string{"./e2e/"},
 	},
+	{
+		Name: "ML1-link-group-not-conditioned",
+		Desc: "L1 claimLink: the group item's condition always holds (a sibling of a used link resumes too)",
+		File: "pkg/hooks/link.go",
+		Pkgs: []string{"./e2e/"},
+		Edits: []edit{{
+			Old: `aws.String("attribute_not_exists(#usedBy) OR #usedBy = :id")`,
+			New: `aws.String("attribute_not_exists(#usedBy) OR #usedBy = :id OR attribute_exists(#usedBy)")`,
+		}},
+	},
+	{
+		Name: "ML2-link-no-idempotency-key",
+		Desc: "L2 UseLink: the resume carries no idempotency key (a retried or double-clicked link is delivered twice)",
+		File: "pkg/hooks/link.go",
+		Pkgs: []string{"./e2e/"},
+		Edits: []edit{{
+			Old: "[]ResumeOption{WithIdempotencyKey(id)}",
+			New: "nil",
+		}},
+	},
 }

@@ -13,7 +13,8 @@
 // Dev-only helper routes (not in template.yaml, no AWS CLI needed):
 //
 //	POST /dev/executions/{machine}          start an execution; body = input JSON
-//	GET  /dev/executions/{machine}/{name}   describe it ("latest": the last one started here)
+//	GET  /dev/executions/{machine}/{name}   describe it ("latest": the last one started here);
+//	                                        "sent" is what its SendLinks state "emailed"
 //
 // Environment: SFNHOOKS_DEV_ADDR (default 127.0.0.1:3000), SFNHOOKS_MOTO_PORT,
 // SFNHOOKS_BRIDGE_PORT (scripts/stack.sh).
@@ -69,6 +70,7 @@ var (
 var examples = []struct{ short, file string }{
 	{"approval", "examples/approval.asl.json"},
 	{"payment", "examples/payment.asl.json"},
+	{"approval-links", "examples/approval-links.asl.json"},
 }
 
 func main() {
@@ -212,6 +214,8 @@ func run(log *slog.Logger, root, addr string) error {
 		{Key: "POST /hooks/{token}", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "GET /hooks/{token}", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "ANY /webhooks/{token}", Function: resumeWebhook, FunctionName: resumeWebhookName},
+		{Key: "GET /links/{id}", Function: resumeWebhook, FunctionName: resumeWebhookName},
+		{Key: "POST /links/{id}", Function: resumeWebhook, FunctionName: resumeWebhookName},
 	}, log.With(slog.String("component", "api")))
 	if err != nil {
 		return err

@@ -272,6 +272,8 @@ var checks = []check{
 				"POST /hooks/{token}":   "Hooks",
 				"GET /hooks/{token}":    "Hooks",
 				"ANY /webhooks/{token}": "Webhooks",
+				"GET /links/{id}":       "Webhooks", // approval links: public, as the webhook route
+				"POST /links/{id}":      "Webhooks",
 			}
 			var routes []string
 			for _, id := range t.resources("AWS::ApiGatewayV2::Route") {
@@ -298,7 +300,8 @@ var checks = []check{
 		breaks: [][2]string{{"        ANY /webhooks/{token}:\n          ThrottlingRateLimit: !Ref WebhooksThrottleRate", "        ANY /webhooks/{token}:\n          ThrottlingRateLimit: !Ref HooksThrottleRate"},
 			{"        GET /hooks/{token}:\n          ThrottlingRateLimit: !Ref HooksThrottleRate\n          ThrottlingBurstLimit: !Ref HooksThrottleBurst\n", ""},
 			{"      DefaultRouteSettings:\n        ThrottlingRateLimit: !Ref WebhooksThrottleRate\n        ThrottlingBurstLimit: !Ref WebhooksThrottleBurst\n", ""},
-			{"    DependsOn: [PostHookRoute, GetHookRoute, WebhookRoute]\n", ""},
+			{"    DependsOn: [PostHookRoute, GetHookRoute, WebhookRoute, LinkPageRoute, LinkUseRoute]\n", ""},
+			{"        POST /links/{id}:\n          ThrottlingRateLimit: !Ref WebhooksThrottleRate\n          ThrottlingBurstLimit: !Ref WebhooksThrottleBurst\n", ""},
 		},
 	},
 	{

@@ -44,6 +44,8 @@ const (
 	CodeTooManyWaiting      = "TooManyWaiting"
 	CodeWeakWebhookToken    = "WeakWebhookToken"
 	CodeInternal            = "InternalError"
+	CodeLinkNotFound        = "LinkNotFound"
+	CodeLinkGone            = "LinkGone"
 )
 
 // ErrorFor maps err to what the caller sees. Errors of this package keep
@@ -73,6 +75,8 @@ func ErrorFor(err error) *APIError {
 		{ErrTooManyPending, http.StatusTooManyRequests, CodeTooManyPending},
 		{ErrTooManyWaiting, http.StatusTooManyRequests, CodeTooManyWaiting},
 		{ErrWeakWebhookToken, http.StatusBadRequest, CodeWeakWebhookToken},
+		{ErrLinkNotFound, http.StatusNotFound, CodeLinkNotFound},
+		{ErrLinkGone, http.StatusGone, CodeLinkGone},
 	} {
 		if errors.Is(err, m.target) {
 			api := &APIError{Status: m.status, Code: m.code, Message: err.Error()}

@@ -26,6 +26,7 @@ type Hooks interface {
 	DisposeExecution(ctx context.Context, executionARN string) (int, error)
 	CreateWebhook(ctx context.Context, in hooks.CreateWebhookInput) (*hooks.Hook, error)
 	Respond(ctx context.Context, token, requestID string, resp hooks.Response) error
+	CreateLink(ctx context.Context, in hooks.CreateLinkInput) (*hooks.Link, error)
 }
 
 var _ Hooks = (*hooks.Client)(nil)
@@ -52,6 +53,10 @@ const (
 	// (token, requestId, response) (lambda:invoke). A second response to the
 	// same request fails with ResponseAlreadySentError.
 	ActionRespond = "respond"
+	// ActionLink creates an approval link for the hook (token, payload,
+	// label, group, expirySeconds) and returns it under "link" with its
+	// url (lambda:invoke). See docs/protocol.md, "Links".
+	ActionLink = "link"
 )
 
 // Request is the Payload a Task state passes. ExecutionARN is
@@ -77,6 +82,14 @@ type Request struct {
 	MaxPending     int                 `json:"maxPending,omitempty"`
 	MaxHeldCallers int                 `json:"maxHeldCallers,omitempty"`
 	Headers        *hooks.HeaderFilter `json:"headers,omitempty"`
+	// Payload, Label, Group and ExpirySeconds describe a link (link): the
+	// payload the hook receives when the link is used (required), what it
+	// does ("Approve"), the group whose first used link retires the others,
+	// and its life in seconds (0: 7 days).
+	Payload       json.RawMessage `json:"payload,omitempty"`
+	Label         string          `json:"label,omitempty"`
+	Group         string          `json:"group,omitempty"`
+	ExpirySeconds int64           `json:"expirySeconds,omitempty"`
 }
 
 // Result is what a create or dispose task returns (the state's
@@ -86,6 +99,9 @@ type Result struct {
 	Disposed int `json:"disposed,omitempty"`
 	// Responded is the request id a respond task answered.
 	Responded string `json:"responded,omitempty"`
+	// Link is the link a link task created (linkId, url, label, group,
+	// expiresAt, token, hookId).
+	Link *hooks.Link `json:"link,omitempty"`
 }
 
 // Handle serves a Task state's request, or an EventBridge "Step Functions
@@ -148,9 +164,21 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 				res.Responded = req.RequestID
 			}
 		}
+	case ActionLink:
+		switch {
+		case len(req.Payload) == 0:
+			err = fmt.Errorf("%w: a link needs a payload (what the hook receives when the link is used)", hooks.ErrInvalidRequest)
+		case req.ExpirySeconds < 0 || req.ExpirySeconds > maxExpirySeconds:
+			err = fmt.Errorf("%w: expirySeconds must be between 0 (7 days) and %d", hooks.ErrInvalidRequest, maxExpirySeconds)
+		default:
+			res.Link, err = h.hooks.CreateLink(ctx, hooks.CreateLinkInput{
+				Token: req.Token, ExecutionARN: req.ExecutionARN, Payload: req.Payload,
+				Label: req.Label, Group: req.Group, Expiry: time.Duration(req.ExpirySeconds) * time.Second,
+			})
+		}
 	default:
-		err = fmt.Errorf("%w: unknown action %q (want %s, %s, %s, %s or %s)", hooks.ErrInvalidRequest, req.Action,
-			ActionCreate, ActionAwait, ActionDispose, ActionCreateWebhook, ActionRespond)
+		err = fmt.Errorf("%w: unknown action %q (want %s, %s, %s, %s, %s or %s)", hooks.ErrInvalidRequest, req.Action,
+			ActionCreate, ActionAwait, ActionDispose, ActionCreateWebhook, ActionRespond, ActionLink)
 	}
 	h.logOutcome(ctx, &req, res.Hook, err, start)
 	if err != nil {
@@ -158,6 +186,10 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 	}
 	return &res, nil
 }
+
+// maxExpirySeconds bounds a link's expirySeconds before it becomes a
+// time.Duration (hooks.CreateLink then checks it against the hook TTL).
+const maxExpirySeconds = 10 * 365 * 24 * 3600
 
 // respondWith decodes a createWebhook's respondWith (nil when absent).
 func respondWith(raw json.RawMessage) (*hooks.RespondWith, error) {
