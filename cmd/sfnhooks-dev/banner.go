@@ -41,6 +41,7 @@ func printBanner(w io.Writer, st *devState, statePath string) {
 	for _, k := range sortedNames(st.StateMachines) {
 		fmt.Fprintf(w, "  state machine   %s\n", st.StateMachines[k])
 	}
+	fmt.Fprintf(w, "  KMS key         %s   (sealed payloads: %s)\n", st.KMSKeyARN, devKeyAlias)
 	fmt.Fprintf(w, "\nTry the approval example:\n\n%s\nCtrl-C stops the dev server", st.Walkthrough)
 	if st.StartedMoto {
 		fmt.Fprint(w, " and the emulator it started")

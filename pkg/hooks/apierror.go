@@ -16,6 +16,9 @@ type APIError struct {
 	// RetryAfter, when positive, is the Retry-After header (seconds) of a
 	// 429: when to try again.
 	RetryAfter int `json:"-"`
+	// Details lists what failed, for a SchemaValidation error (each
+	// {"instanceLocation","keywordLocation","error"}); absent otherwise.
+	Details []SchemaViolation `json:"details,omitempty"`
 }
 
 // RetryAfterSeconds is the Retry-After of a 429 (TooManyPending,
@@ -29,6 +32,8 @@ func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 // Error codes. the README (Errors) lists them with their statuses.
 const (
 	CodeHookNotFound        = "HookNotFound"
+	CodeHookNotWaiting      = "HookNotWaiting"
+	CodeSchemaValidation    = "SchemaValidation"
 	CodeInvalidToken        = "InvalidToken"
 	CodeInvalidPayload      = "InvalidPayload"
 	CodeInvalidRequest      = "InvalidRequest"
@@ -44,6 +49,9 @@ const (
 	CodeTooManyWaiting      = "TooManyWaiting"
 	CodeWeakWebhookToken    = "WeakWebhookToken"
 	CodeInternal            = "InternalError"
+	CodeEncryptionKey       = "EncryptionKeyRefused"
+	CodeNotSealed           = "NotSealed"
+	CodeOpenRefused         = "SealedPayloadRefused"
 	CodeLinkNotFound        = "LinkNotFound"
 	CodeLinkGone            = "LinkGone"
 )
@@ -61,12 +69,14 @@ func ErrorFor(err error) *APIError {
 		status int
 		code   string
 	}{
+		{ErrNotWaiting, http.StatusNotFound, CodeHookNotWaiting},
 		{ErrHookNotFound, http.StatusNotFound, CodeHookNotFound},
 		{ErrInvalidToken, http.StatusBadRequest, CodeInvalidToken},
 		{ErrInvalidPayload, http.StatusBadRequest, CodeInvalidPayload},
 		{ErrInvalidRequest, http.StatusBadRequest, CodeInvalidRequest},
 		{ErrPayloadTooLarge, http.StatusRequestEntityTooLarge, CodePayloadTooLarge},
 		{ErrIdempotencyMismatch, http.StatusUnprocessableEntity, CodeIdempotencyMismatch},
+		{ErrSchemaValidation, http.StatusUnprocessableEntity, CodeSchemaValidation},
 		{ErrConflict, http.StatusConflict, CodeHookConflict},
 		{ErrContention, http.StatusServiceUnavailable, CodeContention},
 		{ErrResponseAlreadySent, http.StatusConflict, CodeResponseAlreadySent},
@@ -75,6 +85,9 @@ func ErrorFor(err error) *APIError {
 		{ErrTooManyPending, http.StatusTooManyRequests, CodeTooManyPending},
 		{ErrTooManyWaiting, http.StatusTooManyRequests, CodeTooManyWaiting},
 		{ErrWeakWebhookToken, http.StatusBadRequest, CodeWeakWebhookToken},
+		{ErrEncryptionKey, http.StatusBadRequest, CodeEncryptionKey},
+		{ErrNotSealed, http.StatusBadRequest, CodeNotSealed},
+		{ErrOpenRefused, http.StatusForbidden, CodeOpenRefused},
 		{ErrLinkNotFound, http.StatusNotFound, CodeLinkNotFound},
 		{ErrLinkGone, http.StatusGone, CodeLinkGone},
 	} {
@@ -82,6 +95,10 @@ func ErrorFor(err error) *APIError {
 			api := &APIError{Status: m.status, Code: m.code, Message: err.Error()}
 			if m.status == http.StatusTooManyRequests {
 				api.RetryAfter = RetryAfterSeconds
+			}
+			var sv *SchemaValidationError
+			if errors.As(err, &sv) {
+				api.Details = sv.Details
 			}
 			return api
 		}

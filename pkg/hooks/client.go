@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 )
 
@@ -33,6 +34,8 @@ type DynamoDBAPI interface {
 type StepFunctionsAPI interface {
 	SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
 	SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
+	// SendTaskHeartbeat keeps a parked await alive (Heartbeat).
+	SendTaskHeartbeat(context.Context, *sfn.SendTaskHeartbeatInput, ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error)
 	// DescribeExecution and GetExecutionHistory are called on rare paths
 	// only: a token held by another execution (is it still running?), and
 	// a task that Step Functions says is over (did it get the payload?).
@@ -63,6 +66,9 @@ type Options struct {
 	// aws.Config (for fault injection and call counting).
 	DynamoDB      DynamoDBAPI
 	StepFunctions StepFunctionsAPI
+	// KMS seals payloads of sealed hooks (GenerateDataKey) and opens them
+	// (Decrypt, Client.Open). Default: a KMS client from the aws.Config.
+	KMS KMSAPI
 
 	// HookTTL bounds the life of a hook whose execution never disposed it
 	// (DynamoDB TTL, the last safety net). Default 400 days: longer than a
@@ -142,8 +148,11 @@ const MaxPayloadBytes = 256 * 1024
 type Client struct {
 	db    DynamoDBAPI
 	sfn   StepFunctionsAPI
+	kms   KMSAPI
 	table string
 	opts  Options
+	// schemas caches compiled hook schemas (issue 13).
+	schemas *schemaCache
 }
 
 // New returns a Client that uses cfg for the AWS clients it builds. The
@@ -158,6 +167,9 @@ func New(cfg aws.Config, optFns ...func(*Options)) (*Client, error) {
 	}
 	if o.StepFunctions == nil {
 		o.StepFunctions = sfn.NewFromConfig(cfg)
+	}
+	if o.KMS == nil {
+		o.KMS = kms.NewFromConfig(cfg)
 	}
 	return newClient(o)
 }
@@ -229,7 +241,7 @@ func newClient(o Options) (*Client, error) {
 	if o.NewID == nil {
 		o.NewID = randomID
 	}
-	return &Client{db: o.DynamoDB, sfn: o.StepFunctions, table: o.TableName, opts: o}, nil
+	return &Client{db: o.DynamoDB, sfn: o.StepFunctions, kms: o.KMS, table: o.TableName, opts: o, schemas: &schemaCache{}}, nil
 }
 
 // randomID returns 128 random bits, URL-safe base64 without padding.

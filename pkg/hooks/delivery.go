@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 )
 
 // sendResult is what became of a payload sent to an awaiting task
@@ -31,18 +30,19 @@ const (
 	executionOver
 )
 
-// send completes taskToken with payload. A closed-task answer
+// send completes taskToken with payload (SendTaskSuccess), or fails it
+// when the payload slot holds a rejection (SendTaskFailure). A closed-task answer
 // (TaskTimedOut, TaskDoesNotExist, InvalidToken) cannot tell "completed
 // by an earlier send" from "ended without it", so it is settled from the
 // execution's history. Any other error is an unknown outcome: the record
 // stays in flight and is redriven.
 func (c *Client) send(ctx context.Context, h *hookItem, taskToken, payload string) (sendResult, error) {
-	_, err := c.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &taskToken, Output: &payload})
+	err := c.sendSlot(ctx, taskToken, payload)
 	if err == nil {
 		return delivered, nil
 	}
 	if !taskClosed(err) {
-		return 0, fmt.Errorf("send task success: %w", err)
+		return 0, err
 	}
 	out, herr := c.settle(ctx, h.ExecutionARN, taskToken, payload)
 	// The history may lag the answer that closed the task: look again
@@ -193,8 +193,8 @@ func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, payload s
 		return nil
 	}
 	if _, ok := canceledReasons(err); ok {
-		// Acknowledged already: the pending cap does not refuse it.
-		_, _, err := c.resumeWith(ctx, resumeReq{token: h.Token, hookID: h.HookID, payload: payload, uncapped: true})
+		// Acknowledged already (acked): the pending cap does not refuse it.
+		_, err := c.resume(ctx, h.Token, h.HookID, "", ackedBody(payload))
 		return err
 	}
 	return fmt.Errorf("requeue: %w", err)
@@ -304,6 +304,7 @@ type retrier struct {
 	c        *Client
 	deadline time.Time
 	attempt  int
+	free     bool // the next call of next neither waits nor counts
 }
 
 func (c *Client) retrier(budget time.Duration) *retrier {
@@ -313,6 +314,10 @@ func (c *Client) retrier(budget time.Duration) *retrier {
 // next waits before the next try and reports whether there is one; false
 // means the budget is spent (the caller answers ErrContention).
 func (r *retrier) next(ctx context.Context) bool {
+	if r.free {
+		r.free = false
+		return ctx.Err() == nil
+	}
 	if r.attempt > 0 {
 		if r.c.opts.Now().After(r.deadline) || ctx.Err() != nil {
 			return false
@@ -322,6 +327,11 @@ func (r *retrier) next(ctx context.Context) bool {
 	r.attempt++
 	return true
 }
+
+// again makes the next call of next return at once, without waiting or
+// counting an attempt: the loop goes on with what it just learnt (a
+// resume that sealed its payload for the hook it found).
+func (r *retrier) again() { r.free = true }
 
 // backoff sleeps before the next try of an optimistic loop: jittered
 // exponential, from about 5 ms for the first retry up to 250 ms.

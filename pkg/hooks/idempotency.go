@@ -30,9 +30,12 @@ type idemRecord struct {
 	Hash       string
 	Hook       Hook
 	DeliveryID string
+	// Sealed is the envelope a sealed resume acknowledged: a replay looks
+	// for it (a new seal of the same plaintext differs).
+	Sealed string
 }
 
-func (c *Client) idemPut(token, key, hash string, h *Hook, deliveryID string) (*types.Put, error) {
+func (c *Client) idemPut(token, key, hash string, h *Hook, deliveryID, sealed string) (*types.Put, error) {
 	hj, err := json.Marshal(h)
 	if err != nil {
 		return nil, fmt.Errorf("encode hook: %w", err)
@@ -46,6 +49,9 @@ func (c *Client) idemPut(token, key, hash string, h *Hook, deliveryID string) (*
 	}
 	if deliveryID != "" {
 		item[attrDelivery] = s(deliveryID)
+	}
+	if sealed != "" {
+		item[attrSealed] = s(sealed)
 	}
 	return &types.Put{
 		TableName:                &c.table,
@@ -67,7 +73,7 @@ func (c *Client) getIdem(ctx context.Context, token, key string) (*idemRecord, e
 	if len(out.Item) == 0 {
 		return nil, nil
 	}
-	rec := &idemRecord{Hash: getS(out.Item, attrHash), DeliveryID: getS(out.Item, attrDelivery)}
+	rec := &idemRecord{Hash: getS(out.Item, attrHash), DeliveryID: getS(out.Item, attrDelivery), Sealed: getS(out.Item, attrSealed)}
 	if err := json.Unmarshal([]byte(getS(out.Item, attrHook)), &rec.Hook); err != nil {
 		return nil, fmt.Errorf("decode idempotency record: %w", err)
 	}
@@ -77,72 +83,89 @@ func (c *Client) getIdem(ctx context.Context, token, key string) (*idemRecord, e
 // resumeIdempotent is the protocol of docs/protocol.md, "Resume with an
 // idempotency key": the idempotency record is written in the same
 // transaction as the payload, so a key is used exactly when its payload is
-// acknowledged.
-// Plain hooks only (kind hook, in each write's condition). atOnce reports a
-// delivery to a parked await (not known for a replay).
-func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, key string) (*Hook, bool, error) {
-	hash := sha256Hex(payload)
+// acknowledged. Plain hooks only (kind hook, in each write's condition);
+// capped like resume.
+func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *outgoing, key string) (*Hook, error) {
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
 		h, err := c.getHookItem(ctx, token)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		if h == nil || (hookID != "" && h.HookID != hookID) || h.Kind != KindHook {
 			// A key applied before the hook went away is still answered.
-			hk, err := c.replay(ctx, nil, token, key, payload, ErrHookNotFound)
-			return hk, false, err
+			return c.replay(ctx, nil, token, key, o, ErrHookNotFound)
 		}
-		var deliveryID string
+		if !o.reject {
+			// Validated before anything is written: the hook item just
+			// read carries its schema (no extra call), and the writes
+			// below are conditioned on it.
+			if o.check, err = c.checkSchema(token, h, o.plain); err != nil {
+				return nil, err
+			}
+		}
+		if o.needsSeal(h) {
+			// Sealed for this incarnation; I2's conditions hold it to it.
+			if err := c.sealFor(ctx, o, h); err != nil {
+				return nil, err
+			}
+		}
+		payload := o.body
+		var deliveryID, sealed string
+		if o.sealedFor != "" {
+			sealed = payload
+		}
 		var f inflight
 		if h.waiting() {
 			f = inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
 			deliveryID = f.ID
 		}
-		put, err := c.idemPut(token, key, hash, &h.Hook, deliveryID)
+		put, err := c.idemPut(token, key, o.idemHash(key, sealed != ""), &h.Hook, deliveryID, sealed)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		if !h.waiting() {
 			if h.full() {
 				// A key already applied is answered; a new one is refused
 				// (what S1's seq < lim would do).
-				if rec, err := c.getIdem(ctx, token, key); err != nil || rec == nil {
-					if err != nil {
-						return nil, false, err
-					}
-					return nil, false, tooManyPending(h)
+				rec, err := c.getIdem(ctx, token, key)
+				if err != nil {
+					return nil, err
 				}
-				hk, err := c.replay(ctx, h, token, key, payload, nil)
-				return hk, false, err
+				if rec == nil {
+					return nil, tooManyPending(h)
+				}
+				return c.replay(ctx, h, token, key, o, nil)
 			}
-			ok, err := c.appendPayload(ctx, h, KindHook, payload, put, true)
+			ok, err := c.appendPayload(ctx, h, KindHook, o, put)
 			switch {
 			case errors.Is(err, errIdempotencyKeyUsed):
-				hk, err := c.replay(ctx, h, token, key, payload, nil)
-				return hk, false, err
+				return c.replay(ctx, h, token, key, o, nil)
 			case err != nil:
-				return nil, false, err
+				return nil, err
 			case ok:
-				return &h.Hook, false, nil
+				return &h.Hook, nil
 			}
 			continue
 		}
+		nm := names(attrWaiter, attrInflight, attrHookID, attrSeq, attrDlv, attrKind, attrLim)
+		vals := map[string]types.AttributeValue{":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1),
+			":kind": s(string(KindHook)), ":nolim": n(noLim)}
+		cond := "#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid AND #kind = :kind" + o.cond(nm, vals)
 		_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: []types.TransactWriteItem{
 				{Update: &types.Update{
-					TableName:                &c.table,
-					Key:                      hookKey(token),
-					ConditionExpression:      aws.String("#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid AND #kind = :kind"),
-					UpdateExpression:         aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one, " + limUp),
-					ExpressionAttributeNames: names(attrWaiter, attrInflight, attrHookID, attrSeq, attrDlv, attrKind, attrLim),
-					ExpressionAttributeValues: map[string]types.AttributeValue{
-						":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1), ":kind": s(string(KindHook)), ":nolim": n(noLim),
-					},
+					TableName:                 &c.table,
+					Key:                       hookKey(token),
+					ConditionExpression:       aws.String(cond),
+					UpdateExpression:          aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one, " + limUp),
+					ExpressionAttributeNames:  nm,
+					ExpressionAttributeValues: vals,
 				}},
 				{Put: put},
 			},
 		})
 		if err == nil {
+			o.atOnce = true
 			h.Seq++
 			h.Dlv++
 			h.Inflight = &f
@@ -152,18 +175,17 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 				// disposed and the key must not answer "applied" later.
 				c.forgetKey(ctx, token, key, f.ID)
 			}
-			return hook, true, err
+			return hook, err
 		}
 		codes, ok := canceledReasons(err)
 		if !ok {
-			return nil, false, fmt.Errorf("take waiter: %w", err)
+			return nil, fmt.Errorf("take waiter: %w", err)
 		}
 		if conditionCanceled(codes, 1) {
-			hk, err := c.replay(ctx, h, token, key, payload, nil)
-			return hk, false, err
+			return c.replay(ctx, h, token, key, o, nil)
 		}
 	}
-	return nil, false, ErrContention
+	return nil, ErrContention
 }
 
 // replay answers a resume whose key is already used. Another payload gets
@@ -180,8 +202,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 //     next await took the record for consumed), it is stored again.
 //
 // With no record, notFound is returned.
-func (c *Client) replay(ctx context.Context, h *hookItem, token, key, payload string, notFound error) (*Hook, error) {
-	hash := sha256Hex(payload)
+func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *outgoing, notFound error) (*Hook, error) {
 	rec, err := c.getIdem(ctx, token, key)
 	if err != nil {
 		return nil, err
@@ -192,8 +213,14 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token, key, payload st
 		}
 		return nil, ErrContention // the record expired between two calls
 	}
-	if rec.Hash != hash {
+	if rec.Hash != o.idemHash(key, rec.Sealed != "") {
 		return nil, ErrIdempotencyMismatch
+	}
+	// The payload as the first resume acknowledged it: its envelope, for
+	// a sealed one.
+	payload := o.plain
+	if rec.Sealed != "" {
+		payload = rec.Sealed
 	}
 	if rec.DeliveryID == "" {
 		return &rec.Hook, nil // stored: delivered by an await that commits after sending
@@ -231,7 +258,7 @@ func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, p
 	if err != nil || pending {
 		return &rec.Hook, err
 	}
-	if _, _, err := c.resumeWith(ctx, resumeReq{token: token, hookID: h.HookID, payload: payload, uncapped: true}); err != nil {
+	if _, err := c.resume(ctx, token, h.HookID, "", ackedBody(payload)); err != nil {
 		return nil, err
 	}
 	return &rec.Hook, nil

@@ -17,6 +17,18 @@ type ResumeOption func(*resumeOptions)
 
 type resumeOptions struct {
 	idempotencyKey string
+	encryptionKey  string
+}
+
+// WithEncryptionKey is the seed's encryptionKeyOverride: the payload is
+// sealed with a data key of keyID (a KMS key ID, ARN or alias that the
+// resumer may call kms:GenerateDataKey with), end to end, also when the hook
+// is plain. A sealed hook allows only its own key, named exactly as it was
+// created with; another key fails with ErrEncryptionKey and nothing is
+// stored. Without this option a sealed hook's payloads are sealed with its
+// own key, and a plain hook's are not sealed (docs/sealed.md).
+func WithEncryptionKey(keyID string) ResumeOption {
+	return func(o *resumeOptions) { o.encryptionKey = keyID }
 }
 
 // MaxIdempotencyKeyLength is the longest idempotency key accepted, in bytes.
@@ -37,14 +49,19 @@ func WithIdempotencyKey(key string) ResumeOption {
 // succeeded) or is stored for the next await, and is never lost. Payloads of
 // one hook are delivered one per await, in acknowledgement order.
 //
+// A sealed hook's payload (or any payload with WithEncryptionKey) is
+// sealed here, before it is written: DynamoDB and the await's output only
+// ever hold the sealed envelope (docs/sealed.md).
+//
 // Only plain hooks are resumed: a webhook's token is ErrHookNotFound, as an
 // unknown token (a webhook is resumed through its URL, ResumeWebhook).
 //
 // Errors: ErrInvalidToken, ErrInvalidPayload, *PayloadTooLargeError
 // (ErrPayloadTooLarge), ErrHookNotFound, ErrIdempotencyMismatch,
-// ErrTooManyPending (the hook's pending cap; nothing stored),
-// ErrContention, or a wrapped AWS error (outcome unknown: retry, ideally
-// with an idempotency key). Only a nil error means the payload is kept.
+// ErrEncryptionKey, ErrTooManyPending (the hook's pending cap; nothing
+// stored), ErrContention, or a wrapped AWS error (outcome unknown:
+// retry, ideally with an idempotency key). Only a nil error means the
+// payload is kept.
 func (c *Client) ResumeHook(ctx context.Context, token string, payload any, opts ...ResumeOption) (*Hook, error) {
 	return c.resumeHook(ctx, token, "", payload, opts)
 }
@@ -67,28 +84,37 @@ func (c *Client) resumeHook(ctx context.Context, token, hookID string, payload a
 	if err != nil {
 		return nil, err
 	}
-	var o resumeOptions
-	for _, fn := range opts {
-		fn(&o)
-	}
-	var h *Hook
-	var atOnce bool
-	if o.idempotencyKey != "" {
-		if len(o.idempotencyKey) > MaxIdempotencyKeyLength {
-			return nil, fmt.Errorf("%w: idempotency key is %d bytes; the limit is %d", ErrInvalidPayload, len(o.idempotencyKey), MaxIdempotencyKeyLength)
-		}
-		h, atOnce, err = c.resumeIdempotent(ctx, token, hookID, p, o.idempotencyKey)
-	} else {
-		// Plain hooks only: a webhook is resumed through its own URL
-		// (ResumeWebhook), and its token here is not found, like any
-		// unknown token.
-		h, atOnce, err = c.resumeWith(ctx, resumeReq{token: token, hookID: hookID, kind: KindHook, payload: p})
-	}
-	c.outcomeMetrics(ctx, atOnce, err)
+	h, err := c.deliverSlot(ctx, token, hookID, p, opts)
 	if err != nil {
 		return nil, fmt.Errorf("resume hook %s: %w", Redact(token), err)
 	}
 	return c.withURL(h), nil
+}
+
+// deliverSlot acknowledges one payload slot (a JSON payload or an encoded
+// rejection) for the hook named token: the resume protocol, with an
+// idempotency key when opts give one.
+func (c *Client) deliverSlot(ctx context.Context, token, hookID, slot string, opts []ResumeOption) (*Hook, error) {
+	var o resumeOptions
+	for _, fn := range opts {
+		fn(&o)
+	}
+	if o.idempotencyKey != "" {
+		if len(o.idempotencyKey) > MaxIdempotencyKeyLength {
+			return nil, fmt.Errorf("%w: idempotency key is %d bytes; the limit is %d", ErrInvalidPayload, len(o.idempotencyKey), MaxIdempotencyKeyLength)
+		}
+		out := newOutgoing(slot, o.encryptionKey)
+		h, err := c.resumeIdempotent(ctx, token, hookID, out, o.idempotencyKey)
+		c.outcomeMetrics(ctx, out.atOnce, err)
+		return h, err
+	}
+	// Plain hooks only: a webhook is resumed through its own URL
+	// (ResumeWebhook), and its token here is not found, like any unknown
+	// token.
+	out := newOutgoing(slot, o.encryptionKey)
+	h, err := c.resume(ctx, token, hookID, KindHook, out)
+	c.outcomeMetrics(ctx, out.atOnce, err)
+	return h, err
 }
 
 // encodePayload returns payload as compact JSON text within the size limit.
@@ -125,78 +151,101 @@ func (c *Client) encodePayload(payload any) (string, error) {
 	return buf.String(), nil
 }
 
-// resumeReq is one resume: the payload for token, restricted to the
-// incarnation hookID and to hooks of kind when they are not empty.
-type resumeReq struct {
-	token, hookID string
-	kind          Kind
-	payload       string
-	// uncapped: an acknowledged payload going back into the queue (a
-	// requeue that lost its race, a keyed resume stored again): the
-	// pending cap never refuses it.
-	uncapped bool
-	// gate: a webhook request built without the webhook's own settings; R1
-	// does not take a configured webhook's waiter, and the resume stops
-	// with *configuredError so the caller reads them first.
-	gate bool
-}
-
-// configuredError stops a gated resume at a webhook with its own settings
-// (held-caller cap, header filter): nothing was written.
-type configuredError struct{ h *hookItem }
-
-func (e *configuredError) Error() string { return "webhook settings to apply first" }
-
-// resume is the protocol of docs/protocol.md, "Resume", for a payload
-// that is not acknowledged yet (capped). A non-empty kind restricts it to
-// hooks of that kind: the kind is part of the condition of each write (R1
-// and S1), and a hook of another kind is ErrHookNotFound.
-func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, payload string) (*Hook, error) {
-	h, _, err := c.resumeWith(ctx, resumeReq{token: token, hookID: hookID, kind: kind, payload: payload})
-	return h, err
-}
-
-// resumeWith is resume; atOnce reports a delivery to a parked await (R1)
-// rather than a stored payload (S1).
-func (c *Client) resumeWith(ctx context.Context, rq resumeReq) (hook *Hook, atOnce bool, err error) {
-	token, hookID, kind, payload := rq.token, rq.hookID, rq.kind, rq.payload
+// resume is the protocol of docs/protocol.md, "Resume". A non-empty kind
+// restricts it to hooks of that kind: the kind is part of the condition of
+// each write (R1 and S1), and a hook of another kind is ErrHookNotFound.
+// A payload to a sealed hook is sealed for the incarnation a write found
+// ("Sealed resume"), and a payload to a hook with a schema is validated
+// against the schema a write found ("Schemas"): every write is conditioned
+// on that incarnation and that schema.
+func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, o *outgoing) (*Hook, error) {
+	if !o.acked && !o.reject {
+		o.check = c.schemaCheckFor(token, o.plain)
+	}
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
-		cur, err := c.takeWaiter(ctx, token, hookID, kind, payload, rq.gate)
+		if o.key != "" && o.sealedFor == "" && !o.acked && !o.reject {
+			// WithEncryptionKey: the hook (hookId, execution) must be
+			// known before sealing; R1 would write the plaintext.
+			h, err := c.getHookItem(ctx, token)
+			if err != nil {
+				return nil, err
+			}
+			if !c.named(h, hookID, kind) {
+				return nil, ErrHookNotFound
+			}
+			if o.check, err = c.checkSchema(token, h, o.plain); err != nil {
+				return nil, err
+			}
+			if err := c.sealFor(ctx, o, h); err != nil {
+				return nil, err
+			}
+		}
+		cur, err := c.takeWaiter(ctx, token, hookID, kind, o)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		if cur.taken {
-			hook, err := c.deliver(ctx, cur.item, cur.flight, payload)
-			return hook, true, err
+			o.atOnce = true
+			return c.deliver(ctx, cur.item, cur.flight, o.body)
 		}
 		if cur.conflict {
 			continue
 		}
 		h := cur.item
-		if h == nil || (hookID != "" && h.HookID != hookID) || (kind != "" && h.Kind != kind) {
-			return nil, false, ErrHookNotFound
+		if !c.named(h, hookID, kind) {
+			return nil, ErrHookNotFound
 		}
-		if rq.gate && h.configured() {
-			return nil, false, &configuredError{h: h}
+		if o.gate && h.configured() {
+			return nil, &configuredError{h: h}
 		}
-		if !rq.uncapped && h.full() {
+		if !o.acked && h.full() {
 			// What S1's condition (seq < lim) would refuse: answered
 			// without trying it. A hook that fills meanwhile is refused
-			// by S1 itself.
-			return nil, false, tooManyPending(h)
+			// by S1 itself. An acknowledged payload going back into the
+			// queue (acked) is never refused.
+			return nil, tooManyPending(h)
+		}
+		// R1's condition failed on the hook it returned: a hook with a
+		// schema the payload was not checked against is validated now
+		// (before anything is stored or sent; a hook the resume may not
+		// reach answered 404 above, never 422), and a sealed hook (or a
+		// new incarnation of the token) gets the payload sealed for it.
+		// With an await parked, R1 again; else S1 carries the conditions.
+		again := false
+		if o.check.differs(cur) {
+			if o.check, err = c.checkSchema(token, h, o.plain); err != nil {
+				return nil, err
+			}
+			again = true
+		}
+		if o.needsSeal(h) {
+			if err := c.sealFor(ctx, o, h); err != nil {
+				return nil, err
+			}
+			again = true
+		}
+		if again && h.waiting() {
+			r.again()
+			continue
 		}
 		// Best effort: a record its sender left behind is sent (or
 		// requeued) now; an error leaves it for the next resume.
 		_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)
-		ok, err := c.appendPayload(ctx, h, kind, payload, nil, !rq.uncapped)
+		ok, err := c.appendPayload(ctx, h, kind, o, nil)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		if ok {
-			return &h.Hook, false, nil
+			return &h.Hook, nil
 		}
 	}
-	return nil, false, ErrContention
+	return nil, ErrContention
+}
+
+// named reports whether h is the hook a resume restricted to hookID and
+// kind (each when non-empty) may reach.
+func (c *Client) named(h *hookItem, hookID string, kind Kind) bool {
+	return h != nil && (hookID == "" || h.HookID == hookID) && (kind == "" || h.Kind == kind)
 }
 
 type takeResult struct {
@@ -210,8 +259,8 @@ type takeResult struct {
 // (Waiting → Delivering) and counts the payload as acknowledged and handed
 // out. When no await is parked it changes nothing and returns the hook as
 // it stands. A non-empty hookID or kind joins the condition.
-// gate keeps it off a webhook with its own settings (configuredError).
-func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind, payload string, gate bool) (takeResult, error) {
+func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind, o *outgoing) (takeResult, error) {
+	payload := o.body
 	f := inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
 	cond := "attribute_exists(#waiter) AND attribute_not_exists(#inflight)"
 	nm := names(attrWaiter, attrInflight, attrSeq, attrDlv, attrLim)
@@ -226,10 +275,11 @@ func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind
 		nm["#"+attrKind] = attrKind
 		vals[":kind"] = s(string(kind))
 	}
-	if gate {
+	if o.gate {
 		cond += " AND attribute_not_exists(#maxHeld) AND attribute_not_exists(#hdrs)"
 		nm["#"+attrMaxHeld], nm["#"+attrHdrs] = attrMaxHeld, attrHdrs
 	}
+	cond += o.cond(nm, vals)
 	out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &c.table,
 		Key:                                 hookKey(token),
@@ -270,8 +320,14 @@ func (c *Client) expiry(h *hookItem) int64 {
 }
 
 // limUp keeps invariant L (lim = dlv + maxPending) in a write that raises
-// dlv by one (R1, A5); a hook created before the cap gets no ceiling.
+// dlv by one (R1, I2, A5); a hook created before the cap gets no ceiling.
 const limUp = "#lim = if_not_exists(#lim, :nolim) + :one"
+
+// configuredError stops a gated resume at a webhook with its own settings
+// (held-caller cap, header filter): nothing was written.
+type configuredError struct{ h *hookItem }
+
+func (e *configuredError) Error() string { return "webhook settings to apply first" }
 
 // appendPayload is step S1: store payload under a new time-ordered queue
 // key and count it, in one transaction conditioned on the hook (its
@@ -280,9 +336,11 @@ const limUp = "#lim = if_not_exists(#lim, :nolim) + :one"
 // over a counter. extra joins the transaction (an idempotency record); a
 // non-empty kind joins the condition. ok is false when the transaction was
 // canceled (an await parked meanwhile, or a conflicting transaction on the
-// hook item): the caller looks again. capped adds the pending cap to the
-// condition (seq < lim; a hook without lim predates the cap).
-func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payload string, extra *types.Put, capped bool) (ok bool, err error) {
+// hook item): the caller looks again. Unless the payload was acknowledged
+// already (o.acked), the pending cap joins the condition (seq < lim; a hook
+// without lim predates the cap).
+func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, o *outgoing, extra *types.Put) (ok bool, err error) {
+	payload := o.body
 	cond := "#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))"
 	nm := names(attrHookID, attrSeq, attrWaiter, attrInflight)
 	vals := map[string]types.AttributeValue{":hid": s(h.HookID), ":one": n(1)}
@@ -291,10 +349,12 @@ func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payl
 		nm["#"+attrKind] = attrKind
 		vals[":kind"] = s(string(kind))
 	}
+	capped := !o.acked
 	if capped {
 		cond += " AND (attribute_not_exists(#lim) OR #seq < #lim)"
 		nm["#"+attrLim] = attrLim
 	}
+	cond += o.cond(nm, vals)
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName:                 &c.table,

@@ -249,6 +249,14 @@ type CreateWebhookInput struct {
 	Metadata     json.RawMessage
 	// RespondWith is nil for the default: 202 Accepted, empty body.
 	RespondWith *RespondWith
+	// Encrypt makes the webhook sealed: each request it receives is sealed
+	// by the resumer (docs/sealed.md).
+	Encrypt *Encrypt
+	// Schema, if set, is a JSON Schema each request must match, as
+	// RegisterInput.Schema: it validates the WebhookRequest the workflow
+	// receives (method, headers, body as text, …); a request that fails it
+	// gets 422 and is not stored.
+	Schema json.RawMessage
 
 	// MaxPending caps the requests the webhook stores undelivered (0:
 	// Options.MaxPending); one more is answered 429 TooManyPending.
@@ -359,8 +367,8 @@ func (req WebhookRequest) filtered(f *HeaderFilter) *WebhookRequest {
 // DefaultDroppedHeaders). Both settings are fixed by the first creation.
 //
 // Errors: ErrInvalidToken, ErrWeakWebhookToken, ErrInvalidRequest (bad
-// respondWith, headers or limits, or the token is a plain hook of this
-// execution), *ConflictError, or a wrapped AWS error.
+// respondWith, headers or limits, or the token
+// is a plain hook of this execution), *ConflictError, or a wrapped AWS error.
 func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hook, error) {
 	if err := checkWebhookToken(&in); err != nil {
 		return nil, err
@@ -368,7 +376,8 @@ func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hoo
 	if in.Token == "" {
 		in.Token = randomID()
 	}
-	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook, MaxPending: in.MaxPending}
+	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook, Encrypt: in.Encrypt, Schema: in.Schema,
+		MaxPending: in.MaxPending}
 	if in.MaxHeldCallers < 0 || in.MaxHeldCallers > MaxMaxHeldCallers {
 		return nil, fmt.Errorf("%w: maxHeldCallers %d is out of range (1 to %d; 0 for the default)", ErrInvalidRequest, in.MaxHeldCallers, MaxMaxHeldCallers)
 	}
@@ -516,16 +525,18 @@ func (c *Client) ResumeWebhook(ctx context.Context, token string, r *http.Reques
 	// resumed at once; one with them (manual: the held-caller cap; a header
 	// filter) is found by R1's condition and its settings read from the
 	// item it returns (docs/protocol.md, "Resume a webhook").
-	h, atOnce, err := c.resumeWith(ctx, resumeReq{token: token, kind: KindWebhook, payload: p, gate: true})
+	out := newOutgoing(p, "")
+	out.gate = true
+	h, err := c.resume(ctx, token, "", KindWebhook, out)
 	var cfg *configuredError
 	if errors.As(err, &cfg) {
 		var release func()
-		h, atOnce, release, err = c.resumeConfigured(ctx, cfg.h, req)
+		h, out, release, err = c.resumeConfigured(ctx, cfg.h, req)
 		if release != nil {
 			defer release()
 		}
 	}
-	c.outcomeMetrics(ctx, atOnce, err)
+	c.outcomeMetrics(ctx, out != nil && out.atOnce, err)
 	if errors.Is(err, ErrHookNotFound) {
 		return nil, ErrHookNotFound // the same error for every token
 	}
@@ -545,17 +556,17 @@ func (c *Client) ResumeWebhook(ctx context.Context, token string, r *http.Reques
 // request filtered by its header filter, the caller counted against its
 // held-caller cap (H1) before the payload is acknowledged. release (H2)
 // is set once the caller is counted.
-func (c *Client) resumeConfigured(ctx context.Context, h *hookItem, req *WebhookRequest) (hook *Hook, atOnce bool, release func(), err error) {
+func (c *Client) resumeConfigured(ctx context.Context, h *hookItem, req *WebhookRequest) (hook *Hook, o *outgoing, release func(), err error) {
 	var f *HeaderFilter
 	if h.Hdrs != "" {
 		f = &HeaderFilter{}
 		if err := json.Unmarshal([]byte(h.Hdrs), f); err != nil {
-			return nil, false, nil, fmt.Errorf("decode the webhook's header filter: %w", err)
+			return nil, nil, nil, fmt.Errorf("decode the webhook's header filter: %w", err)
 		}
 	}
 	p, err := c.webhookPayload(req, f)
 	if err != nil {
-		return nil, false, nil, err
+		return nil, nil, nil, err
 	}
 	if h.MaxHeld > 0 && h.RespondWith != nil && h.RespondWith.Manual {
 		deadline := c.opts.WebhookDeadline
@@ -563,11 +574,12 @@ func (c *Client) resumeConfigured(ctx context.Context, h *hookItem, req *Webhook
 			deadline = h.RespondWith.Deadline
 		}
 		if release, err = c.hold(ctx, h, deadline); err != nil {
-			return nil, false, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	hook, atOnce, err = c.resumeWith(ctx, resumeReq{token: h.Token, hookID: h.HookID, kind: KindWebhook, payload: p})
-	return hook, atOnce, release, err
+	o = newOutgoing(p, "")
+	hook, err = c.resume(ctx, h.Token, h.HookID, KindWebhook, o)
+	return hook, o, release, err
 }
 
 // webhookPayload is req, without the headers f drops (nil: the default),

@@ -26,6 +26,7 @@ type Hooks interface {
 	DisposeExecution(ctx context.Context, executionARN string) (int, error)
 	CreateWebhook(ctx context.Context, in hooks.CreateWebhookInput) (*hooks.Hook, error)
 	Respond(ctx context.Context, token, requestID string, resp hooks.Response) error
+	Open(ctx context.Context, in hooks.OpenInput) (json.RawMessage, error)
 	CreateLink(ctx context.Context, in hooks.CreateLinkInput) (*hooks.Link, error)
 }
 
@@ -53,6 +54,11 @@ const (
 	// (token, requestId, response) (lambda:invoke). A second response to the
 	// same request fails with ResponseAlreadySentError.
 	ActionRespond = "respond"
+	// ActionOpen opens a sealed payload (envelope, as the await returned
+	// it) sealed for this execution (executionArn) and, when token is
+	// given, for that hook, and returns the plaintext JSON as the task's
+	// output (lambda:invoke). Needs kms:Decrypt (docs/sealed.md).
+	ActionOpen = "open"
 	// ActionLink creates an approval link for the hook (token, payload,
 	// label, group, expirySeconds) and returns it under "link" with its
 	// url (lambda:invoke). See docs/protocol.md, "Links".
@@ -71,6 +77,9 @@ type Request struct {
 	// {"mode":"manual","deadlineMs"}, or {"status","headers","body",
 	// "isBase64Encoded"}. Absent or null: 202, empty body.
 	RespondWith json.RawMessage `json:"respondWith,omitempty"`
+	// Schema is a JSON Schema every payload must match (create, await,
+	// createWebhook); a payload that fails it is refused with 422.
+	Schema json.RawMessage `json:"schema,omitempty"`
 	// RequestID and Response are respond's request id (from the request the
 	// await received) and {"status","headers","body","isBase64Encoded"}.
 	RequestID string          `json:"requestId,omitempty"`
@@ -82,6 +91,11 @@ type Request struct {
 	MaxPending     int                 `json:"maxPending,omitempty"`
 	MaxHeldCallers int                 `json:"maxHeldCallers,omitempty"`
 	Headers        *hooks.HeaderFilter `json:"headers,omitempty"`
+	// Encrypt makes a created or awaited hook (create, await,
+	// createWebhook) sealed: {"kmsKeyId": "…"}.
+	Encrypt *hooks.Encrypt `json:"encrypt,omitempty"`
+	// Envelope is open's sealed payload.
+	Envelope json.RawMessage `json:"envelope,omitempty"`
 	// Payload, Label, Group and ExpirySeconds describe a link (link): the
 	// payload the hook receives when the link is used (required), what it
 	// does ("Approve"), the group whose first used link retires the others,
@@ -102,6 +116,18 @@ type Result struct {
 	// Link is the link a link task created (linkId, url, label, group,
 	// expiresAt, token, hookId).
 	Link *hooks.Link `json:"link,omitempty"`
+	// Opened is the plaintext an open task returns: when set, it is the
+	// whole result.
+	Opened json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes Opened as it is, else the result.
+func (r *Result) MarshalJSON() ([]byte, error) {
+	if r.Opened != nil {
+		return r.Opened, nil
+	}
+	type plain Result
+	return json.Marshal((*plain)(r))
 }
 
 // Handle serves a Task state's request, or an EventBridge "Step Functions
@@ -126,7 +152,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 		h.logOutcome(ctx, &req, nil, err, start)
 		return nil, httpapi.InvokeError(err)
 	}
-	reg := hooks.RegisterInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, MaxPending: req.MaxPending}
+	reg := hooks.RegisterInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt, Schema: req.Schema,
+		MaxPending: req.MaxPending}
 	var (
 		res Result
 		err error
@@ -147,7 +174,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 			res.Disposed = 1
 		}
 	case ActionCreateWebhook:
-		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata,
+		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt, Schema: req.Schema,
 			MaxPending: req.MaxPending, MaxHeldCallers: req.MaxHeldCallers, Headers: req.Headers}
 		if in.RespondWith, err = respondWith(req.RespondWith); err == nil {
 			res.Hook, err = h.hooks.CreateWebhook(ctx, in)
@@ -164,6 +191,12 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 				res.Responded = req.RequestID
 			}
 		}
+	case ActionOpen:
+		if req.ExecutionARN == "" {
+			err = fmt.Errorf("%w: executionArn is required ($$.Execution.Id)", hooks.ErrInvalidRequest)
+		} else {
+			res.Opened, err = h.hooks.Open(ctx, hooks.OpenInput{Envelope: req.Envelope, ExecutionARN: req.ExecutionARN, Token: req.Token})
+		}
 	case ActionLink:
 		switch {
 		case len(req.Payload) == 0:
@@ -177,8 +210,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 			})
 		}
 	default:
-		err = fmt.Errorf("%w: unknown action %q (want %s, %s, %s, %s, %s or %s)", hooks.ErrInvalidRequest, req.Action,
-			ActionCreate, ActionAwait, ActionDispose, ActionCreateWebhook, ActionRespond, ActionLink)
+		err = fmt.Errorf("%w: unknown action %q (want %s, %s, %s, %s, %s, %s or %s)", hooks.ErrInvalidRequest, req.Action,
+			ActionCreate, ActionAwait, ActionDispose, ActionCreateWebhook, ActionRespond, ActionLink, ActionOpen)
 	}
 	h.logOutcome(ctx, &req, res.Hook, err, start)
 	if err != nil {
