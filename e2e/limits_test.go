@@ -431,8 +431,8 @@ func TestWeakWebhookTokenRefused(t *testing.T) {
 	}
 }
 
-// Routes do one thing (issue 11, item 3): POST and GET /hooks/{token} and
-// the direct invocation answer a webhook's token exactly as that token
+// Routes do one thing (issue 11, item 3): POST and GET /hooks/{token},
+// its reject and heartbeat, and the direct invocation answer a webhook's token exactly as that token
 // once unknown, and nothing is delivered or stored.
 func TestHooksRouteRefusesWebhooks(t *testing.T) {
 	t.Parallel()
@@ -443,6 +443,8 @@ func TestHooksRouteRefusesWebhooks(t *testing.T) {
 	before := e.items(token)
 	post := e.post(token, `{"forged":true}`, nil)
 	get := e.request("GET", token, "", nil)
+	reject := e.action(token, "reject", `{"error":"Forged"}`)
+	heartbeat := e.action(token, "heartbeat", "")
 	direct, _ := json.Marshal(map[string]any{"token": token, "payload": map[string]bool{"forged": true}})
 	_, derr := e.resume.Invoke(context.Background(), direct)
 	if post.Status != http.StatusNotFound || get.Status != http.StatusNotFound {
@@ -463,6 +465,13 @@ func TestHooksRouteRefusesWebhooks(t *testing.T) {
 	if post2.Status != post.Status || post2.Body != post.Body || get2.Status != get.Status || get2.Body != get.Body {
 		t.Errorf("webhook token answered POST %d %s, GET %d %s; unknown token POST %d %s, GET %d %s: want identical",
 			post.Status, post.Body, get.Status, get.Body, post2.Status, post2.Body, get2.Status, get2.Body)
+	}
+	reject2 := e.action(token, "reject", `{"error":"Forged"}`)
+	heartbeat2 := e.action(token, "heartbeat", "")
+	if reject.Status != http.StatusNotFound || reject.Body != reject2.Body || reject.Status != reject2.Status ||
+		heartbeat.Status != http.StatusNotFound || heartbeat.Body != heartbeat2.Body || heartbeat.Status != heartbeat2.Status {
+		t.Errorf("webhook token answered reject %d %s, heartbeat %d %s; unknown token %d %s, %d %s: want the same 404s",
+			reject.Status, reject.Body, heartbeat.Status, heartbeat.Body, reject2.Status, reject2.Body, heartbeat2.Status, heartbeat2.Body)
 	}
 	if out := e.finish(arn); out.Status == "SUCCEEDED" {
 		t.Errorf("the execution succeeded with %s: a forged resume reached it", aws.ToString(out.Output))
