@@ -219,6 +219,8 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 		{name: "reject unknown", method: "POST", path: "/hooks/no-such-hook/reject", body: `{"error":"E"}`, status: http.StatusNotFound, code: hooks.CodeHookNotFound},
 		{name: "reject key reused", method: "POST", path: "/hooks/" + token + "/reject", body: `{"error":"E"}`, header: map[string]string{"Idempotency-Key": "k1"},
 			status: http.StatusUnprocessableEntity, code: hooks.CodeIdempotencyMismatch},
+		{name: "reject pending cap", method: "POST", path: "/hooks/" + capped + "/reject", body: `{"error":"E"}`, status: http.StatusTooManyRequests, code: hooks.CodeTooManyPending},
+		{name: "reject webhook token", method: "POST", path: "/hooks/" + wh.Token + "/reject", body: `{"error":"E"}`, status: http.StatusNotFound, code: hooks.CodeHookNotFound},
 		{name: "reject contention", method: "POST", path: "/hooks/" + token + "/reject", body: `{"error":"E"}`, srv: contention, status: http.StatusServiceUnavailable, code: hooks.CodeContention},
 		{name: "reject internal", method: "POST", path: "/hooks/" + token + "/reject", body: `{"error":"E"}`, srv: broken, status: http.StatusInternalServerError, code: hooks.CodeInternal},
 
