@@ -104,7 +104,9 @@ func (f faulty) ResumeHook(context.Context, string, any, ...hooks.ResumeOption) 
 	return nil, f.err
 }
 
-func (f faulty) GetHook(context.Context, string) (*hooks.HookStatus, error) { return nil, f.err }
+func (f faulty) GetHook(context.Context, string, ...hooks.GetOption) (*hooks.HookStatus, error) {
+	return nil, f.err
+}
 
 func (f faulty) RejectHook(context.Context, string, string, string, ...hooks.ResumeOption) (*hooks.Hook, error) {
 	return nil, f.err
@@ -148,6 +150,16 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 		t.Fatalf("register: %v", err)
 	}
 
+	const capped = "openapi-doc-capped"
+	if _, err := client.Register(ctx, hooks.RegisterInput{Token: capped, MaxPending: 1,
+		ExecutionARN: "arn:aws:states:us-east-1:123456789012:execution:doc:x"}); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	wh, err := client.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: "arn:aws:states:us-east-1:123456789012:execution:doc:x"})
+	if err != nil {
+		t.Fatalf("create webhook: %v", err)
+	}
+
 	log := slog.New(slog.DiscardHandler)
 	server := func(res resumehook.Resumer) *httptest.Server {
 		h := devstack.NewHandler(resumehook.New(res, log).Handle)
@@ -189,10 +201,14 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 			status: http.StatusBadRequest, code: hooks.CodeEncryptionKey},
 		{name: "unknown", method: "POST", path: "/hooks/no-such-hook", body: `{}`, status: http.StatusNotFound, code: hooks.CodeHookNotFound},
 		{name: "too large", method: "POST", path: "/hooks/" + token, body: big, status: http.StatusRequestEntityTooLarge, code: hooks.CodePayloadTooLarge},
+		{name: "webhook token", method: "POST", path: "/hooks/" + wh.Token, body: `{}`, status: http.StatusNotFound, code: hooks.CodeHookNotFound},
+		{name: "fill the cap", method: "POST", path: "/hooks/" + capped, body: `{}`, status: http.StatusOK},
+		{name: "pending cap", method: "POST", path: "/hooks/" + capped, body: `{}`, status: http.StatusTooManyRequests, code: hooks.CodeTooManyPending},
 		{name: "contention", method: "POST", path: "/hooks/" + token, body: `{}`, srv: contention, status: http.StatusServiceUnavailable, code: hooks.CodeContention},
 		{name: "internal", method: "POST", path: "/hooks/" + token, body: `{}`, srv: broken, status: http.StatusInternalServerError, code: hooks.CodeInternal},
 		{name: "get", method: "GET", path: "/hooks/" + token, status: http.StatusOK},
 		{name: "get unknown", method: "GET", path: "/hooks/no-such-hook", status: http.StatusNotFound, code: hooks.CodeHookNotFound},
+		{name: "get webhook token", method: "GET", path: "/hooks/" + wh.Token, status: http.StatusNotFound, code: hooks.CodeHookNotFound},
 		{name: "get bad token", method: "GET", path: "/hooks/" + longToken, status: http.StatusBadRequest, code: hooks.CodeInvalidToken},
 		{name: "get internal", method: "GET", path: "/hooks/" + token, srv: broken, status: http.StatusInternalServerError, code: hooks.CodeInternal},
 		{name: "schema", method: "POST", path: "/hooks/" + schemaHook, body: `[1]`, status: http.StatusUnprocessableEntity, code: hooks.CodeSchemaValidation},
@@ -203,6 +219,8 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 		{name: "reject unknown", method: "POST", path: "/hooks/no-such-hook/reject", body: `{"error":"E"}`, status: http.StatusNotFound, code: hooks.CodeHookNotFound},
 		{name: "reject key reused", method: "POST", path: "/hooks/" + token + "/reject", body: `{"error":"E"}`, header: map[string]string{"Idempotency-Key": "k1"},
 			status: http.StatusUnprocessableEntity, code: hooks.CodeIdempotencyMismatch},
+		{name: "reject pending cap", method: "POST", path: "/hooks/" + capped + "/reject", body: `{"error":"E"}`, status: http.StatusTooManyRequests, code: hooks.CodeTooManyPending},
+		{name: "reject webhook token", method: "POST", path: "/hooks/" + wh.Token + "/reject", body: `{"error":"E"}`, status: http.StatusNotFound, code: hooks.CodeHookNotFound},
 		{name: "reject contention", method: "POST", path: "/hooks/" + token + "/reject", body: `{"error":"E"}`, srv: contention, status: http.StatusServiceUnavailable, code: hooks.CodeContention},
 		{name: "reject internal", method: "POST", path: "/hooks/" + token + "/reject", body: `{"error":"E"}`, srv: broken, status: http.StatusInternalServerError, code: hooks.CodeInternal},
 
@@ -256,6 +274,9 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 		}
 		if res.StatusCode < 400 {
 			continue
+		}
+		if res.StatusCode == http.StatusTooManyRequests && res.Header.Get("Retry-After") != strconv.Itoa(hooks.RetryAfterSeconds) {
+			t.Errorf("%s: 429 with Retry-After %q, want %d", c.name, res.Header.Get("Retry-After"), hooks.RetryAfterSeconds)
 		}
 		var e struct{ Error, Message string }
 		if err := json.Unmarshal(body, &e); err != nil || e.Error == "" || e.Message == "" {

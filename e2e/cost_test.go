@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -362,4 +363,63 @@ func TestCostWebhookVerified(t *testing.T) {
 		_, err := c.counted.ResumeWebhook(costCtx, wh.Token, signed("msg_2"))
 		return err
 	})
+}
+
+// The rows of the limits (issue 11): a resume refused by the pending cap
+// (R1 only: its answer shows the hook full), a static webhook with a header
+// filter (the gated R1 reads the filter, then as a resume), and a manual
+// webhook's caller refused by the held-caller cap (the gated R1, then H1).
+func TestCostLimits(t *testing.T) {
+	t.Parallel()
+	c := newCostEnv(t)
+	arn, _ := c.execution()
+	token := "cost-cap-" + randomSuffix()
+	if _, err := c.hooks.Register(costCtx, hooks.RegisterInput{Token: token, ExecutionARN: arn, MaxPending: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.hooks.ResumeHook(costCtx, token, 1); err != nil {
+		t.Fatal(err)
+	}
+	c.measure("resume refused by the pending cap", map[string]int{opUpdate: 1}, func() error {
+		if _, err := c.counted.ResumeHook(costCtx, token, 2); !errors.Is(err, hooks.ErrTooManyPending) {
+			return fmt.Errorf("%v, want ErrTooManyPending", err)
+		}
+		return nil
+	})
+
+	request := func(body string) *http.Request {
+		return httptest.NewRequest(http.MethodPost, "https://hooks.example.test/webhooks/x", strings.NewReader(body))
+	}
+	filtered, err := c.hooks.CreateWebhook(costCtx, hooks.CreateWebhookInput{ExecutionARN: arn, Headers: &hooks.HeaderFilter{Drop: []string{"x-secret"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.measure("webhook request, static with a header filter", map[string]int{opUpdate: 2, opTransact: 1}, func() error {
+		_, err := c.counted.ResumeWebhook(costCtx, filtered.Token, request("stored"))
+		return err
+	})
+
+	manual, err := c.hooks.CreateWebhook(costCtx, hooks.CreateWebhookInput{ExecutionARN: arn, MaxHeldCallers: 1,
+		RespondWith: &hooks.RespondWith{Manual: true, Deadline: 20 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(costCtx, 3*time.Second)
+		defer cancel()
+		_, err := c.hooks.ResumeWebhook(ctx, manual.Token, request("held"))
+		held <- err
+	}()
+	c.waitFor("one caller held", func() bool {
+		st, err := c.hooks.GetHook(costCtx, manual.Token)
+		return err == nil && st.Pending == 1
+	})
+	c.measure("webhook request refused by the held-caller cap", map[string]int{opUpdate: 2}, func() error {
+		if _, err := c.counted.ResumeWebhook(costCtx, manual.Token, request("refused")); !errors.Is(err, hooks.ErrTooManyWaiting) {
+			return fmt.Errorf("%v, want ErrTooManyWaiting", err)
+		}
+		return nil
+	})
+	<-held
 }

@@ -42,16 +42,16 @@ type webhookRoute struct {
 	calls   *awscalls.Counter
 }
 
-func (e *env) webhookRoute() *webhookRoute {
+func (e *env) webhookRoute(optFns ...func(*hooks.Options)) *webhookRoute {
 	e.t.Helper()
 	stk := stacktest.RequireStack(e.t)
 	calls := &awscalls.Counter{}
 	cfg := devstack.AWSConfig(stk.MotoURL.String()) // the route invokes no Lambda
 	cfg.APIOptions = append(cfg.APIOptions, awscalls.Middleware(calls))
-	client, err := hooks.New(cfg, func(o *hooks.Options) {
+	client, err := hooks.New(cfg, append([]func(*hooks.Options){func(o *hooks.Options) {
 		o.TableName = e.table
 		o.WebhookBaseURL = "https://hooks.example.test"
-	})
+	}}, optFns...)...)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -293,8 +293,7 @@ func TestWebhookStaticCustom(t *testing.T) {
 
 // Manual: the caller is held until the workflow responds, then gets exactly
 // its status, headers (repeated values kept; Set-Cookie as cookies) and
-// body. The request's repeated query keys, headers and cookies reach the
-// workflow.
+// body. The request's repeated query keys and headers reach the workflow.
 func TestWebhookManualRepeatedHeaders(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -331,8 +330,10 @@ func TestWebhookManualRepeatedHeaders(t *testing.T) {
 	var out webhookOutput
 	e.succeeded(arn, &out)
 	r := out.Request
+	// Cookies are left out by default (issue 11; TestWebhookHeaderFilter
+	// checks a webhook that keeps them, repeated values included).
 	if r.Method != "PUT" || !reflect.DeepEqual(r.Query, map[string][]string{"a": {"1", "2"}, "b": {"3"}}) ||
-		!reflect.DeepEqual(r.Cookies, map[string][]string{"c": {"x", "y"}, "d": {"z"}}) || !reflect.DeepEqual(r.Headers["x-req"], []string{"p"}) {
+		len(r.Cookies) != 0 || r.Headers["cookie"] != nil || !reflect.DeepEqual(r.Headers["x-req"], []string{"p"}) {
 		t.Errorf("workflow received %+v", r)
 	}
 }

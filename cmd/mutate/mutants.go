@@ -156,8 +156,8 @@ var mutants = []mutant{
 		Desc: "ResumeWebhook: resumes without the kind condition (a plain hook's token is a webhook)",
 		File: "pkg/hooks/webhook.go",
 		Edits: []edit{{
-			Old: `h, err := c.resume(ctx, token, "", KindWebhook, first)`,
-			New: `h, err := c.resume(ctx, token, "", "", first)`,
+			Old: `h, err := c.resume(ctx, token, "", KindWebhook, out)`,
+			New: `h, err := c.resume(ctx, token, "", "", out)`,
 		}},
 	},
 	{
@@ -210,8 +210,8 @@ var mutants = []mutant{
 			Old: "return f.Payload, f.Payload != \"\", nil",
 			New: "return f.Payload, true, nil",
 		}, {
-			Old: "SET #dlv = #dlv + :one, #inflight.#redriven = :t REMOVE #inflight.#key",
-			New: "SET #dlv = #dlv + :one REMOVE #inflight.#key",
+			Old: `"SET #dlv = #dlv + :one, #inflight.#redriven = :t, " + limUp + " REMOVE #inflight.#key"`,
+			New: `"SET #dlv = #dlv + :one, " + limUp + " REMOVE #inflight.#key"`,
 		}, {
 			Old: `"#key": fKey, "#redriven": fRedriven}`,
 			New: `"#key": fKey}`,
@@ -257,7 +257,7 @@ var mutants = []mutant{
 		}},
 	},
 	{
-		Name: "M23-verified-webhook-unchecked",
+		Name: "M27-verified-webhook-unchecked",
 		Desc: "R1/S1/I2 for an unverified payload: condition without attribute_not_exists(verify) (an unsigned request reaches a verified webhook's waiter)",
 		File: "pkg/hooks/webhook.go",
 		Edits: []edit{{
@@ -267,7 +267,7 @@ var mutants = []mutant{
 		Pkgs: []string{"./pkg/hooks/"},
 	},
 	{
-		Name: "M24-signature-length-only",
+		Name: "M28-signature-length-only",
 		Desc: "verify: a signature of the right length matches (no HMAC comparison)",
 		File: "pkg/hooks/verify.go",
 		Edits: []edit{{
@@ -277,7 +277,7 @@ var mutants = []mutant{
 		Pkgs: []string{"./pkg/hooks/"},
 	},
 	{
-		Name: "M25-signature-never-stale",
+		Name: "M29-signature-never-stale",
 		Desc: "verify: a signed timestamp outside the tolerance is accepted (replays of captured requests)",
 		File: "pkg/hooks/verify.go",
 		Edits: []edit{{
@@ -287,12 +287,12 @@ var mutants = []mutant{
 		Pkgs: []string{"./pkg/hooks/"},
 	},
 	{
-		Name: "M26-delivery-id-ignored",
-		Desc: "resumeVerified: a verified request with a delivery id is resumed without it as idempotency key (a provider's retry is delivered twice)",
+		Name: "M30-delivery-id-ignored",
+		Desc: "resumeConfigured: a verified request with a delivery id is resumed without it as idempotency key (a provider's retry is delivered twice)",
 		File: "pkg/hooks/webhook.go",
 		Edits: []edit{{
-			Old: "\tif deliveryID == \"\" {\n\t\tp, err := c.webhookPayload(req)",
-			New: "\tif true {\n\t\tp, err := c.webhookPayload(req)",
+			Old: "\tif dk == nil {\n\t\thook, err = c.resume(ctx, h.Token, h.HookID, KindWebhook, o)",
+			New: "\tif true {\n\t\thook, err = c.resume(ctx, h.Token, h.HookID, KindWebhook, o)",
 		}},
 		Pkgs: []string{"./pkg/hooks/"},
 	},

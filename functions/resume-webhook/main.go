@@ -12,12 +12,16 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumewebhook"
+	"github.com/sfnhooks/sfnhooks/internal/emf"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
-	client, err := hooks.NewFromEnv(context.Background())
+	// Metrics in CloudWatch embedded metric format: a line on stdout per
+	// metric, no AWS call on the request path.
+	metrics := emf.New(os.Stdout, "resume-webhook")
+	client, err := hooks.NewFromEnv(context.Background(), func(o *hooks.Options) { o.Metrics = metrics.Metric })
 	if err != nil {
 		log.Error("init", slog.Any("err", err))
 		os.Exit(1)

@@ -11,7 +11,8 @@ import (
 // The expression subset pkg/hooks sends (and no more): conditions with
 // AND/OR/NOT, parentheses, = and <>, attribute_exists,
 // attribute_not_exists and begins_with over document paths (#a.#b);
-// updates with SET (value, a + b, a - b, if_not_exists(path, v)) and
+// updates with SET (value, a + b, a - b, where a and b may each be
+// if_not_exists(path, v)) and
 // REMOVE of top-level or nested attributes, clauses in any order.
 
 type exprCtx struct {
@@ -282,24 +283,10 @@ func applyUpdate(expr string, names map[string]string, values map[string]types.A
 }
 
 func (x *exprCtx) value(item map[string]types.AttributeValue) types.AttributeValue {
-	var a types.AttributeValue
-	if x.peek() == "if_not_exists" {
-		x.next()
-		x.expect("(")
-		cur := get(item, x.path())
-		x.expect(",")
-		dflt := x.operand(item)
-		x.expect(")")
-		a = cur
-		if a == nil {
-			a = dflt
-		}
-	} else {
-		a = x.operand(item)
-	}
+	a := x.term(item)
 	if op := x.peek(); op == "+" || op == "-" {
 		x.next()
-		b := x.operand(item)
+		b := x.term(item)
 		an, ok1 := a.(*types.AttributeValueMemberN)
 		bn, ok2 := b.(*types.AttributeValueMemberN)
 		if !ok1 || !ok2 {
@@ -317,6 +304,23 @@ func (x *exprCtx) value(item map[string]types.AttributeValue) types.AttributeVal
 		panic(fmt.Errorf("the provided expression refers to an attribute that does not exist in the item"))
 	}
 	return a
+}
+
+// term is an operand or if_not_exists(path, v): either side of a + b.
+func (x *exprCtx) term(item map[string]types.AttributeValue) types.AttributeValue {
+	if x.peek() != "if_not_exists" {
+		return x.operand(item)
+	}
+	x.next()
+	x.expect("(")
+	cur := get(item, x.path())
+	x.expect(",")
+	dflt := x.operand(item)
+	x.expect(")")
+	if cur == nil {
+		return dflt
+	}
+	return cur
 }
 
 func setPath(item map[string]types.AttributeValue, p []string, v types.AttributeValue) {

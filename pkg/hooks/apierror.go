@@ -13,10 +13,19 @@ type APIError struct {
 	Status  int    `json:"-"`
 	Code    string `json:"error"`
 	Message string `json:"message"`
+	// RetryAfter, when positive, is the Retry-After header (seconds) of a
+	// 429: when to try again.
+	RetryAfter int `json:"-"`
 	// Details lists what failed, for a SchemaValidation error (each
 	// {"instanceLocation","keywordLocation","error"}); absent otherwise.
 	Details []SchemaViolation `json:"details,omitempty"`
 }
+
+// RetryAfterSeconds is the Retry-After of a 429 (TooManyPending,
+// TooManyWaiting): pending payloads drain at the workflow's next awaits
+// and held callers leave within the webhook's deadline; a few seconds
+// spreads retries without holding a well-behaved sender back for long.
+const RetryAfterSeconds = 5
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 
@@ -37,6 +46,9 @@ const (
 	CodeResponseTimeout     = "WebhookResponseTimeout"
 	CodeWebhookGone         = "WebhookGone"
 	CodeInvalidSignature    = "InvalidSignature"
+	CodeTooManyPending      = "TooManyPending"
+	CodeTooManyWaiting      = "TooManyWaiting"
+	CodeWeakWebhookToken    = "WeakWebhookToken"
 	CodeInternal            = "InternalError"
 	CodeEncryptionKey       = "EncryptionKeyRefused"
 	CodeNotSealed           = "NotSealed"
@@ -72,6 +84,9 @@ func ErrorFor(err error) *APIError {
 		{ErrResponseTimeout, http.StatusGatewayTimeout, CodeResponseTimeout},
 		{ErrWebhookGone, http.StatusBadGateway, CodeWebhookGone},
 		{ErrInvalidSignature, http.StatusUnauthorized, CodeInvalidSignature},
+		{ErrTooManyPending, http.StatusTooManyRequests, CodeTooManyPending},
+		{ErrTooManyWaiting, http.StatusTooManyRequests, CodeTooManyWaiting},
+		{ErrWeakWebhookToken, http.StatusBadRequest, CodeWeakWebhookToken},
 		{ErrEncryptionKey, http.StatusBadRequest, CodeEncryptionKey},
 		{ErrNotSealed, http.StatusBadRequest, CodeNotSealed},
 		{ErrOpenRefused, http.StatusForbidden, CodeOpenRefused},
@@ -80,6 +95,9 @@ func ErrorFor(err error) *APIError {
 	} {
 		if errors.Is(err, m.target) {
 			api := &APIError{Status: m.status, Code: m.code, Message: err.Error()}
+			if m.status == http.StatusTooManyRequests {
+				api.RetryAfter = RetryAfterSeconds
+			}
 			var sv *SchemaValidationError
 			if errors.As(err, &sv) {
 				api.Details = sv.Details

@@ -44,6 +44,14 @@ type RegisterInput struct {
 	Respond json.RawMessage
 	// Verify is the webhook's signature verification (JSON Verify), if any.
 	Verify json.RawMessage
+	// MaxPending caps the payloads the hook stores undelivered (0:
+	// Options.MaxPending). Fixed by the hook's first registration.
+	MaxPending int
+
+	// Set by CreateWebhook: a manual webhook's held-caller cap, and its
+	// header filter (JSON) when not the default.
+	maxHeld int
+	hdrs    string
 	// Encrypt makes the hook sealed (nil: a plain hook). Like metadata, the
 	// first registration's key is kept.
 	Encrypt *Encrypt
@@ -67,6 +75,9 @@ func (in *RegisterInput) validate() error {
 		// U+FFFD and every resume would answer other metadata.
 		return fmt.Errorf("%w: metadata is not valid JSON in UTF-8", ErrInvalidRequest)
 	}
+	if in.MaxPending < 0 || in.MaxPending > MaxMaxPending {
+		return fmt.Errorf("%w: maxPending %d is out of range (1 to %d; 0 for the default)", ErrInvalidRequest, in.MaxPending, MaxMaxPending)
+	}
 	if len(in.Schema) > 0 {
 		text, err := normalizeSchema(in.Schema)
 		if err != nil {
@@ -74,7 +85,7 @@ func (in *RegisterInput) validate() error {
 		}
 		in.Schema = json.RawMessage(text)
 	}
-	if size := len(in.Metadata) + len(in.Respond) + len(in.Schema) + len(in.Verify); size > MaxHookDataBytes {
+	if size := len(in.Metadata) + len(in.Respond) + len(in.Schema) + len(in.hdrs) + len(in.Verify); size > MaxHookDataBytes {
 		// The hook item also carries a resume's payload in flight (up to
 		// 256 KiB) and a task token; DynamoDB caps an item at 400 KB.
 		return fmt.Errorf("%w: metadata, respondWith and schema are %d bytes together; the limit is %d bytes", ErrInvalidRequest, size, MaxHookDataBytes)
@@ -105,7 +116,10 @@ func (c *Client) registerSet(in *RegisterInput, vals map[string]types.AttributeV
 	set := "#token = if_not_exists(#token, :token), #hookId = if_not_exists(#hookId, :hid), " +
 		"#executionArn = if_not_exists(#executionArn, :exec), #kind = if_not_exists(#kind, :kind), " +
 		"#createdAt = if_not_exists(#createdAt, :now), #seq = if_not_exists(#seq, :zero), " +
-		"#dlv = if_not_exists(#dlv, :zero), #expiresAt = if_not_exists(#expiresAt, :exp)"
+		"#dlv = if_not_exists(#dlv, :zero), #expiresAt = if_not_exists(#expiresAt, :exp), " +
+		// Invariant L (docs/protocol.md, "Limits"): lim = dlv + maxPending.
+		"#maxPending = if_not_exists(#maxPending, :cap), #lim = if_not_exists(#dlv, :zero) + if_not_exists(#maxPending, :cap)"
+	vals[":cap"] = n(c.maxPending(in))
 	if len(in.Metadata) > 0 {
 		vals[":md"] = s(string(in.Metadata))
 		set += ", #metadata = if_not_exists(#metadata, :md)"
@@ -119,6 +133,14 @@ func (c *Client) registerSet(in *RegisterInput, vals map[string]types.AttributeV
 		// webhook can never lose its verification.
 		vals[":verify"] = s(string(in.Verify))
 		set += ", #verify = if_not_exists(#verify, :verify)"
+	}
+	if in.maxHeld > 0 {
+		vals[":maxHeld"] = n(int64(in.maxHeld))
+		set += ", #maxHeld = if_not_exists(#maxHeld, :maxHeld)"
+	}
+	if in.hdrs != "" {
+		vals[":hdrs"] = s(in.hdrs)
+		set += ", #hdrs = if_not_exists(#hdrs, :hdrs)"
 	}
 	if in.Encrypt != nil {
 		// A hook without a key gets it; a key once set is kept for the
@@ -139,7 +161,7 @@ func (c *Client) registerSet(in *RegisterInput, vals map[string]types.AttributeV
 }
 
 func registerNames(extra ...string) map[string]string {
-	nm := names(attrPK, attrToken, attrHookID, attrExec, attrKind, attrCreatedAt, attrSeq, attrDlv, attrExpiresAt)
+	nm := names(attrPK, attrToken, attrHookID, attrExec, attrKind, attrCreatedAt, attrSeq, attrDlv, attrExpiresAt, attrMaxPending, attrLim)
 	for _, a := range extra {
 		nm["#"+a] = a
 	}
@@ -156,6 +178,12 @@ func (in *RegisterInput) extraNames() []string {
 	}
 	if len(in.Verify) > 0 {
 		extra = append(extra, attrVerify)
+	}
+	if in.maxHeld > 0 {
+		extra = append(extra, attrMaxHeld)
+	}
+	if in.hdrs != "" {
+		extra = append(extra, attrHdrs)
 	}
 	if in.Encrypt != nil {
 		extra = append(extra, attrKMSKey)

@@ -55,12 +55,12 @@ var documentedCalls = map[string]float64{
 	"BenchmarkResumeIdempotentWaiting": 3,
 	"BenchmarkAwaitStored":             5,
 	"BenchmarkAwaitParks":              1,
+	"BenchmarkWebhookStatic":           2,
 	// A hook with a JSON Schema (docs/performance.md, "Schemas").
 	"BenchmarkResumeWaitingSchema":     2,
 	"BenchmarkResumeWaitingSchemaCold": 3,
 	"BenchmarkResumeStoredSchema":      2,
 	// Verified webhooks (docs/protocol.md, "Verified webhooks").
-	"BenchmarkWebhookStatic":             2,
 	"BenchmarkWebhookVerified":           3,
 	"BenchmarkWebhookVerifiedColdSecret": 4,
 }

@@ -117,6 +117,22 @@ type Options struct {
 	// Default 1h.
 	ResponseTTL time.Duration
 
+	// Abuse limits and metrics (issue 11; README, "Limits").
+	//
+	// MaxPending caps the payloads a hook stores undelivered; a resume
+	// beyond it gets ErrTooManyPending (429) and nothing is stored. A hook
+	// may set its own (RegisterInput.MaxPending). Default 1,000.
+	MaxPending int
+	// MaxHeldCallers caps the callers one manual webhook holds at once; one
+	// more gets ErrTooManyWaiting (429) and nothing is stored. A webhook may
+	// set its own (CreateWebhookInput.MaxHeldCallers). Default
+	// DefaultMaxHeldCallers.
+	MaxHeldCallers int
+	// Metrics, when set, is told what resumes did (Metric names, value 1,
+	// or milliseconds for MetricWebhookHoldTime). It is called on the
+	// request path: it must not block (internal/emf writes a log line).
+	Metrics func(ctx context.Context, m Metric, value float64)
+
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 	// NewID returns a new random identifier. Default: 128 random bits,
@@ -232,6 +248,12 @@ func newClient(o Options) (*Client, error) {
 	}
 	if o.ResponseTTL <= 0 {
 		o.ResponseTTL = time.Hour
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = DefaultMaxPending
+	}
+	if o.MaxHeldCallers <= 0 {
+		o.MaxHeldCallers = DefaultMaxHeldCallers
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -179,10 +179,11 @@ func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, payload s
 				TableName:                &c.table,
 				Key:                      hookKey(h.Token),
 				ConditionExpression:      aws.String("#inflight.#id = :fid AND #dlv = :seq"),
-				UpdateExpression:         aws.String("REMOVE #waiter, #inflight SET #dlv = :prev"),
-				ExpressionAttributeNames: names(attrInflight, fID, attrDlv, attrWaiter),
+				UpdateExpression:         aws.String("REMOVE #waiter, #inflight SET #dlv = :prev, #lim = if_not_exists(#lim, :nolim) - :one"),
+				ExpressionAttributeNames: names(attrInflight, fID, attrDlv, attrWaiter, attrLim),
 				ExpressionAttributeValues: map[string]types.AttributeValue{
 					":fid": s(f.ID), ":seq": n(seq), ":prev": n(seq - 1),
+					":nolim": n(noLim), ":one": n(1),
 				},
 			}},
 			{Put: c.msgPut(h, pos, payload, c.expiry(h))},
@@ -192,6 +193,7 @@ func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, payload s
 		return nil
 	}
 	if _, ok := canceledReasons(err); ok {
+		// Acknowledged already (acked): the pending cap does not refuse it.
 		_, err := c.resume(ctx, h.Token, h.HookID, "", ackedBody(payload))
 		return err
 	}
@@ -228,10 +230,11 @@ func (c *Client) commit(ctx context.Context, h *hookItem, f inflight) error {
 				TableName:                &c.table,
 				Key:                      hookKey(h.Token),
 				ConditionExpression:      aws.String("#inflight.#id = :fid AND #inflight.#key = :key"),
-				UpdateExpression:         aws.String("SET #dlv = #dlv + :one, #inflight.#redriven = :t REMOVE #inflight.#key"),
-				ExpressionAttributeNames: map[string]string{"#inflight": attrInflight, "#id": fID, "#dlv": attrDlv, "#key": fKey, "#redriven": fRedriven},
+				UpdateExpression:         aws.String("SET #dlv = #dlv + :one, #inflight.#redriven = :t, " + limUp + " REMOVE #inflight.#key"),
+				ExpressionAttributeNames: map[string]string{"#inflight": attrInflight, "#id": fID, "#dlv": attrDlv, "#lim": attrLim, "#key": fKey, "#redriven": fRedriven},
 				ExpressionAttributeValues: map[string]types.AttributeValue{
 					":fid": s(f.ID), ":key": s(f.Key), ":one": n(1), ":t": &types.AttributeValueMemberBOOL{Value: true},
+					":nolim": n(noLim),
 				},
 			}},
 			{Delete: &types.Delete{TableName: &c.table, Key: itemKey(h.Token, msgSK(h.HookID, f.Key))}},

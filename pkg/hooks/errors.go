@@ -57,6 +57,23 @@ var (
 	// response. HTTP 502.
 	ErrWebhookGone = errors.New("webhook disposed before it responded")
 
+	// ErrTooManyPending: the hook already stores as many undelivered
+	// payloads as its cap (RegisterInput.MaxPending, default
+	// Options.MaxPending). Nothing was stored. HTTP 429 with Retry-After.
+	ErrTooManyPending = errors.New("too many payloads pending on this hook")
+
+	// ErrTooManyWaiting: a manual webhook already holds as many callers as
+	// its cap (CreateWebhookInput.MaxHeldCallers, default
+	// Options.MaxHeldCallers). Nothing was stored. HTTP 429 with
+	// Retry-After.
+	ErrTooManyWaiting = errors.New("too many callers waiting on this webhook")
+
+	// ErrWeakWebhookToken: a caller-chosen webhook token carries fewer than
+	// 128 bits (MinWebhookTokenLength URL-safe characters) and the webhook
+	// does not verify signatures. Nothing was created. HTTP 400; Lambda
+	// errorType WeakWebhookTokenError.
+	ErrWeakWebhookToken = errors.New("webhook token is too weak")
+
 	// ErrEncryptionKey: a resume's encryption key cannot seal for this hook:
 	// the hook is sealed with another key (WithEncryptionKey must name the
 	// hook's own key), or KMS refused a data key of it (unknown, disabled,

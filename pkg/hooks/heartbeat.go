@@ -18,7 +18,9 @@ var ErrNotWaiting = fmt.Errorf("%w: no await is parked on it", ErrHookNotFound)
 // GetItem of the hook item (the parked task token), then
 // SendTaskHeartbeat. Nothing is written.
 //
-// Errors: ErrInvalidToken, ErrHookNotFound (no hook), ErrNotWaiting (no
+// Plain hooks only: a webhook's token is ErrHookNotFound.
+//
+// Errors: ErrInvalidToken, ErrHookNotFound (no plain hook), ErrNotWaiting (no
 // await parked, or its task already closed), or a wrapped AWS error.
 func (c *Client) Heartbeat(ctx context.Context, token string) error {
 	if err := ValidateToken(token); err != nil {
@@ -35,7 +37,9 @@ func (c *Client) heartbeat(ctx context.Context, token string) error {
 	switch {
 	case err != nil:
 		return err
-	case h == nil:
+	case h == nil || h.Kind != KindHook:
+		// Plain hooks only, like ResumeHook: a webhook's token is not
+		// found (the /hooks routes reveal no webhook).
 		return ErrHookNotFound
 	case !h.waiting():
 		return ErrNotWaiting

@@ -83,27 +83,22 @@ func (c *Client) getIdem(ctx context.Context, token, key string) (*idemRecord, e
 // resumeIdempotent is the protocol of docs/protocol.md, "Resume with an
 // idempotency key": the idempotency record is written in the same
 // transaction as the payload, so a key is used exactly when its payload is
-// acknowledged. seen, when not nil, is the hook item as a write just found
-// it (a verified webhook request's failed R1): the first round takes it
-// instead of reading it (I1).
-func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *outgoing, key string, seen *hookItem) (*Hook, error) {
+// acknowledged. Plain hooks only (kind hook, in each write's condition);
+// capped like resume.
+func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *outgoing, key string, kind Kind, seen *hookItem) (*Hook, error) {
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
 		h := seen
 		seen = nil
+		var err error
 		if h == nil {
-			var err error
 			if h, err = c.getHookItem(ctx, token); err != nil {
 				return nil, err
 			}
 		}
-		if h == nil || (hookID != "" && h.HookID != hookID) {
+		if h == nil || (hookID != "" && h.HookID != hookID) || h.Kind != kind {
 			// A key applied before the hook went away is still answered.
 			return c.replay(ctx, nil, token, key, o, ErrHookNotFound)
 		}
-		if o.unverified && h.VerifyJSON != "" {
-			return nil, &verificationNeeded{item: h} // no replay either: not a hook this resume may reach
-		}
-		var err error
 		if !o.reject {
 			// Validated before anything is written: the hook item just
 			// read carries its schema (no extra call), and the writes
@@ -133,7 +128,19 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 			return nil, err
 		}
 		if !h.waiting() {
-			ok, err := c.appendPayload(ctx, h, "", o, put)
+			if h.full() {
+				// A key already applied is answered; a new one is refused
+				// (what S1's seq < lim would do).
+				rec, err := c.getIdem(ctx, token, key)
+				if err != nil {
+					return nil, err
+				}
+				if rec == nil {
+					return nil, tooManyPending(h)
+				}
+				return c.replay(ctx, h, token, key, o, nil)
+			}
+			ok, err := c.appendPayload(ctx, h, kind, o, put)
 			switch {
 			case errors.Is(err, errIdempotencyKeyUsed):
 				return c.replay(ctx, h, token, key, o, nil)
@@ -144,16 +151,17 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 			}
 			continue
 		}
-		nm := names(attrWaiter, attrInflight, attrHookID, attrSeq, attrDlv)
-		vals := map[string]types.AttributeValue{":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1)}
-		cond := "#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid" + o.cond(nm, vals)
+		nm := names(attrWaiter, attrInflight, attrHookID, attrSeq, attrDlv, attrKind, attrLim)
+		vals := map[string]types.AttributeValue{":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1),
+			":kind": s(string(kind)), ":nolim": n(noLim)}
+		cond := "#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid AND #kind = :kind" + o.cond(nm, vals)
 		_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: []types.TransactWriteItem{
 				{Update: &types.Update{
 					TableName:                 &c.table,
 					Key:                       hookKey(token),
 					ConditionExpression:       aws.String(cond),
-					UpdateExpression:          aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one"),
+					UpdateExpression:          aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one, " + limUp),
 					ExpressionAttributeNames:  nm,
 					ExpressionAttributeValues: vals,
 				}},
@@ -161,6 +169,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 			},
 		})
 		if err == nil {
+			o.atOnce = true
 			h.Seq++
 			h.Dlv++
 			h.Inflight = &f
@@ -212,15 +221,10 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *
 		return nil, ErrIdempotencyMismatch
 	}
 	// The payload as the first resume acknowledged it: its envelope, for
-	// a sealed one. A webhook delivery's retry differs in its headers: it
-	// is found by its requestId (o.delivery.prefix) unless sealed.
+	// a sealed one.
 	payload := o.plain
 	if rec.Sealed != "" {
 		payload = rec.Sealed
-	}
-	match := exactly(payload)
-	if rec.Sealed == "" && o.delivery != nil {
-		match = prefixed(o.delivery.prefix)
 	}
 	if rec.DeliveryID == "" {
 		return &rec.Hook, nil // stored: delivered by an await that commits after sending
@@ -236,14 +240,14 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *
 		}
 		return &rec.Hook, nil
 	}
-	return c.confirmDelivery(ctx, h, token, key, payload, match, rec)
+	return c.confirmDelivery(ctx, h, token, key, payload, rec)
 }
 
 // confirmDelivery checks that the payload of an idempotent resume whose
 // record is no longer in flight reached the workflow or waits for it, and
 // stores it again when it did neither.
-func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, payload string, match payloadMatch, rec *idemRecord) (*Hook, error) {
-	out, err := c.settleMatch(ctx, rec.Hook.ExecutionARN, "", payload, match)
+func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, payload string, rec *idemRecord) (*Hook, error) {
+	out, err := c.settle(ctx, rec.Hook.ExecutionARN, "", payload)
 	if err != nil {
 		return nil, fmt.Errorf("confirm the delivery of an earlier resume with this key: %w", err)
 	}
@@ -254,7 +258,7 @@ func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, p
 		c.forgetKey(ctx, token, key, rec.DeliveryID)
 		return nil, ErrHookNotFound
 	}
-	pending, err := c.isPending(ctx, h, match)
+	pending, err := c.isPending(ctx, h, payload)
 	if err != nil || pending {
 		return &rec.Hook, err
 	}
@@ -264,16 +268,12 @@ func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, p
 	return &rec.Hook, nil
 }
 
-// isPending reports whether the payload match finds is among the stored
-// payloads of h.
-func (c *Client) isPending(ctx context.Context, h *hookItem, match payloadMatch) (bool, error) {
+// isPending reports whether payload is among the stored payloads of h.
+func (c *Client) isPending(ctx context.Context, h *hookItem, payload string) (bool, error) {
 	q := c.storedQuery(h)
 	q.FilterExpression = aws.String("#payload = :p")
-	if match.prefix {
-		q.FilterExpression = aws.String("begins_with(#payload, :p)")
-	}
 	q.ExpressionAttributeNames["#"+attrPayload] = attrPayload
-	q.ExpressionAttributeValues[":p"] = s(match.text)
+	q.ExpressionAttributeValues[":p"] = s(payload)
 	p := dynamodb.NewQueryPaginator(c.db, q)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

@@ -51,6 +51,14 @@ const (
 	attrBody      = "body"    // response item (B)
 	attrDigest    = "digest"  // response item: sha256 of status, headers and body
 
+	// Abuse limits (docs/protocol.md, "Limits").
+	attrMaxPending = "maxPending" // the hook's cap on pending payloads (immutable)
+	attrLim        = "lim"        // ceiling for seq: dlv + maxPending (invariant L)
+	attrMaxHeld    = "maxHeld"    // a manual webhook's cap on callers held at once (immutable)
+	attrHeld       = "held"       // callers held now (a manual webhook)
+	attrHeldUntil  = "heldUntil"  // unix ms when every counted caller has left or died
+	attrHdrs       = "hdrs"       // a webhook's header filter (JSON {"keep","drop"}), if not the default
+
 	// Fields of the inflight map.
 	fID       = "id"
 	fPayload  = "payload"
@@ -174,6 +182,13 @@ type hookItem struct {
 	// VerifyJSON is the webhook's verify attribute as stored: a resume
 	// that verified a request against it conditions its write on it.
 	VerifyJSON string
+	// Limits: Lim is 0 on hooks created before the pending cap.
+	MaxPending int64
+	Lim        int64
+	MaxHeld    int64
+	Held       int64
+	HeldUntil  int64
+	Hdrs       string
 	// KMSKeyID is a sealed hook's key ("" for a plain hook). It is fixed
 	// for the incarnation (hookId): register sets it with if_not_exists.
 	KMSKeyID string
@@ -182,6 +197,14 @@ type hookItem struct {
 	Schema    string
 	SchemaSHA string
 }
+
+// full reports that a new payload would exceed the pending cap
+// (seq < lim fails): what S1's condition refuses.
+func (h *hookItem) full() bool { return h.Lim > 0 && h.Seq >= h.Lim }
+
+// configured reports a webhook whose own settings (a held-caller cap, a
+// header filter) a resume must read before it builds the payload.
+func (h *hookItem) configured() bool { return h.MaxHeld > 0 || h.Hdrs != "" }
 
 // waiting reports the Waiting state: an await is parked and nothing is in
 // flight to it.
@@ -205,6 +228,13 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 		KMSKeyID:  getS(m, attrKMSKey),
 		Schema:    getS(m, attrSchema),
 		SchemaSHA: getS(m, attrSchemaSHA),
+
+		MaxPending: getN(m, attrMaxPending),
+		Lim:        getN(m, attrLim),
+		MaxHeld:    getN(m, attrMaxHeld),
+		Held:       getN(m, attrHeld),
+		HeldUntil:  getN(m, attrHeldUntil),
+		Hdrs:       getS(m, attrHdrs),
 	}
 	h.VerifyJSON = getS(m, attrVerify)
 	if h.VerifyJSON != "" {

@@ -16,15 +16,19 @@ import (
 // seed's getHookByToken). It reads with strong consistency.
 //
 // Errors: ErrInvalidToken, ErrHookNotFound, or a wrapped AWS error.
-func (c *Client) GetHook(ctx context.Context, token string) (*HookStatus, error) {
+func (c *Client) GetHook(ctx context.Context, token string, opts ...GetOption) (*HookStatus, error) {
 	if err := ValidateToken(token); err != nil {
 		return nil, err
+	}
+	var o getOptions
+	for _, fn := range opts {
+		fn(&o)
 	}
 	h, err := c.getHookItem(ctx, token)
 	if err != nil {
 		return nil, fmt.Errorf("get hook %s: %w", Redact(token), err)
 	}
-	if h == nil {
+	if h == nil || (o.kind != "" && h.Kind != o.kind) {
 		return nil, fmt.Errorf("get hook %s: %w", Redact(token), ErrHookNotFound)
 	}
 	return &HookStatus{
@@ -34,6 +38,16 @@ func (c *Client) GetHook(ctx context.Context, token string) (*HookStatus, error)
 		Delivered: h.Dlv,
 	}, nil
 }
+
+// GetOption configures GetHook.
+type GetOption func(*getOptions)
+
+type getOptions struct{ kind Kind }
+
+// OnlyKind makes GetHook answer a hook of another kind with
+// ErrHookNotFound, exactly as an unknown token: GET /hooks/{token} shows
+// plain hooks only, so the route reveals no webhook.
+func OnlyKind(k Kind) GetOption { return func(o *getOptions) { o.kind = k } }
 
 // WebhookURL is the public URL of the webhook token:
 // Options.WebhookBaseURL + "/webhooks/" + the escaped token.

@@ -53,9 +53,13 @@ func WithIdempotencyKey(key string) ResumeOption {
 // sealed here, before it is written: DynamoDB and the await's output only
 // ever hold the sealed envelope (docs/sealed.md).
 //
+// Only plain hooks are resumed: a webhook's token is ErrHookNotFound, as an
+// unknown token (a webhook is resumed through its URL, ResumeWebhook).
+//
 // Errors: ErrInvalidToken, ErrInvalidPayload, *PayloadTooLargeError
 // (ErrPayloadTooLarge), ErrHookNotFound, ErrIdempotencyMismatch,
-// ErrEncryptionKey, ErrContention, or a wrapped AWS error (outcome unknown:
+// ErrEncryptionKey, ErrTooManyPending (the hook's pending cap; nothing
+// stored), ErrContention, or a wrapped AWS error (outcome unknown:
 // retry, ideally with an idempotency key). Only a nil error means the
 // payload is kept.
 func (c *Client) ResumeHook(ctx context.Context, token string, payload any, opts ...ResumeOption) (*Hook, error) {
@@ -100,14 +104,17 @@ func (c *Client) deliverSlot(ctx context.Context, token, hookID, slot string, op
 			return nil, fmt.Errorf("%w: idempotency key is %d bytes; the limit is %d", ErrInvalidPayload, len(o.idempotencyKey), MaxIdempotencyKeyLength)
 		}
 		out := newOutgoing(slot, o.encryptionKey)
-		out.unverified = true
-		h, err := c.resumeIdempotent(ctx, token, hookID, out, o.idempotencyKey, nil)
-		return h, hideVerified(err)
+		h, err := c.resumeIdempotent(ctx, token, hookID, out, o.idempotencyKey, KindHook, nil)
+		c.outcomeMetrics(ctx, out.atOnce, err)
+		return h, err
 	}
+	// Plain hooks only: a webhook is resumed through its own URL
+	// (ResumeWebhook), and its token here is not found, like any unknown
+	// token.
 	out := newOutgoing(slot, o.encryptionKey)
-	out.unverified = true
-	h, err := c.resume(ctx, token, hookID, "", out)
-	return h, hideVerified(err)
+	h, err := c.resume(ctx, token, hookID, KindHook, out)
+	c.outcomeMetrics(ctx, out.atOnce, err)
+	return h, err
 }
 
 // encodePayload returns payload as compact JSON text within the size limit.
@@ -166,9 +173,6 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, o 
 			if !c.named(h, hookID, kind) {
 				return nil, ErrHookNotFound
 			}
-			if o.unverified && h.VerifyJSON != "" {
-				return nil, &verificationNeeded{item: h}
-			}
 			if o.check, err = c.checkSchema(token, h, o.plain); err != nil {
 				return nil, err
 			}
@@ -181,6 +185,7 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, o 
 			return nil, err
 		}
 		if cur.taken {
+			o.atOnce = true
 			return c.deliver(ctx, cur.item, cur.flight, o.body)
 		}
 		if cur.conflict {
@@ -192,6 +197,16 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, o 
 		}
 		if o.unverified && h.VerifyJSON != "" {
 			return nil, &verificationNeeded{item: h} // R1 failed on the verify term: nothing written
+		}
+		if o.gate && h.configured() {
+			return nil, &configuredError{h: h}
+		}
+		if !o.acked && h.full() {
+			// What S1's condition (seq < lim) would refuse: answered
+			// without trying it. A hook that fills meanwhile is refused
+			// by S1 itself. An acknowledged payload going back into the
+			// queue (acked) is never refused.
+			return nil, tooManyPending(h)
 		}
 		// R1's condition failed on the hook it returned: a hook with a
 		// schema the payload was not checked against is validated now
@@ -251,8 +266,8 @@ func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind
 	payload := o.body
 	f := inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
 	cond := "attribute_exists(#waiter) AND attribute_not_exists(#inflight)"
-	nm := names(attrWaiter, attrInflight, attrSeq, attrDlv)
-	vals := map[string]types.AttributeValue{":f": f.av(), ":one": n(1)}
+	nm := names(attrWaiter, attrInflight, attrSeq, attrDlv, attrLim)
+	vals := map[string]types.AttributeValue{":f": f.av(), ":one": n(1), ":nolim": n(noLim)}
 	if hookID != "" {
 		cond += " AND #hookId = :hid"
 		nm["#"+attrHookID] = attrHookID
@@ -263,12 +278,16 @@ func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind
 		nm["#"+attrKind] = attrKind
 		vals[":kind"] = s(string(kind))
 	}
+	if o.gate {
+		cond += " AND attribute_not_exists(#maxHeld) AND attribute_not_exists(#hdrs)"
+		nm["#"+attrMaxHeld], nm["#"+attrHdrs] = attrMaxHeld, attrHdrs
+	}
 	cond += o.cond(nm, vals)
 	out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &c.table,
 		Key:                                 hookKey(token),
 		ConditionExpression:                 aws.String(cond),
-		UpdateExpression:                    aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one"),
+		UpdateExpression:                    aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one, " + limUp),
 		ExpressionAttributeNames:            nm,
 		ExpressionAttributeValues:           vals,
 		ReturnValues:                        types.ReturnValueAllNew,
@@ -303,6 +322,16 @@ func (c *Client) expiry(h *hookItem) int64 {
 	return base.Add(c.opts.HookTTL).Unix()
 }
 
+// limUp keeps invariant L (lim = dlv + maxPending) in a write that raises
+// dlv by one (R1, I2, A5); a hook created before the cap gets no ceiling.
+const limUp = "#lim = if_not_exists(#lim, :nolim) + :one"
+
+// configuredError stops a gated resume at a webhook with its own settings
+// (held-caller cap, header filter): nothing was written.
+type configuredError struct{ h *hookItem }
+
+func (e *configuredError) Error() string { return "webhook settings to apply first" }
+
 // appendPayload is step S1: store payload under a new time-ordered queue
 // key and count it, in one transaction conditioned on the hook (its
 // incarnation, and no await parked: invariant W), but not on any value
@@ -310,7 +339,9 @@ func (c *Client) expiry(h *hookItem) int64 {
 // over a counter. extra joins the transaction (an idempotency record); a
 // non-empty kind joins the condition. ok is false when the transaction was
 // canceled (an await parked meanwhile, or a conflicting transaction on the
-// hook item): the caller looks again.
+// hook item): the caller looks again. Unless the payload was acknowledged
+// already (o.acked), the pending cap joins the condition (seq < lim; a hook
+// without lim predates the cap).
 func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, o *outgoing, extra *types.Put) (ok bool, err error) {
 	payload := o.body
 	cond := "#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))"
@@ -320,6 +351,11 @@ func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, o *o
 		cond += " AND #kind = :kind"
 		nm["#"+attrKind] = attrKind
 		vals[":kind"] = s(string(kind))
+	}
+	capped := !o.acked
+	if capped {
+		cond += " AND (attribute_not_exists(#lim) OR #seq < #lim)"
+		nm["#"+attrLim] = attrLim
 	}
 	cond += o.cond(nm, vals)
 	items := []types.TransactWriteItem{

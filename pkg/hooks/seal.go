@@ -287,6 +287,14 @@ type outgoing struct {
 	// delivery is set for a verified webhook request that carries its
 	// provider's delivery id, the idempotency key (verify.go).
 	delivery *deliveryKey
+	// gate: a webhook request built without the webhook's own settings; R1
+	// does not take a configured webhook's waiter, and the resume stops
+	// with *configuredError so the caller reads them first (docs/protocol.md,
+	// "Limits").
+	gate bool
+	// atOnce is set when the resume handed the payload to a parked await
+	// (R1), for the metrics; else it was stored.
+	atOnce bool
 }
 
 // ackedBody is a payload already acknowledged to hook h, as stored.

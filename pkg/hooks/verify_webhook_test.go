@@ -269,6 +269,10 @@ func TestVerifiedWebhookShortToken(t *testing.T) {
 	if _, err := p.caller.ResumeWebhook(ctx, token, swRequest(t, token, swNew, "msg_1", time.Now(), `{}`)); err != nil {
 		t.Fatalf("signed request to %q: %v", token, err)
 	}
+	// Without verify, the same kind of token is refused (checkWebhookToken).
+	if _, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{Token: "payment-" + suffix(), ExecutionARN: execA}); !errors.Is(err, hooks.ErrWeakWebhookToken) {
+		t.Fatalf("unverified webhook with a short token: %v, want ErrWeakWebhookToken", err)
+	}
 }
 
 // A sealed, verified webhook: the signature is checked on the plaintext

@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -149,7 +150,11 @@ func (r *Response) Write(w http.ResponseWriter) {
 func ErrorResponse(err error) *Response {
 	api := ErrorFor(err)
 	b, _ := json.Marshal(api)
-	return &Response{Status: api.Status, Header: http.Header{"Content-Type": {"application/json"}}, Body: b}
+	r := &Response{Status: api.Status, Header: http.Header{"Content-Type": {"application/json"}}, Body: b}
+	if api.RetryAfter > 0 {
+		r.Header.Set("Retry-After", strconv.Itoa(api.RetryAfter))
+	}
+	return r
 }
 
 // EncodeBody returns b as text when it is valid UTF-8, else as standard
@@ -258,20 +263,144 @@ type CreateWebhookInput struct {
 	// receives (method, headers, body as text, …); a request that fails it
 	// gets 422 and is not stored.
 	Schema json.RawMessage
+
+	// MaxPending caps the requests the webhook stores undelivered (0:
+	// Options.MaxPending); one more is answered 429 TooManyPending.
+	MaxPending int
+	// MaxHeldCallers caps the callers a manual webhook holds at once (0:
+	// Options.MaxHeldCallers); one more is answered 429 TooManyWaiting.
+	MaxHeldCallers int
+	// Headers names request headers to keep or drop from the request the
+	// workflow receives (nil: drop DefaultDroppedHeaders).
+	Headers *HeaderFilter
+}
+
+// DefaultDroppedHeaders are left out of the request a workflow receives
+// (they would be stored in DynamoDB and land in Step Functions' history)
+// unless a webhook keeps them (HeaderFilter.Keep). Dropping cookie also
+// drops the cookies list.
+var DefaultDroppedHeaders = []string{"authorization", "proxy-authorization", "cookie"}
+
+// MaxHeaderFilterNames bounds the names of a HeaderFilter.
+const MaxHeaderFilterNames = 100
+
+// HeaderFilter is a webhook's choice of request headers: Keep names
+// headers of DefaultDroppedHeaders to hand to the workflow after all;
+// Drop names more headers to leave out. Names are case-insensitive; a name
+// may not be in both. In JSON: {"keep": [...], "drop": [...]}.
+type HeaderFilter struct {
+	Keep []string `json:"keep,omitempty"`
+	Drop []string `json:"drop,omitempty"`
+}
+
+// normalize lower-cases and checks the names; nil when it is the default.
+func (f *HeaderFilter) normalize() (*HeaderFilter, error) {
+	if f == nil || len(f.Keep)+len(f.Drop) == 0 {
+		return nil, nil
+	}
+	if len(f.Keep)+len(f.Drop) > MaxHeaderFilterNames {
+		return nil, fmt.Errorf("%w: headers names %d headers; the limit is %d", ErrInvalidRequest, len(f.Keep)+len(f.Drop), MaxHeaderFilterNames)
+	}
+	out := &HeaderFilter{}
+	seen := map[string]string{}
+	for _, l := range []struct {
+		what  string
+		names []string
+		dst   *[]string
+	}{{"keep", f.Keep, &out.Keep}, {"drop", f.Drop, &out.Drop}} {
+		for _, name := range l.names {
+			lk := strings.ToLower(name)
+			if lk == "" || len(lk) > 256 || strings.Trim(lk, headerNameChars) != "" {
+				return nil, fmt.Errorf("%w: headers.%s: %q is not an HTTP header name", ErrInvalidRequest, l.what, name)
+			}
+			if prev, ok := seen[lk]; ok && prev != l.what {
+				return nil, fmt.Errorf("%w: header %q is in both headers.keep and headers.drop", ErrInvalidRequest, name)
+			}
+			seen[lk] = l.what
+			*l.dst = append(*l.dst, lk)
+		}
+	}
+	return out, nil
+}
+
+const headerNameChars = "abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~"
+
+// dropped reports whether the filter f (nil: the default) leaves header
+// name (lower case) out.
+func (f *HeaderFilter) dropped(name string) bool {
+	if f != nil {
+		for _, d := range f.Drop {
+			if d == name {
+				return true
+			}
+		}
+		for _, k := range f.Keep {
+			if k == name {
+				return false
+			}
+		}
+	}
+	for _, d := range DefaultDroppedHeaders {
+		if d == name {
+			return true
+		}
+	}
+	return false
+}
+
+// filtered returns a copy of req without the headers f drops.
+func (req WebhookRequest) filtered(f *HeaderFilter) *WebhookRequest {
+	hdr := make(map[string][]string, len(req.Headers))
+	for k, v := range req.Headers {
+		if !f.dropped(k) {
+			hdr[k] = v
+		}
+	}
+	req.Headers = hdr
+	if f.dropped("cookie") {
+		req.Cookies = map[string][]string{}
+	}
+	return &req
 }
 
 // CreateWebhook registers a webhook hook for in.ExecutionARN and returns it,
 // with its public URL when Options.WebhookBaseURL is set. Await it like any
 // hook; each HTTP request to its URL (ResumeWebhook) is one payload.
 //
-// Errors: ErrInvalidToken, ErrInvalidRequest (bad respondWith or verify, or
-// the token is a plain hook of this execution), *ConflictError, or a
-// wrapped AWS error.
+// A chosen token must carry 128 bits (checkWebhookToken). A manual webhook
+// holds at most MaxHeldCallers callers at once; the request handed to the
+// workflow leaves out the headers of in.Headers (default:
+// DefaultDroppedHeaders). Both settings are fixed by the first creation.
+//
+// Errors: ErrInvalidToken, ErrWeakWebhookToken, ErrInvalidRequest (bad
+// respondWith, verify, headers or limits, or the token
+// is a plain hook of this execution), *ConflictError, or a wrapped AWS error.
 func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hook, error) {
+	if err := checkWebhookToken(&in); err != nil {
+		return nil, err
+	}
 	if in.Token == "" {
 		in.Token = randomID()
 	}
-	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook, Encrypt: in.Encrypt, Schema: in.Schema}
+	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook, Encrypt: in.Encrypt, Schema: in.Schema,
+		MaxPending: in.MaxPending}
+	if in.MaxHeldCallers < 0 || in.MaxHeldCallers > MaxMaxHeldCallers {
+		return nil, fmt.Errorf("%w: maxHeldCallers %d is out of range (1 to %d; 0 for the default)", ErrInvalidRequest, in.MaxHeldCallers, MaxMaxHeldCallers)
+	}
+	if in.RespondWith != nil && in.RespondWith.Manual {
+		reg.maxHeld = in.MaxHeldCallers
+		if reg.maxHeld == 0 {
+			reg.maxHeld = c.opts.MaxHeldCallers
+		}
+	}
+	f, err := in.Headers.normalize()
+	if err != nil {
+		return nil, err
+	}
+	if f != nil {
+		b, _ := json.Marshal(f)
+		reg.hdrs = string(b)
+	}
 	if rw := in.RespondWith; rw != nil {
 		if rw.Response != nil {
 			if err := rw.Response.validate(); err != nil {
@@ -322,6 +451,10 @@ type WebhookRequest struct {
 	Cookies         map[string][]string `json:"cookies"`
 	Body            string              `json:"body"`
 	IsBase64Encoded bool                `json:"isBase64Encoded"`
+	// IsJSON is true when the body is one JSON value (States.StringToJson
+	// of body then succeeds): a workflow checks it before parsing, so a
+	// scanner's request cannot fail the execution.
+	IsJSON bool `json:"isJson"`
 }
 
 // newWebhookRequest reads r into a WebhookRequest; body is r's body as
@@ -369,6 +502,7 @@ func (c *Client) newWebhookRequest(r *http.Request) (req *WebhookRequest, body [
 		req.Cookies[ck.Name] = append(req.Cookies[ck.Name], ck.Value)
 	}
 	req.Body, req.IsBase64Encoded = EncodeBody(body)
+	req.IsJSON = !req.IsBase64Encoded && len(bytes.TrimSpace(body)) > 0 && json.Valid(body)
 	return req, body, nil
 }
 
@@ -395,7 +529,9 @@ func (c *Client) newWebhookRequest(r *http.Request) (req *WebhookRequest, body [
 // route reveals nothing); *PayloadTooLargeError (ErrPayloadTooLarge, nothing
 // stored); ErrInvalidSignature (a verified webhook's request is unsigned,
 // wrongly signed or stale: nothing stored); ErrIdempotencyMismatch (a
-// delivery id already used with another body); ErrContention; *NoResponseError when a manual webhook gave no
+// delivery id already used with another body); ErrTooManyPending,
+// ErrTooManyWaiting (the webhook's caps; nothing stored); ErrContention;
+// *NoResponseError when a manual webhook gave no
 // response (ErrResponseTimeout: deadline passed; ErrWebhookGone: disposed
 // while waiting) — the request was acknowledged in both cases; or a wrapped
 // AWS error. Write an error with ErrorResponse.
@@ -407,17 +543,43 @@ func (c *Client) ResumeWebhook(ctx context.Context, token string, r *http.Reques
 	if err != nil {
 		return nil, err
 	}
-	p, err := c.webhookPayload(req)
+	p, err := c.webhookPayload(req, nil)
 	if err != nil {
 		return nil, err
 	}
-	first := newOutgoing(p, "")
-	first.unverified = true // a verified webhook refuses it in R1's condition
-	h, err := c.resume(ctx, token, "", KindWebhook, first)
+	// A webhook without settings of its own (static, default headers) is
+	// resumed at once; one with them (manual: the held-caller cap; a header
+	// filter) is found by R1's condition and its settings read from the
+	// item it returns (docs/protocol.md, "Resume a webhook").
+	out := newOutgoing(p, "")
+	out.gate = true
+	out.unverified = true // a verified webhook refuses it in R1's condition
+	h, err := c.resume(ctx, token, "", KindWebhook, out)
 	var vn *verificationNeeded
 	if errors.As(err, &vn) {
-		h, err = c.resumeVerified(ctx, vn.item, req, r.Header, body)
+		// Verified before anything is written; then resumed with the
+		// webhook's own settings, keyed by the delivery id if any.
+		var dk *deliveryKey
+		if dk, err = c.verifyRequest(ctx, vn.item, req, r.Header, body); err == nil {
+			var release func()
+			h, out, release, err = c.resumeConfigured(ctx, vn.item, req, dk)
+			if release != nil {
+				defer release()
+			}
+		}
 	}
+	if errors.Is(err, ErrInvalidSignature) {
+		return nil, err
+	}
+	var cfg *configuredError
+	if errors.As(err, &cfg) {
+		var release func()
+		h, out, release, err = c.resumeConfigured(ctx, cfg.h, req, nil)
+		if release != nil {
+			defer release()
+		}
+	}
+	c.outcomeMetrics(ctx, out != nil && out.atOnce, err)
 	if errors.Is(err, ErrHookNotFound) {
 		return nil, ErrHookNotFound // the same error for every token
 	}
@@ -430,25 +592,71 @@ func (c *Client) ResumeWebhook(ctx context.Context, token string, r *http.Reques
 	if h.RespondWith == nil || !h.RespondWith.Manual {
 		return h.RespondWith.staticResponse(), nil
 	}
-	return c.awaitResponse(ctx, h, req.RequestID)
+	start := time.Now()
+	resp, err := c.awaitResponse(ctx, h, req.RequestID)
+	c.metric(ctx, MetricWebhookHoldTime, float64(time.Since(start).Milliseconds()))
+	return resp, err
 }
 
-func (c *Client) webhookPayload(req *WebhookRequest) (string, error) {
-	raw, err := json.Marshal(req)
+// resumeConfigured resumes the webhook h with its own settings: the
+// request filtered by its header filter, the caller counted against its
+// held-caller cap (H1) before the payload is acknowledged. release (H2)
+// is set once the caller is counted.
+//
+// dk, when not nil, is a verified request's delivery id: the request is
+// resumed with it as idempotency key (docs/protocol.md, "Verified
+// webhooks"), starting from the item h as the failed R1 found it.
+func (c *Client) resumeConfigured(ctx context.Context, h *hookItem, req *WebhookRequest, dk *deliveryKey) (hook *Hook, o *outgoing, release func(), err error) {
+	var f *HeaderFilter
+	if h.Hdrs != "" {
+		f = &HeaderFilter{}
+		if err := json.Unmarshal([]byte(h.Hdrs), f); err != nil {
+			return nil, nil, nil, fmt.Errorf("decode the webhook's header filter: %w", err)
+		}
+	}
+	p, err := c.webhookPayload(req, f)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if h.MaxHeld > 0 && h.RespondWith != nil && h.RespondWith.Manual {
+		deadline := c.opts.WebhookDeadline
+		if h.RespondWith.Deadline > 0 {
+			deadline = h.RespondWith.Deadline
+		}
+		if release, err = c.hold(ctx, h, deadline); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	o = newOutgoing(p, "")
+	if dk == nil {
+		hook, err = c.resume(ctx, h.Token, h.HookID, KindWebhook, o)
+		return hook, o, release, err
+	}
+	if !strings.HasPrefix(p, dk.prefix) {
+		return nil, nil, release, fmt.Errorf("webhook payload does not begin with its requestId") // WebhookRequest's field order
+	}
+	o.delivery = dk
+	hook, err = c.resumeIdempotent(ctx, h.Token, h.HookID, o, dk.key, KindWebhook, h)
+	return c.withURL(hook), o, release, err
+}
+
+// webhookPayload is req, without the headers f drops (nil: the default),
+// as a payload.
+func (c *Client) webhookPayload(req *WebhookRequest, f *HeaderFilter) (string, error) {
+	raw, err := json.Marshal(req.filtered(f))
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrInvalidPayload, err)
 	}
 	return c.encodePayload(json.RawMessage(raw))
 }
 
-// resumeVerified resumes a request to the verified webhook h (as a failed
-// write found it, so nothing has been written): its signature is checked
-// on the body as received, then it is resumed under the condition that
-// the token still names this incarnation of the webhook. A request that
-// carries its provider's delivery id is resumed with that id as the
-// idempotency key and a request id derived from it, so a provider's retry
-// reaches the workflow once (docs/protocol.md, "Verified webhooks").
-func (c *Client) resumeVerified(ctx context.Context, h *hookItem, req *WebhookRequest, header http.Header, body []byte) (*Hook, error) {
+// verifyRequest checks the signature of req (its header and body as
+// received) under the verified webhook h, as a failed write found it, so
+// nothing has been written. A request that carries its provider's delivery
+// id gets a request id derived from it, and the delivery key it is resumed
+// with (nil without one), so a provider's retry reaches the workflow once
+// (docs/protocol.md, "Verified webhooks").
+func (c *Client) verifyRequest(ctx context.Context, h *hookItem, req *WebhookRequest, header http.Header, body []byte) (*deliveryKey, error) {
 	v := h.Verify
 	if v == nil || v.SecretARN == "" {
 		return nil, errors.New("the webhook's verify configuration is unreadable")
@@ -463,56 +671,28 @@ func (c *Client) resumeVerified(ctx context.Context, h *hookItem, req *WebhookRe
 		return nil, err
 	}
 	deliveryID, err := checkSignature(v, secrets, signedRequest{header: header, body: body, now: c.opts.Now(), tolerance: c.opts.SignatureTolerance})
-	if err != nil {
+	if err != nil || deliveryID == "" {
 		return nil, err
-	}
-	if deliveryID == "" {
-		p, err := c.webhookPayload(req)
-		if err != nil {
-			return nil, err
-		}
-		return c.resume(ctx, h.Token, h.HookID, KindWebhook, newOutgoing(p, ""))
 	}
 	req.RequestID = deliveryRequestID(h.Token, deliveryID)
-	p, err := c.webhookPayload(req)
-	if err != nil {
-		return nil, err
-	}
-	o := newOutgoing(p, "")
-	o.delivery = &deliveryKey{
+	return &deliveryKey{
+		key:    "delivery:" + deliveryID,
 		hash:   sha256Hex("webhook-body\n" + string(body)),
 		prefix: `{"requestId":` + strconv.Quote(req.RequestID) + `,`,
-	}
-	if !strings.HasPrefix(p, o.delivery.prefix) {
-		return nil, fmt.Errorf("webhook payload does not begin with its requestId") // WebhookRequest's field order
-	}
-	hook, err := c.resumeIdempotent(ctx, h.Token, h.HookID, o, "delivery:"+deliveryID, h)
-	if err != nil {
-		return nil, err
-	}
-	return c.withURL(hook), nil
+	}, nil
 }
 
 // deliveryKey is how a verified webhook request with a delivery id is
 // resumed with it as idempotency key (docs/protocol.md, "Verified
 // webhooks").
 type deliveryKey struct {
+	key string // the idempotency key: "delivery:" + the delivery id
 	// hash is what the key stands for: the sha256 of the verified body (a
 	// provider's retry has other headers: timestamp, signature).
 	hash string
 	// prefix is how a replay finds the first request in the history or
 	// among the stored payloads: its beginning, {"requestId":"dlv-…",.
 	prefix string
-}
-
-// hideVerified makes a verified webhook "not found" to ResumeHook and
-// RejectHook: only a verified request reaches it.
-func hideVerified(err error) error {
-	var vn *verificationNeeded
-	if errors.As(err, &vn) {
-		return ErrHookNotFound
-	}
-	return err
 }
 
 // verificationNeeded: the hook verifies signatures and the payload's

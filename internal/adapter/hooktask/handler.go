@@ -88,6 +88,13 @@ type Request struct {
 	// await received) and {"status","headers","body","isBase64Encoded"}.
 	RequestID string          `json:"requestId,omitempty"`
 	Response  json.RawMessage `json:"response,omitempty"`
+	// Limits (create, await, createWebhook): the hook's cap on pending
+	// payloads; a manual webhook's cap on callers held at once; the
+	// headers a webhook keeps or drops ({"keep": [...], "drop": [...]}).
+	// 0 or absent: the defaults. Fixed by the hook's first registration.
+	MaxPending     int                 `json:"maxPending,omitempty"`
+	MaxHeldCallers int                 `json:"maxHeldCallers,omitempty"`
+	Headers        *hooks.HeaderFilter `json:"headers,omitempty"`
 	// Encrypt makes a created or awaited hook (create, await,
 	// createWebhook) sealed: {"kmsKeyId": "…"}.
 	Encrypt *hooks.Encrypt `json:"encrypt,omitempty"`
@@ -149,7 +156,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 		h.logOutcome(ctx, &req, nil, err, start)
 		return nil, httpapi.InvokeError(err)
 	}
-	reg := hooks.RegisterInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt, Schema: req.Schema}
+	reg := hooks.RegisterInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt, Schema: req.Schema,
+		MaxPending: req.MaxPending}
 	var (
 		res Result
 		err error
@@ -170,7 +178,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 			res.Disposed = 1
 		}
 	case ActionCreateWebhook:
-		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt, Schema: req.Schema, Verify: req.Verify}
+		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt, Schema: req.Schema,
+			MaxPending: req.MaxPending, MaxHeldCallers: req.MaxHeldCallers, Headers: req.Headers, Verify: req.Verify}
 		if in.RespondWith, err = respondWith(req.RespondWith); err == nil {
 			res.Hook, err = h.hooks.CreateWebhook(ctx, in)
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -117,11 +118,15 @@ func JSON(status int, v any) events.APIGatewayV2HTTPResponse {
 func Error(err error) events.APIGatewayV2HTTPResponse {
 	api := hooks.ErrorFor(err)
 	b, _ := json.Marshal(api)
-	return events.APIGatewayV2HTTPResponse{
+	resp := events.APIGatewayV2HTTPResponse{
 		StatusCode: api.Status,
 		Headers:    map[string]string{"content-type": "application/json"},
 		Body:       string(b),
 	}
+	if api.RetryAfter > 0 {
+		resp.Headers["retry-after"] = strconv.Itoa(api.RetryAfter)
+	}
+	return resp
 }
 
 // MethodNotAllowed answers 405 with the Allow header.

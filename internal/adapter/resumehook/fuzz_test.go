@@ -50,7 +50,7 @@ func (r *recorder) ResumeHook(_ context.Context, token string, payload any, opts
 	return &hooks.Hook{Token: token, HookID: "h-1", ExecutionARN: "arn:exec", Kind: hooks.KindHook}, nil
 }
 
-func (r *recorder) GetHook(_ context.Context, token string) (*hooks.HookStatus, error) {
+func (r *recorder) GetHook(_ context.Context, token string, _ ...hooks.GetOption) (*hooks.HookStatus, error) {
 	r.calls++
 	r.method, r.token = "get", token
 	if err := hooks.ValidateToken(token); err != nil {

@@ -26,7 +26,7 @@ import (
 // Resumer is what the handler needs of hooks.Client.
 type Resumer interface {
 	ResumeHook(ctx context.Context, token string, payload any, opts ...hooks.ResumeOption) (*hooks.Hook, error)
-	GetHook(ctx context.Context, token string) (*hooks.HookStatus, error)
+	GetHook(ctx context.Context, token string, opts ...hooks.GetOption) (*hooks.HookStatus, error)
 	RejectHook(ctx context.Context, token, errorName, cause string, opts ...hooks.ResumeOption) (*hooks.Hook, error)
 	Heartbeat(ctx context.Context, token string) error
 }
@@ -96,7 +96,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 // HandleHTTP serves POST /hooks/{token} (body: the JSON payload; optional
 // Idempotency-Key header), GET /hooks/{token}, POST /hooks/{token}/reject
 // (body {"error","cause"}; optional Idempotency-Key) and POST
-// /hooks/{token}/heartbeat.
+// /hooks/{token}/heartbeat. They serve plain hooks only: a webhook's token
+// answers the 404 of an unknown token.
 func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	start := time.Now()
 	method := req.RequestContext.HTTP.Method
@@ -132,7 +133,8 @@ func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPReq
 		}
 	case method == http.MethodGet:
 		var st *hooks.HookStatus
-		if st, err = h.hooks.GetHook(ctx, token); err == nil {
+		// Plain hooks only, as POST: a webhook's token is not found.
+		if st, err = h.hooks.GetHook(ctx, token, hooks.OnlyKind(hooks.KindHook)); err == nil {
 			hook = &st.Hook
 			resp = httpapi.JSON(http.StatusOK, st)
 		}
@@ -170,7 +172,8 @@ func decodeStrict(raw []byte, v any) error {
 }
 
 // HandleDirect serves a direct invocation: the hook for a resume or a
-// rejection, HeartbeatAnswer for a heartbeat.
+// rejection, HeartbeatAnswer for a heartbeat. Like the routes, it serves
+// plain hooks only: a webhook is resumed through its own URL.
 func (h *Handler) HandleDirect(ctx context.Context, raw json.RawMessage) (any, error) {
 	start := time.Now()
 	var req DirectRequest

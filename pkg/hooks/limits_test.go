@@ -1,0 +1,144 @@
+package hooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sfnhooks/sfnhooks/internal/faults"
+	"github.com/sfnhooks/sfnhooks/pkg/hooks"
+)
+
+// The pending cap is S1's condition (seq < lim), not a read: 30 resumes at
+// once on a hook with maxPending 5 all read the hook empty (their R1
+// fails on the same Idle item), yet exactly 5 are stored and 25 refused
+// with ErrTooManyPending. An await frees one slot (its task is scripted,
+// faults.Tasks: no execution runs in this package's tests).
+func TestPendingCapUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	inj, tasks := faults.New(), faults.NewTasks()
+	c, db, table := guaranteeClient(t, inj, tasks)
+	ctx := context.Background()
+	token := "cap-" + suffix()
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA, MaxPending: 5}); err != nil {
+		t.Fatal(err)
+	}
+	var ok, refused int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.ResumeHook(ctx, token, json.RawMessage(strconv.Itoa(i)))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, hooks.ErrTooManyPending):
+				refused++
+			default:
+				t.Errorf("resume %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	hook, payloads := hookItems(t, db, table, token)
+	if ok != 5 || refused != 25 || len(payloads) != 5 {
+		t.Fatalf("%d acknowledged, %d refused, %d stored; want 5, 25, 5", ok, refused, len(payloads))
+	}
+	if got := hook["seq"].(*types.AttributeValueMemberN).Value; got != "5" {
+		t.Errorf("seq %s, want 5", got)
+	}
+	mustAwait(t, c, token, "task-1")
+	if _, err := c.ResumeHook(ctx, token, 99); err != nil {
+		t.Errorf("resume after an await took one: %v, want acknowledged", err)
+	}
+	if _, err := c.ResumeHook(ctx, token, 100); !errors.Is(err, hooks.ErrTooManyPending) {
+		t.Errorf("resume beyond the cap again: %v, want ErrTooManyPending", err)
+	}
+}
+
+// A hook created before the cap (no lim, no maxPending) is not refused;
+// its next registration (create or await) gives it lim = dlv + cap. A
+// keyed resume is capped too, but a key already applied is answered.
+func TestPendingCapOldHookAndKeys(t *testing.T) {
+	t.Parallel()
+	c, db, _, table := testClient(t, func(o *hooks.Options) { o.MaxPending = 2 })
+	ctx := context.Background()
+	token := "old-" + suffix()
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        &table,
+		Key:              map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "HOOK#" + token}, "sk": &types.AttributeValueMemberS{Value: "HOOK"}},
+		UpdateExpression: aws.String("REMOVE lim, maxPending"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := c.ResumeHook(ctx, token, i); err != nil {
+			t.Fatalf("resume %d of a hook from before the cap: %v", i, err)
+		}
+	}
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ResumeHook(ctx, token, 3); !errors.Is(err, hooks.ErrTooManyPending) {
+		t.Errorf("resume after re-registration: %v, want ErrTooManyPending (3 pending, cap 2)", err)
+	}
+	if _, err := c.ResumeHook(ctx, token, 4, hooks.WithIdempotencyKey("k-new")); !errors.Is(err, hooks.ErrTooManyPending) {
+		t.Errorf("keyed resume on a full hook: %v, want ErrTooManyPending", err)
+	}
+	if _, payloads := hookItems(t, db, table, token); len(payloads) != 3 {
+		t.Errorf("%d stored, want 3", len(payloads))
+	}
+
+	// A key applied while there was room is answered once the hook is full.
+	keyed := "keyed-" + suffix()
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: keyed, ExecutionARN: execA}); err != nil {
+		t.Fatal(err)
+	}
+	for i, key := range []string{"a", "b"} {
+		if _, err := c.ResumeHook(ctx, keyed, i, hooks.WithIdempotencyKey(key)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.ResumeHook(ctx, keyed, 0, hooks.WithIdempotencyKey("a")); err != nil {
+		t.Errorf("replay of an applied key on a full hook: %v, want the first answer", err)
+	}
+}
+
+// Bad webhook settings are refused before any AWS call: a header name that
+// is not a token, a name both kept and dropped, a held-caller cap or a
+// pending cap out of range.
+func TestCreateWebhookRefusesBadLimits(t *testing.T) {
+	t.Parallel()
+	c, _, calls, _ := testClient(t)
+	ctx := context.Background()
+	for name, in := range map[string]hooks.CreateWebhookInput{
+		"header name":      {Headers: &hooks.HeaderFilter{Drop: []string{"x secret"}}},
+		"keep and drop":    {Headers: &hooks.HeaderFilter{Keep: []string{"Authorization"}, Drop: []string{"authorization"}}},
+		"held cap":         {MaxHeldCallers: -1, RespondWith: &hooks.RespondWith{Manual: true}},
+		"held cap too big": {MaxHeldCallers: hooks.MaxMaxHeldCallers + 1, RespondWith: &hooks.RespondWith{Manual: true}},
+		"pending cap":      {MaxPending: -5},
+	} {
+		in.ExecutionARN = execA
+		if _, err := c.CreateWebhook(ctx, in); !errors.Is(err, hooks.ErrInvalidRequest) {
+			t.Errorf("%s: %v, want ErrInvalidRequest", name, err)
+		}
+	}
+	if n := calls.Total(); n != 0 {
+		t.Errorf("refused settings made %d AWS calls, want 0", n)
+	}
+}
