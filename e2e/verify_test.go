@@ -94,7 +94,7 @@ func TestPaymentVerified(t *testing.T) {
 	}
 	for range events {
 		if a := <-answers; a.Err != nil || a.Status != http.StatusOK || string(a.Body) != "OK" {
-			t.Errorf("the delivery or its retry: got %d %q (%v), want 200 OK for both", a.Status, a.Body, a.Err)
+			t.Errorf("the delivery or its retry: got %d %q (%v) %v, want 200 OK for both", a.Status, a.Body, a.Err, a.Header)
 		}
 	}
 	var out struct {

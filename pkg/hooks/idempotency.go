@@ -226,8 +226,25 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *
 	if rec.Sealed != "" {
 		payload = rec.Sealed
 	}
+	// A webhook delivery's retry differs in its headers (timestamp,
+	// signature): it is found by its requestId unless sealed.
+	match := exactly(payload)
+	if rec.Sealed == "" && o.delivery != nil {
+		match = prefixed(o.delivery.prefix)
+	}
 	if rec.DeliveryID == "" {
 		return &rec.Hook, nil // stored: delivered by an await that commits after sending
+	}
+	if h != nil && (h.Inflight == nil || h.Inflight.ID != rec.DeliveryID) {
+		// h was read before the write that used the key (a concurrent
+		// resume with the same key won the race): read it again, so a
+		// delivery still in flight is sent, not looked for in a history
+		// it may not have reached yet.
+		fresh, err := c.getHookItem(ctx, token)
+		if err != nil {
+			return nil, err
+		}
+		h = fresh
 	}
 	if h != nil && h.HookID == rec.Hook.HookID && h.Inflight != nil && h.Inflight.ID == rec.DeliveryID {
 		res, err := c.redrive(ctx, h, 0)
@@ -240,14 +257,14 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *
 		}
 		return &rec.Hook, nil
 	}
-	return c.confirmDelivery(ctx, h, token, key, payload, rec)
+	return c.confirmDelivery(ctx, h, token, key, payload, match, rec)
 }
 
 // confirmDelivery checks that the payload of an idempotent resume whose
 // record is no longer in flight reached the workflow or waits for it, and
 // stores it again when it did neither.
-func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, payload string, rec *idemRecord) (*Hook, error) {
-	out, err := c.settle(ctx, rec.Hook.ExecutionARN, "", payload)
+func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, payload string, match payloadMatch, rec *idemRecord) (*Hook, error) {
+	out, err := c.settleMatch(ctx, rec.Hook.ExecutionARN, "", payload, match)
 	if err != nil {
 		return nil, fmt.Errorf("confirm the delivery of an earlier resume with this key: %w", err)
 	}
@@ -258,7 +275,7 @@ func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, p
 		c.forgetKey(ctx, token, key, rec.DeliveryID)
 		return nil, ErrHookNotFound
 	}
-	pending, err := c.isPending(ctx, h, payload)
+	pending, err := c.isPending(ctx, h, match)
 	if err != nil || pending {
 		return &rec.Hook, err
 	}
@@ -268,10 +285,15 @@ func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, p
 	return &rec.Hook, nil
 }
 
-// isPending reports whether payload is among the stored payloads of h.
-func (c *Client) isPending(ctx context.Context, h *hookItem, payload string) (bool, error) {
+// isPending reports whether the payload match finds is among the stored
+// payloads of h.
+func (c *Client) isPending(ctx context.Context, h *hookItem, match payloadMatch) (bool, error) {
+	payload := match.text
 	q := c.storedQuery(h)
 	q.FilterExpression = aws.String("#payload = :p")
+	if match.prefix {
+		q.FilterExpression = aws.String("begins_with(#payload, :p)")
+	}
 	q.ExpressionAttributeNames["#"+attrPayload] = attrPayload
 	q.ExpressionAttributeValues[":p"] = s(payload)
 	p := dynamodb.NewQueryPaginator(c.db, q)
