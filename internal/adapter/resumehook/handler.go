@@ -24,6 +24,7 @@ import (
 type Resumer interface {
 	ResumeHook(ctx context.Context, token string, payload any, opts ...hooks.ResumeOption) (*hooks.Hook, error)
 	GetHook(ctx context.Context, token string) (*hooks.HookStatus, error)
+	ListHooks(ctx context.Context, in hooks.ListHooksInput) (*hooks.ListHooksOutput, error)
 }
 
 var _ Resumer = (*hooks.Client)(nil)
@@ -59,9 +60,12 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 }
 
 // HandleHTTP serves POST /hooks/{token} (body: the JSON payload; optional
-// Idempotency-Key header) and GET /hooks/{token}.
+// Idempotency-Key header), GET /hooks/{token} and GET /hooks (list.go).
 func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	start := time.Now()
+	if isList(&req) {
+		return h.handleList(ctx, req, start), nil
+	}
 	method := req.RequestContext.HTTP.Method
 	token, err := httpapi.Token(&req, "hooks")
 	var resp events.APIGatewayV2HTTPResponse
