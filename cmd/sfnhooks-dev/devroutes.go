@@ -16,12 +16,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/smithy-go"
+
+	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
 // devRoutes are the dev-only helpers: start and describe executions of the
 // example state machines without the AWS CLI. They exist only in make dev.
 type devRoutes struct {
 	sfn      *sfn.Client
+	hooks    *hooks.Client
 	machines map[string]string // short name → ARN
 	log      *slog.Logger
 
@@ -38,6 +41,9 @@ type execution struct {
 	Error        string          `json:"error,omitempty"`
 	Cause        string          `json:"cause,omitempty"`
 	StatusURL    string          `json:"statusUrl,omitempty"`
+	// Hooks are the execution's live hooks (GET /hooks?executionArn=…),
+	// webhooks with their URL.
+	Hooks []hooks.HookStatus `json:"hooks,omitempty"`
 }
 
 // start serves POST /dev/executions/{machine}[?name=…] with the input JSON as body.
@@ -111,7 +117,7 @@ func (d *devRoutes) describe(w http.ResponseWriter, r *http.Request) {
 		d.awsError(w, "describe execution", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, execution{
+	view := execution{
 		ExecutionARN: exe,
 		Name:         aws.ToString(out.Name),
 		Status:       string(out.Status),
@@ -119,7 +125,20 @@ func (d *devRoutes) describe(w http.ResponseWriter, r *http.Request) {
 		Output:       rawJSON(out.Output),
 		Error:        aws.ToString(out.Error),
 		Cause:        aws.ToString(out.Cause),
-	})
+	}
+	for next := ""; ; {
+		page, err := d.hooks.ListHooks(r.Context(), hooks.ListHooksInput{ExecutionARN: exe, NextToken: next})
+		if err != nil {
+			d.log.Error("dev: list hooks", slog.Any("err", err))
+			devError(w, http.StatusBadGateway, "StackError", "list hooks: "+err.Error())
+			return
+		}
+		view.Hooks = append(view.Hooks, page.Hooks...)
+		if next = page.NextToken; next == "" {
+			break
+		}
+	}
+	writeJSON(w, http.StatusOK, view)
 }
 
 func (d *devRoutes) names() string {
