@@ -198,11 +198,13 @@ func (p *EndedPoller) Poll(ctx context.Context) {
 		if out.Status == types.ExecutionStatusRunning || out.Status == types.ExecutionStatusPendingRedrive {
 			continue
 		}
-		if err := p.report(ctx, out); err != nil {
+		res, err := p.report(ctx, out)
+		if err != nil {
 			log.WarnContext(ctx, "ended-poller: hook-task failed; retried at the next poll", slog.String("executionArn", arn), slog.Any("err", err))
 			continue
 		}
-		log.InfoContext(ctx, "ended-poller: execution ended, its hooks disposed", slog.String("executionArn", arn), slog.String("status", string(out.Status)))
+		log.InfoContext(ctx, "ended-poller: execution ended, hook-task invoked", slog.String("executionArn", arn),
+			slog.String("status", string(out.Status)), slog.String("result", string(res)))
 		p.mu.Lock()
 		delete(p.running, arn)
 		p.mu.Unlock()
@@ -231,7 +233,7 @@ func (p *EndedPoller) listRunning(ctx context.Context, machine string) ([]string
 
 // report invokes Target with the event, as EventBridge invokes the rule's
 // target (asynchronously on AWS; a function error means a retry).
-func (p *EndedPoller) report(ctx context.Context, out *sfn.DescribeExecutionOutput) error {
+func (p *EndedPoller) report(ctx context.Context, out *sfn.DescribeExecutionOutput) ([]byte, error) {
 	region, account := p.Region, p.Account
 	if region == "" {
 		region = DefaultRegion
@@ -241,12 +243,13 @@ func (p *EndedPoller) report(ctx context.Context, out *sfn.DescribeExecutionOutp
 	}
 	ev, err := json.Marshal(ExecutionEndedEvent(out, region, account))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := p.Target.Invoke(ctx, ev); err != nil {
-		return fmt.Errorf("invoke hook-task: %w", err)
+	res, err := p.Target.Invoke(ctx, ev)
+	if err != nil {
+		return nil, fmt.Errorf("invoke hook-task: %w", err)
 	}
-	return nil
+	return res, nil
 }
 
 func newEventID() string {
