@@ -15,9 +15,14 @@ import (
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
-// isList reports a request for the collection, /hooks (GET /hooks lists).
+// isList reports a request of the collection route, /hooks (GET /hooks
+// lists): by its route key, or, under a catch-all route ($default), by its
+// exact path. "/hooks/" is the token route with an empty token.
 func isList(req *events.APIGatewayV2HTTPRequest) bool {
-	return strings.Trim(req.RawPath, "/") == "hooks"
+	if _, path, ok := strings.Cut(req.RouteKey, " "); ok {
+		return path == "/hooks"
+	}
+	return req.RawPath == "/hooks"
 }
 
 // handleList serves GET /hooks?executionArn=…&state=…&limit=…&nextToken=…:
