@@ -25,7 +25,7 @@ type hooksAPI interface {
 	Resume(ctx context.Context, token string, data []byte, idempotencyKey string) ([]byte, error)
 	Get(ctx context.Context, token string) ([]byte, error)
 	List(ctx context.Context, q listQuery) ([]byte, error)
-	Reject(ctx context.Context, token, errorName, cause string) ([]byte, error)
+	Reject(ctx context.Context, token, errorName, cause, idempotencyKey string) ([]byte, error)
 	Heartbeat(ctx context.Context, token string) ([]byte, error)
 }
 
@@ -38,9 +38,10 @@ type listQuery struct {
 // API Gateway's own {"message"} (no route, failed authorization).
 type apiError struct {
 	Status  int
-	Code    string `json:"error"`
-	Message string `json:"message"`
-	Body    []byte `json:"-"`
+	Code    string          `json:"error"`
+	Message string          `json:"message"`
+	Details json.RawMessage `json:"details"` // SchemaValidation: what failed
+	Body    []byte          `json:"-"`
 }
 
 func (e *apiError) Error() string {
@@ -51,6 +52,9 @@ func (e *apiError) Error() string {
 	msg := e.Message
 	if msg == "" {
 		msg = strings.TrimSpace(string(e.Body))
+	}
+	if len(e.Details) > 0 && string(e.Details) != "null" {
+		msg += "; details: " + string(e.Details)
 	}
 	return fmt.Sprintf("%s: %s (HTTP %d)", code, msg, e.Status)
 }
@@ -94,9 +98,13 @@ func (a *httpAPI) List(ctx context.Context, q listQuery) ([]byte, error) {
 	return a.do(ctx, http.MethodGet, "/hooks", v, nil, nil)
 }
 
-func (a *httpAPI) Reject(ctx context.Context, token, errorName, cause string) ([]byte, error) {
+func (a *httpAPI) Reject(ctx context.Context, token, errorName, cause, key string) ([]byte, error) {
 	body, _ := json.Marshal(map[string]string{"error": errorName, "cause": cause})
-	return a.do(ctx, http.MethodPost, "/hooks/"+url.PathEscape(token)+"/reject", nil, body, http.Header{"Content-Type": {"application/json"}})
+	h := http.Header{"Content-Type": {"application/json"}}
+	if key != "" {
+		h.Set("Idempotency-Key", key)
+	}
+	return a.do(ctx, http.MethodPost, "/hooks/"+url.PathEscape(token)+"/reject", nil, body, h)
 }
 
 func (a *httpAPI) Heartbeat(ctx context.Context, token string) ([]byte, error) {

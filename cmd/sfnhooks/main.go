@@ -6,7 +6,7 @@
 //	sfnhooks resume TOKEN --data JSON|@file|@- [--idempotency-key K]
 //	sfnhooks get TOKEN
 //	sfnhooks list --execution ARN [--state waiting|pending] [--limit N]
-//	sfnhooks reject TOKEN --error NAME --cause TEXT
+//	sfnhooks reject TOKEN --error NAME --cause TEXT [--idempotency-key K]
 //	sfnhooks heartbeat TOKEN
 //
 // Every command takes --endpoint URL (default $SFNHOOKS_ENDPOINT: the
@@ -23,9 +23,13 @@
 // given.
 //
 // Exit status: 0 success; 1 any other failure (5xx, network); 2 usage or
-// invalid input (400); 3 not found (404); 4 conflict (409, 422); 5 too large
+// invalid input (400); 3 not found (404); 4 conflict or refused (409, 422); 5 too large
 // (413); 6 not authorized (401, 403); 7 busy, retry (429, 503, 504). The
 // message on stderr is the API's error code and message.
+//
+// A token is given as it is and percent-encoded into the path; a token
+// with '/' is refused (exit 2): API Gateway decodes %2F before routing, so
+// no route of the API can receive it.
 package main
 
 import (
@@ -139,6 +143,7 @@ var commands = []command{
 		flags: func(fs *flag.FlagSet, o *opts) {
 			fs.StringVar(&o.errorName, "error", "", "the error name (required)")
 			fs.StringVar(&o.cause, "cause", "", "the cause")
+			fs.StringVar(&o.idempotencyKey, "idempotency-key", "", "apply the rejection once for this key")
 		},
 		run: runReject},
 	{name: "heartbeat", args: "TOKEN", summary: "send a heartbeat to the await parked on the hook", nargs: 1, run: runHeartbeat},
@@ -151,7 +156,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %-6s %s\n", c.name, c.args, c.summary)
 	}
 	fmt.Fprintln(w, "\nflags of every command: --endpoint URL, --json, --region R, --sign; sfnhooks COMMAND -h lists the others.")
-	fmt.Fprintln(w, "exit status: 0 ok, 1 failure, 2 usage or invalid input (400), 3 not found (404), 4 conflict (409, 422),")
+	fmt.Fprintln(w, "exit status: 0 ok, 1 failure, 2 usage or invalid input (400), 3 not found (404), 4 conflict or refused (409, 422),")
 	fmt.Fprintln(w, "             5 too large (413), 6 not authorized (401, 403), 7 busy: retry (429, 503, 504)")
 }
 
@@ -198,6 +203,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if len(pos) != cmd.nargs {
 		fmt.Fprintf(stderr, "sfnhooks %s: want %d argument(s) (%s), got %d\n", name, cmd.nargs, cmd.args, len(pos))
+		return exitUsage
+	}
+	if cmd.nargs == 1 && strings.Contains(pos[0], "/") {
+		// API Gateway HTTP APIs decode %2F before routing: /hooks/a%2Fb
+		// becomes /hooks/a/b, which no route matches.
+		fmt.Fprintf(stderr, "sfnhooks %s: a token with '/' cannot travel over the HTTP API (API Gateway decodes %%2F before routing); use the Go API or a direct invocation of resume-hook\n", name)
 		return exitUsage
 	}
 	api, err := newAPI(ctx, o)
@@ -394,7 +405,7 @@ func runReject(ctx context.Context, api hooksAPI, o *opts, pos []string, _ io.Re
 	if o.errorName == "" {
 		return usageErr("--error NAME is required")
 	}
-	out, err := api.Reject(ctx, pos[0], o.errorName, o.cause)
+	out, err := api.Reject(ctx, pos[0], o.errorName, o.cause, o.idempotencyKey)
 	if err != nil {
 		return err
 	}

@@ -137,6 +137,7 @@ func TestCLI(t *testing.T) {
 		{"list bad state", []string{"list", "--execution", arn, "--state", "asleep", ep}, exitUsage, hooks.CodeInvalidRequest},
 		{"no endpoint", []string{"get", token, "--endpoint="}, exitUsage, envEndpoint},
 		{"missing file", []string{"resume", token, "--data", "@/no/such/file", ep}, exitUsage, "no such file"},
+		{"token with /", []string{"get", "a/b", ep}, exitUsage, "'/'"},
 	} {
 		code, _, stderr := cli(t, "", tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.errIn) {
