@@ -1,0 +1,700 @@
+package templatetest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sfnhooks/sfnhooks/internal/iamactions"
+)
+
+// tmpl is a parsed template: its source and its root mapping.
+type tmpl struct {
+	src  []byte
+	root *yaml.Node
+}
+
+func parse(src []byte) (*tmpl, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, errors.New("template is not a mapping")
+	}
+	return &tmpl{src: src, root: doc.Content[0]}, nil
+}
+
+// at walks mapping keys from n; nil when a key is missing.
+func at(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, k := range keys {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+				break
+			}
+		}
+		n = next
+	}
+	return n
+}
+
+func (t *tmpl) get(keys ...string) *yaml.Node { return at(t.root, keys...) }
+
+// prop returns Resources.<id>.Properties.<keys…>.
+func (t *tmpl) prop(id string, keys ...string) *yaml.Node {
+	return at(t.get("Resources", id, "Properties"), keys...)
+}
+
+// resources returns the logical ids of the resources of type typ, in order.
+func (t *tmpl) resources(typ string) []string {
+	var ids []string
+	rs := t.get("Resources")
+	for i := 0; rs != nil && i+1 < len(rs.Content); i += 2 {
+		if expr(at(rs.Content[i+1], "Type")) == typ {
+			ids = append(ids, rs.Content[i].Value)
+		}
+	}
+	return ids
+}
+
+// expr renders a node canonically, intrinsics as calls, so that checks
+// compare one string: !If [C, !Ref P, !Ref AWS::NoValue] and
+// {"Fn::If": [C, {Ref: P}, {Ref: AWS::NoValue}]} are both
+// "If(C, Ref(P), Ref(AWS::NoValue))"; !GetAtt X.Arn is "GetAtt(X.Arn)".
+func expr(n *yaml.Node) string {
+	if n == nil {
+		return "<missing>"
+	}
+	fn := strings.TrimPrefix(n.Tag, "!")
+	custom := strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") // !!str, !!int: YAML's own
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if custom {
+			return fn + "(" + n.Value + ")"
+		}
+		return n.Value
+	case yaml.SequenceNode:
+		parts := make([]string, len(n.Content))
+		for i, c := range n.Content {
+			parts[i] = expr(c)
+		}
+		if custom {
+			if fn == "GetAtt" {
+				return "GetAtt(" + strings.Join(parts, ".") + ")"
+			}
+			return fn + "(" + strings.Join(parts, ", ") + ")"
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case yaml.MappingNode:
+		if len(n.Content) == 2 {
+			k := n.Content[0].Value
+			if k == "Ref" || k == "Condition" {
+				return k + "(" + expr(n.Content[1]) + ")"
+			}
+			if name, ok := strings.CutPrefix(k, "Fn::"); ok {
+				v := expr(n.Content[1])
+				if strings.HasPrefix(v, "[") {
+					v = strings.TrimSuffix(strings.TrimPrefix(v, "["), "]")
+				}
+				if name == "GetAtt" {
+					v = strings.ReplaceAll(v, ", ", ".")
+				}
+				return name + "(" + v + ")"
+			}
+		}
+		parts := make([]string, 0, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			parts = append(parts, n.Content[i].Value+": "+expr(n.Content[i+1]))
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	default:
+		return fmt.Sprintf("<kind %d>", n.Kind)
+	}
+}
+
+// list returns the elements of sequence n (none for nil or a scalar).
+func list(n *yaml.Node) []*yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
+
+// errs collects the failures of one check.
+type errs []string
+
+func (e *errs) want(what string, got *yaml.Node, want string) {
+	if g := expr(got); g != want {
+		*e = append(*e, fmt.Sprintf("%s: got %s, want %s", what, g, want))
+	}
+}
+
+func (e *errs) add(format string, args ...any) { *e = append(*e, fmt.Sprintf(format, args...)) }
+
+func (e errs) err() error {
+	if len(e) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(e, "\n"))
+}
+
+// functions: each function's logical id, role and reserved concurrency
+// parameter and condition.
+var functions = []struct{ id, role, param, cond string }{
+	{"ResumeHookFunction", "ResumeHookRole", "ResumeHookReservedConcurrency", "ReserveResumeHook"},
+	{"ResumeWebhookFunction", "ResumeWebhookRole", "ResumeWebhookReservedConcurrency", "ReserveResumeWebhook"},
+	{"HookTaskFunction", "HookTaskRole", "HookTaskReservedConcurrency", "ReserveHookTask"},
+}
+
+// param checks a parameter's type and default.
+func param(e *errs, t *tmpl, name, typ, def string) {
+	p := t.get("Parameters", name)
+	if p == nil {
+		e.add("parameter %s is missing", name)
+		return
+	}
+	e.want(name+" Type", at(p, "Type"), typ)
+	e.want(name+" Default", at(p, "Default"), def)
+}
+
+// encrypted: an SQS queue encrypted at rest (SSE-SQS or a KMS key).
+func encrypted(e *errs, t *tmpl, queue string) {
+	if got := t.get("Resources", queue, "Type"); expr(got) != "AWS::SQS::Queue" {
+		e.add("%s: type %s, want AWS::SQS::Queue", queue, expr(got))
+		return
+	}
+	if expr(t.prop(queue, "SqsManagedSseEnabled")) != "true" && t.prop(queue, "KmsMasterKeyId") == nil {
+		e.add("%s is not encrypted (SqsManagedSseEnabled: true or KmsMasterKeyId)", queue)
+	}
+}
+
+// queueOf returns X of GetAtt(X.Arn).
+func queueOf(n *yaml.Node) string {
+	s, ok := strings.CutPrefix(expr(n), "GetAtt(")
+	if !ok {
+		return ""
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(s, ")"), ".Arn")
+}
+
+// grants: every Allow action of role's inline policies, as iamactions reads
+// them (statements under an !If are not among them; see tracing).
+func grants(t *tmpl, role string) ([]iamactions.Grant, error) {
+	parsed, err := iamactions.ParseTemplate(t.src)
+	if err != nil {
+		return nil, err
+	}
+	g, ok := parsed.Grants[role]
+	if !ok {
+		return nil, fmt.Errorf("no role %s", role)
+	}
+	return g, nil
+}
+
+// granted reports whether a grant of gs allows action (IAM wildcards, any case).
+func granted(gs []iamactions.Grant, action string) *iamactions.Grant {
+	for i, g := range gs {
+		if ok, _ := path.Match(strings.ToLower(g.Action), strings.ToLower(action)); ok {
+			return &gs[i]
+		}
+	}
+	return nil
+}
+
+// alarmMetrics lists "namespace metric dimension=value…" of every metric an
+// alarm watches (a single metric, or each MetricStat of its Metrics).
+func alarmMetrics(t *tmpl, id string) []string {
+	one := func(m *yaml.Node) string {
+		s := expr(at(m, "Namespace")) + " " + expr(at(m, "MetricName"))
+		for _, d := range list(at(m, "Dimensions")) {
+			s += " " + expr(at(d, "Name")) + "=" + expr(at(d, "Value"))
+		}
+		return s
+	}
+	p := t.get("Resources", id, "Properties")
+	if at(p, "MetricName") != nil {
+		return []string{one(p)}
+	}
+	var out []string
+	if ms := at(p, "Metrics"); ms != nil {
+		for _, m := range ms.Content {
+			if metric := at(m, "MetricStat", "Metric"); metric != nil {
+				out = append(out, one(metric))
+			}
+		}
+	}
+	return out
+}
+
+type check struct {
+	name string
+	run  func(t *tmpl) error
+	// breaks are edits of the template that each remove (part of) the
+	// property: old (which must occur exactly once) becomes new. The check
+	// must fail on each edited copy.
+	breaks [][2]string
+}
+
+var checks = []check{
+	{
+		name: "throttle parameters and their defaults",
+		run: func(t *tmpl) error {
+			var e errs
+			param(&e, t, "HooksThrottleRate", "Number", "100")
+			param(&e, t, "HooksThrottleBurst", "Number", "200")
+			param(&e, t, "WebhooksThrottleRate", "Number", "50")
+			param(&e, t, "WebhooksThrottleBurst", "Number", "100")
+			return e.err()
+		},
+		breaks: [][2]string{{"  HooksThrottleBurst:\n    Type: Number\n    Default: 200", "  HooksThrottleBurst:\n    Type: Number\n    Default: 10000"},
+			{"  WebhooksThrottleRate:\n    Type: Number\n    Default: 50", "  WebhooksThrottleRate:\n    Type: String\n    Default: 50"},
+			{"  HooksThrottleRate:\n", "  HooksRate:\n"},
+		},
+	},
+	{
+		name: "route throttling uses the parameters, per route group",
+		run: func(t *tmpl) error {
+			var e errs
+			const stage = "HttpApiStage"
+			want := map[string]string{ // route key → parameter prefix
+				"POST /hooks/{token}":   "Hooks",
+				"GET /hooks/{token}":    "Hooks",
+				"ANY /webhooks/{token}": "Webhooks",
+			}
+			var routes []string
+			for _, id := range t.resources("AWS::ApiGatewayV2::Route") {
+				key := expr(t.prop(id, "RouteKey"))
+				routes = append(routes, id)
+				prefix, ok := want[key]
+				if !ok {
+					e.add("route %s (%s) has no throttling of its own", id, key)
+					continue
+				}
+				e.want(key+" rate", t.prop(stage, "RouteSettings", key, "ThrottlingRateLimit"), "Ref("+prefix+"ThrottleRate)")
+				e.want(key+" burst", t.prop(stage, "RouteSettings", key, "ThrottlingBurstLimit"), "Ref("+prefix+"ThrottleBurst)")
+				delete(want, key)
+			}
+			for key := range want {
+				e.add("no route %s", key)
+			}
+			e.want("default rate", t.prop(stage, "DefaultRouteSettings", "ThrottlingRateLimit"), "Ref(WebhooksThrottleRate)")
+			e.want("default burst", t.prop(stage, "DefaultRouteSettings", "ThrottlingBurstLimit"), "Ref(WebhooksThrottleBurst)")
+			// RouteSettings name routes that must exist when the stage is updated.
+			e.want(stage+" DependsOn", t.get("Resources", stage, "DependsOn"), "["+strings.Join(routes, ", ")+"]")
+			return e.err()
+		},
+		breaks: [][2]string{{"        ANY /webhooks/{token}:\n          ThrottlingRateLimit: !Ref WebhooksThrottleRate", "        ANY /webhooks/{token}:\n          ThrottlingRateLimit: !Ref HooksThrottleRate"},
+			{"        GET /hooks/{token}:\n          ThrottlingRateLimit: !Ref HooksThrottleRate\n          ThrottlingBurstLimit: !Ref HooksThrottleBurst\n", ""},
+			{"      DefaultRouteSettings:\n        ThrottlingRateLimit: !Ref WebhooksThrottleRate\n        ThrottlingBurstLimit: !Ref WebhooksThrottleBurst\n", ""},
+			{"    DependsOn: [PostHookRoute, GetHookRoute, WebhookRoute]\n", ""},
+		},
+	},
+	{
+		name: "reserved concurrency per function, -1 disables it",
+		run: func(t *tmpl) error {
+			var e errs
+			var ids []string
+			for _, f := range functions {
+				ids = append(ids, f.id)
+			}
+			if got := t.resources("AWS::Serverless::Function"); !slices.Equal(got, ids) {
+				e.add("functions %v, want %v: a new function needs its reserved concurrency and alarms (and a line in functions)", got, ids)
+			}
+			for _, f := range functions {
+				param(&e, t, f.param, "Number", "100")
+				e.want(f.param+" MinValue", t.get("Parameters", f.param, "MinValue"), "-1")
+				if d := expr(t.get("Parameters", f.param, "Description")); !strings.Contains(d, "-1") || !strings.Contains(d, "quota") {
+					e.add("%s: the description must say -1 disables it and why (a low account quota): %q", f.param, d)
+				}
+				e.want(f.cond, t.get("Conditions", f.cond), "Not(Equals(Ref("+f.param+"), -1))")
+				e.want(f.id+" ReservedConcurrentExecutions", t.prop(f.id, "ReservedConcurrentExecutions"),
+					"If("+f.cond+", Ref("+f.param+"), Ref(AWS::NoValue))")
+			}
+			return e.err()
+		},
+		breaks: [][2]string{{"      ReservedConcurrentExecutions: !If [ReserveHookTask, !Ref HookTaskReservedConcurrency, !Ref AWS::NoValue]\n", ""},
+			{"ReserveResumeHook: !Not [!Equals [!Ref ResumeHookReservedConcurrency, -1]]", "ReserveResumeHook: !Not [!Equals [!Ref ResumeHookReservedConcurrency, 0]]"},
+			{"  ResumeWebhookReservedConcurrency:\n    Type: Number\n    Default: 100\n    MinValue: -1", "  ResumeWebhookReservedConcurrency:\n    Type: Number\n    Default: 100\n    MinValue: 0"},
+			{"New accounts may have a\n      concurrency quota too low", "New accounts may have a\n      concurrency limit too low"},
+			{"  # ---------------------------------------------------------------- HTTP API\n", "  ExtraFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      Role: !GetAtt HookTaskRole.Arn\n\n  # ---------------------------------------------------------------- HTTP API\n"},
+		},
+	},
+	{
+		name: "EventBridge target has an encrypted dead-letter queue it may send to",
+		run: func(t *tmpl) error {
+			var e errs
+			targets := t.prop("ExecutionEndedRule", "Targets")
+			if targets == nil || len(targets.Content) == 0 {
+				return errors.New("ExecutionEndedRule has no target")
+			}
+			for _, tg := range targets.Content {
+				q := queueOf(at(tg, "DeadLetterConfig", "Arn"))
+				if q == "" {
+					e.add("target %s: DeadLetterConfig.Arn is %s, want !GetAtt <queue>.Arn", expr(at(tg, "Id")), expr(at(tg, "DeadLetterConfig", "Arn")))
+					continue
+				}
+				encrypted(&e, t, q)
+				found := false
+				for _, id := range t.resources("AWS::SQS::QueuePolicy") {
+					if expr(t.prop(id, "Queues")) != "[Ref("+q+")]" {
+						continue
+					}
+					for _, st := range list(t.prop(id, "PolicyDocument", "Statement")) {
+						if expr(at(st, "Effect")) == "Allow" && expr(at(st, "Principal")) == "{Service: events.amazonaws.com}" &&
+							expr(at(st, "Action")) == "sqs:SendMessage" && expr(at(st, "Resource")) == "GetAtt("+q+".Arn)" &&
+							expr(at(st, "Condition", "ArnEquals", "aws:SourceArn")) == "GetAtt(ExecutionEndedRule.Arn)" {
+							found = true
+						}
+					}
+				}
+				if !found {
+					e.add("no queue policy lets events.amazonaws.com send to %s for ExecutionEndedRule (aws:SourceArn)", q)
+				}
+			}
+			return e.err()
+		},
+		breaks: [][2]string{{"            Principal: {Service: events.amazonaws.com}", "            Principal: {Service: sns.amazonaws.com}"},
+			{"          DeadLetterConfig:\n            Arn: !GetAtt ExecutionEndedDeadLetterQueue.Arn\n", ""},
+			{"              ArnEquals: {aws:SourceArn: !GetAtt ExecutionEndedRule.Arn}", "              ArnEquals: {aws:SourceArn: !GetAtt HookTaskFunction.Arn}"},
+			{"  ExecutionEndedDeadLetterQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n      SqsManagedSseEnabled: true\n", "  ExecutionEndedDeadLetterQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n"},
+		},
+	},
+	{
+		name: "hook-task's asynchronous invocations have an encrypted on-failure queue the role may send to",
+		run: func(t *tmpl) error {
+			var e errs
+			var configs []string
+			for _, id := range t.resources("AWS::Lambda::EventInvokeConfig") {
+				if expr(t.prop(id, "FunctionName")) == "Ref(HookTaskFunction)" {
+					configs = append(configs, id)
+				}
+			}
+			if len(configs) != 1 {
+				return fmt.Errorf("EventInvokeConfigs of HookTaskFunction: %v, want one", configs)
+			}
+			q := queueOf(t.prop(configs[0], "DestinationConfig", "OnFailure", "Destination"))
+			if q == "" {
+				return fmt.Errorf("%s: OnFailure destination is %s, want !GetAtt <queue>.Arn", configs[0], expr(t.prop(configs[0], "DestinationConfig", "OnFailure", "Destination")))
+			}
+			encrypted(&e, t, q)
+			gs, err := grants(t, "HookTaskRole")
+			if err != nil {
+				return err
+			}
+			ok := false
+			for _, pol := range list(t.prop("HookTaskRole", "Policies")) {
+				for _, st := range list(at(pol, "PolicyDocument", "Statement")) {
+					if expr(at(st, "Effect")) == "Allow" && expr(at(st, "Action")) == "sqs:SendMessage" && expr(at(st, "Resource")) == "GetAtt("+q+".Arn)" {
+						ok = true
+					}
+				}
+			}
+			if !ok || granted(gs, "sqs:SendMessage") == nil {
+				e.add("HookTaskRole does not grant sqs:SendMessage on %s", q)
+			}
+			return e.err()
+		},
+		breaks: [][2]string{{"      SqsManagedSseEnabled: true\n      MessageRetentionPeriod: 1209600\n  HookTaskFailureQueuePolicy:", "      MessageRetentionPeriod: 1209600\n  HookTaskFailureQueuePolicy:"},
+			{"                Resource: !GetAtt HookTaskFailureQueue.Arn\n", "                Resource: \"*\"\n"},
+			{"        OnFailure:\n          Destination: !GetAtt HookTaskFailureQueue.Arn", "        OnSuccess:\n          Destination: !GetAtt HookTaskFailureQueue.Arn"},
+		},
+	},
+	{
+		name: "alarms to AlarmTopicArn, only when it is set",
+		run: func(t *tmpl) error {
+			var e errs
+			param(&e, t, "AlarmTopicArn", "String", "")
+			e.want("condition Alarms", t.get("Conditions", "Alarms"), `Not(Equals(Ref(AlarmTopicArn), ))`)
+			watched := map[string]bool{}
+			for _, id := range t.resources("AWS::CloudWatch::Alarm") {
+				e.want(id+" Condition", t.get("Resources", id, "Condition"), "Alarms")
+				e.want(id+" AlarmActions", t.prop(id, "AlarmActions"), "[Ref(AlarmTopicArn)]")
+				for _, m := range alarmMetrics(t, id) {
+					watched[m] = true
+				}
+			}
+			var want []string
+			for _, f := range functions {
+				for _, m := range []string{"Errors", "Throttles", "AsyncEventsDropped"} {
+					want = append(want, "AWS/Lambda "+m+" FunctionName=Ref("+f.id+")")
+				}
+			}
+			want = append(want,
+				"AWS/ApiGateway 5xx ApiId=Ref(HttpApi)",
+				"AWS/DynamoDB ReadThrottleEvents TableName=Ref(HooksTable)",
+				"AWS/DynamoDB WriteThrottleEvents TableName=Ref(HooksTable)",
+				"AWS/DynamoDB ReadThrottleEvents TableName=Ref(HooksTable) GlobalSecondaryIndexName=byExecution",
+				"AWS/DynamoDB WriteThrottleEvents TableName=Ref(HooksTable) GlobalSecondaryIndexName=byExecution",
+				"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=GetAtt(ExecutionEndedDeadLetterQueue.QueueName)",
+				"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=GetAtt(HookTaskFailureQueue.QueueName)",
+				"AWS/States ExecutionsFailed StateMachineArn=Ref(ApprovalStateMachine)",
+				"AWS/States ExecutionsFailed StateMachineArn=Ref(PaymentStateMachine)",
+			)
+			for _, w := range want {
+				if !watched[w] {
+					e.add("no alarm watches %s", w)
+				}
+			}
+			return e.err()
+		},
+		breaks: [][2]string{{"      MetricName: AsyncEventsDropped\n      Dimensions: [{Name: FunctionName, Value: !Ref HookTaskFunction}]", "      MetricName: Errors\n      Dimensions: [{Name: FunctionName, Value: !Ref HookTaskFunction}]"},
+			{"  Alarms: !Not [!Equals [!Ref AlarmTopicArn, \"\"]]", "  Alarms: !Equals [!Ref AlarmTopicArn, \"\"]"},
+			{"  HttpApi5xxAlarm:\n    Type: AWS::CloudWatch::Alarm\n    Condition: Alarms\n", "  HttpApi5xxAlarm:\n    Type: AWS::CloudWatch::Alarm\n"},
+			{"              MetricName: WriteThrottleEvents\n              Dimensions: [{Name: TableName, Value: !Ref HooksTable}]\n", "              MetricName: ConsumedWriteCapacityUnits\n              Dimensions: [{Name: TableName, Value: !Ref HooksTable}]\n"},
+			{"      Dimensions: [{Name: QueueName, Value: !GetAtt HookTaskFailureQueue.QueueName}]", "      Dimensions: [{Name: QueueName, Value: !GetAtt ExecutionEndedDeadLetterQueue.QueueName}]"},
+			{"      Dimensions: [{Name: StateMachineArn, Value: !Ref PaymentStateMachine}]", "      Dimensions: [{Name: StateMachineArn, Value: !Ref ApprovalStateMachine}]"},
+		},
+	},
+	{
+		name: "table deletion protection",
+		run: func(t *tmpl) error {
+			if got := expr(t.prop("HooksTable", "DeletionProtectionEnabled")); got != "true" {
+				return fmt.Errorf("HooksTable DeletionProtectionEnabled: %s, want true", got)
+			}
+			return nil
+		},
+		breaks: [][2]string{{"      DeletionProtectionEnabled: true\n", "      DeletionProtectionEnabled: false\n"},
+			{"      DeletionProtectionEnabled: true\n", ""},
+		},
+	},
+	{
+		name: "table on-demand maximum throughput, -1 or 0 for none",
+		run: func(t *tmpl) error {
+			var e errs
+			for _, side := range []string{"Read", "Write"} {
+				p, cond := "TableMax"+side+"RequestUnits", "TableMax"+side
+				param(&e, t, p, "Number", "-1")
+				e.want(cond, t.get("Conditions", cond), "Not(Or(Equals(Ref("+p+"), -1), Equals(Ref("+p+"), 0)))")
+			}
+			e.want("HooksTable OnDemandThroughput", t.prop("HooksTable", "OnDemandThroughput"),
+				"If(TableMaxThroughput, {MaxReadRequestUnits: If(TableMaxRead, Ref(TableMaxReadRequestUnits), Ref(AWS::NoValue)), "+
+					"MaxWriteRequestUnits: If(TableMaxWrite, Ref(TableMaxWriteRequestUnits), Ref(AWS::NoValue))}, Ref(AWS::NoValue))")
+			e.want("TableMaxThroughput", t.get("Conditions", "TableMaxThroughput"), "Or(Condition(TableMaxRead), Condition(TableMaxWrite))")
+			return e.err()
+		},
+		breaks: [][2]string{{"MaxWriteRequestUnits: !If [TableMaxWrite, !Ref TableMaxWriteRequestUnits, !Ref AWS::NoValue]", "MaxWriteRequestUnits: !Ref TableMaxWriteRequestUnits"},
+			{"TableMaxRead: !Not [!Or [!Equals [!Ref TableMaxReadRequestUnits, -1], !Equals [!Ref TableMaxReadRequestUnits, 0]]]", "TableMaxRead: !Not [!Equals [!Ref TableMaxReadRequestUnits, -1]]"},
+			{"  TableMaxWriteRequestUnits:\n    Type: Number\n    Default: -1", "  TableMaxWriteRequestUnits:\n    Type: Number\n    Default: 40000"},
+		},
+	},
+	{
+		name: "API ARN output for callers' IAM policies",
+		run: func(t *tmpl) error {
+			const want = "Sub(arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*)"
+			if got := expr(t.get("Outputs", "ApiArn", "Value")); got != want {
+				return fmt.Errorf("Outputs.ApiArn: %s, want %s", got, want)
+			}
+			return nil
+		},
+		breaks: [][2]string{{"  ApiArn:\n", "  ApiId:\n"},
+			{"${HttpApi}/*\n  TableName:", "${HttpApi}\n  TableName:"},
+		},
+	},
+	{
+		name: "active tracing is an option of functions and state machines",
+		run: func(t *tmpl) error {
+			var e errs
+			param(&e, t, "Tracing", "String", "PassThrough")
+			e.want("Tracing AllowedValues", t.get("Parameters", "Tracing", "AllowedValues"), "[Active, PassThrough]")
+			e.want("Globals.Function.Tracing", t.get("Globals", "Function", "Tracing"), "Ref(Tracing)")
+			for _, f := range functions {
+				if n := t.prop(f.id, "Tracing"); n != nil {
+					e.add("%s overrides the global Tracing with %s", f.id, expr(n))
+				}
+			}
+			e.want("TracingActive", t.get("Conditions", "TracingActive"), "Equals(Ref(Tracing), Active)")
+			for _, sm := range t.resources("AWS::Serverless::StateMachine") {
+				e.want(sm+" Tracing.Enabled", t.prop(sm, "Tracing", "Enabled"), "If(TracingActive, true, false)")
+			}
+			// Lambda and Step Functions send trace segments with the
+			// function's or state machine's role: each needs
+			// xray:PutTraceSegments when (and only when) tracing is active.
+			roles := []string{"ExampleStateMachineRole"}
+			for _, f := range functions {
+				roles = append(roles, f.role)
+			}
+			for _, role := range roles {
+				found := false
+				for _, pol := range list(t.prop(role, "Policies")) {
+					for _, st := range list(at(pol, "PolicyDocument", "Statement")) {
+						s := expr(st)
+						if strings.HasPrefix(s, "If(TracingActive, {") && strings.Contains(s, "xray:PutTraceSegments") && strings.HasSuffix(s, ", Ref(AWS::NoValue))") {
+							found = true
+						}
+					}
+				}
+				if !found {
+					e.add("%s has no statement granting xray:PutTraceSegments under !If TracingActive", role)
+				}
+			}
+			return e.err()
+		},
+		breaks: [][2]string{{"    Handler: bootstrap\n    Tracing: !Ref Tracing\n", "    Handler: bootstrap\n"},
+			{"  Tracing:\n    Type: String\n    Default: PassThrough", "  Tracing:\n    Type: String\n    Default: Active"},
+			{"  TracingActive: !Equals [!Ref Tracing, Active]", "  TracingActive: !Equals [!Ref Tracing, PassThrough]"},
+			{"                - TracingActive\n                - Sid: Tracing\n", "                - Alarms\n                - Sid: Tracing\n"},
+		},
+	},
+	{
+		name: "access log names the caller (IAM user ARN, JWT sub)",
+		run: func(t *tmpl) error {
+			format := expr(t.prop("HttpApiStage", "AccessLogSettings", "Format"))
+			var e errs
+			for _, v := range []string{"$context.identity.userArn", "$context.authorizer.claims.sub"} {
+				if !strings.Contains(format, `"`+v+`"`) {
+					e.add("the access log format has no %s", v)
+				}
+			}
+			return e.err()
+		},
+		breaks: [][2]string{{`"jwtSub":"$context.authorizer.claims.sub"`, `"jwtSub":"-"`},
+			{`"userArn":"$context.identity.userArn",`, ``},
+		},
+	},
+	{
+		name: "no role grants dynamodb:ConditionCheckItem",
+		run: func(t *tmpl) error {
+			var e errs
+			for _, f := range functions {
+				gs, err := grants(t, f.role)
+				if err != nil {
+					return err
+				}
+				if g := granted(gs, "dynamodb:ConditionCheckItem"); g != nil {
+					e.add("%s grants %s (line %d)", f.role, g.Action, g.Line)
+				}
+			}
+			return e.err()
+		},
+		breaks: [][2]string{{"                  - dynamodb:BatchWriteItem\n                  - dynamodb:Query # an await", "                  - dynamodb:BatchWriteItem\n                  - dynamodb:ConditionCheckItem\n                  - dynamodb:Query # an await"},
+			{"                  - dynamodb:GetItem\n                  - dynamodb:PutItem\n                  - dynamodb:UpdateItem\n                  - dynamodb:DeleteItem\n                  - dynamodb:BatchWriteItem # unused-by-tests: that dispose", "                  - dynamodb:GetItem\n                  - dynamodb:PutItem\n                  - dynamodb:UpdateItem\n                  - dynamodb:DeleteItem\n                  - dynamodb:* # unused-by-tests: that dispose"},
+		},
+	},
+	{
+		name: "the resume functions cannot fail a task",
+		run: func(t *tmpl) error {
+			var e errs
+			for _, role := range []string{"ResumeHookRole", "ResumeWebhookRole"} {
+				gs, err := grants(t, role)
+				if err != nil {
+					return err
+				}
+				if granted(gs, "states:SendTaskSuccess") == nil {
+					e.add("%s does not grant states:SendTaskSuccess", role)
+				}
+				for _, a := range []string{"states:SendTaskFailure", "states:SendTaskHeartbeat"} {
+					if g := granted(gs, a); g != nil {
+						e.add("%s grants %s (line %d)", role, g.Action, g.Line)
+					}
+				}
+			}
+			return e.err()
+		},
+		breaks: [][2]string{{"                  - states:GetExecutionHistory\n                Resource: !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:*:*\n              - !If [TracingActive, {Sid: Tracing, Effect: Allow, Action: [xray:PutTraceSegments, xray:PutTelemetryRecords], Resource: \"*\"}, !Ref AWS::NoValue]\n  ResumeWebhookRole:",
+			"                  - states:GetExecutionHistory\n                  - states:SendTaskFailure\n                Resource: !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:*:*\n              - !If [TracingActive, {Sid: Tracing, Effect: Allow, Action: [xray:PutTraceSegments, xray:PutTelemetryRecords], Resource: \"*\"}, !Ref AWS::NoValue]\n  ResumeWebhookRole:"},
+			{"                Action: states:SendTaskSuccess\n                Resource: \"*\"\n              - Sid: ReadExecutions\n                Effect: Allow\n                Action:\n                  - states:DescribeExecution # unused-by-tests: pkg/hooks asks whether an execution still runs (today only on hook-task's create and await)\n                  - states:GetExecutionHistory # unused-by-tests: pkg/hooks settles", "                Action: states:SendTask*\n                Resource: \"*\"\n              - Sid: ReadExecutions\n                Effect: Allow\n                Action:\n                  - states:DescribeExecution # unused-by-tests: pkg/hooks asks whether an execution still runs (today only on hook-task's create and await)\n                  - states:GetExecutionHistory # unused-by-tests: pkg/hooks settles"},
+		},
+	},
+	{
+		name: "hook-task's resource policy names only the rule and the state machines' role",
+		run: func(t *tmpl) error {
+			want := []string{
+				"events.amazonaws.com SourceArn=GetAtt(ExecutionEndedRule.Arn)",
+				"GetAtt(ExampleStateMachineRole.Arn) SourceArn=<missing>",
+			}
+			var got []string
+			for _, id := range t.resources("AWS::Lambda::Permission") {
+				if expr(t.prop(id, "FunctionName")) != "Ref(HookTaskFunction)" {
+					continue
+				}
+				if a := expr(t.prop(id, "Action")); a != "lambda:InvokeFunction" {
+					return fmt.Errorf("%s: Action %s", id, a)
+				}
+				got = append(got, expr(t.prop(id, "Principal"))+" SourceArn="+expr(t.prop(id, "SourceArn")))
+			}
+			if !slices.Equal(got, want) {
+				return fmt.Errorf("hook-task's permissions: %q, want %q", got, want)
+			}
+			return nil
+		},
+		breaks: [][2]string{{"      Principal: !GetAtt ExampleStateMachineRole.Arn", "      Principal: !Ref AWS::AccountId"},
+			{"      SourceArn: !GetAtt ExecutionEndedRule.Arn\n", "      SourceArn: !Sub arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/*\n"},
+			{"  # ---------------------------------------------------------------- failure queues\n", "  ExtraPermission:\n    Type: AWS::Lambda::Permission\n    Properties:\n      Action: lambda:InvokeFunction\n      FunctionName: !Ref HookTaskFunction\n      Principal: s3.amazonaws.com\n\n  # ---------------------------------------------------------------- failure queues\n"},
+		},
+	},
+}
+
+func TestTemplate(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	project, err := parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.run(project); err != nil {
+				t.Errorf("template.yaml:\n%v", err)
+			}
+			// The check can fail: without (part of) the property it does.
+			if len(c.breaks) == 0 {
+				t.Fatal("no edit shows that the check can fail")
+			}
+			for _, b := range c.breaks {
+				old, repl := b[0], b[1]
+				if n := strings.Count(string(src), old); n != 1 {
+					t.Errorf("the breaking edit's text occurs %d times in template.yaml, want once: %q", n, old)
+					continue
+				}
+				broken, err := parse([]byte(strings.Replace(string(src), old, repl, 1)))
+				if err != nil {
+					t.Errorf("broken copy (%q → %q): %v", old, repl, err)
+					continue
+				}
+				if err := c.run(broken); err == nil {
+					t.Errorf("the check passes on a template without the property (edit %q → %q)", old, repl)
+				} else {
+					t.Logf("edit %.40q…: %v", old, err)
+				}
+			}
+		})
+	}
+}
+
+func TestExpr(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"!Ref X", "Ref(X)"},
+		{"{Ref: X}", "Ref(X)"},
+		{"!GetAtt Q.Arn", "GetAtt(Q.Arn)"},
+		{"!GetAtt [Q, Arn]", "GetAtt(Q.Arn)"},
+		{`{"Fn::GetAtt": [Q, Arn]}`, "GetAtt(Q.Arn)"},
+		{"!If [C, !Ref P, !Ref AWS::NoValue]", "If(C, Ref(P), Ref(AWS::NoValue))"},
+		{`{"Fn::If": [C, {Ref: P}, {Ref: AWS::NoValue}]}`, "If(C, Ref(P), Ref(AWS::NoValue))"},
+		{"!Not [!Equals [!Ref P, -1]]", "Not(Equals(Ref(P), -1))"},
+		{`{"Fn::Not": [{"Fn::Equals": [{Ref: P}, -1]}]}`, "Not(Equals(Ref(P), -1))"},
+		{"{a: 1, b: [x, y]}", "{a: 1, b: [x, y]}"},
+	}
+	for _, tc := range tests {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(tc.in), &n); err != nil {
+			t.Fatal(err)
+		}
+		if got := expr(n.Content[0]); got != tc.want {
+			t.Errorf("expr(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
