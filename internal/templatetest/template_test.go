@@ -271,6 +271,7 @@ var checks = []check{
 			want := map[string]string{ // route key → parameter prefix
 				"POST /hooks/{token}":   "Hooks",
 				"GET /hooks/{token}":    "Hooks",
+				"GET /hooks":            "Hooks",
 				"ANY /webhooks/{token}": "Webhooks",
 			}
 			var routes []string
@@ -298,7 +299,7 @@ var checks = []check{
 		breaks: [][2]string{{"        ANY /webhooks/{token}:\n          ThrottlingRateLimit: !Ref WebhooksThrottleRate", "        ANY /webhooks/{token}:\n          ThrottlingRateLimit: !Ref HooksThrottleRate"},
 			{"        GET /hooks/{token}:\n          ThrottlingRateLimit: !Ref HooksThrottleRate\n          ThrottlingBurstLimit: !Ref HooksThrottleBurst\n", ""},
 			{"      DefaultRouteSettings:\n        ThrottlingRateLimit: !Ref WebhooksThrottleRate\n        ThrottlingBurstLimit: !Ref WebhooksThrottleBurst\n", ""},
-			{"    DependsOn: [PostHookRoute, GetHookRoute, WebhookRoute]\n", ""},
+			{"    DependsOn: [PostHookRoute, GetHookRoute, ListHooksRoute, WebhookRoute]\n", ""},
 		},
 	},
 	{
