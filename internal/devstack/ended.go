@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -189,6 +190,10 @@ func (p *EndedPoller) Poll(ctx context.Context) {
 			continue
 		}
 		out, err := p.SFN.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		if _, gone := errors.AsType[*types.ExecutionDoesNotExist](err); gone {
+			p.forget(arn) // its state machine was deleted: nothing will end it
+			continue
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				log.WarnContext(ctx, "ended-poller: describe execution", slog.String("executionArn", arn), slog.Any("err", err))
@@ -205,10 +210,14 @@ func (p *EndedPoller) Poll(ctx context.Context) {
 		}
 		log.InfoContext(ctx, "ended-poller: execution ended, hook-task invoked", slog.String("executionArn", arn),
 			slog.String("status", string(out.Status)), slog.String("result", string(res)))
-		p.mu.Lock()
-		delete(p.running, arn)
-		p.mu.Unlock()
+		p.forget(arn)
 	}
+}
+
+func (p *EndedPoller) forget(arn string) {
+	p.mu.Lock()
+	delete(p.running, arn)
+	p.mu.Unlock()
 }
 
 func (p *EndedPoller) listRunning(ctx context.Context, machine string) ([]string, error) {
