@@ -172,6 +172,8 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 			status: http.StatusUnprocessableEntity, code: hooks.CodeIdempotencyMismatch},
 		{name: "bad JSON", method: "POST", path: "/hooks/" + token, body: `{nope`, status: http.StatusBadRequest, code: hooks.CodeInvalidPayload},
 		{name: "bad token", method: "POST", path: "/hooks/" + longToken, body: `{}`, status: http.StatusBadRequest, code: hooks.CodeInvalidToken},
+		{name: "unknown encryption key", method: "POST", path: "/hooks/" + token, body: `{}`, header: map[string]string{"X-Sfnhooks-Encryption-Key": "alias/no-such-key"},
+			status: http.StatusBadRequest, code: hooks.CodeEncryptionKey},
 		{name: "unknown", method: "POST", path: "/hooks/no-such-hook", body: `{}`, status: http.StatusNotFound, code: hooks.CodeHookNotFound},
 		{name: "too large", method: "POST", path: "/hooks/" + token, body: big, status: http.StatusRequestEntityTooLarge, code: hooks.CodePayloadTooLarge},
 		{name: "contention", method: "POST", path: "/hooks/" + token, body: `{}`, srv: contention, status: http.StatusServiceUnavailable, code: hooks.CodeContention},

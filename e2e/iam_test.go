@@ -365,3 +365,43 @@ func TestSplitFuncName(t *testing.T) {
 		}
 	}
 }
+
+// The resume functions seal payloads but can never open one
+// (docs/sealed.md): their roles grant kms:GenerateDataKey and no action that
+// decrypts (kms:Decrypt, kms:ReEncrypt*, wildcards included: the check asks
+// whether a call would be allowed), while hook-task's role grants
+// kms:Decrypt for its action open.
+func TestIAMResumeRolesCannotDecrypt(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := iamactions.ParseTemplate(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decrypting := []string{"kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo"}
+	for _, tc := range []struct {
+		fn          string
+		used        []string
+		wantMissing []string
+	}{
+		{"ResumeHookFunction", append([]string{"kms:GenerateDataKey"}, decrypting...), decrypting},
+		{"ResumeWebhookFunction", append([]string{"kms:GenerateDataKey"}, decrypting...), decrypting},
+		{"HookTaskFunction", []string{"kms:Decrypt"}, nil},
+	} {
+		report, err := iamactions.Check(tmpl, map[string][]string{tc.fn: tc.used})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var missing []string
+		for _, f := range report.Missing {
+			if f.Function == tc.fn {
+				missing = append(missing, f.Action)
+			}
+		}
+		if !slices.Equal(missing, tc.wantMissing) {
+			t.Errorf("%s: of %v its role denies %v, want %v", tc.fn, tc.used, missing, tc.wantMissing)
+		}
+	}
+}

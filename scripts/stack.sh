@@ -17,8 +17,8 @@
 # state machines can only call Lambda or aws-sdk integrations while a bridge runs.
 #
 # Environment:
-#   SFNHOOKS_MOTO_PORT     where moto listens           (default 47001)
-#   SFNHOOKS_BRIDGE_PORT   where the bridge listens     (default 47000)
+#   SFNHOOKS_MOTO_PORT     where moto listens           (default 27001)
+#   SFNHOOKS_BRIDGE_PORT   where the bridge listens     (default 27000)
 #   SFNHOOKS_STACK_TIMEOUT seconds `up` waits for moto  (default 30)
 #   PYTHON                 interpreter for the venv     (default python3)
 #
@@ -34,14 +34,14 @@ VENV="$STATE/venv"
 PY="$VENV/bin/python"
 REQS="$ROOT/requirements-dev.txt"
 STAMP="$STATE/venv.stamp"
-MOTO_PORT_="${SFNHOOKS_MOTO_PORT:-47001}"
+MOTO_PORT_="${SFNHOOKS_MOTO_PORT:-27001}"
 RUN="$STATE/stack-$MOTO_PORT_"
 PIDFILE="$RUN/moto.pid"
 LOG="$RUN/moto.log"
 ENVFILE="$RUN/stack.env"
 PORTSFILE="$RUN/moto.ports"
 
-BRIDGE_PORT="${SFNHOOKS_BRIDGE_PORT:-47000}"
+BRIDGE_PORT="${SFNHOOKS_BRIDGE_PORT:-27000}"
 TIMEOUT="${SFNHOOKS_STACK_TIMEOUT:-30}"
 HOST=127.0.0.1
 MOTO_URL="http://$HOST:$MOTO_PORT_"

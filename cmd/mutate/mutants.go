@@ -147,8 +147,8 @@ var mutants = []mutant{
 		Desc: "replay: a mismatched idempotency hash is answered as applied",
 		File: "pkg/hooks/idempotency.go",
 		Edits: []edit{{
-			Old: "\tif rec.Hash != hash {\n",
-			New: "\tif rec.Hash == \"\" && rec.Hash != hash {\n",
+			Old: "\tif rec.Hash != o.idemHash(key, rec.Sealed != \"\") {\n",
+			New: "\tif rec.Hash == \"\" && rec.Hash != o.idemHash(key, rec.Sealed != \"\") {\n",
 		}},
 	},
 	{
@@ -156,8 +156,8 @@ var mutants = []mutant{
 		Desc: "ResumeWebhook: resumes without the kind condition (a plain hook's token is a webhook)",
 		File: "pkg/hooks/webhook.go",
 		Edits: []edit{{
-			Old: `h, err := c.resume(ctx, token, "", KindWebhook, p)`,
-			New: `h, err := c.resume(ctx, token, "", "", p)`,
+			Old: `h, err := c.resume(ctx, token, "", KindWebhook, newOutgoing(p, ""))`,
+			New: `h, err := c.resume(ctx, token, "", "", newOutgoing(p, ""))`,
 		}},
 	},
 	{
@@ -227,6 +227,45 @@ var mutants = []mutant{
 		Edits: []edit{{
 			Old: "\tcase !out.Closed:\n\t\treturn handOffRetry, nil",
 			New: "\tcase false:\n\t\treturn handOffRetry, nil",
+		}},
+	},
+	{
+		Name: "ML1-link-group-not-conditioned",
+		Desc: "L1 claimLink: the group item's condition always holds (a sibling of a used link resumes too)",
+		File: "pkg/hooks/link.go",
+		Pkgs: []string{"./e2e/"},
+		Edits: []edit{{
+			Old: `aws.String("attribute_not_exists(#usedBy) OR #usedBy = :id")`,
+			New: `aws.String("attribute_not_exists(#usedBy) OR #usedBy = :id OR attribute_exists(#usedBy)")`,
+		}},
+	},
+	{
+		Name: "ML2-link-no-idempotency-key",
+		Desc: "L2 UseLink: the resume carries no idempotency key (a retried or double-clicked link is delivered twice)",
+		File: "pkg/hooks/link.go",
+		Pkgs: []string{"./e2e/"},
+		Edits: []edit{{
+			Old: "[]ResumeOption{WithIdempotencyKey(id)}",
+			New: "nil",
+		}},
+	},
+	{
+		Name: "MS1-plain-write-to-sealed-hook",
+		Desc: "Sealed resume: a plaintext payload's writes are not conditioned on the hook having no key (a plain R1 hands the plaintext to a sealed hook's await)",
+		File: "pkg/hooks/seal.go",
+		Pkgs: []string{"./e2e/"},
+		Edits: []edit{{
+			Old: "\tif o.sealedFor == \"\" {\n\t\treturn \" AND attribute_not_exists(#kmsKeyId)\"\n\t}",
+			New: "\tif o.sealedFor == \"\" {\n\t\tdelete(nm, \"#\"+attrKMSKey)\n\t\treturn \"\"\n\t}",
+		}},
+	},
+	{
+		Name: "MS2-sealed-write-not-pinned",
+		Desc: "Sealed resume: a sealed payload's R1 is not conditioned on the incarnation it was sealed for (a recreated hook's await gets a payload sealed for the old one)",
+		File: "pkg/hooks/seal.go",
+		Edits: []edit{{
+			Old: "\tnm[\"#\"+attrHookID] = attrHookID\n\tvals[\":sealedFor\"] = s(o.sealedFor)\n\tvals[\":sealKey\"] = s(o.sealKey)\n\treturn \" AND #hookId = :sealedFor AND (attribute_not_exists(#kmsKeyId) OR #kmsKeyId = :sealKey)\"",
+			New: "\tvals[\":sealKey\"] = s(o.sealKey)\n\treturn \" AND (attribute_not_exists(#kmsKeyId) OR #kmsKeyId = :sealKey)\"",
 		}},
 	},
 }

@@ -21,12 +21,18 @@ curl -s -X POST API/hooks/approval-42 -H 'content-type: application/json' -d '{"
 
 # 4. The execution succeeded: "status": "SUCCEEDED", "outcome": "approved"
 curl -s API/dev/executions/approval/latest
+
+# Approval by emailed links: start, then open the "approve" URL that "sent" shows
+# in a browser and press its button (a GET alone changes nothing)
+curl -s -X POST API/dev/executions/approval-links -d '{"orderId":"43"}'
+curl -s API/dev/executions/approval-links/latest     # "sent": {"approve": "API/links/…", "reject": …}
+curl -s API/dev/executions/approval-links/latest     # after the click: "status": "SUCCEEDED", "outcome": "approved"
 `, "API", api)
 }
 
 func printBanner(w io.Writer, st *devState, statePath string) {
 	fmt.Fprintf(w, "\nsfnhooks dev stack is up (written to %s)\n\n", statePath)
-	fmt.Fprintf(w, "  HTTP API        %s   (POST|GET /hooks/{token}, GET /hooks?executionArn=…, ANY /webhooks/{token})\n", st.APIURL)
+	fmt.Fprintf(w, "  HTTP API        %s   (POST|GET /hooks/{token}, GET /hooks?executionArn=…, ANY /webhooks/{token}, GET|POST /links/{id})\n", st.APIURL)
 	fmt.Fprintf(w, "  AWS endpoint    %s   (DynamoDB, Step Functions, Lambda; region us-east-1, keys test/test)\n", st.BridgeURL)
 	fmt.Fprintf(w, "  table           %s\n", st.TableName)
 	for _, k := range sortedNames(st.Functions) {
@@ -35,6 +41,7 @@ func printBanner(w io.Writer, st *devState, statePath string) {
 	for _, k := range sortedNames(st.StateMachines) {
 		fmt.Fprintf(w, "  state machine   %s\n", st.StateMachines[k])
 	}
+	fmt.Fprintf(w, "  KMS key         %s   (sealed payloads: %s)\n", st.KMSKeyARN, devKeyAlias)
 	fmt.Fprintf(w, "\nTry the approval example:\n\n%s\nCtrl-C stops the dev server", st.Walkthrough)
 	if st.StartedMoto {
 		fmt.Fprint(w, " and the emulator it started")

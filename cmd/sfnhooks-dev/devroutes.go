@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -44,6 +45,9 @@ type execution struct {
 	// Hooks are the execution's live hooks (GET /hooks?executionArn=…),
 	// webhooks with their URL.
 	Hooks []hooks.HookStatus `json:"hooks,omitempty"`
+	// Sent is the message the SendLinks state of approval-links "emailed"
+	// (its approve and reject links), read from the execution's history.
+	Sent json.RawMessage `json:"sent,omitempty"`
 }
 
 // start serves POST /dev/executions/{machine}[?name=…] with the input JSON as body.
@@ -125,6 +129,7 @@ func (d *devRoutes) describe(w http.ResponseWriter, r *http.Request) {
 		Output:       rawJSON(out.Output),
 		Error:        aws.ToString(out.Error),
 		Cause:        aws.ToString(out.Cause),
+		Sent:         d.sent(r.Context(), exe),
 	}
 	for next := ""; ; {
 		page, err := d.hooks.ListHooks(r.Context(), hooks.ListHooksInput{ExecutionARN: exe, NextToken: next})
@@ -139,6 +144,31 @@ func (d *devRoutes) describe(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, view)
+}
+
+// sent is the "email" field of the output of the execution's SendLinks
+// state (examples/approval-links.asl.json), or nil.
+func (d *devRoutes) sent(ctx context.Context, exe string) json.RawMessage {
+	p := sfn.NewGetExecutionHistoryPaginator(d.sfn, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(exe)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil
+		}
+		for _, ev := range page.Events {
+			det := ev.StateExitedEventDetails
+			if det == nil || aws.ToString(det.Name) != "SendLinks" {
+				continue
+			}
+			var out struct {
+				Email json.RawMessage `json:"email"`
+			}
+			if json.Unmarshal([]byte(aws.ToString(det.Output)), &out) == nil && len(out.Email) > 0 {
+				return out.Email
+			}
+		}
+	}
+	return nil
 }
 
 func (d *devRoutes) names() string {

@@ -13,7 +13,8 @@
 // Dev-only helper routes (not in template.yaml, no AWS CLI needed):
 //
 //	POST /dev/executions/{machine}          start an execution; body = input JSON
-//	GET  /dev/executions/{machine}/{name}   describe it, with its hooks ("latest": the last one started here)
+//	GET  /dev/executions/{machine}/{name}   describe it, with its hooks ("latest": the last one started here);
+//	                                        "sent" is what its SendLinks state "emailed"
 //
 // As the EventBridge rule of template.yaml does on AWS, it disposes the hooks
 // of the example executions that end (devstack.EndedPoller: it polls
@@ -44,6 +45,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -73,6 +75,8 @@ var (
 var examples = []struct{ short, file string }{
 	{"approval", "examples/approval.asl.json"},
 	{"payment", "examples/payment.asl.json"},
+	{"approval-links", "examples/approval-links.asl.json"},
+	{"sealed-approval", "examples/sealed.asl.json"},
 }
 
 func main() {
@@ -103,7 +107,9 @@ type devState struct {
 	TableName     string            `json:"tableName"`
 	Functions     map[string]string `json:"functions"`
 	StateMachines map[string]string `json:"stateMachines"`
-	Walkthrough   string            `json:"walkthrough"`
+	// KMSKeyARN is the key of the sealed approval example (HooksKmsKeyArn).
+	KMSKeyARN   string `json:"kmsKeyArn"`
+	Walkthrough string `json:"walkthrough"`
 }
 
 func run(log *slog.Logger, root, addr string) error {
@@ -203,9 +209,13 @@ func run(log *slog.Logger, root, addr string) error {
 		return err
 	}
 	hookTaskARN := "arn:aws:lambda:" + devstack.DefaultRegion + ":" + devstack.DefaultAccountID + ":function:" + hookTaskName
+	keyARN, err := ensureKMSKey(ctx, kms.NewFromConfig(cfg))
+	if err != nil {
+		return err
+	}
 	machines := map[string]string{}
 	for _, ex := range examples {
-		arn, err := ensureStateMachine(ctx, sf, filepath.Join(root, ex.file), stackName+"-"+ex.short, hookTaskARN)
+		arn, err := ensureStateMachine(ctx, sf, filepath.Join(root, ex.file), stackName+"-"+ex.short, hookTaskARN, keyARN)
 		if err != nil {
 			return err
 		}
@@ -217,6 +227,8 @@ func run(log *slog.Logger, root, addr string) error {
 		{Key: "GET /hooks/{token}", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "GET /hooks", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "ANY /webhooks/{token}", Function: resumeWebhook, FunctionName: resumeWebhookName},
+		{Key: "GET /links/{id}", Function: resumeWebhook, FunctionName: resumeWebhookName},
+		{Key: "POST /links/{id}", Function: resumeWebhook, FunctionName: resumeWebhookName},
 	}, log.With(slog.String("component", "api")))
 	if err != nil {
 		return err
@@ -254,7 +266,8 @@ func run(log *slog.Logger, root, addr string) error {
 			"resumeWebhook": strings.Replace(hookTaskARN, hookTaskName, resumeWebhookName, 1),
 		},
 		StateMachines: machines,
-		Walkthrough:   walkthrough(apiURL),
+		KMSKeyARN:     keyARN,
+		Walkthrough:   walkthrough(apiURL) + "\n" + sealedWalkthrough(apiURL, keyARN),
 	}
 	if err := writeState(statePath, &st); err != nil {
 		return err
@@ -321,14 +334,15 @@ func ensureTable(ctx context.Context, db *dynamodb.Client) error {
 }
 
 // ensureStateMachine creates the state machine name from the ASL file, with
-// ${HookTaskFunctionArn} substituted as template.yaml's DefinitionSubstitutions
-// do, or updates the definition of the one a previous run created.
-func ensureStateMachine(ctx context.Context, sf *sfn.Client, file, name, hookTaskARN string) (string, error) {
+// ${HookTaskFunctionArn} and ${HooksKmsKeyArn} substituted as template.yaml's
+// DefinitionSubstitutions do, or updates the definition of the one a previous
+// run created.
+func ensureStateMachine(ctx context.Context, sf *sfn.Client, file, name, hookTaskARN, keyARN string) (string, error) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return "", err
 	}
-	def := strings.ReplaceAll(string(raw), "${HookTaskFunctionArn}", hookTaskARN)
+	def := strings.NewReplacer("${HookTaskFunctionArn}", hookTaskARN, "${HooksKmsKeyArn}", keyARN).Replace(string(raw))
 	role := "arn:aws:iam::" + devstack.DefaultAccountID + ":role/" + stackName + "-example"
 	out, err := sf.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 		Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role),

@@ -503,7 +503,7 @@ func newRequestID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// ListenBridge binds addr (such as "127.0.0.1:47000") and serves b on it in a new
+// ListenBridge binds addr (such as "127.0.0.1:27000") and serves b on it in a new
 // goroutine. The caller stops it with srv.Shutdown (or Close) and then b.Close.
 // When addr is taken, the error says so and wraps syscall.EADDRINUSE.
 func ListenBridge(addr string, b *Bridge) (*http.Server, net.Listener, error) {

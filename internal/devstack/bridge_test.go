@@ -432,7 +432,7 @@ func TestBridgeProxiesEverythingElse(t *testing.T) {
 		{http.MethodDelete, "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Af", "", ""},
 	} {
 		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
-		req.Host = "localhost:47000"
+		req.Host = "localhost:27000"
 		if tc.target != "" {
 			req.Header.Set("X-Amz-Target", tc.target)
 		}
@@ -455,7 +455,7 @@ func TestBridgeProxiesEverythingElse(t *testing.T) {
 		if s.method != tc.method || s.path != u.Path || s.rawPath != u.RawPath || s.query != u.RawQuery {
 			t.Errorf("%s %s: upstream saw %s %s (raw %q) ?%s", tc.method, tc.path, s.method, s.path, s.rawPath, s.query)
 		}
-		if s.host != "localhost:47000" || s.target != tc.target || s.body != tc.body {
+		if s.host != "localhost:27000" || s.target != tc.target || s.body != tc.body {
 			t.Errorf("%s %s: upstream saw Host %q target %q body %q", tc.method, tc.path, s.host, s.target, s.body)
 		}
 	}

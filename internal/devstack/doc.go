@@ -5,8 +5,8 @@
 //
 // moto's Step Functions interpreter sends every call it makes (lambda:invoke
 // tasks, aws-sdk:* and optimised integrations) to http://localhost:$MOTO_PORT.
-// scripts/stack.sh starts moto on SFNHOOKS_MOTO_PORT (47001) with MOTO_PORT set to
-// SFNHOOKS_BRIDGE_PORT (47000), where a Bridge listens: it answers the Lambda
+// scripts/stack.sh starts moto on SFNHOOKS_MOTO_PORT (27001) with MOTO_PORT set to
+// SFNHOOKS_BRIDGE_PORT (27000), where a Bridge listens: it answers the Lambda
 // Invoke API from its functions and proxies everything else to moto. So state
 // machines reach Lambda, and DynamoDB through aws-sdk integrations, only while a
 // bridge runs. SDK clients of tests can use either address; through the bridge is
@@ -97,6 +97,18 @@
 //     non-executing backend: switch execute_state_machine on before creating any
 //     (scripts/stack.sh up does). moto 5.2.5's GET /moto-api/config does not report
 //     that setting; stack.sh checks it by running a Pass machine.
+//
+// KMS (moto[server] 5.2.5 serves it on the same port; it needs only cryptography,
+// a core dependency of moto, so requirements-dev.txt names no extra for it):
+//
+//   - CreateKey, CreateAlias, DescribeKey (by alias), GenerateDataKey (KeySpec
+//     AES_256, EncryptionContext) and Decrypt (KeyId, EncryptionContext) work.
+//     moto/kms/utils.py encrypts the data key with AES-GCM under the key's material
+//     and the serialized encryption context as additional data: Decrypt with another
+//     context is InvalidCiphertextException; models.py: a KeyId other than the
+//     ciphertext's key is AccessDeniedException. An unknown key or alias in
+//     GenerateDataKey is NotFoundException. No key policy or IAM is enforced
+//     (docs/sealed.md).
 //
 // # Lambda handlers and concurrency
 //

@@ -20,9 +20,12 @@ import (
 )
 
 // Ports of the stack that scripts/stack.sh starts, and the variables that move them.
+// The defaults lie below Linux's ephemeral port range (32768–60999): a port in
+// that range can be taken at any moment as the local port of some outgoing
+// connection, and the bridge's listen then fails with EADDRINUSE.
 const (
-	DefaultMotoPort   = 47001
-	DefaultBridgePort = 47000
+	DefaultMotoPort   = 27001
+	DefaultBridgePort = 27000
 
 	EnvMotoPort   = "SFNHOOKS_MOTO_PORT"
 	EnvBridgePort = "SFNHOOKS_BRIDGE_PORT"
@@ -32,8 +35,8 @@ const (
 // bridge must take, BridgeAddr, which is where moto's Step Functions interpreter
 // sends its Lambda (and aws-sdk integration) calls.
 type Stack struct {
-	MotoURL    *url.URL // http://127.0.0.1:47001
-	BridgeAddr string   // 127.0.0.1:47000
+	MotoURL    *url.URL // http://127.0.0.1:27001
+	BridgeAddr string   // 127.0.0.1:27000
 	Region     string   // us-east-1
 }
 

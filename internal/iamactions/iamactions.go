@@ -22,6 +22,7 @@ import (
 var servicePrefix = map[string]string{
 	"DynamoDB": "dynamodb",
 	"SFN":      "states",
+	"KMS":      "kms",
 	"Lambda":   "lambda",
 }
 

@@ -110,6 +110,7 @@ func roleGrants(id string, props *yaml.Node, lines []string) ([]Grant, error) {
 	var grants []Grant
 	for _, pol := range items(field(props, "Policies")) {
 		for _, st := range items(field(field(pol, "PolicyDocument"), "Statement")) {
+			st = whenTrue(st)
 			if field(st, "NotAction") != nil {
 				return nil, fmt.Errorf("iamactions: %s (line %d): NotAction is not supported", id, st.Line)
 			}
@@ -134,6 +135,15 @@ func roleGrants(id string, props *yaml.Node, lines []string) ([]Grant, error) {
 		}
 	}
 	return grants, nil
+}
+
+// whenTrue returns the statement of !If [Condition, statement, otherwise]
+// (a grant the template makes under a condition is a grant), else n.
+func whenTrue(n *yaml.Node) *yaml.Node {
+	if n != nil && n.Tag == "!If" && n.Kind == yaml.SequenceNode && len(n.Content) == 3 {
+		return n.Content[1]
+	}
+	return n
 }
 
 // markerOn returns the reason of the marker on line n (1-based), if any.

@@ -273,6 +273,8 @@ var checks = []check{
 				"GET /hooks/{token}":    "Hooks",
 				"GET /hooks":            "Hooks",
 				"ANY /webhooks/{token}": "Webhooks",
+				"GET /links/{id}":       "Webhooks", // approval links: public, as the webhook route
+				"POST /links/{id}":      "Webhooks",
 			}
 			var routes []string
 			for _, id := range t.resources("AWS::ApiGatewayV2::Route") {
@@ -299,7 +301,8 @@ var checks = []check{
 		breaks: [][2]string{{"        ANY /webhooks/{token}:\n          ThrottlingRateLimit: !Ref WebhooksThrottleRate", "        ANY /webhooks/{token}:\n          ThrottlingRateLimit: !Ref HooksThrottleRate"},
 			{"        GET /hooks/{token}:\n          ThrottlingRateLimit: !Ref HooksThrottleRate\n          ThrottlingBurstLimit: !Ref HooksThrottleBurst\n", ""},
 			{"      DefaultRouteSettings:\n        ThrottlingRateLimit: !Ref WebhooksThrottleRate\n        ThrottlingBurstLimit: !Ref WebhooksThrottleBurst\n", ""},
-			{"    DependsOn: [PostHookRoute, GetHookRoute, ListHooksRoute, WebhookRoute]\n", ""},
+			{"    DependsOn: [PostHookRoute, GetHookRoute, ListHooksRoute, WebhookRoute, LinkPageRoute, LinkUseRoute]\n", ""},
+			{"        POST /links/{id}:\n          ThrottlingRateLimit: !Ref WebhooksThrottleRate\n          ThrottlingBurstLimit: !Ref WebhooksThrottleBurst\n", ""},
 		},
 	},
 	{
@@ -603,8 +606,8 @@ var checks = []check{
 			}
 			return e.err()
 		},
-		breaks: [][2]string{{"                  - states:GetExecutionHistory\n                Resource: !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:*:*\n              - !If [TracingActive, {Sid: Tracing, Effect: Allow, Action: [xray:PutTraceSegments, xray:PutTelemetryRecords], Resource: \"*\"}, !Ref AWS::NoValue]\n  ResumeWebhookRole:",
-			"                  - states:GetExecutionHistory\n                  - states:SendTaskFailure\n                Resource: !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:*:*\n              - !If [TracingActive, {Sid: Tracing, Effect: Allow, Action: [xray:PutTraceSegments, xray:PutTelemetryRecords], Resource: \"*\"}, !Ref AWS::NoValue]\n  ResumeWebhookRole:"},
+		breaks: [][2]string{{"                  - states:GetExecutionHistory\n                Resource: !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:*:*\n              - !If [TracingActive, {Sid: Tracing, Effect: Allow, Action: [xray:PutTraceSegments, xray:PutTelemetryRecords], Resource: \"*\"}, !Ref AWS::NoValue] # unused-by-tests: with Tracing=Active, Lambda sends the X-Ray segments with the role\n  ResumeWebhookRole:",
+			"                  - states:GetExecutionHistory\n                  - states:SendTaskFailure\n                Resource: !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:*:*\n              - !If [TracingActive, {Sid: Tracing, Effect: Allow, Action: [xray:PutTraceSegments, xray:PutTelemetryRecords], Resource: \"*\"}, !Ref AWS::NoValue] # unused-by-tests: with Tracing=Active, Lambda sends the X-Ray segments with the role\n  ResumeWebhookRole:"},
 			{"                Action: states:SendTaskSuccess\n                Resource: \"*\"\n              - Sid: ReadExecutions\n                Effect: Allow\n                Action:\n                  - states:DescribeExecution # unused-by-tests: pkg/hooks asks whether an execution still runs (today only on hook-task's create and await)\n                  - states:GetExecutionHistory # unused-by-tests: pkg/hooks settles", "                Action: states:SendTask*\n                Resource: \"*\"\n              - Sid: ReadExecutions\n                Effect: Allow\n                Action:\n                  - states:DescribeExecution # unused-by-tests: pkg/hooks asks whether an execution still runs (today only on hook-task's create and await)\n                  - states:GetExecutionHistory # unused-by-tests: pkg/hooks settles"},
 		},
 	},

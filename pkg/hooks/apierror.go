@@ -32,6 +32,11 @@ const (
 	CodeResponseTimeout     = "WebhookResponseTimeout"
 	CodeWebhookGone         = "WebhookGone"
 	CodeInternal            = "InternalError"
+	CodeEncryptionKey       = "EncryptionKeyRefused"
+	CodeNotSealed           = "NotSealed"
+	CodeOpenRefused         = "SealedPayloadRefused"
+	CodeLinkNotFound        = "LinkNotFound"
+	CodeLinkGone            = "LinkGone"
 )
 
 // ErrorFor maps err to what the caller sees. Errors of this package keep
@@ -58,6 +63,11 @@ func ErrorFor(err error) *APIError {
 		{ErrResponseAlreadySent, http.StatusConflict, CodeResponseAlreadySent},
 		{ErrResponseTimeout, http.StatusGatewayTimeout, CodeResponseTimeout},
 		{ErrWebhookGone, http.StatusBadGateway, CodeWebhookGone},
+		{ErrEncryptionKey, http.StatusBadRequest, CodeEncryptionKey},
+		{ErrNotSealed, http.StatusBadRequest, CodeNotSealed},
+		{ErrOpenRefused, http.StatusForbidden, CodeOpenRefused},
+		{ErrLinkNotFound, http.StatusNotFound, CodeLinkNotFound},
+		{ErrLinkGone, http.StatusGone, CodeLinkGone},
 	} {
 		if errors.Is(err, m.target) {
 			return &APIError{Status: m.status, Code: m.code, Message: err.Error()}

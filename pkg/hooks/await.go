@@ -42,6 +42,9 @@ type RegisterInput struct {
 	Kind Kind
 	// Respond is the webhook's respondWith configuration (JSON), if any.
 	Respond json.RawMessage
+	// Encrypt makes the hook sealed (nil: a plain hook). Like metadata, the
+	// first registration's key is kept.
+	Encrypt *Encrypt
 }
 
 func (in *RegisterInput) validate() error {
@@ -60,6 +63,12 @@ func (in *RegisterInput) validate() error {
 		// The hook item also carries a resume's payload in flight (up to
 		// 256 KiB) and a task token; DynamoDB caps an item at 400 KB.
 		return fmt.Errorf("%w: metadata and respondWith are %d bytes together; the limit is %d bytes", ErrInvalidRequest, size, MaxHookDataBytes)
+	}
+	if in.Encrypt != nil && in.Encrypt.KMSKeyID == "" {
+		return fmt.Errorf("%w: encrypt.kmsKeyId is required", ErrInvalidRequest)
+	}
+	if in.Encrypt != nil && len(in.Encrypt.KMSKeyID) > 2048 {
+		return fmt.Errorf("%w: encrypt.kmsKeyId is longer than 2048 bytes", ErrInvalidRequest)
 	}
 	if in.Kind == "" {
 		in.Kind = KindHook
@@ -90,6 +99,12 @@ func (c *Client) registerSet(in *RegisterInput, vals map[string]types.AttributeV
 		vals[":respond"] = s(string(in.Respond))
 		set += ", #respond = if_not_exists(#respond, :respond)"
 	}
+	if in.Encrypt != nil {
+		// A hook without a key gets it; a key once set is kept for the
+		// incarnation (every resume write conditions on it: protocol.md).
+		vals[":kms"] = s(in.Encrypt.KMSKeyID)
+		set += ", #kmsKeyId = if_not_exists(#kmsKeyId, :kms)"
+	}
 	return set
 }
 
@@ -108,6 +123,9 @@ func (in *RegisterInput) extraNames() []string {
 	}
 	if len(in.Respond) > 0 {
 		extra = append(extra, attrRespond)
+	}
+	if in.Encrypt != nil {
+		extra = append(extra, attrKMSKey)
 	}
 	return extra
 }

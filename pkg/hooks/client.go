@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 )
 
@@ -65,6 +66,9 @@ type Options struct {
 	// aws.Config (for fault injection and call counting).
 	DynamoDB      DynamoDBAPI
 	StepFunctions StepFunctionsAPI
+	// KMS seals payloads of sealed hooks (GenerateDataKey) and opens them
+	// (Decrypt, Client.Open). Default: a KMS client from the aws.Config.
+	KMS KMSAPI
 
 	// HookTTL bounds the life of a hook whose execution never disposed it
 	// (DynamoDB TTL, the last safety net). Default 400 days: longer than a
@@ -128,6 +132,7 @@ const MaxPayloadBytes = 256 * 1024
 type Client struct {
 	db    DynamoDBAPI
 	sfn   StepFunctionsAPI
+	kms   KMSAPI
 	table string
 	opts  Options
 }
@@ -144,6 +149,9 @@ func New(cfg aws.Config, optFns ...func(*Options)) (*Client, error) {
 	}
 	if o.StepFunctions == nil {
 		o.StepFunctions = sfn.NewFromConfig(cfg)
+	}
+	if o.KMS == nil {
+		o.KMS = kms.NewFromConfig(cfg)
 	}
 	return newClient(o)
 }
@@ -209,7 +217,7 @@ func newClient(o Options) (*Client, error) {
 	if o.NewID == nil {
 		o.NewID = randomID
 	}
-	return &Client{db: o.DynamoDB, sfn: o.StepFunctions, table: o.TableName, opts: o}, nil
+	return &Client{db: o.DynamoDB, sfn: o.StepFunctions, kms: o.KMS, table: o.TableName, opts: o}, nil
 }
 
 // randomID returns 128 random bits, URL-safe base64 without padding.

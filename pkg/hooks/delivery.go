@@ -192,7 +192,7 @@ func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, payload s
 		return nil
 	}
 	if _, ok := canceledReasons(err); ok {
-		_, err := c.resume(ctx, h.Token, h.HookID, "", payload)
+		_, err := c.resume(ctx, h.Token, h.HookID, "", ackedBody(payload))
 		return err
 	}
 	return fmt.Errorf("requeue: %w", err)
@@ -301,6 +301,7 @@ type retrier struct {
 	c        *Client
 	deadline time.Time
 	attempt  int
+	free     bool // the next call of next neither waits nor counts
 }
 
 func (c *Client) retrier(budget time.Duration) *retrier {
@@ -310,6 +311,10 @@ func (c *Client) retrier(budget time.Duration) *retrier {
 // next waits before the next try and reports whether there is one; false
 // means the budget is spent (the caller answers ErrContention).
 func (r *retrier) next(ctx context.Context) bool {
+	if r.free {
+		r.free = false
+		return ctx.Err() == nil
+	}
 	if r.attempt > 0 {
 		if r.c.opts.Now().After(r.deadline) || ctx.Err() != nil {
 			return false
@@ -319,6 +324,11 @@ func (r *retrier) next(ctx context.Context) bool {
 	r.attempt++
 	return true
 }
+
+// again makes the next call of next return at once, without waiting or
+// counting an attempt: the loop goes on with what it just learnt (a
+// resume that sealed its payload for the hook it found).
+func (r *retrier) again() { r.free = true }
 
 // backoff sleeps before the next try of an optimistic loop: jittered
 // exponential, from about 5 ms for the first retry up to 250 ms.

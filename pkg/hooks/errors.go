@@ -51,6 +51,22 @@ var (
 	// disposed (or its execution ended) while its caller waited for a manual
 	// response. HTTP 502.
 	ErrWebhookGone = errors.New("webhook disposed before it responded")
+
+	// ErrEncryptionKey: a resume's encryption key cannot seal for this hook:
+	// the hook is sealed with another key (WithEncryptionKey must name the
+	// hook's own key), or KMS refused a data key of it (unknown, disabled,
+	// not allowed). Nothing was stored. HTTP 400.
+	ErrEncryptionKey = errors.New("encryption key refused")
+
+	// ErrNotSealed: what was given to Open is not a sealed envelope this
+	// package knows. HTTP 400; Lambda errorType NotSealedError.
+	ErrNotSealed = errors.New("not a sealed payload")
+
+	// ErrOpenRefused: a sealed envelope cannot be opened: KMS refused its
+	// data key (wrong key, wrong encryption context, no kms:Decrypt), its
+	// ciphertext or context does not authenticate, or it was sealed for
+	// another execution. HTTP 403; Lambda errorType SealedPayloadRefusedError.
+	ErrOpenRefused = errors.New("sealed payload refused")
 )
 
 // NoResponseError reports that the caller of a manual webhook got no
@@ -110,11 +126,17 @@ func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 // PayloadTooLargeError reports a payload over Limit bytes. It matches
 // ErrPayloadTooLarge with errors.Is.
 type PayloadTooLargeError struct {
-	Size  int // bytes of the compacted JSON payload
+	Size  int // bytes of the compacted JSON payload (of its sealed envelope when Plaintext > 0)
 	Limit int // bytes allowed
+	// Plaintext is the size of the payload before sealing when the sealed
+	// envelope is what exceeds Limit (a sealed hook); 0 otherwise.
+	Plaintext int
 }
 
 func (e *PayloadTooLargeError) Error() string {
+	if e.Plaintext > 0 {
+		return fmt.Sprintf("sealed payload is %d bytes (%d bytes before sealing); the limit is %d bytes (Step Functions' 256 KiB task output) and applies to the sealed envelope", e.Size, e.Plaintext, e.Limit)
+	}
 	return fmt.Sprintf("payload is %d bytes; the limit is %d bytes (Step Functions' 256 KiB task output)", e.Size, e.Limit)
 }
 

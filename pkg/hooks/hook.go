@@ -29,6 +29,9 @@ type Hook struct {
 	// RespondWith is how a webhook answers its HTTP callers (nil for a plain
 	// hook).
 	RespondWith *RespondWith `json:"respondWith,omitempty"`
+	// Encrypt is set for a sealed hook: its payloads are sealed with a data
+	// key of Encrypt.KMSKeyID (docs/sealed.md).
+	Encrypt *Encrypt `json:"encrypt,omitempty"`
 }
 
 // HookStatus is a Hook with its delivery state, as GetHook returns it.

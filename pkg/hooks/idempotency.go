@@ -30,9 +30,12 @@ type idemRecord struct {
 	Hash       string
 	Hook       Hook
 	DeliveryID string
+	// Sealed is the envelope a sealed resume acknowledged: a replay looks
+	// for it (a new seal of the same plaintext differs).
+	Sealed string
 }
 
-func (c *Client) idemPut(token, key, hash string, h *Hook, deliveryID string) (*types.Put, error) {
+func (c *Client) idemPut(token, key, hash string, h *Hook, deliveryID, sealed string) (*types.Put, error) {
 	hj, err := json.Marshal(h)
 	if err != nil {
 		return nil, fmt.Errorf("encode hook: %w", err)
@@ -46,6 +49,9 @@ func (c *Client) idemPut(token, key, hash string, h *Hook, deliveryID string) (*
 	}
 	if deliveryID != "" {
 		item[attrDelivery] = s(deliveryID)
+	}
+	if sealed != "" {
+		item[attrSealed] = s(sealed)
 	}
 	return &types.Put{
 		TableName:                &c.table,
@@ -67,7 +73,7 @@ func (c *Client) getIdem(ctx context.Context, token, key string) (*idemRecord, e
 	if len(out.Item) == 0 {
 		return nil, nil
 	}
-	rec := &idemRecord{Hash: getS(out.Item, attrHash), DeliveryID: getS(out.Item, attrDelivery)}
+	rec := &idemRecord{Hash: getS(out.Item, attrHash), DeliveryID: getS(out.Item, attrDelivery), Sealed: getS(out.Item, attrSealed)}
 	if err := json.Unmarshal([]byte(getS(out.Item, attrHook)), &rec.Hook); err != nil {
 		return nil, fmt.Errorf("decode idempotency record: %w", err)
 	}
@@ -78,8 +84,7 @@ func (c *Client) getIdem(ctx context.Context, token, key string) (*idemRecord, e
 // idempotency key": the idempotency record is written in the same
 // transaction as the payload, so a key is used exactly when its payload is
 // acknowledged.
-func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, key string) (*Hook, error) {
-	hash := sha256Hex(payload)
+func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *outgoing, key string) (*Hook, error) {
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
 		h, err := c.getHookItem(ctx, token)
 		if err != nil {
@@ -87,23 +92,33 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 		}
 		if h == nil || (hookID != "" && h.HookID != hookID) {
 			// A key applied before the hook went away is still answered.
-			return c.replay(ctx, nil, token, key, payload, ErrHookNotFound)
+			return c.replay(ctx, nil, token, key, o, ErrHookNotFound)
 		}
-		var deliveryID string
+		if o.needsSeal(h) {
+			// Sealed for this incarnation; I2's conditions hold it to it.
+			if err := c.sealFor(ctx, o, h); err != nil {
+				return nil, err
+			}
+		}
+		payload := o.body
+		var deliveryID, sealed string
+		if o.sealedFor != "" {
+			sealed = payload
+		}
 		var f inflight
 		if h.waiting() {
 			f = inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
 			deliveryID = f.ID
 		}
-		put, err := c.idemPut(token, key, hash, &h.Hook, deliveryID)
+		put, err := c.idemPut(token, key, o.idemHash(key, sealed != ""), &h.Hook, deliveryID, sealed)
 		if err != nil {
 			return nil, err
 		}
 		if !h.waiting() {
-			ok, err := c.appendPayload(ctx, h, "", payload, put)
+			ok, err := c.appendPayload(ctx, h, "", o, put)
 			switch {
 			case errors.Is(err, errIdempotencyKeyUsed):
-				return c.replay(ctx, h, token, key, payload, nil)
+				return c.replay(ctx, h, token, key, o, nil)
 			case err != nil:
 				return nil, err
 			case ok:
@@ -111,17 +126,18 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 			}
 			continue
 		}
+		nm := names(attrWaiter, attrInflight, attrHookID, attrSeq, attrDlv)
+		vals := map[string]types.AttributeValue{":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1)}
+		cond := "#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid" + o.cond(nm, vals)
 		_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: []types.TransactWriteItem{
 				{Update: &types.Update{
-					TableName:                &c.table,
-					Key:                      hookKey(token),
-					ConditionExpression:      aws.String("#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid"),
-					UpdateExpression:         aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one"),
-					ExpressionAttributeNames: names(attrWaiter, attrInflight, attrHookID, attrSeq, attrDlv),
-					ExpressionAttributeValues: map[string]types.AttributeValue{
-						":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1),
-					},
+					TableName:                 &c.table,
+					Key:                       hookKey(token),
+					ConditionExpression:       aws.String(cond),
+					UpdateExpression:          aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one"),
+					ExpressionAttributeNames:  nm,
+					ExpressionAttributeValues: vals,
 				}},
 				{Put: put},
 			},
@@ -143,7 +159,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 			return nil, fmt.Errorf("take waiter: %w", err)
 		}
 		if conditionCanceled(codes, 1) {
-			return c.replay(ctx, h, token, key, payload, nil)
+			return c.replay(ctx, h, token, key, o, nil)
 		}
 	}
 	return nil, ErrContention
@@ -163,8 +179,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID, payload, k
 //     next await took the record for consumed), it is stored again.
 //
 // With no record, notFound is returned.
-func (c *Client) replay(ctx context.Context, h *hookItem, token, key, payload string, notFound error) (*Hook, error) {
-	hash := sha256Hex(payload)
+func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *outgoing, notFound error) (*Hook, error) {
 	rec, err := c.getIdem(ctx, token, key)
 	if err != nil {
 		return nil, err
@@ -175,8 +190,14 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token, key, payload st
 		}
 		return nil, ErrContention // the record expired between two calls
 	}
-	if rec.Hash != hash {
+	if rec.Hash != o.idemHash(key, rec.Sealed != "") {
 		return nil, ErrIdempotencyMismatch
+	}
+	// The payload as the first resume acknowledged it: its envelope, for
+	// a sealed one.
+	payload := o.plain
+	if rec.Sealed != "" {
+		payload = rec.Sealed
 	}
 	if rec.DeliveryID == "" {
 		return &rec.Hook, nil // stored: delivered by an await that commits after sending
@@ -214,7 +235,7 @@ func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, p
 	if err != nil || pending {
 		return &rec.Hook, err
 	}
-	if _, err := c.resume(ctx, token, h.HookID, "", payload); err != nil {
+	if _, err := c.resume(ctx, token, h.HookID, "", ackedBody(payload)); err != nil {
 		return nil, err
 	}
 	return &rec.Hook, nil

@@ -36,6 +36,8 @@ const (
 	attrWaiter    = "waiter"   // task token of the parked await
 	attrInflight  = "inflight" // the delivery in flight to waiter
 	attrRespond   = "respond"  // webhook respondWith configuration (JSON)
+	attrKMSKey    = "kmsKeyId" // a sealed hook's KMS key (docs/sealed.md)
+	attrSealed    = "sealed"   // idempotency record: the sealed envelope it acknowledged
 	attrExpiresAt = "expiresAt"
 	attrPayload   = "payload"
 	attrHash      = "hash"
@@ -166,6 +168,9 @@ type hookItem struct {
 	Waiter   string
 	Inflight *inflight
 	Respond  string
+	// KMSKeyID is a sealed hook's key ("" for a plain hook). It is fixed
+	// for the incarnation (hookId): register sets it with if_not_exists.
+	KMSKeyID string
 }
 
 // waiting reports the Waiting state: an await is parked and nothing is in
@@ -183,10 +188,14 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 			ExecutionARN: getS(m, attrExec),
 			Kind:         Kind(getS(m, attrKind)),
 		},
-		Seq:     getN(m, attrSeq),
-		Dlv:     getN(m, attrDlv),
-		Waiter:  getS(m, attrWaiter),
-		Respond: getS(m, attrRespond),
+		Seq:      getN(m, attrSeq),
+		Dlv:      getN(m, attrDlv),
+		Waiter:   getS(m, attrWaiter),
+		Respond:  getS(m, attrRespond),
+		KMSKeyID: getS(m, attrKMSKey),
+	}
+	if h.KMSKeyID != "" {
+		h.Encrypt = &Encrypt{KMSKeyID: h.KMSKeyID}
 	}
 	if h.Respond != "" {
 		var rw RespondWith

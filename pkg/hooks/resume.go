@@ -17,6 +17,18 @@ type ResumeOption func(*resumeOptions)
 
 type resumeOptions struct {
 	idempotencyKey string
+	encryptionKey  string
+}
+
+// WithEncryptionKey is the seed's encryptionKeyOverride: the payload is
+// sealed with a data key of keyID (a KMS key ID, ARN or alias that the
+// resumer may call kms:GenerateDataKey with), end to end, also when the hook
+// is plain. A sealed hook allows only its own key, named exactly as it was
+// created with; another key fails with ErrEncryptionKey and nothing is
+// stored. Without this option a sealed hook's payloads are sealed with its
+// own key, and a plain hook's are not sealed (docs/sealed.md).
+func WithEncryptionKey(keyID string) ResumeOption {
+	return func(o *resumeOptions) { o.encryptionKey = keyID }
 }
 
 // MaxIdempotencyKeyLength is the longest idempotency key accepted, in bytes.
@@ -37,10 +49,15 @@ func WithIdempotencyKey(key string) ResumeOption {
 // succeeded) or is stored for the next await, and is never lost. Payloads of
 // one hook are delivered one per await, in acknowledgement order.
 //
+// A sealed hook's payload (or any payload with WithEncryptionKey) is
+// sealed here, before it is written: DynamoDB and the await's output only
+// ever hold the sealed envelope (docs/sealed.md).
+//
 // Errors: ErrInvalidToken, ErrInvalidPayload, *PayloadTooLargeError
 // (ErrPayloadTooLarge), ErrHookNotFound, ErrIdempotencyMismatch,
-// ErrContention, or a wrapped AWS error (outcome unknown: retry, ideally
-// with an idempotency key). Only a nil error means the payload is kept.
+// ErrEncryptionKey, ErrContention, or a wrapped AWS error (outcome unknown:
+// retry, ideally with an idempotency key). Only a nil error means the
+// payload is kept.
 func (c *Client) ResumeHook(ctx context.Context, token string, payload any, opts ...ResumeOption) (*Hook, error) {
 	return c.resumeHook(ctx, token, "", payload, opts)
 }
@@ -72,9 +89,9 @@ func (c *Client) resumeHook(ctx context.Context, token, hookID string, payload a
 		if len(o.idempotencyKey) > MaxIdempotencyKeyLength {
 			return nil, fmt.Errorf("%w: idempotency key is %d bytes; the limit is %d", ErrInvalidPayload, len(o.idempotencyKey), MaxIdempotencyKeyLength)
 		}
-		h, err = c.resumeIdempotent(ctx, token, hookID, p, o.idempotencyKey)
+		h, err = c.resumeIdempotent(ctx, token, hookID, newOutgoing(p, o.encryptionKey), o.idempotencyKey)
 	} else {
-		h, err = c.resume(ctx, token, hookID, "", p)
+		h, err = c.resume(ctx, token, hookID, "", newOutgoing(p, o.encryptionKey))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("resume hook %s: %w", Redact(token), err)
@@ -119,14 +136,30 @@ func (c *Client) encodePayload(payload any) (string, error) {
 // resume is the protocol of docs/protocol.md, "Resume". A non-empty kind
 // restricts it to hooks of that kind: the kind is part of the condition of
 // each write (R1 and S1), and a hook of another kind is ErrHookNotFound.
-func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, payload string) (*Hook, error) {
+// A payload to a sealed hook is sealed for the incarnation a write found
+// ("Sealed resume"): every write is conditioned on that incarnation.
+func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, o *outgoing) (*Hook, error) {
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
-		cur, err := c.takeWaiter(ctx, token, hookID, kind, payload)
+		if o.key != "" && o.sealedFor == "" && !o.acked {
+			// WithEncryptionKey: the hook (hookId, execution) must be
+			// known before sealing; R1 would write the plaintext.
+			h, err := c.getHookItem(ctx, token)
+			if err != nil {
+				return nil, err
+			}
+			if h == nil || (hookID != "" && h.HookID != hookID) || (kind != "" && h.Kind != kind) {
+				return nil, ErrHookNotFound
+			}
+			if err := c.sealFor(ctx, o, h); err != nil {
+				return nil, err
+			}
+		}
+		cur, err := c.takeWaiter(ctx, token, hookID, kind, o)
 		if err != nil {
 			return nil, err
 		}
 		if cur.taken {
-			return c.deliver(ctx, cur.item, cur.flight, payload)
+			return c.deliver(ctx, cur.item, cur.flight, o.body)
 		}
 		if cur.conflict {
 			continue
@@ -135,10 +168,21 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, pa
 		if h == nil || (hookID != "" && h.HookID != hookID) || (kind != "" && h.Kind != kind) {
 			return nil, ErrHookNotFound
 		}
+		if o.needsSeal(h) {
+			// A sealed hook (or a new incarnation of the token): seal for
+			// the item R1 returned, then write again.
+			if err := c.sealFor(ctx, o, h); err != nil {
+				return nil, err
+			}
+			if h.waiting() {
+				r.again()
+				continue
+			}
+		}
 		// Best effort: a record its sender left behind is sent (or
 		// requeued) now; an error leaves it for the next resume.
 		_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)
-		ok, err := c.appendPayload(ctx, h, kind, payload, nil)
+		ok, err := c.appendPayload(ctx, h, kind, o, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -160,7 +204,8 @@ type takeResult struct {
 // (Waiting → Delivering) and counts the payload as acknowledged and handed
 // out. When no await is parked it changes nothing and returns the hook as
 // it stands. A non-empty hookID or kind joins the condition.
-func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind, payload string) (takeResult, error) {
+func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind, o *outgoing) (takeResult, error) {
+	payload := o.body
 	f := inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
 	cond := "attribute_exists(#waiter) AND attribute_not_exists(#inflight)"
 	nm := names(attrWaiter, attrInflight, attrSeq, attrDlv)
@@ -175,6 +220,7 @@ func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind
 		nm["#"+attrKind] = attrKind
 		vals[":kind"] = s(string(kind))
 	}
+	cond += o.cond(nm, vals)
 	out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &c.table,
 		Key:                                 hookKey(token),
@@ -222,7 +268,8 @@ func (c *Client) expiry(h *hookItem) int64 {
 // non-empty kind joins the condition. ok is false when the transaction was
 // canceled (an await parked meanwhile, or a conflicting transaction on the
 // hook item): the caller looks again.
-func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payload string, extra *types.Put) (ok bool, err error) {
+func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, o *outgoing, extra *types.Put) (ok bool, err error) {
+	payload := o.body
 	cond := "#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))"
 	nm := names(attrHookID, attrSeq, attrWaiter, attrInflight)
 	vals := map[string]types.AttributeValue{":hid": s(h.HookID), ":one": n(1)}
@@ -231,6 +278,7 @@ func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, payl
 		nm["#"+attrKind] = attrKind
 		vals[":kind"] = s(string(kind))
 	}
+	cond += o.cond(nm, vals)
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName:                 &c.table,

@@ -244,6 +244,9 @@ type CreateWebhookInput struct {
 	Metadata     json.RawMessage
 	// RespondWith is nil for the default: 202 Accepted, empty body.
 	RespondWith *RespondWith
+	// Encrypt makes the webhook sealed: each request it receives is sealed
+	// by the resumer (docs/sealed.md).
+	Encrypt *Encrypt
 }
 
 // CreateWebhook registers a webhook hook for in.ExecutionARN and returns it,
@@ -256,7 +259,7 @@ func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hoo
 	if in.Token == "" {
 		in.Token = randomID()
 	}
-	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook}
+	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook, Encrypt: in.Encrypt}
 	if rw := in.RespondWith; rw != nil {
 		if rw.Response != nil {
 			if err := rw.Response.validate(); err != nil {
@@ -381,7 +384,7 @@ func (c *Client) ResumeWebhook(ctx context.Context, token string, r *http.Reques
 	if err != nil {
 		return nil, err
 	}
-	h, err := c.resume(ctx, token, "", KindWebhook, p)
+	h, err := c.resume(ctx, token, "", KindWebhook, newOutgoing(p, ""))
 	if errors.Is(err, ErrHookNotFound) {
 		return nil, ErrHookNotFound // the same error for every token
 	}

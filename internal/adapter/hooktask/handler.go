@@ -26,6 +26,8 @@ type Hooks interface {
 	DisposeExecution(ctx context.Context, executionARN string) (int, error)
 	CreateWebhook(ctx context.Context, in hooks.CreateWebhookInput) (*hooks.Hook, error)
 	Respond(ctx context.Context, token, requestID string, resp hooks.Response) error
+	Open(ctx context.Context, in hooks.OpenInput) (json.RawMessage, error)
+	CreateLink(ctx context.Context, in hooks.CreateLinkInput) (*hooks.Link, error)
 }
 
 var _ Hooks = (*hooks.Client)(nil)
@@ -52,6 +54,15 @@ const (
 	// (token, requestId, response) (lambda:invoke). A second response to the
 	// same request fails with ResponseAlreadySentError.
 	ActionRespond = "respond"
+	// ActionOpen opens a sealed payload (envelope, as the await returned
+	// it) sealed for this execution (executionArn) and, when token is
+	// given, for that hook, and returns the plaintext JSON as the task's
+	// output (lambda:invoke). Needs kms:Decrypt (docs/sealed.md).
+	ActionOpen = "open"
+	// ActionLink creates an approval link for the hook (token, payload,
+	// label, group, expirySeconds) and returns it under "link" with its
+	// url (lambda:invoke). See docs/protocol.md, "Links".
+	ActionLink = "link"
 )
 
 // Request is the Payload a Task state passes. ExecutionARN is
@@ -70,6 +81,19 @@ type Request struct {
 	// await received) and {"status","headers","body","isBase64Encoded"}.
 	RequestID string          `json:"requestId,omitempty"`
 	Response  json.RawMessage `json:"response,omitempty"`
+	// Encrypt makes a created or awaited hook (create, await,
+	// createWebhook) sealed: {"kmsKeyId": "…"}.
+	Encrypt *hooks.Encrypt `json:"encrypt,omitempty"`
+	// Envelope is open's sealed payload.
+	Envelope json.RawMessage `json:"envelope,omitempty"`
+	// Payload, Label, Group and ExpirySeconds describe a link (link): the
+	// payload the hook receives when the link is used (required), what it
+	// does ("Approve"), the group whose first used link retires the others,
+	// and its life in seconds (0: 7 days).
+	Payload       json.RawMessage `json:"payload,omitempty"`
+	Label         string          `json:"label,omitempty"`
+	Group         string          `json:"group,omitempty"`
+	ExpirySeconds int64           `json:"expirySeconds,omitempty"`
 }
 
 // Result is what a create or dispose task returns (the state's
@@ -79,6 +103,21 @@ type Result struct {
 	Disposed int `json:"disposed,omitempty"`
 	// Responded is the request id a respond task answered.
 	Responded string `json:"responded,omitempty"`
+	// Link is the link a link task created (linkId, url, label, group,
+	// expiresAt, token, hookId).
+	Link *hooks.Link `json:"link,omitempty"`
+	// Opened is the plaintext an open task returns: when set, it is the
+	// whole result.
+	Opened json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes Opened as it is, else the result.
+func (r *Result) MarshalJSON() ([]byte, error) {
+	if r.Opened != nil {
+		return r.Opened, nil
+	}
+	type plain Result
+	return json.Marshal((*plain)(r))
 }
 
 // Handle serves a Task state's request, or an EventBridge "Step Functions
@@ -103,7 +142,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 		h.logOutcome(ctx, &req, nil, err, start)
 		return nil, httpapi.InvokeError(err)
 	}
-	reg := hooks.RegisterInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata}
+	reg := hooks.RegisterInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt}
 	var (
 		res Result
 		err error
@@ -124,7 +163,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 			res.Disposed = 1
 		}
 	case ActionCreateWebhook:
-		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata}
+		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt}
 		if in.RespondWith, err = respondWith(req.RespondWith); err == nil {
 			res.Hook, err = h.hooks.CreateWebhook(ctx, in)
 		}
@@ -140,9 +179,27 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 				res.Responded = req.RequestID
 			}
 		}
+	case ActionOpen:
+		if req.ExecutionARN == "" {
+			err = fmt.Errorf("%w: executionArn is required ($$.Execution.Id)", hooks.ErrInvalidRequest)
+		} else {
+			res.Opened, err = h.hooks.Open(ctx, hooks.OpenInput{Envelope: req.Envelope, ExecutionARN: req.ExecutionARN, Token: req.Token})
+		}
+	case ActionLink:
+		switch {
+		case len(req.Payload) == 0:
+			err = fmt.Errorf("%w: a link needs a payload (what the hook receives when the link is used)", hooks.ErrInvalidRequest)
+		case req.ExpirySeconds < 0 || req.ExpirySeconds > maxExpirySeconds:
+			err = fmt.Errorf("%w: expirySeconds must be between 0 (7 days) and %d", hooks.ErrInvalidRequest, maxExpirySeconds)
+		default:
+			res.Link, err = h.hooks.CreateLink(ctx, hooks.CreateLinkInput{
+				Token: req.Token, ExecutionARN: req.ExecutionARN, Payload: req.Payload,
+				Label: req.Label, Group: req.Group, Expiry: time.Duration(req.ExpirySeconds) * time.Second,
+			})
+		}
 	default:
-		err = fmt.Errorf("%w: unknown action %q (want %s, %s, %s, %s or %s)", hooks.ErrInvalidRequest, req.Action,
-			ActionCreate, ActionAwait, ActionDispose, ActionCreateWebhook, ActionRespond)
+		err = fmt.Errorf("%w: unknown action %q (want %s, %s, %s, %s, %s, %s or %s)", hooks.ErrInvalidRequest, req.Action,
+			ActionCreate, ActionAwait, ActionDispose, ActionCreateWebhook, ActionRespond, ActionLink, ActionOpen)
 	}
 	h.logOutcome(ctx, &req, res.Hook, err, start)
 	if err != nil {
@@ -150,6 +207,10 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 	}
 	return &res, nil
 }
+
+// maxExpirySeconds bounds a link's expirySeconds before it becomes a
+// time.Duration (hooks.CreateLink then checks it against the hook TTL).
+const maxExpirySeconds = 10 * 365 * 24 * 3600
 
 // respondWith decodes a createWebhook's respondWith (nil when absent).
 func respondWith(raw json.RawMessage) (*hooks.RespondWith, error) {

@@ -43,7 +43,14 @@ type DirectRequest struct {
 	Token          string          `json:"token"`
 	Payload        json.RawMessage `json:"payload"`
 	IdempotencyKey string          `json:"idempotencyKey,omitempty"`
+	// EncryptionKeyID seals the payload with this KMS key
+	// (hooks.WithEncryptionKey; docs/sealed.md).
+	EncryptionKeyID string `json:"encryptionKeyId,omitempty"`
 }
+
+// HeaderEncryptionKey is the HTTP header that asks for
+// hooks.WithEncryptionKey (lower case: API Gateway's payload 2.0).
+const HeaderEncryptionKey = "x-sfnhooks-encryption-key"
 
 // Handle dispatches an HTTP API event or a direct invocation. HTTP outcomes,
 // errors included, are returned as responses; a direct invocation returns
@@ -75,7 +82,7 @@ func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPReq
 	case method == http.MethodPost:
 		var body []byte
 		if body, err = httpapi.Body(&req); err == nil {
-			if hook, err = h.hooks.ResumeHook(ctx, token, json.RawMessage(body), idempotency(req.Headers["idempotency-key"])...); err == nil {
+			if hook, err = h.hooks.ResumeHook(ctx, token, json.RawMessage(body), resumeOptions(req.Headers["idempotency-key"], req.Headers[HeaderEncryptionKey])...); err == nil {
 				resp = httpapi.JSON(http.StatusOK, hook)
 			}
 		}
@@ -114,7 +121,7 @@ func (h *Handler) HandleDirect(ctx context.Context, raw json.RawMessage) (*hooks
 	}
 	var hook *hooks.Hook
 	if err == nil {
-		hook, err = h.hooks.ResumeHook(ctx, req.Token, req.Payload, idempotency(req.IdempotencyKey)...)
+		hook, err = h.hooks.ResumeHook(ctx, req.Token, req.Payload, resumeOptions(req.IdempotencyKey, req.EncryptionKeyID)...)
 	}
 	status := http.StatusOK
 	if err != nil {
@@ -127,11 +134,15 @@ func (h *Handler) HandleDirect(ctx context.Context, raw json.RawMessage) (*hooks
 	return hook, nil
 }
 
-func idempotency(key string) []hooks.ResumeOption {
-	if key == "" {
-		return nil
+func resumeOptions(idemKey, encKey string) []hooks.ResumeOption {
+	var opts []hooks.ResumeOption
+	if idemKey != "" {
+		opts = append(opts, hooks.WithIdempotencyKey(idemKey))
 	}
-	return []hooks.ResumeOption{hooks.WithIdempotencyKey(key)}
+	if encKey != "" {
+		opts = append(opts, hooks.WithEncryptionKey(encKey))
+	}
+	return opts
 }
 
 func (h *Handler) logOutcome(ctx context.Context, via, token string, hook *hooks.Hook, status int, err error, start time.Time) {

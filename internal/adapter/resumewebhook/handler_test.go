@@ -19,11 +19,12 @@ import (
 
 // recorder answers resp (or err) and keeps what it was asked.
 type recorder struct {
-	resp  *hooks.Response
-	err   error
-	token string
-	req   *http.Request
-	body  []byte
+	Linker // nil: these tests send no link requests
+	resp   *hooks.Response
+	err    error
+	token  string
+	req    *http.Request
+	body   []byte
 }
 
 func (r *recorder) ResumeWebhook(_ context.Context, token string, req *http.Request) (*hooks.Response, error) {

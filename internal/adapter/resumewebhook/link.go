@@ -1,0 +1,249 @@
+package resumewebhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/sfnhooks/sfnhooks/internal/adapter/httpapi"
+	"github.com/sfnhooks/sfnhooks/pkg/hooks"
+)
+
+// Approval links: GET /links/{id} shows a confirmation page and never
+// resumes; POST /links/{id} (the page's form) uses the link
+// (docs/protocol.md, "Links").
+
+// Linker is what the link routes need of hooks.Client.
+type Linker interface {
+	GetLink(ctx context.Context, id string) (*hooks.LinkView, error)
+	UseLink(ctx context.Context, id, comment string) (*hooks.Link, error)
+}
+
+var _ Linker = (*hooks.Client)(nil)
+
+var (
+	//go:embed link.html
+	linkHTML string
+	//go:embed link.css
+	linkCSS  string
+	linkPage = template.Must(template.New("link").Parse(linkHTML))
+	// LinkCSP is the Content-Security-Policy of every link page: nothing
+	// may load, the one inline style is allowed by its hash, the form may
+	// only post to this origin, and no site may frame the page.
+	LinkCSP = "default-src 'none'; style-src '" + styleHash(linkCSS) + "'; form-action 'self'; " +
+		"frame-ancestors 'none'; base-uri 'none'"
+)
+
+// MaxLinkFormBytes bounds a POST /links/{id} body (the form holds a comment
+// of at most hooks.MaxLinkCommentLength characters, percent-encoded).
+const MaxLinkFormBytes = 16 * 1024
+
+func styleHash(css string) string {
+	sum := sha256.Sum256([]byte(css))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// pageData is what link.html renders.
+type pageData struct {
+	Heading        string
+	Description    string
+	Form           bool
+	Label          string
+	CommentAllowed bool
+	MaxComment     int
+	Expires        string
+	Message        string
+	CSS            template.CSS
+}
+
+// isLinkRoute reports whether req is for /links/{id}.
+func isLinkRoute(req *events.APIGatewayV2HTTPRequest) bool {
+	if req.RouteKey != "" && req.RouteKey != "$default" {
+		return strings.HasSuffix(req.RouteKey, " /links/{id}")
+	}
+	segs := strings.Split(strings.Trim(req.RawPath, "/"), "/")
+	return len(segs) >= 2 && segs[len(segs)-2] == "links"
+}
+
+// handleLink serves GET and POST /links/{id}.
+func (h *Handler) handleLink(ctx context.Context, req *events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	start := time.Now()
+	id, _ := httpapi.Token(req, "links") // an invalid id is an unknown one (hooks refuses it)
+	method := req.RequestContext.HTTP.Method
+	var (
+		status int
+		data   pageData
+		err    error
+	)
+	switch method {
+	case http.MethodGet:
+		var v *hooks.LinkView
+		if v, err = h.links.GetLink(ctx, id); err == nil {
+			status, data = http.StatusOK, formPage(v)
+		}
+	case http.MethodPost:
+		var l *hooks.Link
+		comment := ""
+		if comment, err = linkForm(req); err == nil {
+			if l, err = h.links.UseLink(ctx, id, comment); err == nil {
+				status = http.StatusOK
+				data = pageData{Heading: "Done", Message: "Your choice was recorded: " + l.Label + ". You can close this page."}
+			}
+		}
+	default:
+		err = errMethod
+	}
+	if err != nil {
+		status, data = errorPage(err)
+	}
+	out := renderPage(status, data)
+	if method != http.MethodGet && method != http.MethodPost {
+		out.Headers["allow"] = "GET, POST"
+	}
+	h.logLink(ctx, id, req, status, err, start)
+	return out
+}
+
+var (
+	errMethod    = errors.New("method not allowed")
+	errForbidden = errors.New("cross-site form submission")
+)
+
+// linkForm checks that the POST comes from the link's own page and returns
+// its comment. The link id in the URL is the credential; a browser's
+// Sec-Fetch-Site (cross-site, same-site) or an Origin of another host
+// marks a form that another site posted, which is refused.
+func linkForm(req *events.APIGatewayV2HTTPRequest) (string, error) {
+	switch req.Headers["sec-fetch-site"] {
+	case "cross-site", "same-site":
+		return "", errForbidden
+	}
+	if o := req.Headers["origin"]; o != "" && o != "null" {
+		host := req.Headers["host"]
+		if host == "" {
+			host = req.RequestContext.DomainName
+		}
+		if u, err := url.Parse(o); err != nil || !strings.EqualFold(u.Host, host) {
+			return "", errForbidden
+		}
+	}
+	body, err := httpapi.Body(req)
+	if err != nil {
+		return "", err
+	}
+	if len(body) > MaxLinkFormBytes {
+		return "", hooks.ErrInvalidRequest
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return "", hooks.ErrInvalidRequest
+	}
+	return strings.TrimSpace(strings.ReplaceAll(form.Get("comment"), "\r\n", "\n")), nil
+}
+
+func formPage(v *hooks.LinkView) pageData {
+	d := pageData{
+		Heading: v.Title, Description: v.Description, Form: true, Label: v.Label,
+		CommentAllowed: v.CommentAllowed, MaxComment: hooks.MaxLinkCommentLength,
+		Expires: v.ExpiresAt.UTC().Format("2 January 2006, 15:04 UTC"),
+	}
+	if d.Heading == "" {
+		d.Heading = "Confirmation requested"
+	}
+	return d
+}
+
+// errorPage is the status and page of an error. Unknown links and links
+// whose hook is gone answer 404, links used, expired or retired 410: the
+// same page, with the message a person needs.
+func errorPage(err error) (int, pageData) {
+	var gone *hooks.LinkGoneError
+	switch {
+	case errors.As(err, &gone):
+		d := pageData{Heading: "This link can no longer be used"}
+		switch gone.Reason {
+		case hooks.LinkGoneUsed:
+			d.Message = "It was already used. Nothing was changed this time."
+		case hooks.LinkGoneExpired:
+			d.Message = "It has expired. Nothing was changed."
+		default:
+			d.Message = "Another link for the same request was already used. Nothing was changed."
+		}
+		return http.StatusGone, d
+	case errors.Is(err, hooks.ErrLinkNotFound):
+		return http.StatusNotFound, pageData{Heading: "This link is not valid", Message: "Check that you copied the whole link. Nothing was changed."}
+	case errors.Is(err, hooks.ErrHookNotFound):
+		return http.StatusNotFound, pageData{Heading: "This request is closed", Message: "It no longer waits for an answer. Nothing was changed."}
+	case errors.Is(err, errForbidden):
+		return http.StatusForbidden, pageData{Heading: "Not sent", Message: "The confirmation must be sent from the link's own page. Open the link and press its button. Nothing was changed."}
+	case errors.Is(err, errMethod):
+		return http.StatusMethodNotAllowed, pageData{Heading: "Not allowed", Message: "Open the link in a browser. Nothing was changed."}
+	case errors.Is(err, hooks.ErrInvalidRequest):
+		return http.StatusBadRequest, pageData{Heading: "Not sent", Message: "The comment is limited to 1,000 characters. Nothing was changed."}
+	case errors.Is(err, hooks.ErrContention):
+		return http.StatusServiceUnavailable, pageData{Heading: "Busy", Message: "Please press the button again in a moment."}
+	}
+	return http.StatusInternalServerError, pageData{Heading: "Something went wrong", Message: "Your choice may not have been recorded. Open the link again and press its button: using it twice is safe."}
+}
+
+// renderPage renders d with the headers of every link page: a strict CSP,
+// no referrer, no caching, no sniffing, no framing.
+func renderPage(status int, d pageData) events.APIGatewayV2HTTPResponse {
+	d.CSS = template.CSS(linkCSS)
+	var b bytes.Buffer
+	if err := linkPage.Execute(&b, d); err != nil {
+		status = http.StatusInternalServerError
+		b.Reset()
+		b.WriteString("internal error")
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers: map[string]string{
+			"content-type":            "text/html; charset=utf-8",
+			"content-security-policy": LinkCSP,
+			"referrer-policy":         "no-referrer",
+			"cache-control":           "no-store",
+			"x-content-type-options":  "nosniff",
+			"x-frame-options":         "DENY",
+		},
+		Body: b.String(),
+	}
+}
+
+// logLink logs one link request: the id as its fingerprint; never the
+// payload or the comment.
+func (h *Handler) logLink(ctx context.Context, id string, req *events.APIGatewayV2HTTPRequest, status int, err error, start time.Time) {
+	outcome, level := "ok", slog.LevelInfo
+	attrs := []slog.Attr{
+		slog.Any("linkId", hooks.Secret(id)),
+		slog.String("method", req.RequestContext.HTTP.Method),
+		slog.String("apiRequestId", req.RequestContext.RequestID),
+		slog.Int("status", status),
+		slog.Duration("duration", time.Since(start)),
+	}
+	if err != nil {
+		outcome = hooks.ErrorFor(err).Code
+		switch {
+		case errors.Is(err, errForbidden):
+			outcome = "CrossSiteForm"
+		case errors.Is(err, errMethod):
+			outcome = hooks.CodeMethodNotAllowed
+		case status >= 500:
+			level = slog.LevelError
+			attrs = append(attrs, slog.Any("err", err))
+		}
+	}
+	attrs = append(attrs, slog.String("outcome", outcome))
+	h.log.LogAttrs(ctx, level, "link", attrs...)
+}
