@@ -24,6 +24,7 @@ import (
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumehook"
 	"github.com/sfnhooks/sfnhooks/internal/apigwlocal"
+	"github.com/sfnhooks/sfnhooks/internal/awsstub"
 	"github.com/sfnhooks/sfnhooks/internal/devstack"
 	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
@@ -109,6 +110,12 @@ func (f faulty) ListHooks(context.Context, hooks.ListHooksInput) (*hooks.ListHoo
 	return nil, f.err
 }
 
+func (f faulty) RejectHook(context.Context, string, string, string, ...hooks.ResumeOption) (*hooks.Hook, error) {
+	return nil, f.err
+}
+
+func (f faulty) Heartbeat(context.Context, string) error { return f.err }
+
 // TestOpenAPIHooksRoutes drives the real resume-hook handler, behind the
 // local API Gateway conversion, against the emulator, and requires that the
 // statuses of POST and GET /hooks/{token} are exactly the documented ones,
@@ -127,13 +134,21 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 		t.Fatalf("create table: %v", err)
 	}
 	t.Cleanup(func() { _, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
-	client, err := hooks.New(cfg, func(o *hooks.Options) { o.TableName = table })
+	// Step Functions accepts every task token here (awsstub): a heartbeat
+	// and a rejection need an await parked with a made-up one.
+	client, err := hooks.New(cfg, func(o *hooks.Options) { o.TableName = table; o.StepFunctions = awsstub.AcceptingSFN{} })
 	if err != nil {
 		t.Fatal(err)
 	}
-	const token = "openapi-doc-1"
-	if _, err := client.Register(ctx, hooks.RegisterInput{Token: token,
-		ExecutionARN: "arn:aws:states:us-east-1:123456789012:execution:doc:x"}); err != nil {
+	const token, parked, schemaHook = "openapi-doc-1", "openapi-doc-parked", "openapi-doc-schema"
+	const exec = "arn:aws:states:us-east-1:123456789012:execution:doc:x"
+	if _, err := client.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: exec}); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	if err := client.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: parked, ExecutionARN: exec}, TaskToken: "task-1"}); err != nil {
+		t.Fatalf("await: %v", err)
+	}
+	if _, err := client.Register(ctx, hooks.RegisterInput{Token: schemaHook, ExecutionARN: exec, Schema: json.RawMessage(`{"type":"object"}`)}); err != nil {
 		t.Fatalf("register: %v", err)
 	}
 
@@ -143,6 +158,8 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 		api, err := apigwlocal.New([]apigwlocal.Route{
 			{Key: "POST /hooks/{token}", Function: h, FunctionName: "resume-hook"},
 			{Key: "GET /hooks/{token}", Function: h, FunctionName: "resume-hook"},
+			{Key: "POST /hooks/{token}/reject", Function: h, FunctionName: "resume-hook"},
+			{Key: "POST /hooks/{token}/heartbeat", Function: h, FunctionName: "resume-hook"},
 		}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -182,8 +199,33 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 		{name: "get unknown", method: "GET", path: "/hooks/no-such-hook", status: http.StatusNotFound, code: hooks.CodeHookNotFound},
 		{name: "get bad token", method: "GET", path: "/hooks/" + longToken, status: http.StatusBadRequest, code: hooks.CodeInvalidToken},
 		{name: "get internal", method: "GET", path: "/hooks/" + token, srv: broken, status: http.StatusInternalServerError, code: hooks.CodeInternal},
+		{name: "schema", method: "POST", path: "/hooks/" + schemaHook, body: `[1]`, status: http.StatusUnprocessableEntity, code: hooks.CodeSchemaValidation},
+
+		{name: "reject", method: "POST", path: "/hooks/" + token + "/reject", body: `{"error":"Rejected","cause":"no"}`, status: http.StatusOK},
+		{name: "reject bad body", method: "POST", path: "/hooks/" + token + "/reject", body: `{"cause":"no error"}`, status: http.StatusBadRequest, code: hooks.CodeInvalidPayload},
+		{name: "reject bad token", method: "POST", path: "/hooks/" + longToken + "/reject", body: `{"error":"E"}`, status: http.StatusBadRequest, code: hooks.CodeInvalidToken},
+		{name: "reject unknown", method: "POST", path: "/hooks/no-such-hook/reject", body: `{"error":"E"}`, status: http.StatusNotFound, code: hooks.CodeHookNotFound},
+		{name: "reject key reused", method: "POST", path: "/hooks/" + token + "/reject", body: `{"error":"E"}`, header: map[string]string{"Idempotency-Key": "k1"},
+			status: http.StatusUnprocessableEntity, code: hooks.CodeIdempotencyMismatch},
+		{name: "reject contention", method: "POST", path: "/hooks/" + token + "/reject", body: `{"error":"E"}`, srv: contention, status: http.StatusServiceUnavailable, code: hooks.CodeContention},
+		{name: "reject internal", method: "POST", path: "/hooks/" + token + "/reject", body: `{"error":"E"}`, srv: broken, status: http.StatusInternalServerError, code: hooks.CodeInternal},
+
+		{name: "heartbeat", method: "POST", path: "/hooks/" + parked + "/heartbeat", status: http.StatusOK},
+		{name: "heartbeat not waiting", method: "POST", path: "/hooks/" + token + "/heartbeat", status: http.StatusNotFound, code: hooks.CodeHookNotWaiting},
+		{name: "heartbeat unknown", method: "POST", path: "/hooks/no-such-hook/heartbeat", status: http.StatusNotFound, code: hooks.CodeHookNotFound},
+		{name: "heartbeat bad token", method: "POST", path: "/hooks/" + longToken + "/heartbeat", status: http.StatusBadRequest, code: hooks.CodeInvalidToken},
+		{name: "heartbeat internal", method: "POST", path: "/hooks/" + parked + "/heartbeat", srv: broken, status: http.StatusInternalServerError, code: hooks.CodeInternal},
 	}
-	produced := map[string]map[int]bool{"post": {}, "get": {}}
+	// route is the documented path of a request path.
+	route := func(p string) string {
+		for _, suffix := range []string{"/reject", "/heartbeat"} {
+			if strings.HasSuffix(p, suffix) {
+				return "/hooks/{token}" + suffix
+			}
+		}
+		return "/hooks/{token}"
+	}
+	produced := map[string]map[int]bool{}
 	for _, c := range cases {
 		srv := c.srv
 		if srv == nil {
@@ -200,16 +242,20 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 		}
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		method := strings.ToLower(c.method)
-		docs := documented(t, s, "/hooks/{token}", method)
+		method, path := strings.ToLower(c.method), route(c.path)
+		docs := documented(t, s, path, method)
 		codes, ok := docs[res.StatusCode]
 		if !ok {
-			t.Errorf("%s: %s %s answered %d (%s), which openapi.yaml does not document", c.name, c.method, "/hooks/{token}", res.StatusCode, body)
+			t.Errorf("%s: %s %s answered %d (%s), which openapi.yaml does not document", c.name, c.method, path, res.StatusCode, body)
 			continue
 		}
-		produced[method][res.StatusCode] = true
+		key := method + " " + path
+		if produced[key] == nil {
+			produced[key] = map[int]bool{}
+		}
+		produced[key][res.StatusCode] = true
 		if res.StatusCode != c.status {
-			t.Errorf("%s: %s %s answered %d (%s), want %d", c.name, c.method, "/hooks/{token}", res.StatusCode, body, c.status)
+			t.Errorf("%s: %s %s answered %d (%s), want %d", c.name, c.method, path, res.StatusCode, body, c.status)
 			continue
 		}
 		if res.StatusCode < 400 {
@@ -227,10 +273,12 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 			t.Errorf("%s: %d error %q, want %q", c.name, res.StatusCode, e.Error, c.code)
 		}
 	}
-	for method, got := range produced {
-		for status := range documented(t, s, "/hooks/{token}", method) {
+	for _, key := range []string{"post /hooks/{token}", "get /hooks/{token}", "post /hooks/{token}/reject", "post /hooks/{token}/heartbeat"} {
+		method, path, _ := strings.Cut(key, " ")
+		got := produced[key]
+		for status := range documented(t, s, path, method) {
 			if !got[status] {
-				t.Errorf("%s /hooks/{token}: documented status %d is produced by no case", strings.ToUpper(method), status)
+				t.Errorf("%s %s: documented status %d is produced by no case", strings.ToUpper(method), path, status)
 			}
 		}
 		var seen []int
@@ -238,7 +286,7 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 			seen = append(seen, st)
 		}
 		sort.Ints(seen)
-		t.Logf("%s /hooks/{token}: produced %v", strings.ToUpper(method), seen)
+		t.Logf("%s %s: produced %v", strings.ToUpper(method), path, seen)
 	}
 }
 

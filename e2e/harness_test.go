@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,13 +113,17 @@ func (e *env) machine(name string) string {
 	if arn, ok := e.machines[name]; ok {
 		return arn
 	}
-	def, err := os.ReadFile(filepath.Join("..", "examples", name+".asl.json"))
+	file := filepath.Join("..", "examples", name+".asl.json")
+	if strings.HasPrefix(name, "testdata/") {
+		file = name + ".asl.json" // a test's own state machine (e2e/testdata)
+	}
+	def, err := os.ReadFile(file)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	fnARN := "arn:aws:lambda:" + devstack.DefaultRegion + ":" + account + ":function:" + e.funcName
 	out, err := e.sfn.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
-		Name:       aws.String(name + "-" + e.funcName),
+		Name:       aws.String(filepath.Base(name) + "-" + e.funcName),
 		Definition: aws.String(strings.ReplaceAll(string(def), "${HookTaskFunctionArn}", fnARN)),
 		RoleArn:    aws.String("arn:aws:iam::" + account + ":role/sfnhooks-example"),
 	})
@@ -137,7 +140,7 @@ func (e *env) start(name string, input any) string {
 	in, _ := json.Marshal(input)
 	out, err := e.sfn.StartExecution(context.Background(), &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(e.machine(name)),
-		Name:            aws.String(name + "-" + randomSuffix()),
+		Name:            aws.String(filepath.Base(name) + "-" + randomSuffix()),
 		Input:           aws.String(string(in)),
 	})
 	if err != nil {
@@ -218,7 +221,7 @@ func (e *env) event(method, token, body string) events.APIGatewayV2HTTPRequest {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		e.t.Fatal(err)
 	}
-	path := "/hooks/" + url.PathEscape(token)
+	path := "/hooks/" + token // an HTTP API sends the path percent-decoded
 	ev.RawPath, ev.RequestContext.HTTP.Path = path, path
 	ev.RequestContext.HTTP.Method = method
 	ev.RouteKey = method + " /hooks/{token}"

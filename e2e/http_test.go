@@ -34,8 +34,7 @@ func TestHTTPBadInputChangesNothing(t *testing.T) {
 		{"empty body", "POST", "", ``, false, 400, hooks.CodeInvalidPayload},
 		{"bad base64 flag", "POST", "", `!!!`, true, 400, hooks.CodeInvalidPayload},
 		{"too large", "POST", "", `"` + strings.Repeat("x", hooks.MaxPayloadBytes) + `"`, false, 413, hooks.CodePayloadTooLarge},
-		{"encoded slash", "POST", "/hooks/a%2Fb", `1`, false, 400, hooks.CodeInvalidToken},
-		{"control character", "POST", "/hooks/a%00b", `1`, false, 400, hooks.CodeInvalidToken},
+		{"control character", "POST", "/hooks/a\x00b", `1`, false, 400, hooks.CodeInvalidToken},
 		{"token too long", "POST", "/hooks/" + strings.Repeat("t", 300), `1`, false, 400, hooks.CodeInvalidToken},
 		{"wrong method", "DELETE", "", ``, false, 405, hooks.CodeMethodNotAllowed},
 	} {

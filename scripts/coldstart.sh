@@ -143,8 +143,8 @@ human() { awk -v b="$1" 'BEGIN { printf "%.2f MiB (%d B)", b / 1048576, b }'; }
 # a string the answer must contain.
 event() {
 	case $1 in
-	resume-hook) echo '{"version":"2.0","routeKey":"POST /hooks/{token}","rawPath":"/hooks/bad%2Ftoken","headers":{"content-type":"application/json"},"requestContext":{"http":{"method":"POST","path":"/hooks/bad%2Ftoken"}},"body":"{}"}' ;;
-	resume-webhook) echo '{"version":"2.0","routeKey":"ANY /webhooks/{token}","rawPath":"/webhooks/bad%2Ftoken","requestContext":{"http":{"method":"POST","path":"/webhooks/bad%2Ftoken"}},"body":""}' ;;
+	resume-hook) echo '{"version":"2.0","routeKey":"POST /hooks/{token}","rawPath":"/hooks/bad\u0007token","headers":{"content-type":"application/json"},"requestContext":{"http":{"method":"POST","path":"/hooks/bad\u0007token"}},"body":"{}"}' ;;
+	resume-webhook) echo '{"version":"2.0","routeKey":"ANY /webhooks/{token}","rawPath":"/webhooks/bad\u0007token","requestContext":{"http":{"method":"POST","path":"/webhooks/bad\u0007token"}},"body":""}' ;;
 	hook-task) echo '{"action":"coldstart-probe","token":"coldstart"}' ;;
 	"$BASELINE") echo '{"probe":"coldstart"}' ;;
 	*) echo '{}' ;;

@@ -10,6 +10,11 @@ runs moto's own WSGI application behind one lock for DynamoDB requests
 (X-Amz-Target: DynamoDB_20120810.*); every other service stays concurrent
 (Step Functions executions call back into the server while they run).
 
+Two defects of moto 5.2.5's Step Functions are patched as well, so that
+executions answer as on AWS (see _patch_step_functions): SendTaskFailure
+keeps its cause, and a task that misses its HeartbeatSeconds fails with
+States.HeartbeatTimeout.
+
 Usage: python moto_server.py -H HOST -p PORT   (as moto_server)
 """
 
@@ -40,6 +45,55 @@ def linearizable(app):
     return wrapped
 
 
+def _patch_step_functions() -> None:
+    """Make moto's Step Functions answer as AWS does on two points.
+
+    - SendTaskFailure: moto's response handler reads taskToken and error
+      and drops cause, so a Catch sees "Cause": "" and the history's
+      TaskFailed has no cause. AWS keeps it (sfnhooks' reject relies on it).
+    - HeartbeatSeconds: moto times the heartbeat out correctly but names the
+      error States.Timeout; AWS fails the task with States.HeartbeatTimeout.
+    """
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions import responses
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+    from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeoutError
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    def send_task_failure(self):
+        backend = self.stepfunction_backend
+        kwargs = {"error": self._get_param("error")}
+        if "cause" in backend.send_task_failure.__code__.co_varnames:
+            kwargs["cause"] = self._get_param("cause")
+        backend.send_task_failure(self._get_param("taskToken"), **kwargs)
+        return EmptyResult()
+
+    responses.StepFunctionResponse.send_task_failure = send_task_failure
+
+    from_error = StateTask._from_error
+
+    def _from_error(self, env, ex):
+        if isinstance(ex, HeartbeatTimeoutError):
+            name = StatesErrorNameType.StatesHeartbeatTimeout
+            return FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=name),
+                event_type=HistoryEventType.TaskTimedOut,
+                event_details=EventDetails(
+                    taskTimedOutEventDetails=TaskTimedOutEventDetails(error=name.to_name())
+                ),
+            )
+        return from_error(self, env, ex)
+
+    StateTask._from_error = _from_error
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -49,6 +103,7 @@ def main() -> None:
     # waited 10 s, then killed it). The emulator keeps nothing to flush.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     signal.signal(signal.SIGINT, lambda *_: os._exit(0))
+    _patch_step_functions()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, linearizable(app), threaded=True, request_handler=MotoRequestHandler)
 

@@ -129,8 +129,8 @@ var mutants = []mutant{
 		Desc: "A2 deliverBacklog: the Query reads the newest stored payload, not the oldest",
 		File: "pkg/hooks/await.go",
 		Edits: []edit{{
-			Old: "\t\tLimit:                     aws.Int32(1),\n",
-			New: "\t\tLimit:                     aws.Int32(1),\n\t\tScanIndexForward:          aws.Bool(false),\n",
+			Old: "\tq.Limit = aws.Int32(1)\n",
+			New: "\tq.Limit = aws.Int32(1)\n\tq.ScanIndexForward = aws.Bool(false)\n",
 		}},
 	},
 	{
@@ -165,8 +165,8 @@ var mutants = []mutant{
 		Desc: "settle: any TaskSucceeded of the task counts as delivered, whatever its output",
 		File: "pkg/hooks/history.go",
 		Edits: []edit{{
-			Old: "compactJSON(aws.ToString(ev.TaskSucceededEventDetails.Output)) != want {",
-			New: "len(want) == 0 {",
+			Old: "d != nil && compactJSON(aws.ToString(d.Output)) == want",
+			New: "d != nil && len(want) >= 0",
 		}},
 	},
 	{
@@ -218,6 +218,33 @@ var mutants = []mutant{
 		}, {
 			Old: `":one": n(1), ":t": &types.AttributeValueMemberBOOL{Value: true},`,
 			New: `":one": n(1),`,
+		}},
+	},
+	{
+		Name: "M23-rejection-sent-as-payload",
+		Desc: "sendSlot: a rejection is sent with SendTaskSuccess (its encoded slot as the output), not SendTaskFailure (issue 13)",
+		File: "pkg/hooks/reject.go",
+		Edits: []edit{{
+			Old: "\tif r, ok := asRejection(slot); ok {\n\t\t_, err := c.sfn.SendTaskFailure(",
+			New: "\tif r, ok := asRejection(slot); ok && false {\n\t\t_, err := c.sfn.SendTaskFailure(",
+		}},
+	},
+	{
+		Name: "M24-rejection-settled-as-payload",
+		Desc: "settle: a rejection's end is looked for as a TaskSucceeded with its slot as output, never found: a rejection that arrived is requeued and fails a second await (issue 13)",
+		File: "pkg/hooks/history.go",
+		Edits: []edit{{
+			Old: "\tif r, ok := asRejection(slot); ok {\n\t\treturn func(ev sfntypes.HistoryEvent) bool {",
+			New: "\tif r, ok := asRejection(slot); ok && false {\n\t\treturn func(ev sfntypes.HistoryEvent) bool {",
+		}},
+	},
+	{
+		Name: "M25-schema-term-dropped",
+		Desc: "R1/S1/I2: the schema term is left out of the conditions: a payload checked against no schema is acknowledged to a hook with one (issue 13)",
+		File: "pkg/hooks/jsonschema.go",
+		Edits: []edit{{
+			Old: "\tif sc.skip {\n\t\treturn \"\"\n\t}",
+			New: "\tif true {\n\t\treturn \"\"\n\t}",
 		}},
 	},
 	{

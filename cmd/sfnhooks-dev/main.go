@@ -226,6 +226,8 @@ func run(log *slog.Logger, root, addr string) error {
 		{Key: "POST /hooks/{token}", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "GET /hooks/{token}", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "GET /hooks", Function: resumeHook, FunctionName: resumeHookName},
+		{Key: "POST /hooks/{token}/reject", Function: resumeHook, FunctionName: resumeHookName},
+		{Key: "POST /hooks/{token}/heartbeat", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "ANY /webhooks/{token}", Function: resumeWebhook, FunctionName: resumeWebhookName},
 		{Key: "GET /links/{id}", Function: resumeWebhook, FunctionName: resumeWebhookName},
 		{Key: "POST /links/{id}", Function: resumeWebhook, FunctionName: resumeWebhookName},

@@ -28,8 +28,8 @@
 // message on stderr is the API's error code and message.
 //
 // A token is given as it is and percent-encoded into the path; a token
-// with '/' is refused (exit 2): API Gateway decodes %2F before routing, so
-// no route of the API can receive it.
+// with '/', '?' or '#' is refused (exit 2): API Gateway decodes the path
+// before routing, so no route of the API receives it as it is.
 package main
 
 import (
@@ -205,10 +205,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "sfnhooks %s: want %d argument(s) (%s), got %d\n", name, cmd.nargs, cmd.args, len(pos))
 		return exitUsage
 	}
-	if cmd.nargs == 1 && strings.Contains(pos[0], "/") {
-		// API Gateway HTTP APIs decode %2F before routing: /hooks/a%2Fb
-		// becomes /hooks/a/b, which no route matches.
-		fmt.Fprintf(stderr, "sfnhooks %s: a token with '/' cannot travel over the HTTP API (API Gateway decodes %%2F before routing); use the Go API or a direct invocation of resume-hook\n", name)
+	if cmd.nargs == 1 && strings.ContainsAny(pos[0], "/?#") {
+		// API Gateway HTTP APIs decode the path before routing: /hooks/a%2Fb
+		// becomes /hooks/a/b, which no route matches, and a decoded ? or #
+		// would cut the token short (README, "Tokens in URLs").
+		fmt.Fprintf(stderr, "sfnhooks %s: a token with '/', '?' or '#' cannot travel over the HTTP API (API Gateway decodes the path before routing); use the Go API or a direct invocation of resume-hook\n", name)
 		return exitUsage
 	}
 	api, err := newAPI(ctx, o)

@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -130,8 +131,27 @@ func pathParams(path string, r *http.Request) map[string]string {
 	return params
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. Like API Gateway's HTTP APIs, it
+// percent-decodes the path before routing: an encoded '/' (%2F) becomes a
+// separator, so /hooks/a%2Fb matches no {token} route (404 Not Found), and
+// the events carry the decoded path (rawPath, requestContext.http.path)
+// and decoded pathParameters.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.RawPath != "" {
+		r2 := *r
+		u := *r.URL
+		u.RawPath = "" // route on the decoded path
+		r2.URL = &u
+		r = &r2
+	}
+	if p := r.URL.Path; p != "" && path.Clean(p) != p && path.Clean(p)+"/" != p {
+		// An empty or dot segment (an encoded '/' next to another '/'):
+		// API Gateway matches no route; net/http would redirect.
+		notFound(w)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *Route, params map[string]string) {
 	start := time.Now()
@@ -202,7 +222,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *Route, params
 
 // NewRequest converts r, whose body has been read into body, into the event
 // API Gateway sends for routeKey with the matched path parameters:
-// rawPath (still percent-encoded) and rawQueryString as received, header
+// rawPath percent-decoded (as an HTTP API sends it: a request to
+// /hooks/a%20b arrives as "/hooks/a b"), rawQueryString as received, header
 // names lower-cased with repeated values joined by commas, cookies in
 // Cookies (not in the headers), query parameters joined by commas, and the
 // body as text when it is valid UTF-8, base64 (IsBase64Encoded) otherwise.
@@ -268,7 +289,7 @@ func NewRequest(r *http.Request, routeKey string, pathParams map[string]string, 
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:               "2.0",
 		RouteKey:              routeKey,
-		RawPath:               r.URL.EscapedPath(),
+		RawPath:               r.URL.Path, // decoded, as an HTTP API sends it
 		RawQueryString:        r.URL.RawQuery,
 		Cookies:               cookies,
 		Headers:               headers,
@@ -286,7 +307,7 @@ func NewRequest(r *http.Request, routeKey string, pathParams map[string]string, 
 			TimeEpoch:    now.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
 				Method:    r.Method,
-				Path:      r.URL.EscapedPath(),
+				Path:      r.URL.Path,
 				Protocol:  r.Proto,
 				SourceIP:  sourceIP,
 				UserAgent: r.UserAgent(),

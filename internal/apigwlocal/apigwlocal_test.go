@@ -34,8 +34,8 @@ func TestNewRequest(t *testing.T) {
 		{"version", ev.Version, "2.0"},
 		{"routeKey", ev.RouteKey, "POST /hooks/{token}"},
 		{"requestContext.routeKey", ev.RequestContext.RouteKey, "POST /hooks/{token}"},
-		{"rawPath keeps encoding", ev.RawPath, "/hooks/a%2Fb%20c"},
-		{"http.path", ev.RequestContext.HTTP.Path, "/hooks/a%2Fb%20c"},
+		{"rawPath decoded, as an HTTP API sends it", ev.RawPath, "/hooks/a/b c"},
+		{"http.path", ev.RequestContext.HTTP.Path, "/hooks/a/b c"},
 		{"http.method", ev.RequestContext.HTTP.Method, "POST"},
 		{"rawQueryString", ev.RawQueryString, "x=1&x=2&y=%C3%A9"},
 		{"query joined", ev.QueryStringParameters, map[string]string{"x": "1,2", "y": "é"}},
@@ -157,7 +157,9 @@ func TestServer(t *testing.T) {
 		wantToken    string
 	}{
 		{"POST", "/hooks/approval-42", 200, "POST /hooks/{token}", "approval-42"},
-		{"GET", "/hooks/a%2Fb", 200, "GET /hooks/{token}", "a/b"},
+		{"GET", "/hooks/a%2Fb", 404, "", ""}, // decoded before routing: two segments
+		{"GET", "/hooks/a%2F", 404, "", ""},
+		{"GET", "/hooks/a%20b%25", 200, "GET /hooks/{token}", "a b%"},
 		{"HEAD", "/hooks/x", 404, "", ""},
 		{"PUT", "/hooks/x", 404, "", ""},
 		{"DELETE", "/webhooks/w", 200, "ANY /webhooks/{token}", "w"},

@@ -100,6 +100,17 @@ func (s *StepFunctions) SendTaskFailure(ctx context.Context, in *sfn.SendTaskFai
 	return &sfn.SendTaskFailureOutput{}, nil
 }
 
+// SendTaskHeartbeat implements hooks.StepFunctionsAPI: accepted (the
+// model does not time tasks out; heartbeats are not on the paths it
+// measures).
+func (s *StepFunctions) SendTaskHeartbeat(ctx context.Context, _ *sfn.SendTaskHeartbeatInput, _ ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error) {
+	s.Calls.Inc("SFN.SendTaskHeartbeat")
+	if err := sleep(ctx, s.Latency); err != nil {
+		return nil, err
+	}
+	return &sfn.SendTaskHeartbeatOutput{}, nil
+}
+
 // DescribeExecution implements hooks.StepFunctionsAPI: always RUNNING.
 func (s *StepFunctions) DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, _ ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
 	s.Calls.Inc("SFN.DescribeExecution")

@@ -71,6 +71,14 @@ func (s AcceptingSFN) SendTaskFailure(context.Context, *sfn.SendTaskFailureInput
 	return &sfn.SendTaskFailureOutput{}, nil
 }
 
+// SendTaskHeartbeat implements hooks.StepFunctionsAPI.
+func (s AcceptingSFN) SendTaskHeartbeat(context.Context, *sfn.SendTaskHeartbeatInput, ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error) {
+	if s.Calls != nil {
+		s.Calls.Inc("SFN.SendTaskHeartbeat")
+	}
+	return &sfn.SendTaskHeartbeatOutput{}, nil
+}
+
 // ParkedClient is a hooks.Client whose AWS calls are answered by
 // NewParkedHook(token, kind, respond) and AcceptingSFN: every resume of
 // token takes the fast path without the network.

@@ -59,8 +59,10 @@
 //     TaskDoesNotExist in these cases: code must treat InvalidToken, TaskTimedOut
 //     and TaskDoesNotExist alike, and tests cannot rely on a second
 //     SendTaskSuccess failing.
-//   - (d) SendTaskFailure's Error is matched by Catch and Retry; its Cause is
-//     dropped (the caught Cause is null; an uncaught failure has an empty cause).
+//   - (d) SendTaskFailure's Error is matched by Catch and Retry. moto 5.2.5
+//     drops its Cause; scripts/moto_server.py patches that, so on this stack the
+//     cause is kept (caught and uncaught), as on AWS. It also makes a missed
+//     HeartbeatSeconds fail with States.HeartbeatTimeout (moto: States.Timeout).
 //   - (d) StopExecution of an execution that waits for a token takes effect only when
 //     the task ends (once the task's Lambda invocation has returned; while it still
 //     runs, the execution FAILS when it returns): the execution stays RUNNING, its

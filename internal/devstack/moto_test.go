@@ -487,7 +487,10 @@ func TestMotoStepFunctions(t *testing.T) {
 		}
 	})
 
-	t.Run("d/SendTaskFailure is caught by its error name, its cause is dropped", func(t *testing.T) {
+	// moto 5.2.5 drops SendTaskFailure's cause; scripts/moto_server.py
+	// patches its handler so the stack keeps it, as AWS does (issue 13:
+	// a rejection's cause reaches the state machine).
+	t.Run("d/SendTaskFailure is caught by its error name, with its cause", func(t *testing.T) {
 		fn, tokens := tokenFunction(t)
 		m := stacktest.CreateStateMachine(t, client, `{"StartAt": "A", "States": {
 			"A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
@@ -499,17 +502,17 @@ func TestMotoStepFunctions(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := stacktest.WaitExecution(t, client, exec, 10*time.Second)
-		if out.Status != sfntypes.ExecutionStatusSucceeded || !jsonEqual(t, aws.ToString(out.Output), `{"err": {"Error": "HookConflictError", "Cause": null}}`) {
-			t.Errorf("%s %s, want the Catch path with Cause null (moto drops SendTaskFailure's cause)", out.Status, aws.ToString(out.Output))
+		if out.Status != sfntypes.ExecutionStatusSucceeded || !jsonEqual(t, aws.ToString(out.Output), `{"err": {"Error": "HookConflictError", "Cause": "{\"execution\":\"other\"}"}}`) {
+			t.Errorf("%s %s, want the Catch path with the cause", out.Status, aws.ToString(out.Output))
 		}
-		// Uncaught: the execution fails with that error, and an empty cause.
+		// Uncaught: the execution fails with that error and cause.
 		exec = stacktest.StartExecution(t, client, m, `{}`)
 		if err := failure(receive(t, tokens), "Other", "why"); err != nil {
 			t.Fatal(err)
 		}
 		out = stacktest.WaitExecution(t, client, exec, 10*time.Second)
-		if out.Status != sfntypes.ExecutionStatusFailed || aws.ToString(out.Error) != "Other" || aws.ToString(out.Cause) != "" {
-			t.Errorf("%s error %q cause %q, want FAILED Other with no cause", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause))
+		if out.Status != sfntypes.ExecutionStatusFailed || aws.ToString(out.Error) != "Other" || aws.ToString(out.Cause) != "why" {
+			t.Errorf("%s error %q cause %q, want FAILED Other, cause why", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause))
 		}
 	})
 

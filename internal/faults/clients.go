@@ -69,6 +69,10 @@ func (s *stepFunctions) SendTaskFailure(ctx context.Context, p *sfn.SendTaskFail
 	return do(s.in, "SFN.SendTaskFailure", func() (*sfn.SendTaskFailureOutput, error) { return s.inner.SendTaskFailure(ctx, p, o...) })
 }
 
+func (s *stepFunctions) SendTaskHeartbeat(ctx context.Context, p *sfn.SendTaskHeartbeatInput, o ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error) {
+	return do(s.in, "SFN.SendTaskHeartbeat", func() (*sfn.SendTaskHeartbeatOutput, error) { return s.inner.SendTaskHeartbeat(ctx, p, o...) })
+}
+
 func (s *stepFunctions) DescribeExecution(ctx context.Context, p *sfn.DescribeExecutionInput, o ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
 	return do(s.in, "SFN.DescribeExecution", func() (*sfn.DescribeExecutionOutput, error) { return s.inner.DescribeExecution(ctx, p, o...) })
 }

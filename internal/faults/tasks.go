@@ -17,23 +17,25 @@ import (
 // closed task's token while the execution runs). It keeps the history of
 // one execution the way GetExecutionHistory shows it (TaskScheduled with
 // the task token in its parameters, then TaskSucceeded with the output,
-// or TaskTimedOut), so the library's settlement of closed tasks can be
+// TaskFailed with the error and cause, or TaskTimedOut), so the library's settlement of closed tasks can be
 // tested. Tests of behaviour run against the emulator; use this only for
 // these faults, and say so in the test.
 type Tasks struct {
-	mu      sync.Mutex
-	done    map[string]string // task token → output it succeeded with
-	closed  map[string]bool   // tasks over without an output
-	failed  map[string]string // task token → error name
-	ended   bool
-	events  []sfntypes.HistoryEvent
-	sched   map[string]int64 // task token → its TaskScheduled event id
-	history int              // GetExecutionHistory calls
+	mu         sync.Mutex
+	done       map[string]string // task token → output it succeeded with
+	closed     map[string]bool   // tasks over without an output
+	failed     map[string]string // task token → error name
+	causes     map[string]string // task token → cause of its failure
+	heartbeats map[string]int    // task token → heartbeats received
+	ended      bool
+	events     []sfntypes.HistoryEvent
+	sched      map[string]int64 // task token → its TaskScheduled event id
+	history    int              // GetExecutionHistory calls
 }
 
 // NewTasks returns a Tasks with every task open and the execution running.
 func NewTasks() *Tasks {
-	return &Tasks{done: map[string]string{}, closed: map[string]bool{}, failed: map[string]string{}, sched: map[string]int64{}}
+	return &Tasks{done: map[string]string{}, closed: map[string]bool{}, failed: map[string]string{}, causes: map[string]string{}, heartbeats: map[string]int{}, sched: map[string]int64{}}
 }
 
 func (t *Tasks) event(typ sfntypes.HistoryEventType, prev int64, fn func(*sfntypes.HistoryEvent)) int64 {
@@ -90,9 +92,39 @@ func (t *Tasks) SendTaskFailure(_ context.Context, in *sfn.SendTaskFailureInput,
 		return nil, &sfntypes.TaskTimedOut{Message: aws.String("Provided task does not exist anymore")}
 	}
 	t.failed[token] = aws.ToString(in.Error)
+	t.causes[token] = aws.ToString(in.Cause)
 	started := t.schedule(token) + 1
-	t.event(sfntypes.HistoryEventTypeTaskFailed, started, nil)
+	t.event(sfntypes.HistoryEventTypeTaskFailed, started, func(ev *sfntypes.HistoryEvent) {
+		ev.TaskFailedEventDetails = &sfntypes.TaskFailedEventDetails{Error: in.Error, Cause: in.Cause, Resource: aws.String("invoke.waitForTaskToken"), ResourceType: aws.String("lambda")}
+	})
 	return &sfn.SendTaskFailureOutput{}, nil
+}
+
+// SendTaskHeartbeat answers as AWS does: accepted while the task is open,
+// TaskTimedOut once it is over.
+func (t *Tasks) SendTaskHeartbeat(_ context.Context, in *sfn.SendTaskHeartbeatInput, _ ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.over(aws.ToString(in.TaskToken)) {
+		return nil, &sfntypes.TaskTimedOut{Message: aws.String("Provided task does not exist anymore")}
+	}
+	t.heartbeats[aws.ToString(in.TaskToken)]++
+	return &sfn.SendTaskHeartbeatOutput{}, nil
+}
+
+// Failure returns the error and cause token's task failed with.
+func (t *Tasks) Failure(token string) (errName, cause string, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	errName, ok = t.failed[token]
+	return errName, t.causes[token], ok
+}
+
+// Heartbeats counts the heartbeats token's task received.
+func (t *Tasks) Heartbeats(token string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.heartbeats[token]
 }
 
 // DescribeExecution answers RUNNING until End, then ABORTED.

@@ -269,12 +269,14 @@ var checks = []check{
 			var e errs
 			const stage = "HttpApiStage"
 			want := map[string]string{ // route key → parameter prefix
-				"POST /hooks/{token}":   "Hooks",
-				"GET /hooks/{token}":    "Hooks",
-				"GET /hooks":            "Hooks",
-				"ANY /webhooks/{token}": "Webhooks",
-				"GET /links/{id}":       "Webhooks", // approval links: public, as the webhook route
-				"POST /links/{id}":      "Webhooks",
+				"POST /hooks/{token}":           "Hooks",
+				"GET /hooks/{token}":            "Hooks",
+				"GET /hooks":                    "Hooks",
+				"POST /hooks/{token}/reject":    "Hooks",
+				"POST /hooks/{token}/heartbeat": "Hooks",
+				"ANY /webhooks/{token}":         "Webhooks",
+				"GET /links/{id}":               "Webhooks", // approval links: public, as the webhook route
+				"POST /links/{id}":              "Webhooks",
 			}
 			var routes []string
 			for _, id := range t.resources("AWS::ApiGatewayV2::Route") {
@@ -301,7 +303,8 @@ var checks = []check{
 		breaks: [][2]string{{"        ANY /webhooks/{token}:\n          ThrottlingRateLimit: !Ref WebhooksThrottleRate", "        ANY /webhooks/{token}:\n          ThrottlingRateLimit: !Ref HooksThrottleRate"},
 			{"        GET /hooks/{token}:\n          ThrottlingRateLimit: !Ref HooksThrottleRate\n          ThrottlingBurstLimit: !Ref HooksThrottleBurst\n", ""},
 			{"      DefaultRouteSettings:\n        ThrottlingRateLimit: !Ref WebhooksThrottleRate\n        ThrottlingBurstLimit: !Ref WebhooksThrottleBurst\n", ""},
-			{"    DependsOn: [PostHookRoute, GetHookRoute, ListHooksRoute, WebhookRoute, LinkPageRoute, LinkUseRoute]\n", ""},
+			{"    DependsOn: [PostHookRoute, GetHookRoute, ListHooksRoute, RejectHookRoute, HeartbeatHookRoute, WebhookRoute, LinkPageRoute, LinkUseRoute]\n", ""},
+			{"        POST /hooks/{token}/heartbeat:\n          ThrottlingRateLimit: !Ref HooksThrottleRate\n          ThrottlingBurstLimit: !Ref HooksThrottleBurst\n", ""},
 			{"        POST /links/{id}:\n          ThrottlingRateLimit: !Ref WebhooksThrottleRate\n          ThrottlingBurstLimit: !Ref WebhooksThrottleBurst\n", ""},
 		},
 	},
@@ -587,10 +590,12 @@ var checks = []check{
 		},
 	},
 	{
-		name: "the resume functions cannot fail a task",
+		// Issue 13: resume-hook fails a task (reject) and heartbeats one
+		// (heartbeat); resume-webhook does neither.
+		name: "resume-webhook cannot fail a task; resume-hook only for reject and heartbeat",
 		run: func(t *tmpl) error {
 			var e errs
-			for _, role := range []string{"ResumeHookRole", "ResumeWebhookRole"} {
+			for role, want := range map[string]bool{"ResumeHookRole": true, "ResumeWebhookRole": false} {
 				gs, err := grants(t, role)
 				if err != nil {
 					return err
@@ -599,15 +604,17 @@ var checks = []check{
 					e.add("%s does not grant states:SendTaskSuccess", role)
 				}
 				for _, a := range []string{"states:SendTaskFailure", "states:SendTaskHeartbeat"} {
-					if g := granted(gs, a); g != nil {
+					switch g := granted(gs, a); {
+					case g != nil && !want:
 						e.add("%s grants %s (line %d)", role, g.Action, g.Line)
+					case g == nil && want:
+						e.add("%s does not grant %s (POST /hooks/{token}/reject, /heartbeat)", role, a)
 					}
 				}
 			}
 			return e.err()
 		},
-		breaks: [][2]string{{"                  - states:GetExecutionHistory\n                Resource: !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:*:*\n              - !If [TracingActive, {Sid: Tracing, Effect: Allow, Action: [xray:PutTraceSegments, xray:PutTelemetryRecords], Resource: \"*\"}, !Ref AWS::NoValue] # unused-by-tests: with Tracing=Active, Lambda sends the X-Ray segments with the role\n  ResumeWebhookRole:",
-			"                  - states:GetExecutionHistory\n                  - states:SendTaskFailure\n                Resource: !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:*:*\n              - !If [TracingActive, {Sid: Tracing, Effect: Allow, Action: [xray:PutTraceSegments, xray:PutTelemetryRecords], Resource: \"*\"}, !Ref AWS::NoValue] # unused-by-tests: with Tracing=Active, Lambda sends the X-Ray segments with the role\n  ResumeWebhookRole:"},
+		breaks: [][2]string{{"                  - states:SendTaskFailure\n                  - states:SendTaskHeartbeat\n", "                  - states:SendTaskFailure\n"},
 			{"                Action: states:SendTaskSuccess\n                Resource: \"*\"\n              - Sid: ReadExecutions\n                Effect: Allow\n                Action:\n                  - states:DescribeExecution # unused-by-tests: pkg/hooks asks whether an execution still runs (today only on hook-task's create and await)\n                  - states:GetExecutionHistory # unused-by-tests: pkg/hooks settles", "                Action: states:SendTask*\n                Resource: \"*\"\n              - Sid: ReadExecutions\n                Effect: Allow\n                Action:\n                  - states:DescribeExecution # unused-by-tests: pkg/hooks asks whether an execution still runs (today only on hook-task's create and await)\n                  - states:GetExecutionHistory # unused-by-tests: pkg/hooks settles"},
 		},
 	},

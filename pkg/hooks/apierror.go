@@ -13,6 +13,9 @@ type APIError struct {
 	Status  int    `json:"-"`
 	Code    string `json:"error"`
 	Message string `json:"message"`
+	// Details lists what failed, for a SchemaValidation error (each
+	// {"instanceLocation","keywordLocation","error"}); absent otherwise.
+	Details []SchemaViolation `json:"details,omitempty"`
 }
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
@@ -20,6 +23,8 @@ func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 // Error codes. the README (Errors) lists them with their statuses.
 const (
 	CodeHookNotFound        = "HookNotFound"
+	CodeHookNotWaiting      = "HookNotWaiting"
+	CodeSchemaValidation    = "SchemaValidation"
 	CodeInvalidToken        = "InvalidToken"
 	CodeInvalidPayload      = "InvalidPayload"
 	CodeInvalidRequest      = "InvalidRequest"
@@ -52,12 +57,14 @@ func ErrorFor(err error) *APIError {
 		status int
 		code   string
 	}{
+		{ErrNotWaiting, http.StatusNotFound, CodeHookNotWaiting},
 		{ErrHookNotFound, http.StatusNotFound, CodeHookNotFound},
 		{ErrInvalidToken, http.StatusBadRequest, CodeInvalidToken},
 		{ErrInvalidPayload, http.StatusBadRequest, CodeInvalidPayload},
 		{ErrInvalidRequest, http.StatusBadRequest, CodeInvalidRequest},
 		{ErrPayloadTooLarge, http.StatusRequestEntityTooLarge, CodePayloadTooLarge},
 		{ErrIdempotencyMismatch, http.StatusUnprocessableEntity, CodeIdempotencyMismatch},
+		{ErrSchemaValidation, http.StatusUnprocessableEntity, CodeSchemaValidation},
 		{ErrConflict, http.StatusConflict, CodeHookConflict},
 		{ErrContention, http.StatusServiceUnavailable, CodeContention},
 		{ErrResponseAlreadySent, http.StatusConflict, CodeResponseAlreadySent},
@@ -70,7 +77,12 @@ func ErrorFor(err error) *APIError {
 		{ErrLinkGone, http.StatusGone, CodeLinkGone},
 	} {
 		if errors.Is(err, m.target) {
-			return &APIError{Status: m.status, Code: m.code, Message: err.Error()}
+			api := &APIError{Status: m.status, Code: m.code, Message: err.Error()}
+			var sv *SchemaValidationError
+			if errors.As(err, &sv) {
+				api.Details = sv.Details
+			}
+			return api
 		}
 	}
 	return &APIError{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error; the request may not have been applied, retry it with the same idempotency key"}

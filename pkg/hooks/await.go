@@ -45,6 +45,12 @@ type RegisterInput struct {
 	// Encrypt makes the hook sealed (nil: a plain hook). Like metadata, the
 	// first registration's key is kept.
 	Encrypt *Encrypt
+	// Schema is a JSON Schema (draft 2020-12 unless its $schema says
+	// otherwise) every payload of the hook must match: a resume whose
+	// payload fails it gets *SchemaValidationError (HTTP 422) and nothing is
+	// stored. Set when the hook is created; it counts toward
+	// MaxHookDataBytes. References outside the schema are not loaded.
+	Schema json.RawMessage
 }
 
 func (in *RegisterInput) validate() error {
@@ -59,10 +65,17 @@ func (in *RegisterInput) validate() error {
 		// U+FFFD and every resume would answer other metadata.
 		return fmt.Errorf("%w: metadata is not valid JSON in UTF-8", ErrInvalidRequest)
 	}
-	if size := len(in.Metadata) + len(in.Respond); size > MaxHookDataBytes {
+	if len(in.Schema) > 0 {
+		text, err := normalizeSchema(in.Schema)
+		if err != nil {
+			return err
+		}
+		in.Schema = json.RawMessage(text)
+	}
+	if size := len(in.Metadata) + len(in.Respond) + len(in.Schema); size > MaxHookDataBytes {
 		// The hook item also carries a resume's payload in flight (up to
 		// 256 KiB) and a task token; DynamoDB caps an item at 400 KB.
-		return fmt.Errorf("%w: metadata and respondWith are %d bytes together; the limit is %d bytes", ErrInvalidRequest, size, MaxHookDataBytes)
+		return fmt.Errorf("%w: metadata, respondWith and schema are %d bytes together; the limit is %d bytes", ErrInvalidRequest, size, MaxHookDataBytes)
 	}
 	if in.Encrypt != nil && in.Encrypt.KMSKeyID == "" {
 		return fmt.Errorf("%w: encrypt.kmsKeyId is required", ErrInvalidRequest)
@@ -105,6 +118,15 @@ func (c *Client) registerSet(in *RegisterInput, vals map[string]types.AttributeV
 		vals[":kms"] = s(in.Encrypt.KMSKeyID)
 		set += ", #kmsKeyId = if_not_exists(#kmsKeyId, :kms)"
 	}
+	if len(in.Schema) > 0 {
+		// The first create or await that gives a schema sets it; a later
+		// one keeps the hook's own (like metadata). Set together, schema
+		// and schemaSha always match, and every resume's write is
+		// conditioned on the schemaSha it validated against.
+		vals[":schema"] = s(string(in.Schema))
+		vals[":ssha"] = s(sha256Hex(string(in.Schema)))
+		set += ", #schema = if_not_exists(#schema, :schema), #schemaSha = if_not_exists(#schemaSha, :ssha)"
+	}
 	return set
 }
 
@@ -127,6 +149,9 @@ func (in *RegisterInput) extraNames() []string {
 	if in.Encrypt != nil {
 		extra = append(extra, attrKMSKey)
 	}
+	if len(in.Schema) > 0 {
+		extra = append(extra, attrSchema, attrSchemaSHA)
+	}
 	return extra
 }
 
@@ -138,8 +163,8 @@ func (in *RegisterInput) extraNames() []string {
 // A token held by an execution that has ended (Step Functions says it is
 // not running) is taken over: that hook outlived its execution.
 //
-// Errors: ErrInvalidToken, ErrInvalidRequest (metadata and respondWith
-// over MaxHookDataBytes), *ConflictError (ErrConflict) when another
+// Errors: ErrInvalidToken, ErrInvalidRequest (metadata, respondWith and
+// schema over MaxHookDataBytes, or an invalid schema), *ConflictError (ErrConflict) when another
 // running execution holds the token.
 func (c *Client) Register(ctx context.Context, in RegisterInput) (*Hook, error) {
 	if err := in.validate(); err != nil {

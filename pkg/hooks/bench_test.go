@@ -8,6 +8,8 @@ import (
 
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
 	"github.com/sfnhooks/sfnhooks/internal/awsstub"
+	"github.com/sfnhooks/sfnhooks/internal/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -53,6 +55,10 @@ var documentedCalls = map[string]float64{
 	"BenchmarkResumeIdempotentWaiting": 3,
 	"BenchmarkAwaitStored":             5,
 	"BenchmarkAwaitParks":              1,
+	// A hook with a JSON Schema (docs/performance.md, "Schemas").
+	"BenchmarkResumeWaitingSchema":     2,
+	"BenchmarkResumeWaitingSchemaCold": 3,
+	"BenchmarkResumeStoredSchema":      2,
 }
 
 func awaitIn(token string, i int) hooks.AwaitInput {
@@ -152,4 +158,84 @@ func BenchmarkResumeWaitingCPU(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// schemaIn is awaitIn for a hook with a JSON Schema.
+func schemaIn(token string, i int) hooks.AwaitInput {
+	in := awaitIn(token, i)
+	in.Schema = json.RawMessage(`{"type":"object","required":["n"],"properties":{"n":{"type":"integer"}}}`)
+	return in
+}
+
+// BenchmarkResumeWaitingSchema: the fast path for a hook with a schema on
+// a warm client, which knows the hook's schema from its last resume: the
+// payload is validated before R1, and R1 is conditioned on that schema.
+func BenchmarkResumeWaitingSchema(b *testing.B) {
+	c, calls := benchClient(b)
+	ctx := context.Background()
+	token := "bench-" + suffix()
+	// Warm the client: its first resume of the hook learns the schema (the
+	// cold case, BenchmarkResumeWaitingSchemaCold).
+	if err := c.Await(ctx, schemaIn(token, -1)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.ResumeHook(ctx, token, map[string]int{"n": -1}); err != nil {
+		b.Fatal(err)
+	}
+	measure(b, calls,
+		func(i int) {
+			if err := c.Await(ctx, schemaIn(token, i)); err != nil {
+				b.Fatal(err)
+			}
+		},
+		func(i int) error { _, err := c.ResumeHook(ctx, token, map[string]int{"n": i}); return err })
+}
+
+// BenchmarkResumeWaitingSchemaCold: the first resume of a hook with a
+// schema on a client that has not seen it: R1 (condition "no schema")
+// fails and returns the schema, the payload is validated, R1 again, R2.
+func BenchmarkResumeWaitingSchemaCold(b *testing.B) {
+	calls := &awscalls.Counter{}
+	c, _, table := newTestClient(b, calls, func(o *hooks.Options) { o.StepFunctions = awsstub.AcceptingSFN{Calls: calls} })
+	ctx := context.Background()
+	token := "bench-" + suffix()
+	var cold *hooks.Client
+	measure(b, calls,
+		func(i int) {
+			if err := c.Await(ctx, schemaIn(token, i)); err != nil {
+				b.Fatal(err)
+			}
+			cold = peerClient(b, calls, table) // a new Lambda instance
+		},
+		func(i int) error { _, err := cold.ResumeHook(ctx, token, map[string]int{"n": i}); return err })
+}
+
+// BenchmarkResumeStoredSchema: nobody waits, a hook with a schema: R1 fails
+// and returns the schema (as it returns the hook anyway), S1 stores.
+func BenchmarkResumeStoredSchema(b *testing.B) {
+	c, calls := benchClient(b)
+	ctx := context.Background()
+	token := "bench-" + suffix()
+	in := schemaIn(token, 0)
+	if _, err := c.Register(ctx, in.RegisterInput); err != nil {
+		b.Fatal(err)
+	}
+	measure(b, calls, func(int) {},
+		func(i int) error { _, err := c.ResumeHook(ctx, token, map[string]int{"n": i}); return err })
+}
+
+// peerClient is another Client (a new process: empty caches) on table,
+// its calls counted in calls.
+func peerClient(tb testing.TB, calls *awscalls.Counter, table string) *hooks.Client {
+	tb.Helper()
+	cfg := devstack.AWSConfig(stacktest.RequireStack(tb).MotoURL.String())
+	cfg.APIOptions = append(cfg.APIOptions, awscalls.Middleware(calls))
+	c, err := hooks.New(cfg, func(o *hooks.Options) {
+		o.TableName = table
+		o.StepFunctions = awsstub.AcceptingSFN{Calls: calls}
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
 }

@@ -36,6 +36,8 @@ type DynamoDBAPI interface {
 type StepFunctionsAPI interface {
 	SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
 	SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
+	// SendTaskHeartbeat keeps a parked await alive (Heartbeat).
+	SendTaskHeartbeat(context.Context, *sfn.SendTaskHeartbeatInput, ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error)
 	// DescribeExecution and GetExecutionHistory are called on rare paths
 	// only: a token held by another execution (is it still running?), and
 	// a task that Step Functions says is over (did it get the payload?).
@@ -135,6 +137,8 @@ type Client struct {
 	kms   KMSAPI
 	table string
 	opts  Options
+	// schemas caches compiled hook schemas (issue 13).
+	schemas *schemaCache
 }
 
 // New returns a Client that uses cfg for the AWS clients it builds. The
@@ -217,7 +221,7 @@ func newClient(o Options) (*Client, error) {
 	if o.NewID == nil {
 		o.NewID = randomID
 	}
-	return &Client{db: o.DynamoDB, sfn: o.StepFunctions, kms: o.KMS, table: o.TableName, opts: o}, nil
+	return &Client{db: o.DynamoDB, sfn: o.StepFunctions, kms: o.KMS, table: o.TableName, opts: o, schemas: &schemaCache{}}, nil
 }
 
 // randomID returns 128 random bits, URL-safe base64 without padding.

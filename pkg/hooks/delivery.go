@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 )
 
 // sendResult is what became of a payload sent to an awaiting task
@@ -31,18 +30,19 @@ const (
 	executionOver
 )
 
-// send completes taskToken with payload. A closed-task answer
+// send completes taskToken with payload (SendTaskSuccess), or fails it
+// when the payload slot holds a rejection (SendTaskFailure). A closed-task answer
 // (TaskTimedOut, TaskDoesNotExist, InvalidToken) cannot tell "completed
 // by an earlier send" from "ended without it", so it is settled from the
 // execution's history. Any other error is an unknown outcome: the record
 // stays in flight and is redriven.
 func (c *Client) send(ctx context.Context, h *hookItem, taskToken, payload string) (sendResult, error) {
-	_, err := c.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &taskToken, Output: &payload})
+	err := c.sendSlot(ctx, taskToken, payload)
 	if err == nil {
 		return delivered, nil
 	}
 	if !taskClosed(err) {
-		return 0, fmt.Errorf("send task success: %w", err)
+		return 0, err
 	}
 	out, herr := c.settle(ctx, h.ExecutionARN, taskToken, payload)
 	// The history may lag the answer that closed the task: look again

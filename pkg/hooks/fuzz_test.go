@@ -77,8 +77,10 @@ var tokenExamples = []struct {
 	{"approval-order-42", true}, {"café-42", true}, {"wh-Zm9vYmFyYmF6cXV4", true}, {"x%2Fy", true}, {"%", true},
 	{"?#&=+", true}, {strings.Repeat("t", MaxTokenLength), true}, {strings.Repeat("é", MaxTokenLength/2), true},
 	{".", false}, {"..", false}, {"...", true}, {"a.b", true},
-	{"", false}, {"a/b", false}, {"a b", false}, {"a\x00b", false}, {"a\tb", false}, {"\u00a0", false},
-	{"a\u2028b", false}, {"\u0085", false}, {"\xff", false}, {"a\xc3", false}, {strings.Repeat("t", MaxTokenLength+1), false},
+	// Issue 13: any UTF-8 without control characters (Cc): '/', spaces and
+	// other separators are allowed.
+	{"a/b", true}, {"a b", true}, {"\u00a0", true}, {"a\u2028b", true}, {"approval-order 42 café", true},
+	{"", false}, {"a\x00b", false}, {"a\tb", false}, {"a\x7fb", false}, {"\u0085", false}, {"a\x1bb", false}, {"\xff", false}, {"a\xc3", false}, {strings.Repeat("t", MaxTokenLength+1), false},
 	{strings.Repeat("é", MaxTokenLength/2) + "x", false},
 }
 

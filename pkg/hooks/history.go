@@ -26,7 +26,7 @@ const maxHistoryPages = 10
 type taskOutcome struct {
 	// Delivered: the task scheduled with the task token (or, with an empty
 	// token, any task of the execution) succeeded with the payload as its
-	// output.
+	// output (for a rejection: failed with its error and cause).
 	Delivered bool
 	// Ended: the execution is over (succeeded, failed, timed out, aborted)
 	// or no longer exists.
@@ -43,9 +43,9 @@ type taskOutcome struct {
 // history is longer than a page.
 func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload string) (taskOutcome, error) {
 	var out taskOutcome
-	want := compactJSON(payload)
+	carries := carriedBy(payload)
 	events := map[int64]sfntypes.HistoryEvent{}
-	var carried, closed []sfntypes.HistoryEvent // TaskSucceeded events whose output is payload; every task's end
+	var carried, closed []sfntypes.HistoryEvent // task ends that carry the payload slot; every task's end
 	scheduled := int64(-1)                      // the TaskScheduled event of taskToken
 	in := &sfn.GetExecutionHistoryInput{
 		ExecutionArn:         &executionARN,
@@ -69,12 +69,12 @@ func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload st
 			out.Ended = out.Ended || executionEnded(ev.Type)
 			events[ev.Id] = ev
 			switch ev.Type {
-			case sfntypes.HistoryEventTypeTaskSucceeded:
-				if d := ev.TaskSucceededEventDetails; d != nil && compactJSON(aws.ToString(d.Output)) == want {
+			case sfntypes.HistoryEventTypeTaskSucceeded, sfntypes.HistoryEventTypeTaskFailed:
+				if carries(ev) {
 					carried = append(carried, ev)
 				}
 				closed = append(closed, ev)
-			case sfntypes.HistoryEventTypeTaskFailed, sfntypes.HistoryEventTypeTaskTimedOut,
+			case sfntypes.HistoryEventTypeTaskTimedOut,
 				sfntypes.HistoryEventTypeTaskStartFailed, sfntypes.HistoryEventTypeTaskSubmitFailed:
 				closed = append(closed, ev)
 			case sfntypes.HistoryEventTypeTaskScheduled:
@@ -98,6 +98,24 @@ func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload st
 		out.Closed = slices.ContainsFunc(closed, func(ev sfntypes.HistoryEvent) bool { return scheduledBy(events, ev) == scheduled })
 	}
 	return out, nil
+}
+
+// carriedBy returns the test of a task's end event for "it ended with this
+// payload slot": a TaskSucceeded whose output is the payload, or, for a
+// rejection, a TaskFailed with its error and cause.
+func carriedBy(slot string) func(sfntypes.HistoryEvent) bool {
+	if r, ok := asRejection(slot); ok {
+		return func(ev sfntypes.HistoryEvent) bool {
+			d := ev.TaskFailedEventDetails
+			return ev.Type == sfntypes.HistoryEventTypeTaskFailed && d != nil &&
+				aws.ToString(d.Error) == r.Error && aws.ToString(d.Cause) == r.Cause
+		}
+	}
+	want := compactJSON(slot)
+	return func(ev sfntypes.HistoryEvent) bool {
+		d := ev.TaskSucceededEventDetails
+		return ev.Type == sfntypes.HistoryEventTypeTaskSucceeded && d != nil && compactJSON(aws.ToString(d.Output)) == want
+	}
 }
 
 // scheduledBy follows a task event's previousEventId chain (TaskSucceeded →
@@ -168,7 +186,13 @@ func compactJSON(s string) string {
 // known is false when Step Functions cannot say (an ARN it does not
 // accept, or an error): the caller then keeps what it has.
 func (c *Client) executionRunning(ctx context.Context, executionARN string) (running, known bool) {
-	out, err := c.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: &executionARN})
+	// Metadata only: the status is all that is needed, and a state machine
+	// encrypted with a customer managed key would otherwise require
+	// kms:Decrypt of the caller for the input and output.
+	out, err := c.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{
+		ExecutionArn: &executionARN,
+		IncludedData: sfntypes.IncludedDataMetadataOnly,
+	})
 	if err != nil {
 		var notExist *sfntypes.ExecutionDoesNotExist
 		if errors.As(err, &notExist) {

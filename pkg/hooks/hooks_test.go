@@ -46,9 +46,8 @@ func TestResumeRefusesBadInput(t *testing.T) {
 		{"unmarshalable", token, func() {}, nil, hooks.ErrInvalidPayload},
 		{"over 256 KiB", token, json.RawMessage(big), nil, hooks.ErrPayloadTooLarge},
 		{"empty token", "", 1, nil, hooks.ErrInvalidToken},
-		{"slash in token", "a/b", 1, nil, hooks.ErrInvalidToken},
 		{"control character", "a\x00b", 1, nil, hooks.ErrInvalidToken},
-		{"space", "a b", 1, nil, hooks.ErrInvalidToken},
+		{"DEL", "a\x7fb", 1, nil, hooks.ErrInvalidToken},
 		{"token too long", strings.Repeat("t", hooks.MaxTokenLength+1), 1, nil, hooks.ErrInvalidToken},
 		{"idempotency key too long", token, 1, []hooks.ResumeOption{hooks.WithIdempotencyKey(strings.Repeat("k", 300))}, hooks.ErrInvalidPayload},
 	} {

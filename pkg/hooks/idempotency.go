@@ -94,6 +94,14 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 			// A key applied before the hook went away is still answered.
 			return c.replay(ctx, nil, token, key, o, ErrHookNotFound)
 		}
+		if !o.reject {
+			// Validated before anything is written: the hook item just
+			// read carries its schema (no extra call), and the writes
+			// below are conditioned on it.
+			if o.check, err = c.checkSchema(token, h, o.plain); err != nil {
+				return nil, err
+			}
+		}
 		if o.needsSeal(h) {
 			// Sealed for this incarnation; I2's conditions hold it to it.
 			if err := c.sealFor(ctx, o, h); err != nil {

@@ -31,13 +31,15 @@ const (
 	attrKind      = "kind"
 	attrMetadata  = "metadata"
 	attrCreatedAt = "createdAt"
-	attrSeq       = "seq"      // payloads acknowledged so far
-	attrDlv       = "dlv"      // payloads handed to awaits so far
-	attrWaiter    = "waiter"   // task token of the parked await
-	attrInflight  = "inflight" // the delivery in flight to waiter
-	attrRespond   = "respond"  // webhook respondWith configuration (JSON)
-	attrKMSKey    = "kmsKeyId" // a sealed hook's KMS key (docs/sealed.md)
-	attrSealed    = "sealed"   // idempotency record: the sealed envelope it acknowledged
+	attrSeq       = "seq"       // payloads acknowledged so far
+	attrDlv       = "dlv"       // payloads handed to awaits so far
+	attrWaiter    = "waiter"    // task token of the parked await
+	attrInflight  = "inflight"  // the delivery in flight to waiter
+	attrRespond   = "respond"   // webhook respondWith configuration (JSON)
+	attrKMSKey    = "kmsKeyId"  // a sealed hook's KMS key (docs/sealed.md)
+	attrSealed    = "sealed"    // idempotency record: the sealed envelope it acknowledged
+	attrSchema    = "schema"    // the hook's JSON Schema (compact JSON), if any
+	attrSchemaSHA = "schemaSha" // sha256 of schema: what a resume's writes are conditioned on
 	attrExpiresAt = "expiresAt"
 	attrPayload   = "payload"
 	attrHash      = "hash"
@@ -171,6 +173,10 @@ type hookItem struct {
 	// KMSKeyID is a sealed hook's key ("" for a plain hook). It is fixed
 	// for the incarnation (hookId): register sets it with if_not_exists.
 	KMSKeyID string
+	// Schema is the hook's JSON Schema (compact JSON), SchemaSHA its
+	// sha256; both empty without one.
+	Schema    string
+	SchemaSHA string
 }
 
 // waiting reports the Waiting state: an await is parked and nothing is in
@@ -188,11 +194,13 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 			ExecutionARN: getS(m, attrExec),
 			Kind:         Kind(getS(m, attrKind)),
 		},
-		Seq:      getN(m, attrSeq),
-		Dlv:      getN(m, attrDlv),
-		Waiter:   getS(m, attrWaiter),
-		Respond:  getS(m, attrRespond),
-		KMSKeyID: getS(m, attrKMSKey),
+		Seq:       getN(m, attrSeq),
+		Dlv:       getN(m, attrDlv),
+		Waiter:    getS(m, attrWaiter),
+		Respond:   getS(m, attrRespond),
+		KMSKeyID:  getS(m, attrKMSKey),
+		Schema:    getS(m, attrSchema),
+		SchemaSHA: getS(m, attrSchemaSHA),
 	}
 	if h.KMSKeyID != "" {
 		h.Encrypt = &Encrypt{KMSKeyID: h.KMSKeyID}

@@ -80,23 +80,28 @@ func (c *Client) resumeHook(ctx context.Context, token, hookID string, payload a
 	if err != nil {
 		return nil, err
 	}
-	var o resumeOptions
-	for _, fn := range opts {
-		fn(&o)
-	}
-	var h *Hook
-	if o.idempotencyKey != "" {
-		if len(o.idempotencyKey) > MaxIdempotencyKeyLength {
-			return nil, fmt.Errorf("%w: idempotency key is %d bytes; the limit is %d", ErrInvalidPayload, len(o.idempotencyKey), MaxIdempotencyKeyLength)
-		}
-		h, err = c.resumeIdempotent(ctx, token, hookID, newOutgoing(p, o.encryptionKey), o.idempotencyKey)
-	} else {
-		h, err = c.resume(ctx, token, hookID, "", newOutgoing(p, o.encryptionKey))
-	}
+	h, err := c.deliverSlot(ctx, token, hookID, p, opts)
 	if err != nil {
 		return nil, fmt.Errorf("resume hook %s: %w", Redact(token), err)
 	}
 	return c.withURL(h), nil
+}
+
+// deliverSlot acknowledges one payload slot (a JSON payload or an encoded
+// rejection) for the hook named token: the resume protocol, with an
+// idempotency key when opts give one.
+func (c *Client) deliverSlot(ctx context.Context, token, hookID, slot string, opts []ResumeOption) (*Hook, error) {
+	var o resumeOptions
+	for _, fn := range opts {
+		fn(&o)
+	}
+	if o.idempotencyKey != "" {
+		if len(o.idempotencyKey) > MaxIdempotencyKeyLength {
+			return nil, fmt.Errorf("%w: idempotency key is %d bytes; the limit is %d", ErrInvalidPayload, len(o.idempotencyKey), MaxIdempotencyKeyLength)
+		}
+		return c.resumeIdempotent(ctx, token, hookID, newOutgoing(slot, o.encryptionKey), o.idempotencyKey)
+	}
+	return c.resume(ctx, token, hookID, "", newOutgoing(slot, o.encryptionKey))
 }
 
 // encodePayload returns payload as compact JSON text within the size limit.
@@ -137,18 +142,26 @@ func (c *Client) encodePayload(payload any) (string, error) {
 // restricts it to hooks of that kind: the kind is part of the condition of
 // each write (R1 and S1), and a hook of another kind is ErrHookNotFound.
 // A payload to a sealed hook is sealed for the incarnation a write found
-// ("Sealed resume"): every write is conditioned on that incarnation.
+// ("Sealed resume"), and a payload to a hook with a schema is validated
+// against the schema a write found ("Schemas"): every write is conditioned
+// on that incarnation and that schema.
 func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, o *outgoing) (*Hook, error) {
+	if !o.acked && !o.reject {
+		o.check = c.schemaCheckFor(token, o.plain)
+	}
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
-		if o.key != "" && o.sealedFor == "" && !o.acked {
+		if o.key != "" && o.sealedFor == "" && !o.acked && !o.reject {
 			// WithEncryptionKey: the hook (hookId, execution) must be
 			// known before sealing; R1 would write the plaintext.
 			h, err := c.getHookItem(ctx, token)
 			if err != nil {
 				return nil, err
 			}
-			if h == nil || (hookID != "" && h.HookID != hookID) || (kind != "" && h.Kind != kind) {
+			if !c.named(h, hookID, kind) {
 				return nil, ErrHookNotFound
+			}
+			if o.check, err = c.checkSchema(token, h, o.plain); err != nil {
+				return nil, err
 			}
 			if err := c.sealFor(ctx, o, h); err != nil {
 				return nil, err
@@ -165,19 +178,31 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, o 
 			continue
 		}
 		h := cur.item
-		if h == nil || (hookID != "" && h.HookID != hookID) || (kind != "" && h.Kind != kind) {
+		if !c.named(h, hookID, kind) {
 			return nil, ErrHookNotFound
 		}
+		// R1's condition failed on the hook it returned: a hook with a
+		// schema the payload was not checked against is validated now
+		// (before anything is stored or sent; a hook the resume may not
+		// reach answered 404 above, never 422), and a sealed hook (or a
+		// new incarnation of the token) gets the payload sealed for it.
+		// With an await parked, R1 again; else S1 carries the conditions.
+		again := false
+		if o.check.differs(cur) {
+			if o.check, err = c.checkSchema(token, h, o.plain); err != nil {
+				return nil, err
+			}
+			again = true
+		}
 		if o.needsSeal(h) {
-			// A sealed hook (or a new incarnation of the token): seal for
-			// the item R1 returned, then write again.
 			if err := c.sealFor(ctx, o, h); err != nil {
 				return nil, err
 			}
-			if h.waiting() {
-				r.again()
-				continue
-			}
+			again = true
+		}
+		if again && h.waiting() {
+			r.again()
+			continue
 		}
 		// Best effort: a record its sender left behind is sent (or
 		// requeued) now; an error leaves it for the next resume.
@@ -191,6 +216,12 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, o 
 		}
 	}
 	return nil, ErrContention
+}
+
+// named reports whether h is the hook a resume restricted to hookID and
+// kind (each when non-empty) may reach.
+func (c *Client) named(h *hookItem, hookID string, kind Kind) bool {
+	return h != nil && (hookID == "" || h.HookID == hookID) && (kind == "" || h.Kind == kind)
 }
 
 type takeResult struct {

@@ -271,10 +271,19 @@ type outgoing struct {
 	// acked: body was acknowledged already (a requeue, a replay storing
 	// its payload again): it is written as it is, to its incarnation.
 	acked bool
+	// reject: body is a rejection (error and cause for SendTaskFailure),
+	// which is never sealed and never checked against a schema.
+	reject bool
+	// check is the hook schema the plaintext was validated against
+	// (docs/protocol.md, "Schemas"); part of every acknowledging write's
+	// condition.
+	check schemaCheck
 }
 
 // ackedBody is a payload already acknowledged to hook h, as stored.
-func ackedBody(body string) *outgoing { return &outgoing{body: body, acked: true} }
+func ackedBody(body string) *outgoing {
+	return &outgoing{body: body, acked: true, check: schemaCheck{skip: true}}
+}
 
 // cond is the sealing term of a write's condition (R1, S1, I2): a plain
 // payload goes only to a hook without a key; a sealed one only to the
@@ -284,6 +293,14 @@ func (o *outgoing) cond(nm map[string]string, vals map[string]types.AttributeVal
 	if o.acked {
 		return ""
 	}
+	if o.reject {
+		return ""
+	}
+	return o.sealCond(nm, vals) + o.check.cond(nm, vals)
+}
+
+// sealCond is the sealing term of cond.
+func (o *outgoing) sealCond(nm map[string]string, vals map[string]types.AttributeValue) string {
 	nm["#"+attrKMSKey] = attrKMSKey
 	if o.sealedFor == "" {
 		return " AND attribute_not_exists(#kmsKeyId)"
@@ -304,14 +321,20 @@ func (o *outgoing) idemHash(key string, sealed bool) string {
 	return sha256Hex(o.plain)
 }
 
-func newOutgoing(plain, key string) *outgoing {
-	return &outgoing{plain: plain, key: key, body: plain}
+// newOutgoing is a payload or rejection (slot) about to be acknowledged; key
+// is WithEncryptionKey's (ignored for a rejection: SendTaskFailure carries
+// no envelope).
+func newOutgoing(slot, key string) *outgoing {
+	if _, ok := asRejection(slot); ok {
+		return &outgoing{plain: slot, body: slot, reject: true, check: schemaCheck{skip: true}}
+	}
+	return &outgoing{plain: slot, key: key, body: slot}
 }
 
 // needsSeal reports whether a payload to h must be sealed (and is not yet
 // sealed for it).
 func (o *outgoing) needsSeal(h *hookItem) bool {
-	return !o.acked && (o.key != "" || h.KMSKeyID != "") && o.sealedFor != h.HookID
+	return !o.acked && !o.reject && (o.key != "" || h.KMSKeyID != "") && o.sealedFor != h.HookID
 }
 
 // sealFor seals the plaintext for hook h: with the override key if given

@@ -13,10 +13,19 @@ import (
 const MaxTokenLength = 256
 
 // ValidateToken reports whether token can name a hook: 1 to MaxTokenLength
-// bytes of valid UTF-8, without control characters, white space or '/',
-// and not "." or ".." (a token is one path segment of the HTTP routes, and
-// HTTP clients and servers remove dot segments from a path). It returns an
-// error that wraps ErrInvalidToken.
+// bytes (the length is measured in bytes of UTF-8, not characters) of valid
+// UTF-8 without control characters (Unicode category Cc: U+0000–U+001F,
+// U+007F–U+009F). Spaces, '/', '%' and any other printable character are
+// allowed, so the seed's `approval-${orderId}` works for any order id.
+// "." and ".." alone are refused: HTTP clients and servers remove dot
+// segments from a path, so no request to /hooks/{token} could name them,
+// and a hook no HTTP caller can reach is a trap. It returns an error that
+// wraps ErrInvalidToken.
+//
+// Over the HTTP API a token travels percent-encoded in one path segment;
+// API Gateway decodes the path before routing, so a token with '/' cannot
+// be reached over HTTP (README, "Tokens in URLs"): the Go API, the direct
+// invocation and the CLI take it as it is.
 func ValidateToken(token string) error {
 	switch {
 	case token == "":
@@ -29,8 +38,8 @@ func ValidateToken(token string) error {
 		return fmt.Errorf("%w: token %q is a dot segment, which no HTTP path can carry", ErrInvalidToken, token)
 	}
 	for _, r := range token {
-		if r == '/' || unicode.IsControl(r) || unicode.IsSpace(r) {
-			return fmt.Errorf("%w: token may not contain %q", ErrInvalidToken, r)
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%w: token may not contain the control character %q", ErrInvalidToken, r)
 		}
 	}
 	return nil

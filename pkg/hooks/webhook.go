@@ -247,6 +247,11 @@ type CreateWebhookInput struct {
 	// Encrypt makes the webhook sealed: each request it receives is sealed
 	// by the resumer (docs/sealed.md).
 	Encrypt *Encrypt
+	// Schema, if set, is a JSON Schema each request must match, as
+	// RegisterInput.Schema: it validates the WebhookRequest the workflow
+	// receives (method, headers, body as text, …); a request that fails it
+	// gets 422 and is not stored.
+	Schema json.RawMessage
 }
 
 // CreateWebhook registers a webhook hook for in.ExecutionARN and returns it,
@@ -259,7 +264,7 @@ func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hoo
 	if in.Token == "" {
 		in.Token = randomID()
 	}
-	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook, Encrypt: in.Encrypt}
+	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook, Encrypt: in.Encrypt, Schema: in.Schema}
 	if rw := in.RespondWith; rw != nil {
 		if rw.Response != nil {
 			if err := rw.Response.validate(); err != nil {

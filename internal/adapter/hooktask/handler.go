@@ -77,6 +77,9 @@ type Request struct {
 	// {"mode":"manual","deadlineMs"}, or {"status","headers","body",
 	// "isBase64Encoded"}. Absent or null: 202, empty body.
 	RespondWith json.RawMessage `json:"respondWith,omitempty"`
+	// Schema is a JSON Schema every payload must match (create, await,
+	// createWebhook); a payload that fails it is refused with 422.
+	Schema json.RawMessage `json:"schema,omitempty"`
 	// RequestID and Response are respond's request id (from the request the
 	// await received) and {"status","headers","body","isBase64Encoded"}.
 	RequestID string          `json:"requestId,omitempty"`
@@ -142,7 +145,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 		h.logOutcome(ctx, &req, nil, err, start)
 		return nil, httpapi.InvokeError(err)
 	}
-	reg := hooks.RegisterInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt}
+	reg := hooks.RegisterInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt, Schema: req.Schema}
 	var (
 		res Result
 		err error
@@ -163,7 +166,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 			res.Disposed = 1
 		}
 	case ActionCreateWebhook:
-		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt}
+		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt, Schema: req.Schema}
 		if in.RespondWith, err = respondWith(req.RespondWith); err == nil {
 			res.Hook, err = h.hooks.CreateWebhook(ctx, in)
 		}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -42,32 +41,63 @@ func Body(req *events.APIGatewayV2HTTPRequest) ([]byte, error) {
 }
 
 // Token returns the {token} path segment that follows segment prefix
-// ("hooks" or "webhooks"), percent-decoded exactly once. It reads rawPath,
-// which API Gateway leaves encoded, so "%2F" is seen as an encoded '/' and
-// refused by token validation rather than splitting the path.
+// ("hooks" or "webhooks"), decoded exactly once, by API Gateway: an HTTP API
+// percent-decodes the request path before it routes it, and hands the
+// function pathParameters and rawPath already decoded (a request to
+// /hooks/approval%20order-42 arrives as the token "approval order-42"). So
+// the adapter decodes nothing: it takes pathParameters["token"] as it is,
+// and only for an event without pathParameters (a hand-written test event)
+// the segment of rawPath after prefix. A path with more segments after the
+// token is refused here; TokenAndAction reads sub-routes. An encoded '/'
+// (%2F) never reaches the function: API Gateway decodes it before routing,
+// and /hooks/a/b matches no route (404 Not Found from API Gateway).
 func Token(req *events.APIGatewayV2HTTPRequest, prefix string) (string, error) {
-	raw := ""
+	tok, action, err := TokenAndAction(req, prefix)
+	if err != nil {
+		return "", err
+	}
+	if action != "" {
+		return "", fmt.Errorf("%w: unexpected path segment %q after the token", hooks.ErrInvalidToken, action)
+	}
+	return tok, nil
+}
+
+// TokenAndAction is Token for routes with a fixed segment after the token
+// (POST /hooks/{token}/reject): it returns the token and that segment
+// ("reject"; empty for /hooks/{token}). The action comes from the route key
+// when API Gateway gives one, else from rawPath.
+func TokenAndAction(req *events.APIGatewayV2HTTPRequest, prefix string) (token, action string, err error) {
+	var rest []string
 	segs := strings.Split(strings.Trim(req.RawPath, "/"), "/")
-	for i := len(segs) - 2; i >= 0; i-- {
-		if segs[i] == prefix {
-			raw = strings.Join(segs[i+1:], "/")
+	for i := range segs {
+		if segs[i] == prefix && i+1 < len(segs) {
+			rest = segs[i+1:]
 			break
 		}
 	}
-	if raw == "" {
-		raw = url.PathEscape(req.PathParameters["token"])
+	if len(rest) > 2 {
+		return "", "", fmt.Errorf("%w: path has %d segments after /%s/", hooks.ErrInvalidToken, len(rest), prefix)
 	}
-	if raw == "" {
-		return "", fmt.Errorf("%w: missing token in path", hooks.ErrInvalidToken)
+	if len(rest) == 2 {
+		action = rest[1]
 	}
-	tok, err := url.PathUnescape(raw)
-	if err != nil {
-		return "", fmt.Errorf("%w: bad percent-encoding in path: %v", hooks.ErrInvalidToken, err)
+	if _, path, ok := strings.Cut(req.RouteKey, " "); ok {
+		_, after, found := strings.Cut(path, "{token}")
+		if found {
+			action = strings.Trim(after, "/")
+		}
+	}
+	tok, ok := req.PathParameters["token"]
+	if !ok && len(rest) > 0 {
+		tok = rest[0]
+	}
+	if tok == "" {
+		return "", "", fmt.Errorf("%w: missing token in path", hooks.ErrInvalidToken)
 	}
 	if err := hooks.ValidateToken(tok); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return tok, nil
+	return tok, action, nil
 }
 
 // JSON answers status with v as a JSON body.

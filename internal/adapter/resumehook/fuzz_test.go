@@ -59,6 +59,22 @@ func (r *recorder) GetHook(_ context.Context, token string) (*hooks.HookStatus, 
 	return &hooks.HookStatus{Hook: hooks.Hook{Token: token, HookID: "h-1", ExecutionARN: "arn:exec", Kind: hooks.KindHook}}, nil
 }
 
+func (r *recorder) RejectHook(_ context.Context, token, errorName, cause string, opts ...hooks.ResumeOption) (*hooks.Hook, error) {
+	r.calls++
+	r.method, r.token, r.opts = "reject", token, len(opts)
+	r.payload = []byte(errorName + "\x00" + cause)
+	if err := hooks.ValidateToken(token); err != nil {
+		return nil, err
+	}
+	return &hooks.Hook{Token: token, HookID: "h-1", ExecutionARN: "arn:exec", Kind: hooks.KindHook}, nil
+}
+
+func (r *recorder) Heartbeat(_ context.Context, token string) error {
+	r.calls++
+	r.method, r.token = "heartbeat", token
+	return hooks.ValidateToken(token)
+}
+
 func fuzzHandler() (*Handler, *recorder) {
 	rec := &recorder{}
 	return New(rec, slog.New(slog.DiscardHandler)), rec
@@ -76,6 +92,11 @@ func FuzzHandle(f *testing.F) {
 		`{"token":"a/b","payload":1}`,
 		`{"token":"","payload":1}`,
 		`{"token":"t","payload":1} {"token":"u","payload":2}`,
+		`{"action":"reject","token":"t","error":"Rejected","cause":"no"}`,
+		`{"action":"reject","token":"t","error":"E","payload":1}`,
+		`{"action":"heartbeat","token":"t"}`,
+		`{"action":"heartbeat","token":"t","idempotencyKey":"k"}`,
+		`{"action":"explode","token":"t"}`,
 		`{"token":"t","payload":1}]`,
 		`{"Token":"t","PAYLOAD":1}`,
 		`{"token":"t","payload":[1,{"a":"\u00e9"}]}`,
@@ -84,6 +105,10 @@ func FuzzHandle(f *testing.F) {
 		`{"requestContext":{"http":{"method":"POST"}},"rawPath":"/hooks/t","body":"MQ==","isBase64Encoded":true}`,
 		`{"requestContext":{"http":{"method":"PUT"}},"rawPath":"/hooks/t"}`,
 		`{"requestContext":{"http":{"method":"GET"}},"pathParameters":{"token":"t"}}`,
+		`{"requestContext":{"http":{"method":"POST"}},"rawPath":"/hooks/t/reject","body":"{\"error\":\"E\",\"cause\":\"c\"}"}`,
+		`{"requestContext":{"http":{"method":"POST"}},"rawPath":"/hooks/t/heartbeat"}`,
+		`{"requestContext":{"http":{"method":"GET"}},"rawPath":"/hooks/t/heartbeat"}`,
+		`{"requestContext":{"http":{"method":"POST"}},"rawPath":"/hooks/t/other"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -132,10 +157,6 @@ func checkDirect(t *testing.T, raw []byte, out any, err error, rec *recorder) {
 		}
 		return
 	}
-	hook, ok := out.(*hooks.Hook)
-	if !ok || hook == nil || rec.calls != 1 {
-		t.Fatalf("%q: answer %#v after %d calls, want the hook after one", raw, out, rec.calls)
-	}
 	if !json.Valid(raw) {
 		t.Fatalf("%q is not one JSON value, yet accepted", raw)
 	}
@@ -144,7 +165,7 @@ func checkDirect(t *testing.T, raw []byte, out any, err error, rec *recorder) {
 		t.Fatalf("%q is not a JSON object, yet accepted", raw)
 	}
 	for k := range fields {
-		if !strings.EqualFold(k, "token") && !strings.EqualFold(k, "payload") && !strings.EqualFold(k, "idempotencyKey") {
+		if !contains([]string{"token", "payload", "idempotencykey", "action", "error", "cause"}, strings.ToLower(k)) {
 			t.Fatalf("%q: unknown field %q accepted", raw, k)
 		}
 	}
@@ -152,11 +173,31 @@ func checkDirect(t *testing.T, raw []byte, out any, err error, rec *recorder) {
 	if err := json.Unmarshal(raw, &want); err != nil {
 		t.Fatalf("%q accepted, but json.Unmarshal refuses it: %v", raw, err)
 	}
-	if rec.token != want.Token || hook.Token != want.Token || hooks.ValidateToken(rec.token) != nil {
-		t.Fatalf("%q: client got token %q, want %q (valid)", raw, rec.token, want.Token)
+	if rec.calls != 1 || rec.token != want.Token || hooks.ValidateToken(rec.token) != nil {
+		t.Fatalf("%q: %d calls, client got token %q, want %q (valid)", raw, rec.calls, rec.token, want.Token)
 	}
-	if !bytes.Equal(rec.payload, want.Payload) || !json.Valid(rec.payload) {
-		t.Fatalf("%q: client got payload %q, want %q (JSON)", raw, rec.payload, want.Payload)
+	wantMethod := map[string]string{"": "resume", ActionResume: "resume", ActionReject: "reject", ActionHeartbeat: "heartbeat"}[want.Action]
+	if rec.method != wantMethod {
+		t.Fatalf("%q: client got %s, want %s", raw, rec.method, wantMethod)
+	}
+	if wantMethod == "heartbeat" {
+		if _, ok := out.(HeartbeatAnswer); !ok {
+			t.Fatalf("%q: answer %#v, want a HeartbeatAnswer", raw, out)
+		}
+		return
+	}
+	hook, ok := out.(*hooks.Hook)
+	if !ok || hook == nil || hook.Token != want.Token {
+		t.Fatalf("%q: answer %#v, want the hook", raw, out)
+	}
+	wantPayload := []byte(want.Payload)
+	if wantMethod == "reject" {
+		wantPayload = []byte(want.Error + "\x00" + want.Cause)
+	} else if !json.Valid(rec.payload) {
+		t.Fatalf("%q: client got payload %q, not JSON", raw, rec.payload)
+	}
+	if !bytes.Equal(rec.payload, wantPayload) {
+		t.Fatalf("%q: client got payload %q, want %q", raw, rec.payload, wantPayload)
 	}
 	if wantOpts := min(len(want.IdempotencyKey), 1); rec.opts != wantOpts {
 		t.Fatalf("%q: client got %d options, want %d", raw, rec.opts, wantOpts)
@@ -177,14 +218,22 @@ func checkHTTP(t *testing.T, ev *events.APIGatewayV2HTTPRequest, resp events.API
 		if json.Unmarshal([]byte(resp.Body), &body) != nil || len(body) != 2 || body["message"] == "" {
 			t.Fatalf("%s %q: %d body %q, want {\"error\",\"message\"}", method, ev.RawPath, resp.StatusCode, resp.Body)
 		}
+		_, action, _ := httpapi.TokenAndAction(ev, "hooks")
 		want := map[int][]string{
 			http.StatusBadRequest:       {hooks.CodeInvalidToken, hooks.CodeInvalidPayload},
 			http.StatusMethodNotAllowed: {hooks.CodeMethodNotAllowed},
 		}[resp.StatusCode]
-		if !contains(want, body["error"]) {
-			t.Fatalf("%s %q: %d %q, want 400 InvalidToken/InvalidPayload or 405 MethodNotAllowed", method, ev.RawPath, resp.StatusCode, body["error"])
+		if resp.StatusCode == http.StatusNotFound && action != "" && action != ActionReject && action != ActionHeartbeat {
+			want = []string{hooks.CodeHookNotFound} // no such sub-route
 		}
-		if resp.StatusCode == http.StatusMethodNotAllowed && (resp.Headers["allow"] != "GET, POST" || method == "GET" || method == "POST") {
+		if !contains(want, body["error"]) {
+			t.Fatalf("%s %q: %d %q, want 400 InvalidToken/InvalidPayload, 404 for an unknown route or 405 MethodNotAllowed", method, ev.RawPath, resp.StatusCode, body["error"])
+		}
+		wantAllow := "GET, POST"
+		if action != "" {
+			wantAllow = "POST"
+		}
+		if resp.StatusCode == http.StatusMethodNotAllowed && (resp.Headers["allow"] != wantAllow || (action == "" && method == "GET") || method == "POST") {
 			t.Fatalf("%s: 405 with allow %q", method, resp.Headers["allow"])
 		}
 		if rec.calls != 0 {
@@ -195,8 +244,19 @@ func checkHTTP(t *testing.T, ev *events.APIGatewayV2HTTPRequest, resp events.API
 	if rec.calls != 1 || hooks.ValidateToken(rec.token) != nil {
 		t.Fatalf("%s %q: 200 after %d calls with token %q", method, ev.RawPath, rec.calls, rec.token)
 	}
-	switch method {
-	case http.MethodPost:
+	switch {
+	case rec.method == "heartbeat":
+		if method != http.MethodPost || resp.Body != `{"waiting":true}` {
+			t.Fatalf("%s heartbeat answered %q", method, resp.Body)
+		}
+		return
+	case rec.method == "reject":
+		body, err := httpapi.Body(ev)
+		var rb RejectBody
+		if method != http.MethodPost || err != nil || json.Unmarshal(body, &rb) != nil || string(rec.payload) != rb.Error+"\x00"+rb.Cause {
+			t.Fatalf("%s reject: client got %q from body %q", method, rec.payload, body)
+		}
+	case method == http.MethodPost:
 		body, err := httpapi.Body(ev)
 		if rec.method != "resume" || err != nil || !bytes.Equal(body, rec.payload) {
 			t.Fatalf("POST: client got %s payload %q, want the body %q (%v)", rec.method, rec.payload, body, err)
@@ -204,7 +264,7 @@ func checkHTTP(t *testing.T, ev *events.APIGatewayV2HTTPRequest, resp events.API
 		if want := min(len(ev.Headers["idempotency-key"]), 1); rec.opts != want {
 			t.Fatalf("POST: client got %d options, want %d", rec.opts, want)
 		}
-	case http.MethodGet:
+	case method == http.MethodGet:
 		if rec.method != "get" {
 			t.Fatalf("GET: client got %s", rec.method)
 		}

@@ -1,6 +1,9 @@
-// Package resumehook adapts Lambda events to hooks.Client.ResumeHook and
-// GetHook: API Gateway HTTP API routes POST and GET /hooks/{token}, and
-// direct invocation with {"token","payload","idempotencyKey"}.
+// Package resumehook adapts Lambda events to hooks.Client.ResumeHook,
+// RejectHook, Heartbeat and GetHook: API Gateway HTTP API routes POST and
+// GET /hooks/{token}, POST /hooks/{token}/reject and POST
+// /hooks/{token}/heartbeat, and direct invocation with
+// {"token","payload","idempotencyKey"} (resume), {"action":"reject",
+// "token","error","cause","idempotencyKey"} or {"action":"heartbeat","token"}.
 package resumehook
 
 import (
@@ -25,6 +28,8 @@ type Resumer interface {
 	ResumeHook(ctx context.Context, token string, payload any, opts ...hooks.ResumeOption) (*hooks.Hook, error)
 	GetHook(ctx context.Context, token string) (*hooks.HookStatus, error)
 	ListHooks(ctx context.Context, in hooks.ListHooksInput) (*hooks.ListHooksOutput, error)
+	RejectHook(ctx context.Context, token, errorName, cause string, opts ...hooks.ResumeOption) (*hooks.Hook, error)
+	Heartbeat(ctx context.Context, token string) error
 }
 
 var _ Resumer = (*hooks.Client)(nil)
@@ -38,14 +43,37 @@ type Handler struct {
 // New returns a Handler.
 func New(r Resumer, log *slog.Logger) *Handler { return &Handler{hooks: r, log: log} }
 
-// DirectRequest is the event of a direct invocation.
+// Actions of a direct invocation.
+const (
+	ActionResume    = "resume"    // the default: deliver payload
+	ActionReject    = "reject"    // fail the await with error and cause
+	ActionHeartbeat = "heartbeat" // SendTaskHeartbeat to the parked await
+)
+
+// DirectRequest is the event of a direct invocation. Action is "resume"
+// when empty (payload required); "reject" takes error (required) and cause;
+// "heartbeat" takes the token alone.
 type DirectRequest struct {
+	Action         string          `json:"action,omitempty"`
 	Token          string          `json:"token"`
-	Payload        json.RawMessage `json:"payload"`
+	Payload        json.RawMessage `json:"payload,omitempty"`
 	IdempotencyKey string          `json:"idempotencyKey,omitempty"`
 	// EncryptionKeyID seals the payload with this KMS key
 	// (hooks.WithEncryptionKey; docs/sealed.md).
 	EncryptionKeyID string `json:"encryptionKeyId,omitempty"`
+	Error           string `json:"error,omitempty"`
+	Cause           string `json:"cause,omitempty"`
+}
+
+// RejectBody is the body of POST /hooks/{token}/reject.
+type RejectBody struct {
+	Error string `json:"error"`
+	Cause string `json:"cause"`
+}
+
+// HeartbeatAnswer is the answer to a heartbeat: the await is still parked.
+type HeartbeatAnswer struct {
+	Waiting bool `json:"waiting"`
 }
 
 // HeaderEncryptionKey is the HTTP header that asks for
@@ -67,18 +95,38 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 }
 
 // HandleHTTP serves POST /hooks/{token} (body: the JSON payload; optional
-// Idempotency-Key header), GET /hooks/{token} and GET /hooks (list.go).
+// Idempotency-Key header), GET /hooks/{token}, GET /hooks (list.go), POST
+// /hooks/{token}/reject (body {"error","cause"}; optional Idempotency-Key)
+// and POST /hooks/{token}/heartbeat.
 func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	start := time.Now()
 	if isList(&req) {
 		return h.handleList(ctx, req, start), nil
 	}
 	method := req.RequestContext.HTTP.Method
-	token, err := httpapi.Token(&req, "hooks")
+	token, action, err := httpapi.TokenAndAction(&req, "hooks")
 	var resp events.APIGatewayV2HTTPResponse
 	var hook *hooks.Hook
 	switch {
 	case err != nil:
+	case action != "" && action != ActionReject && action != ActionHeartbeat:
+		err = fmt.Errorf("%w: no route /hooks/{token}/%s", hooks.ErrHookNotFound, action)
+	case action != "" && method != http.MethodPost:
+		resp = httpapi.MethodNotAllowed(method, http.MethodPost)
+	case action == ActionReject:
+		var body []byte
+		if body, err = httpapi.Body(&req); err == nil {
+			var rb RejectBody
+			if rb, err = decodeReject(body); err == nil {
+				if hook, err = h.hooks.RejectHook(ctx, token, rb.Error, rb.Cause, resumeOptions(req.Headers["idempotency-key"], "")...); err == nil {
+					resp = httpapi.JSON(http.StatusOK, hook)
+				}
+			}
+		}
+	case action == ActionHeartbeat:
+		if err = h.hooks.Heartbeat(ctx, token); err == nil {
+			resp = httpapi.JSON(http.StatusOK, HeartbeatAnswer{Waiting: true})
+		}
 	case method == http.MethodPost:
 		var body []byte
 		if body, err = httpapi.Body(&req); err == nil {
@@ -102,26 +150,66 @@ func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPReq
 	return resp, nil
 }
 
-// HandleDirect serves a direct invocation.
-func (h *Handler) HandleDirect(ctx context.Context, raw json.RawMessage) (*hooks.Hook, error) {
-	start := time.Now()
-	var req DirectRequest
+// decodeReject reads a reject body: one JSON object {"error","cause"}, no
+// other fields.
+func decodeReject(body []byte) (RejectBody, error) {
+	var rb RejectBody
+	if err := decodeStrict(body, &rb); err != nil {
+		return rb, fmt.Errorf("%w: the body must be {\"error\": …, \"cause\": …}: %v", hooks.ErrInvalidPayload, err)
+	}
+	return rb, nil
+}
+
+// decodeStrict decodes exactly one JSON object of known fields.
+func decodeStrict(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(&req)
-	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("the event is more than one JSON object")
-		}
+	if err := dec.Decode(v); err != nil {
+		return err
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("the event is more than one JSON object")
+	}
+	return nil
+}
+
+// HandleDirect serves a direct invocation: the hook for a resume or a
+// rejection, HeartbeatAnswer for a heartbeat.
+func (h *Handler) HandleDirect(ctx context.Context, raw json.RawMessage) (any, error) {
+	start := time.Now()
+	var req DirectRequest
+	err := decodeStrict(raw, &req)
 	if err != nil {
 		err = fmt.Errorf("%w: %v", hooks.ErrInvalidRequest, err)
-	} else if len(req.Payload) == 0 {
-		err = fmt.Errorf("%w: payload is required (use null for no data)", hooks.ErrInvalidPayload)
 	}
 	var hook *hooks.Hook
-	if err == nil {
-		hook, err = h.hooks.ResumeHook(ctx, req.Token, req.Payload, resumeOptions(req.IdempotencyKey, req.EncryptionKeyID)...)
+	var out any
+	switch {
+	case err != nil:
+	case req.Action == "" || req.Action == ActionResume:
+		if len(req.Payload) == 0 {
+			err = fmt.Errorf("%w: payload is required (use null for no data)", hooks.ErrInvalidPayload)
+		} else if req.Error != "" || req.Cause != "" {
+			err = fmt.Errorf("%w: error and cause belong to action %q", hooks.ErrInvalidRequest, ActionReject)
+		} else {
+			hook, err = h.hooks.ResumeHook(ctx, req.Token, req.Payload, resumeOptions(req.IdempotencyKey, req.EncryptionKeyID)...)
+			out = hook
+		}
+	case req.Action == ActionReject:
+		if len(req.Payload) > 0 || req.EncryptionKeyID != "" {
+			err = fmt.Errorf("%w: a rejection has error and cause, not a payload or an encryption key", hooks.ErrInvalidRequest)
+		} else {
+			hook, err = h.hooks.RejectHook(ctx, req.Token, req.Error, req.Cause, resumeOptions(req.IdempotencyKey, "")...)
+			out = hook
+		}
+	case req.Action == ActionHeartbeat:
+		if len(req.Payload) > 0 || req.Error != "" || req.Cause != "" || req.IdempotencyKey != "" || req.EncryptionKeyID != "" {
+			err = fmt.Errorf("%w: a heartbeat takes the token alone", hooks.ErrInvalidRequest)
+		} else if err = h.hooks.Heartbeat(ctx, req.Token); err == nil {
+			out = HeartbeatAnswer{Waiting: true}
+		}
+	default:
+		err = fmt.Errorf("%w: unknown action %q (resume, reject or heartbeat)", hooks.ErrInvalidRequest, req.Action)
 	}
 	status := http.StatusOK
 	if err != nil {
@@ -131,7 +219,7 @@ func (h *Handler) HandleDirect(ctx context.Context, raw json.RawMessage) (*hooks
 	if err != nil {
 		return nil, httpapi.InvokeError(err)
 	}
-	return hook, nil
+	return out, nil
 }
 
 func resumeOptions(idemKey, encKey string) []hooks.ResumeOption {

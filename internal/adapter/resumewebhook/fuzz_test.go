@@ -39,7 +39,7 @@ import (
 func FuzzRequest(f *testing.F) {
 	f.Add("POST", "/webhooks/wh-1", "a=1&a=2&b=x%20y", "abc.execute-api.us-east-1.amazonaws.com", "X-Multi", "1,2", "s=1", "{\"paid\":true}", false, false)
 	f.Add("PUT", "/webhooks/wh-1", "", "", "host", "h.example", "", "\xff\x00\x01", true, false)
-	f.Add("GET", "/webhooks/caf%C3%A9", "q=%zz", "h", "", "", "a=1; b=2", "", false, false)
+	f.Add("GET", "/webhooks/café", "q=%zz", "h", "", "", "a=1; b=2", "", false, false)
 	f.Add("POST", "/webhooks/t", "", "h", "", "", "", "!!!", false, true)
 	f.Add("BAD METHOD", "/webhooks/t", "", "h", "", "", "", "", false, false)
 	f.Add("POST", "/webhooks/a b", "", "h", "", "", "", "", false, false)
@@ -93,12 +93,13 @@ func FuzzRequest(f *testing.F) {
 		}
 		// API Gateway's rawPath starts with '/', its domain name is a host
 		// name, and its rawQueryString has no fragment.
-		if strings.HasPrefix(rawPath, "/") && !strings.ContainsAny(rawPath+rawQuery, "#?") && validHost(host) {
+		if strings.HasPrefix(rawPath, "/") && !strings.ContainsAny(rawQuery, "#?") && validHost(host) {
 			if r.URL.Host != host || r.URL.RawQuery != rawQuery {
 				t.Fatalf("URL %q: host %q query %q, want %q %q", r.URL, r.URL.Host, r.URL.RawQuery, host, rawQuery)
 			}
-			if p, err := url.PathUnescape(rawPath); err == nil && r.URL.Path != p {
-				t.Fatalf("URL %q: path %q, want %q", r.URL, r.URL.Path, p)
+			// An HTTP API sends rawPath percent-decoded: it is the path.
+			if r.URL.Path != rawPath {
+				t.Fatalf("URL %q: path %q, want %q", r.URL, r.URL.Path, rawPath)
 			}
 		}
 		if name := strings.ToLower(name); name != "" && !(cookie != "" && name == "cookie") && !slices.Contains(r.Header.Values(name), value) {

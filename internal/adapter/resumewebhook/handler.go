@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -78,10 +79,9 @@ func Request(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (*http.Re
 	if host == "" {
 		host = req.Headers["host"]
 	}
-	u := "https://" + host + req.RawPath
-	if req.RawQueryString != "" {
-		u += "?" + req.RawQueryString
-	}
+	// An HTTP API hands rawPath over percent-decoded ("/webhooks/a b"):
+	// encode it again for the URL.
+	u := (&url.URL{Scheme: "https", Host: host, Path: req.RawPath, RawQuery: req.RawQueryString}).String()
 	r, err := http.NewRequestWithContext(ctx, req.RequestContext.HTTP.Method, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, hooks.ErrHookNotFound // an unparseable path names no webhook

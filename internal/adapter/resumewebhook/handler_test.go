@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -88,7 +89,7 @@ func TestHandleErrors(t *testing.T) {
 		code   string
 	}{
 		{"not found", hooks.ErrHookNotFound, "", http.StatusNotFound, hooks.CodeHookNotFound},
-		{"invalid token is not found", nil, "/webhooks/a%2Fb", http.StatusNotFound, hooks.CodeHookNotFound},
+		{"invalid token is not found", nil, "/webhooks/a\x07b", http.StatusNotFound, hooks.CodeHookNotFound},
 		{"too large", &hooks.PayloadTooLargeError{Size: 300000, Limit: hooks.MaxPayloadBytes}, "", http.StatusRequestEntityTooLarge, hooks.CodePayloadTooLarge},
 		{"timeout", &hooks.NoResponseError{RequestID: "r1"}, "", http.StatusGatewayTimeout, hooks.CodeResponseTimeout},
 		{"gone", &hooks.NoResponseError{RequestID: "r1", Gone: true}, "", http.StatusBadGateway, hooks.CodeWebhookGone},
@@ -97,7 +98,8 @@ func TestHandleErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ev := event(t)
 			if tc.path != "" {
-				ev.RawPath = tc.path
+				ev.RawPath = tc.path // decoded, as an HTTP API sends it
+				ev.PathParameters = map[string]string{"token": strings.TrimPrefix(tc.path, "/webhooks/")}
 			}
 			out, err := New(&recorder{err: tc.err}, slog.New(slog.DiscardHandler)).Handle(context.Background(), ev)
 			if err != nil {
