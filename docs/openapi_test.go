@@ -108,6 +108,10 @@ func (f faulty) GetHook(context.Context, string, ...hooks.GetOption) (*hooks.Hoo
 	return nil, f.err
 }
 
+func (f faulty) ListHooks(context.Context, hooks.ListHooksInput) (*hooks.ListHooksOutput, error) {
+	return nil, f.err
+}
+
 func (f faulty) RejectHook(context.Context, string, string, string, ...hooks.ResumeOption) (*hooks.Hook, error) {
 	return nil, f.err
 }
@@ -304,5 +308,88 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 		}
 		sort.Ints(seen)
 		t.Logf("%s %s: produced %v", strings.ToUpper(method), path, seen)
+	}
+}
+
+// TestOpenAPIListHooks: GET /hooks answers exactly the documented
+// statuses, through the real handler on the emulator, each case its own.
+func TestOpenAPIListHooks(t *testing.T) {
+	s := loadSpec(t)
+	stk := stacktest.RequireStack(t)
+	ctx := context.Background()
+	cfg := devstack.AWSConfig(stk.MotoURL.String())
+	var r [6]byte
+	_, _ = rand.Read(r[:])
+	table := "sfnhooks-openapi-" + hex.EncodeToString(r[:])
+	db := dynamodb.NewFromConfig(cfg)
+	if _, err := db.CreateTable(ctx, hooks.TableDefinition(table)); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	t.Cleanup(func() { _, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
+	client, err := hooks.New(cfg, func(o *hooks.Options) { o.TableName = table })
+	if err != nil {
+		t.Fatal(err)
+	}
+	const exec = "arn:aws:states:us-east-1:123456789012:execution:doc:list"
+	if _, err := client.Register(ctx, hooks.RegisterInput{Token: "openapi-list-1", ExecutionARN: exec}); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	server := func(res resumehook.Resumer) string {
+		h := devstack.NewHandler(resumehook.New(res, slog.New(slog.DiscardHandler)).Handle)
+		api, err := apigwlocal.New([]apigwlocal.Route{{Key: "GET /hooks", Function: h, FunctionName: "resume-hook"}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(api)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	real, broken := server(client), server(faulty{client, errors.New("dynamodb: connection reset")})
+	docs := documented(t, s, "/hooks", "get")
+	produced := map[int]bool{}
+	for _, c := range []struct {
+		name, base, query string
+		status            int
+		code              string
+	}{
+		{"list", real, "executionArn=" + exec, http.StatusOK, ""},
+		{"waiting", real, "executionArn=" + exec + "&state=waiting&limit=10", http.StatusOK, ""},
+		{"no execution", real, "state=waiting", http.StatusBadRequest, hooks.CodeInvalidRequest},
+		{"bad limit", real, "executionArn=" + exec + "&limit=1000", http.StatusBadRequest, hooks.CodeInvalidRequest},
+		{"bad nextToken", real, "executionArn=" + exec + "&nextToken=xyz", http.StatusBadRequest, hooks.CodeInvalidRequest},
+		{"internal", broken, "executionArn=" + exec, http.StatusInternalServerError, hooks.CodeInternal},
+	} {
+		res, err := http.Get(c.base + "/hooks?" + c.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		codes, ok := docs[res.StatusCode]
+		if !ok {
+			t.Errorf("%s: GET /hooks answered %d (%s), which openapi.yaml does not document", c.name, res.StatusCode, body)
+			continue
+		}
+		produced[res.StatusCode] = true
+		if res.StatusCode != c.status {
+			t.Errorf("%s: GET /hooks answered %d (%s), want %d", c.name, res.StatusCode, body, c.status)
+			continue
+		}
+		if res.StatusCode == http.StatusOK {
+			var page hooks.ListHooksOutput
+			if err := json.Unmarshal(body, &page); err != nil || page.Hooks == nil {
+				t.Errorf("%s: body %s: want {\"hooks\":[…]}", c.name, body)
+			}
+			continue
+		}
+		var e struct{ Error, Message string }
+		if err := json.Unmarshal(body, &e); err != nil || e.Error != c.code || e.Message == "" || !slices.Contains(codes, e.Error) {
+			t.Errorf("%s: %d body %s: want error %q, documented %v", c.name, res.StatusCode, body, c.code, codes)
+		}
+	}
+	for status := range docs {
+		if !produced[status] {
+			t.Errorf("GET /hooks: documented status %d is produced by no case", status)
+		}
 	}
 }

@@ -423,3 +423,26 @@ func TestCostLimits(t *testing.T) {
 	})
 	<-held
 }
+
+func TestCostList(t *testing.T) {
+	t.Parallel()
+	c := newCostEnv(t)
+	arn := "arn:aws:states:us-east-1:123456789012:execution:cost:list-" + randomSuffix()
+	for i := range 3 {
+		c.register(fmt.Sprintf("cost-list-%d-%s", i, randomSuffix()), arn)
+	}
+	c.measure("list (per page)", map[string]int{opQuery: 1, "DynamoDB.BatchGetItem": 1}, func() error {
+		out, err := c.counted.ListHooks(costCtx, hooks.ListHooksInput{ExecutionARN: arn})
+		if err == nil && len(out.Hooks) != 3 {
+			err = fmt.Errorf("listed %d hooks, want 3", len(out.Hooks))
+		}
+		return err
+	})
+	c.measure("list, an empty page", map[string]int{opQuery: 1}, func() error {
+		out, err := c.counted.ListHooks(costCtx, hooks.ListHooksInput{ExecutionARN: arn + "-none"})
+		if err == nil && len(out.Hooks) != 0 {
+			err = fmt.Errorf("listed %d hooks, want 0", len(out.Hooks))
+		}
+		return err
+	})
+}

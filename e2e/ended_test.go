@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/sfnhooks/sfnhooks/internal/adapter/hooktask"
+	"github.com/sfnhooks/sfnhooks/internal/devstack"
 	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
@@ -123,5 +126,100 @@ func TestEndedHolderLosesToken(t *testing.T) {
 	h, err := e.hooks.Register(context.Background(), hooks.RegisterInput{Token: token3, ExecutionARN: second})
 	if err != nil || h.ExecutionARN != second {
 		t.Fatalf("register over an ended holder: %+v %v, want the token taken over", h, err)
+	}
+}
+
+// endedPoller is what make dev runs for template.yaml's ExecutionEndedRule:
+// a devstack.EndedPoller that watches e's state machines names and invokes
+// the real hook-task handler with the execution-ended event. Tests call its
+// Poll themselves, so that what it has seen is not left to timing.
+func (e *env) endedPoller(names ...string) *devstack.EndedPoller {
+	e.t.Helper()
+	log := slog.New(slog.NewJSONHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	p := &devstack.EndedPoller{SFN: e.sfn, Target: devstack.NewHandler(hooktask.New(e.hooks, log).Handle), Log: log}
+	for _, n := range names {
+		p.Watch(e.machine(n))
+	}
+	return p
+}
+
+// The hooks of an execution that ends are disposed by the end-of-execution
+// event (on AWS the EventBridge rule, locally devstack.EndedPoller, which
+// make dev runs), before anyone resumes them: the stopped execution's hook
+// is gone from the table, and a resume answers 404 through the real
+// resume-hook handler and stores nothing.
+func TestEndedExecutionHooksDisposed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	p := e.endedPoller("approval")
+	order := "ended-" + randomSuffix()
+	token := "approval-" + order
+	arn := e.start("approval", map[string]string{"orderId": order})
+	e.waiting(token)
+	other := "left-" + order // a second hook of the execution, never awaited
+	if _, err := e.hooks.Register(ctx, hooks.RegisterInput{Token: other, ExecutionARN: arn}); err != nil {
+		t.Fatal(err)
+	}
+	p.Poll(ctx) // sees the execution running
+	if n := len(e.items(token)); n != 1 {
+		t.Fatalf("a running execution's hook: %d items, want it kept", n)
+	}
+	e.stop(arn, token)
+	p.Poll(ctx) // sees it ended: the event disposes its hooks
+	for _, tok := range []string{token, other} {
+		if items := e.items(tok); len(items) != 0 {
+			t.Errorf("%s: %d items after the execution-ended event, want none: %v", tok, len(items), items)
+		}
+	}
+	r := e.post(token, `{"approved": true}`, nil)
+	if code, _ := errorBody(t, r); r.Status != http.StatusNotFound || code != hooks.CodeHookNotFound {
+		t.Errorf("resume after the end: %d %s, want 404 %s", r.Status, r.Body, hooks.CodeHookNotFound)
+	}
+	if n := e.itemCount(); n != 0 {
+		t.Errorf("table holds %d items after the 404, want 0", n)
+	}
+}
+
+// The event EndedPoller sends is the one Step Functions sends to
+// EventBridge, and matches template.yaml's ExecutionEndedRule pattern.
+func TestExecutionEndedEventShape(t *testing.T) {
+	start, stop := time.UnixMilli(1700000000000), time.UnixMilli(1700000005000)
+	ev := devstack.ExecutionEndedEvent(&sfn.DescribeExecutionOutput{
+		ExecutionArn:    aws.String("arn:aws:states:us-east-1:123456789012:execution:m:e1"),
+		StateMachineArn: aws.String("arn:aws:states:us-east-1:123456789012:stateMachine:m"),
+		Name:            aws.String("e1"), Status: "ABORTED", StartDate: &start, StopDate: &stop,
+		Input: aws.String(`{"orderId":"42"}`),
+	}, "us-east-1", "123456789012")
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Version    string   `json:"version"`
+		DetailType string   `json:"detail-type"`
+		Source     string   `json:"source"`
+		Account    string   `json:"account"`
+		Region     string   `json:"region"`
+		Time       string   `json:"time"`
+		Resources  []string `json:"resources"`
+		Detail     map[string]any
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != "0" || got.DetailType != "Step Functions Execution Status Change" || got.Source != "aws.states" ||
+		got.Account != "123456789012" || got.Region != "us-east-1" || got.Time != "2023-11-14T22:13:25Z" ||
+		len(got.Resources) != 1 || got.Resources[0] != "arn:aws:states:us-east-1:123456789012:execution:m:e1" {
+		t.Errorf("event envelope: %s", raw)
+	}
+	for k, want := range map[string]any{
+		"executionArn": "arn:aws:states:us-east-1:123456789012:execution:m:e1", "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+		"name": "e1", "status": "ABORTED", "startDate": 1700000000000.0, "stopDate": 1700000005000.0, "input": `{"orderId":"42"}`,
+		"output": nil, "error": nil, "cause": nil,
+	} {
+		if v, ok := got.Detail[k]; !ok || v != want {
+			t.Errorf("detail.%s = %v (present %v), want %v", k, v, ok, want)
+		}
 	}
 }

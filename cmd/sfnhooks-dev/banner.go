@@ -32,7 +32,7 @@ curl -s API/dev/executions/approval-links/latest     # after the click: "status"
 
 func printBanner(w io.Writer, st *devState, statePath string) {
 	fmt.Fprintf(w, "\nsfnhooks dev stack is up (written to %s)\n\n", statePath)
-	fmt.Fprintf(w, "  HTTP API        %s   (POST|GET /hooks/{token}, ANY /webhooks/{token}, GET|POST /links/{id})\n", st.APIURL)
+	fmt.Fprintf(w, "  HTTP API        %s   (POST|GET /hooks/{token}, GET /hooks?executionArn=…, ANY /webhooks/{token}, GET|POST /links/{id})\n", st.APIURL)
 	fmt.Fprintf(w, "  AWS endpoint    %s   (DynamoDB, Step Functions, Lambda; region us-east-1, keys test/test)\n", st.BridgeURL)
 	fmt.Fprintf(w, "  table           %s\n", st.TableName)
 	for _, k := range sortedNames(st.Functions) {

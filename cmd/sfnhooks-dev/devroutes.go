@@ -17,16 +17,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/smithy-go"
+
+	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
 // devRoutes are the dev-only helpers: start and describe executions of the
 // example state machines without the AWS CLI. They exist only in make dev.
 type devRoutes struct {
 	sfn      *sfn.Client
+	hooks    *hooks.Client
 	machines map[string]string // short name → ARN
 	log      *slog.Logger
-	// webhookURLs lists the URLs of the live webhooks of an execution.
-	webhookURLs func(ctx context.Context, executionARN string) []string
 
 	mu     sync.Mutex
 	latest map[string]string // short name → ARN of the last execution started here
@@ -41,9 +42,9 @@ type execution struct {
 	Error        string          `json:"error,omitempty"`
 	Cause        string          `json:"cause,omitempty"`
 	StatusURL    string          `json:"statusUrl,omitempty"`
-	// Webhooks are the URLs of the execution's live webhooks (the payment
-	// example's, to sign a request to by hand).
-	Webhooks []string `json:"webhooks,omitempty"`
+	// Hooks are the execution's live hooks (GET /hooks?executionArn=…),
+	// webhooks with their URL.
+	Hooks []hooks.HookStatus `json:"hooks,omitempty"`
 	// Sent is the message the SendLinks state of approval-links "emailed"
 	// (its approve and reject links), read from the execution's history.
 	Sent json.RawMessage `json:"sent,omitempty"`
@@ -120,7 +121,7 @@ func (d *devRoutes) describe(w http.ResponseWriter, r *http.Request) {
 		d.awsError(w, "describe execution", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, execution{
+	view := execution{
 		ExecutionARN: exe,
 		Name:         aws.ToString(out.Name),
 		Status:       string(out.Status),
@@ -128,9 +129,21 @@ func (d *devRoutes) describe(w http.ResponseWriter, r *http.Request) {
 		Output:       rawJSON(out.Output),
 		Error:        aws.ToString(out.Error),
 		Cause:        aws.ToString(out.Cause),
-		Webhooks:     d.webhookURLs(r.Context(), exe),
 		Sent:         d.sent(r.Context(), exe),
-	})
+	}
+	for next := ""; ; {
+		page, err := d.hooks.ListHooks(r.Context(), hooks.ListHooksInput{ExecutionARN: exe, NextToken: next})
+		if err != nil {
+			d.log.Error("dev: list hooks", slog.Any("err", err))
+			devError(w, http.StatusBadGateway, "StackError", "list hooks: "+err.Error())
+			return
+		}
+		view.Hooks = append(view.Hooks, page.Hooks...)
+		if next = page.NextToken; next == "" {
+			break
+		}
+	}
+	writeJSON(w, http.StatusOK, view)
 }
 
 // sent is the "email" field of the output of the execution's SendLinks

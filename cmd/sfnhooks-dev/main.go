@@ -13,8 +13,12 @@
 // Dev-only helper routes (not in template.yaml, no AWS CLI needed):
 //
 //	POST /dev/executions/{machine}          start an execution; body = input JSON
-//	GET  /dev/executions/{machine}/{name}   describe it ("latest": the last one started here);
+//	GET  /dev/executions/{machine}/{name}   describe it, with its hooks ("latest": the last one started here);
 //	                                        "sent" is what its SendLinks state "emailed"
+//
+// As the EventBridge rule of template.yaml does on AWS, it disposes the hooks
+// of the example executions that end (devstack.EndedPoller: it polls
+// Step Functions each second).
 //
 // Environment: SFNHOOKS_DEV_ADDR (default 127.0.0.1:3000), SFNHOOKS_MOTO_PORT,
 // SFNHOOKS_BRIDGE_PORT (scripts/stack.sh).
@@ -240,6 +244,7 @@ func run(log *slog.Logger, root, addr string) error {
 	api, err := apigwlocal.New([]apigwlocal.Route{
 		{Key: "POST /hooks/{token}", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "GET /hooks/{token}", Function: resumeHook, FunctionName: resumeHookName},
+		{Key: "GET /hooks", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "POST /hooks/{token}/reject", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "POST /hooks/{token}/heartbeat", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "ANY /webhooks/{token}", Function: resumeWebhook, FunctionName: resumeWebhookName},
@@ -249,10 +254,17 @@ func run(log *slog.Logger, root, addr string) error {
 	if err != nil {
 		return err
 	}
-	dev := &devRoutes{sfn: sf, machines: machines, latest: map[string]string{}, log: log,
-		webhookURLs: func(ctx context.Context, exe string) []string { return webhookURLs(ctx, db, client, exe) }}
+	dev := &devRoutes{sfn: sf, hooks: client, machines: machines, latest: map[string]string{}, log: log}
 	api.Handle("POST /dev/executions/{machine}", http.HandlerFunc(dev.start))
 	api.Handle("GET /dev/executions/{machine}/{name}", http.HandlerFunc(dev.describe))
+	// What template.yaml's ExecutionEndedRule does on AWS: dispose the
+	// hooks of the example executions that end (moto emits no events).
+	ended := &devstack.EndedPoller{SFN: sf, Target: hookTask, Log: log.With(slog.String("component", "ended-poller"))}
+	for _, arn := range machines {
+		ended.Watch(arn)
+	}
+	go ended.Run(ctx)
+
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -341,31 +353,6 @@ func ensureTable(ctx context.Context, db *dynamodb.Client) error {
 		return fmt.Errorf("enable TTL on %s: %w", tableName, err)
 	}
 	return nil
-}
-
-// webhookURLs lists the URLs of the live webhooks of execution exe (the
-// byExecution index; best effort: none on an error).
-func webhookURLs(ctx context.Context, db *dynamodb.Client, c *hooks.Client, exe string) []string {
-	out, err := db.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(tableName),
-		IndexName:                 aws.String(hooks.IndexByExecution),
-		KeyConditionExpression:    aws.String("executionArn = :e"),
-		ExpressionAttributeValues: map[string]dbtypes.AttributeValue{":e": &dbtypes.AttributeValueMemberS{Value: exe}},
-	})
-	if err != nil {
-		return nil
-	}
-	var urls []string
-	for _, item := range out.Items { // keys only: pk is "HOOK#" + token
-		pk, _ := item["pk"].(*dbtypes.AttributeValueMemberS)
-		if pk == nil {
-			continue
-		}
-		if st, err := c.GetHook(ctx, strings.TrimPrefix(pk.Value, "HOOK#")); err == nil && st.Kind == hooks.KindWebhook {
-			urls = append(urls, st.URL)
-		}
-	}
-	return urls
 }
 
 // ensureSecret creates the Secrets Manager secret name holding value, or

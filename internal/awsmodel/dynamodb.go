@@ -531,3 +531,8 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 func (d *DynamoDB) BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	return nil, validation("awsmodel: BatchWriteItem is not modelled")
 }
+
+// BatchGetItem is not modelled (pkg/hooks uses it to list hooks only).
+func (d *DynamoDB) BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return nil, validation("awsmodel: BatchGetItem is not modelled")
+}

@@ -52,6 +52,10 @@ func (d *dynamoDB) BatchWriteItem(ctx context.Context, p *dynamodb.BatchWriteIte
 	return do(d.in, "DynamoDB.BatchWriteItem", func() (*dynamodb.BatchWriteItemOutput, error) { return d.inner.BatchWriteItem(ctx, p, o...) })
 }
 
+func (d *dynamoDB) BatchGetItem(ctx context.Context, p *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return do(d.in, "DynamoDB.BatchGetItem", func() (*dynamodb.BatchGetItemOutput, error) { return d.inner.BatchGetItem(ctx, p, o...) })
+}
+
 type stepFunctions struct {
 	in    *Injector
 	inner hooks.StepFunctionsAPI

@@ -271,6 +271,7 @@ var checks = []check{
 			want := map[string]string{ // route key → parameter prefix
 				"POST /hooks/{token}":           "Hooks",
 				"GET /hooks/{token}":            "Hooks",
+				"GET /hooks":                    "Hooks",
 				"POST /hooks/{token}/reject":    "Hooks",
 				"POST /hooks/{token}/heartbeat": "Hooks",
 				"ANY /webhooks/{token}":         "Webhooks",
@@ -302,7 +303,7 @@ var checks = []check{
 		breaks: [][2]string{{"        ANY /webhooks/{token}:\n          ThrottlingRateLimit: !Ref WebhooksThrottleRate", "        ANY /webhooks/{token}:\n          ThrottlingRateLimit: !Ref HooksThrottleRate"},
 			{"        GET /hooks/{token}:\n          ThrottlingRateLimit: !Ref HooksThrottleRate\n          ThrottlingBurstLimit: !Ref HooksThrottleBurst\n", ""},
 			{"      DefaultRouteSettings:\n        ThrottlingRateLimit: !Ref WebhooksThrottleRate\n        ThrottlingBurstLimit: !Ref WebhooksThrottleBurst\n", ""},
-			{"    DependsOn: [PostHookRoute, GetHookRoute, RejectHookRoute, HeartbeatHookRoute, WebhookRoute, LinkPageRoute, LinkUseRoute]\n", ""},
+			{"    DependsOn: [PostHookRoute, GetHookRoute, ListHooksRoute, RejectHookRoute, HeartbeatHookRoute, WebhookRoute, LinkPageRoute, LinkUseRoute]\n", ""},
 			{"        POST /hooks/{token}/heartbeat:\n          ThrottlingRateLimit: !Ref HooksThrottleRate\n          ThrottlingBurstLimit: !Ref HooksThrottleBurst\n", ""},
 			{"        POST /links/{id}:\n          ThrottlingRateLimit: !Ref WebhooksThrottleRate\n          ThrottlingBurstLimit: !Ref WebhooksThrottleBurst\n", ""},
 		},

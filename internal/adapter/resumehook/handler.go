@@ -27,6 +27,7 @@ import (
 type Resumer interface {
 	ResumeHook(ctx context.Context, token string, payload any, opts ...hooks.ResumeOption) (*hooks.Hook, error)
 	GetHook(ctx context.Context, token string, opts ...hooks.GetOption) (*hooks.HookStatus, error)
+	ListHooks(ctx context.Context, in hooks.ListHooksInput) (*hooks.ListHooksOutput, error)
 	RejectHook(ctx context.Context, token, errorName, cause string, opts ...hooks.ResumeOption) (*hooks.Hook, error)
 	Heartbeat(ctx context.Context, token string) error
 }
@@ -94,12 +95,15 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 }
 
 // HandleHTTP serves POST /hooks/{token} (body: the JSON payload; optional
-// Idempotency-Key header), GET /hooks/{token}, POST /hooks/{token}/reject
-// (body {"error","cause"}; optional Idempotency-Key) and POST
-// /hooks/{token}/heartbeat. They serve plain hooks only: a webhook's token
-// answers the 404 of an unknown token.
+// Idempotency-Key header), GET /hooks/{token}, GET /hooks (list.go), POST
+// /hooks/{token}/reject (body {"error","cause"}; optional Idempotency-Key)
+// and POST /hooks/{token}/heartbeat. They serve plain hooks only: a
+// webhook's token answers the 404 of an unknown token.
 func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	start := time.Now()
+	if isList(&req) {
+		return h.handleList(ctx, req, start), nil
+	}
 	method := req.RequestContext.HTTP.Method
 	token, action, err := httpapi.TokenAndAction(&req, "hooks")
 	var resp events.APIGatewayV2HTTPResponse
