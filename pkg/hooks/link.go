@@ -302,6 +302,22 @@ func decodeLink(id string, m map[string]types.AttributeValue) *linkItem {
 // expired reports whether the link's life is over at now.
 func (l *linkItem) expired(now time.Time) bool { return now.Unix() >= l.ValidUntil }
 
+// liveLinkItem reads link id, which must be neither used nor expired (a
+// retired one is told by its group).
+func (c *Client) liveLinkItem(ctx context.Context, id string) (*linkItem, error) {
+	l, err := c.getLinkItem(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case l.State == LinkUsed:
+		return nil, &LinkGoneError{Reason: LinkGoneUsed}
+	case l.expired(c.opts.Now()):
+		return nil, &LinkGoneError{Reason: LinkGoneExpired}
+	}
+	return l, nil
+}
+
 func (c *Client) getLinkItem(ctx context.Context, id string) (*linkItem, error) {
 	if !validLinkID(id) {
 		return nil, ErrLinkNotFound // an id no link can have
@@ -326,15 +342,9 @@ func (c *Client) getLinkItem(ctx context.Context, id string) (*linkItem, error) 
 // retired by another link of its group), ErrHookNotFound (the hook was
 // disposed or its token names a newer hook), or a wrapped AWS error.
 func (c *Client) GetLink(ctx context.Context, id string) (*LinkView, error) {
-	l, err := c.getLinkItem(ctx, id)
+	l, err := c.liveLinkItem(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	switch {
-	case l.State == LinkUsed:
-		return nil, &LinkGoneError{Reason: LinkGoneUsed}
-	case l.expired(c.opts.Now()):
-		return nil, &LinkGoneError{Reason: LinkGoneExpired}
 	}
 	if l.Group != "" {
 		out, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &c.table, Key: linkGroupKey(l.HookID, l.Group), ConsistentRead: aws.Bool(true)})
@@ -380,15 +390,9 @@ func (c *Client) UseLink(ctx context.Context, id, comment string) (*Link, error)
 	if !utf8.ValidString(comment) || utf8.RuneCountInString(comment) > MaxLinkCommentLength {
 		return nil, fmt.Errorf("%w: the comment is limited to %d characters", ErrInvalidRequest, MaxLinkCommentLength)
 	}
-	l, err := c.getLinkItem(ctx, id)
+	l, err := c.liveLinkItem(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	switch {
-	case l.State == LinkUsed:
-		return nil, &LinkGoneError{Reason: LinkGoneUsed}
-	case l.expired(c.opts.Now()):
-		return nil, &LinkGoneError{Reason: LinkGoneExpired}
 	}
 	payload, err := withComment(l.Payload, comment)
 	if err != nil {
