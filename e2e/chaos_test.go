@@ -356,6 +356,9 @@ func newChaosHook(t *testing.T, seed uint64, idx, nPayloads int, st *chaosStats)
 		h.ledger.log("invoke", in.Action, in.TaskToken, "", nil)
 		h.ledger.mu.Unlock()
 		before := len(h.task.Ops())
+		if in.TaskToken != "" {
+			defer h.ledger.returned(in.TaskToken)
+		}
 		c := faults.Recover(func() { res, err = hd.Handle(ctx, raw) })
 		if c == nil {
 			if err != nil && in.TaskToken != "" {

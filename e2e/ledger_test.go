@@ -34,6 +34,9 @@ type tokenLedger struct {
 	seen    map[string]time.Time
 	done    map[string]bool
 	failed  map[string]bool // await invocations that failed, not retried yet
+	// retrying: the retried await invocations of a token still running,
+	// closed when they return (see holdForRetry).
+	retrying map[string]chan struct{}
 	// closed counts closed answers by cause and caller ("timed-out
 	// resumer"): timed-out answers to a resume are requeues.
 	closed map[string]int
@@ -44,7 +47,7 @@ type tokenLedger struct {
 }
 
 func newTokenLedger(timeout, margin time.Duration) *tokenLedger {
-	return &tokenLedger{timeout: timeout, margin: margin, seen: map[string]time.Time{}, done: map[string]bool{}, failed: map[string]bool{}, closed: map[string]int{}}
+	return &tokenLedger{timeout: timeout, margin: margin, seen: map[string]time.Time{}, done: map[string]bool{}, failed: map[string]bool{}, closed: map[string]int{}, retrying: map[string]chan struct{}{}}
 }
 
 var errLedgerTaskClosed = &sfntypes.TaskTimedOut{Message: aws.String("Provided task does not exist anymore (tokenLedger)")}
@@ -72,8 +75,45 @@ func (l *tokenLedger) invoked(token string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.seen[token]; !ok || l.failed[token] {
+		if l.failed[token] {
+			l.retrying[token] = make(chan struct{})
+		}
 		l.seen[token] = time.Now()
 		delete(l.failed, token)
+	}
+}
+
+// returned records that an await invocation of token returned (or crashed).
+func (l *tokenLedger) returned(token string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if ch, ok := l.retrying[token]; ok {
+		close(ch)
+		delete(l.retrying, token)
+	}
+}
+
+// holdForRetry delays another caller's send to token while a retried await
+// invocation of token runs. moto reuses the token on Retry (AWS would give
+// the retried task a new one) and records a send in the history only once
+// that invocation returned: a retried await that finds its own token
+// completed by a resumer would wait for a history entry that cannot appear
+// before it returns, until the task times out. On AWS the send is in the
+// history at once; holding it here is latency, not a changed answer.
+func (l *tokenLedger) holdForRetry(ctx context.Context, who, token string) {
+	if who == "hook-task" {
+		return
+	}
+	l.mu.Lock()
+	ch := l.retrying[token]
+	l.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
 	}
 }
 
@@ -146,6 +186,7 @@ type ledgerTasks struct {
 }
 
 func (c ledgerTasks) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, o ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
+	c.l.holdForRetry(ctx, c.who, aws.ToString(in.TaskToken))
 	c.l.mu.Lock()
 	defer c.l.mu.Unlock()
 	tok := aws.ToString(in.TaskToken)
@@ -163,6 +204,7 @@ func (c ledgerTasks) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSucces
 }
 
 func (c ledgerTasks) SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, o ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
+	c.l.holdForRetry(ctx, c.who, aws.ToString(in.TaskToken))
 	c.l.mu.Lock()
 	defer c.l.mu.Unlock()
 	tok := aws.ToString(in.TaskToken)

@@ -312,6 +312,9 @@ func (s *stressStack) shard(timeout time.Duration) *shard {
 		if req.Action == "await" && req.TaskToken != "" {
 			ledger.invoked(req.TaskToken)
 		}
+		if req.Action == "await" && req.TaskToken != "" {
+			defer ledger.returned(req.TaskToken)
+		}
 		res, err := task.Handle(ctx, raw)
 		if err != nil && req.Action == "await" && req.TaskToken != "" {
 			ledger.invocationFailed(req.TaskToken)
