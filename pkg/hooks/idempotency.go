@@ -161,7 +161,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 					TableName:                 &c.table,
 					Key:                       hookKey(token),
 					ConditionExpression:       aws.String(cond),
-					UpdateExpression:          aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one, " + limUp),
+					UpdateExpression:          aws.String(takeSet),
 					ExpressionAttributeNames:  nm,
 					ExpressionAttributeValues: vals,
 				}},

@@ -287,7 +287,7 @@ func (c *Client) takeWaiter(ctx context.Context, token, hookID string, kind Kind
 		TableName:                           &c.table,
 		Key:                                 hookKey(token),
 		ConditionExpression:                 aws.String(cond),
-		UpdateExpression:                    aws.String("SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one, " + limUp),
+		UpdateExpression:                    aws.String(takeSet),
 		ExpressionAttributeNames:            nm,
 		ExpressionAttributeValues:           vals,
 		ReturnValues:                        types.ReturnValueAllNew,
@@ -325,6 +325,10 @@ func (c *Client) expiry(h *hookItem) int64 {
 // limUp keeps invariant L (lim = dlv + maxPending) in a write that raises
 // dlv by one (R1, I2, A5); a hook created before the cap gets no ceiling.
 const limUp = "#lim = if_not_exists(#lim, :nolim) + :one"
+
+// takeSet is the change R1 and I2 make to the hook item: the payload :f in
+// flight to the parked await, acknowledged and handed out at once.
+const takeSet = "SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one, " + limUp
 
 // configuredError stops a gated resume at a webhook with its own settings
 // (held-caller cap, header filter): nothing was written.
