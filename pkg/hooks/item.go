@@ -203,8 +203,9 @@ type hookItem struct {
 func (h *hookItem) full() bool { return h.Lim > 0 && h.Seq >= h.Lim }
 
 // configured reports a webhook whose own settings (a held-caller cap, a
-// header filter) a resume must read before it builds the payload.
-func (h *hookItem) configured() bool { return h.MaxHeld > 0 || h.Hdrs != "" }
+// header filter, signature verification) a resume must read before it
+// builds the payload.
+func (h *hookItem) configured() bool { return h.MaxHeld > 0 || h.Hdrs != "" || h.VerifyJSON != "" }
 
 // waiting reports the Waiting state: an await is parked and nothing is in
 // flight to it.

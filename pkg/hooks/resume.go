@@ -195,9 +195,6 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, o 
 		if !c.named(h, hookID, kind) {
 			return nil, ErrHookNotFound
 		}
-		if o.unverified && h.VerifyJSON != "" {
-			return nil, &verificationNeeded{item: h} // R1 failed on the verify term: nothing written
-		}
 		if o.gate && h.configured() {
 			return nil, &configuredError{h: h}
 		}
@@ -331,7 +328,8 @@ const limUp = "#lim = if_not_exists(#lim, :nolim) + :one"
 const takeSet = "SET #inflight = :f, #seq = #seq + :one, #dlv = #dlv + :one, " + limUp
 
 // configuredError stops a gated resume at a webhook with its own settings
-// (held-caller cap, header filter): nothing was written.
+// (held-caller cap, header filter, signature verification): nothing was
+// written.
 type configuredError struct{ h *hookItem }
 
 func (e *configuredError) Error() string { return "webhook settings to apply first" }

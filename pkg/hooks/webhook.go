@@ -547,34 +547,20 @@ func (c *Client) ResumeWebhook(ctx context.Context, token string, r *http.Reques
 	if err != nil {
 		return nil, err
 	}
-	// A webhook without settings of its own (static, default headers) is
-	// resumed at once; one with them (manual: the held-caller cap; a header
-	// filter) is found by R1's condition and its settings read from the
-	// item it returns (docs/protocol.md, "Resume a webhook").
+	// A webhook without settings of its own (static, default headers, no
+	// verification) is resumed at once; one with them (manual: the
+	// held-caller cap; a header filter; a signature scheme) is found by R1's
+	// condition and its settings read from the item it returns
+	// (docs/protocol.md, "Resume a webhook"). unverified: no write of this
+	// payload reaches a verified webhook.
 	out := newOutgoing(p, "")
 	out.gate = true
-	out.unverified = true // a verified webhook refuses it in R1's condition
+	out.unverified = true
 	h, err := c.resume(ctx, token, "", KindWebhook, out)
-	var vn *verificationNeeded
-	if errors.As(err, &vn) {
-		// Verified before anything is written; then resumed with the
-		// webhook's own settings, keyed by the delivery id if any.
-		var dk *deliveryKey
-		if dk, err = c.verifyRequest(ctx, vn.item, req, r.Header, body); err == nil {
-			var release func()
-			h, out, release, err = c.resumeConfigured(ctx, vn.item, req, dk)
-			if release != nil {
-				defer release()
-			}
-		}
-	}
-	if errors.Is(err, ErrInvalidSignature) {
-		return nil, err
-	}
 	var cfg *configuredError
 	if errors.As(err, &cfg) {
 		var release func()
-		h, out, release, err = c.resumeConfigured(ctx, cfg.h, req, nil)
+		h, out, release, err = c.resumeConfigured(ctx, cfg.h, req, r.Header, body)
 		if release != nil {
 			defer release()
 		}
@@ -598,15 +584,22 @@ func (c *Client) ResumeWebhook(ctx context.Context, token string, r *http.Reques
 	return resp, err
 }
 
-// resumeConfigured resumes the webhook h with its own settings: the
-// request filtered by its header filter, the caller counted against its
-// held-caller cap (H1) before the payload is acknowledged. release (H2)
-// is set once the caller is counted.
+// resumeConfigured resumes the webhook h with its own settings: a verified
+// webhook's request checked (header and body as received) before anything
+// is written, the request filtered by its header filter, the caller
+// counted against its held-caller cap (H1) before the payload is
+// acknowledged. release (H2) is set once the caller is counted.
 //
-// dk, when not nil, is a verified request's delivery id: the request is
-// resumed with it as idempotency key (docs/protocol.md, "Verified
-// webhooks"), starting from the item h as the failed R1 found it.
-func (c *Client) resumeConfigured(ctx context.Context, h *hookItem, req *WebhookRequest, dk *deliveryKey) (hook *Hook, o *outgoing, release func(), err error) {
+// A verified request with its provider's delivery id is resumed with it as
+// idempotency key (docs/protocol.md, "Verified webhooks"), starting from
+// the item h as the failed R1 found it.
+func (c *Client) resumeConfigured(ctx context.Context, h *hookItem, req *WebhookRequest, header http.Header, body []byte) (hook *Hook, o *outgoing, release func(), err error) {
+	var dk *deliveryKey
+	if h.VerifyJSON != "" {
+		if dk, err = c.verifyRequest(ctx, h, req, header, body); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	var f *HeaderFilter
 	if h.Hdrs != "" {
 		f = &HeaderFilter{}
@@ -694,16 +687,6 @@ type deliveryKey struct {
 	// among the stored payloads: its beginning, {"requestId":"dlv-…",.
 	prefix string
 }
-
-// verificationNeeded: the hook verifies signatures and the payload's
-// caller was not verified; its item, as the failed write found it, says
-// how to verify (ResumeWebhook).
-type verificationNeeded struct{ item *hookItem }
-
-func (e *verificationNeeded) Error() string { return "the webhook verifies signatures" }
-
-// Is makes a verified hook "not found" to anything but ResumeWebhook.
-func (e *verificationNeeded) Is(target error) bool { return target == ErrHookNotFound }
 
 // verifyCond is the verification term of a write's condition (R1, S1,
 // I2): an unverified payload only reaches a hook without verify.
