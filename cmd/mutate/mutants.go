@@ -335,4 +335,14 @@ var mutants = []mutant{
 			New: "\tvals[\":sealKey\"] = s(o.sealKey)\n\treturn \" AND (attribute_not_exists(#kmsKeyId) OR #kmsKeyId = :sealKey)\"",
 		}},
 	},
+	{
+		Name: "M31-commit-folded-into-next-await",
+		Desc: "A1: another await's uncommitted hand-out is presumed consumed and committed at once (issue 10.2's fold; docs/protocol.md, \"Why a backlog await costs five calls\": a claimant that died before its send loses the payload)",
+		File: "pkg/hooks/await.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\t\t\tif c.opts.Now().Sub(f.At) < c.opts.HandOffWait {\n\t\t\t\t\tcontinue\n\t\t\t\t}\n",
+			New: "\t\t\t\tif err := c.commit(ctx, cur, *f); err != nil {\n\t\t\t\t\treturn err\n\t\t\t\t}\n\t\t\t\tcontinue\n",
+		}},
+	},
 }

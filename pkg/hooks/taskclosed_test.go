@@ -106,8 +106,12 @@ func TestTaskClosedAnswers(t *testing.T) {
 // the task with a new task token. (moto keeps the token across a Retry,
 // which e2e/crash_test.go covers; a new token per attempt is covered here.)
 // The retried await must get P1 unless the dead one had already delivered
-// it (then P1 reaches both: the documented duplicate window), and the next
-// await gets P2.
+// it (then the retried await gets P2: the dead one's hand-out is settled
+// from the history and committed, not handed out again). The same holds when
+// the next await is not a retry but a new state entry after a Catch: it too
+// has a new token, and a protocol that presumed the hand-out consumed would
+// lose P1 when the crash comes between the claim (A3) and the send (mutant
+// M31 is killed at after_3).
 func TestCrashedAwaitRetriedWithNewToken(t *testing.T) {
 	for n := 1; n <= 5; n++ {
 		for _, when := range []faults.When{faults.Before, faults.After} {
