@@ -159,6 +159,16 @@ func (l *tokenLedger) check(who, token string) error {
 	return errLedgerTaskClosed
 }
 
+// deliveredCount is how many SendTaskSuccess calls completed an open task:
+// what the executions received, unlike the hook item's dlv, which also
+// counts a delivery record the next await dropped after its task had ended
+// without it (docs/protocol.md, Await A1).
+func (l *tokenLedger) deliveredCount() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return int64(len(l.delivered))
+}
+
 // counts returns the closed answers by cause and caller.
 func (l *tokenLedger) counts() map[string]int {
 	l.mu.Lock()

@@ -912,17 +912,24 @@ func (r *stressRun) wait(tb testing.TB) {
 				tb.Logf("get hook %d: %v", i, err)
 			default:
 				planned := int64(len(hk.slots))
-				if st.Delivered != last[i].delivered || last[i].since.IsZero() {
-					last[i] = progress{st.Delivered, time.Now()}
+				// What the execution received, from the ledger: the hook's
+				// own count (st.Delivered, dlv) also counts the records of
+				// resumes whose task timed out before their send and which
+				// the next await dropped (the late hook's resumes chase
+				// waiters that way when moto is slow), so it can pass
+				// planned while the execution still waits.
+				got := hk.ledger.deliveredCount()
+				if got != last[i].delivered || last[i].since.IsZero() {
+					last[i] = progress{got, time.Now()}
 				}
-				describe = describe || (st.Delivered >= planned && st.Pending == 0)
-				short := st.Pending == 0 && st.Delivered < planned
-				stuck := st.Delivered < planned && time.Since(last[i].since) > stressStuckAfter
+				describe = describe || (got >= planned && st.Pending == 0)
+				short := st.Pending == 0 && got < planned
+				stuck := got < planned && time.Since(last[i].since) > stressStuckAfter
 				if (short || stuck) && hk.fillers < hk.unknown {
 					key := fmt.Sprintf("filler-%s-%d-%d", r.run, i, hk.fillers)
 					p := fmt.Sprintf(`{"h":%d,"filler":%d}`, i, hk.fillers)
 					if _, err := hk.hooks.ResumeHook(ctx, hk.token, json.RawMessage(p), hooks.WithIdempotencyKey(key)); err == nil {
-						tb.Logf("hook %d: sent filler %d (delivered %d of %d, pending %d, waiting %v)", i, hk.fillers, st.Delivered, planned, st.Pending, st.Waiting)
+						tb.Logf("hook %d: sent filler %d (delivered %d of %d, pending %d, waiting %v)", i, hk.fillers, got, planned, st.Pending, st.Waiting)
 						hk.fillers++
 						last[i].since = time.Now()
 					}
