@@ -45,7 +45,10 @@ type HookStatus struct {
 	Waiting bool `json:"waiting"`
 	// Pending counts acknowledged payloads not yet delivered to an await.
 	Pending int64 `json:"pending"`
-	// Delivered counts payloads handed to awaits so far.
+	// Delivered counts payloads handed to awaits so far. A payload handed to
+	// an await whose task had already ended (a timeout) and then handed out
+	// again counts each time; the execution's history is the record of what
+	// it received.
 	Delivered int64 `json:"delivered"`
 }
 
