@@ -87,8 +87,9 @@ const (
 //
 // Closed tasks. One more hook (EnvStressLate resumes, default 3) is awaited
 // by a collect machine whose await has TimeoutSeconds (2 s) and catches
-// States.Timeout back to the await. Its resumes go out one at a time, each
-// once its await has been parked for longer than the ledger's cut-off (see
+// States.Timeout back to the await. Its resumes go out one at a time, after
+// the other hooks' resumes were sent, each once its await has been parked
+// for longer than the ledger's cut-off (see
 // tokenLedger): the resume takes the waiter, its SendTaskSuccess is
 // answered TaskTimedOut, the library settles the task from the execution's
 // history (not delivered, the execution runs) and requeues the payload,
@@ -807,11 +808,20 @@ func runStress(tb testing.TB, cfg stressConfig) *stressReport {
 	if cfg.bench != nil {
 		cfg.bench.StartTimer()
 	}
+	// The late hook's resumes go out once the others are sent: each must
+	// reach its await between the ledger's cut-off and moto's timeout (2 s),
+	// and moto saturated by the full-size run (make stress) may not even
+	// park that await within sendLate's 30 s.
+	var workers sync.WaitGroup
+	mainSent := make(chan struct{})
 	for _, hk := range late {
-		wg.Go(func() { r.sendLate(tb, hk) })
+		wg.Go(func() {
+			<-mainSent
+			r.sendLate(tb, hk)
+		})
 	}
 	for range cfg.workers {
-		wg.Go(func() {
+		workers.Go(func() {
 			for j := range queue {
 				var inner sync.WaitGroup
 				for _, sd := range j.sl.sends {
@@ -821,6 +831,10 @@ func runStress(tb testing.TB, cfg stressConfig) *stressReport {
 			}
 		})
 	}
+	wg.Go(func() {
+		workers.Wait()
+		close(mainSent)
+	})
 	sent := make(chan struct{})
 	go func() {
 		for t := time.NewTicker(time.Minute); ; {
