@@ -281,7 +281,11 @@ func (d *DynamoDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...
 			return throttled()
 		}
 		if attrs != nil {
-			out.Item = deepCopy(attrs)
+			item, err := project(aws.ToString(in.ProjectionExpression), in.ExpressionAttributeNames, attrs)
+			if err != nil {
+				return err
+			}
+			out.Item = item
 		}
 		return nil
 	})
@@ -359,7 +363,13 @@ func (d *DynamoDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput,
 
 // Query implements hooks.DynamoDBAPI for the table's key: "#pk = :pk" with
 // an optional "AND begins_with(#sk, :prefix)", in sort-key order,
-// ScanIndexForward and Limit honoured. Indexes are not modelled.
+// ScanIndexForward, ExclusiveStartKey and Limit honoured; Limit counts the
+// items read, FilterExpression then drops items (Count: those kept,
+// ScannedCount: those read), ProjectionExpression keeps the attributes it
+// names. LastEvaluatedKey is set when Limit stopped the read with more
+// matching items left (moto sets it when any item of the partition
+// follows, DynamoDB whenever it read Limit items; pkg/hooks reads no
+// page after a Limit). Indexes are not modelled.
 func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	out := &dynamodb.QueryOutput{}
 	err := d.call(ctx, "Query", func(now time.Time) error {
@@ -398,26 +408,52 @@ func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func
 			}
 		}
 		sort.Strings(sks)
-		if in.ScanIndexForward != nil && !*in.ScanIndexForward {
+		forward := in.ScanIndexForward == nil || *in.ScanIndexForward
+		if !forward {
 			for i, j := 0, len(sks)-1; i < j; i, j = i+1, j-1 {
 				sks[i], sks[j] = sks[j], sks[i]
 			}
 		}
+		if in.ExclusiveStartKey != nil {
+			_, start, err := keyOf(in.ExclusiveStartKey)
+			if err != nil {
+				return err
+			}
+			i := 0
+			for i < len(sks) && (forward && sks[i] <= start || !forward && sks[i] >= start) {
+				i++
+			}
+			sks = sks[i:]
+		}
+		var lek map[string]types.AttributeValue
 		if l := int(aws.ToInt32(in.Limit)); l > 0 && len(sks) > l {
 			sks = sks[:l]
 			last := p.items[sks[l-1]].attrs
-			out.LastEvaluatedKey = map[string]types.AttributeValue{"pk": last["pk"], "sk": last["sk"]}
+			lek = map[string]types.AttributeValue{"pk": last["pk"], "sk": last["sk"]}
 		}
 		read := 0
+		var items []map[string]types.AttributeValue
 		for _, sk := range sks {
-			read += size(p.items[sk].attrs)
-			out.Items = append(out.Items, deepCopy(p.items[sk].attrs))
+			attrs := p.items[sk].attrs
+			read += size(attrs)
+			ok, err := evalCond(aws.ToString(in.FilterExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues, attrs)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			item, err := project(aws.ToString(in.ProjectionExpression), in.ExpressionAttributeNames, attrs)
+			if err != nil {
+				return err
+			}
+			items = append(items, item)
 		}
 		if !p.rcu.take(float64(1+read/4096), d.cfg.PartitionRCU, now) {
-			out.Items, out.LastEvaluatedKey = nil, nil
 			return throttled()
 		}
-		out.Count = int32(len(out.Items))
+		out.Items, out.LastEvaluatedKey = items, lek
+		out.Count, out.ScannedCount = int32(len(items)), int32(len(sks))
 		return nil
 	})
 	if err != nil {
