@@ -340,7 +340,7 @@ func runScenario(t *testing.T, ctx context.Context, rec *recorder, table string)
 }
 
 // runDirect sends requests of the expression subset doc.go claims that
-// the scenario does not reach (OR, NOT, <>, >=, a - b, nested SET and
+// the scenario does not reach (OR, NOT, <> also with a missing operand, >=, a - b, nested SET and
 // REMOVE, several REMOVEs, begins_with in a condition, invalid updates,
 // Query backwards and by pages, ConditionCheck in a transaction with
 // ALL_OLD). Their answers are recorded, whatever they are: the replay
@@ -376,6 +376,7 @@ func runDirect(ctx context.Context, rec *recorder, table string) {
 		"NOT attribute_exists(#nope) AND (#a = :zero OR #a <> :zero) AND begins_with(#s, :ab)",
 		nm("a", "m", "z", "x", "s", "t", "nope"), map[string]types.AttributeValue{":one": one, ":zero": zero, ":ab": str("ab")})
 	up("failed condition, ALL_OLD", "x", "SET #a = :one", "#a >= :one", nm("a"), map[string]types.AttributeValue{":one": one})
+	up("<> with a missing operand", "x", "SET #a = :one", "#nope <> :one", nm("a", "nope"), map[string]types.AttributeValue{":one": one})
 	up("REMOVE then SET, clauses reversed", "x", "REMOVE #m SET #b = if_not_exists(#b, :zero) + :one", "", nm("m", "b"),
 		map[string]types.AttributeValue{":one": one, ":zero": zero})
 	up("update creates the item", "y", "SET #c = if_not_exists(#c, :zero) + :one", "attribute_not_exists(#pk)", nm("c", "pk"),

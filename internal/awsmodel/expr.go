@@ -202,7 +202,9 @@ func (x *exprCtx) primary(item map[string]types.AttributeValue) bool {
 	case "=":
 		return a != nil && b != nil && equal(a, b)
 	case "<>":
-		return a != nil && b != nil && !equal(a, b)
+		// The negation of =: a missing attribute is not equal to anything
+		// (DynamoDB; moto agrees when one side is missing).
+		return a == nil || b == nil || !equal(a, b)
 	}
 	an, ok1 := a.(*types.AttributeValueMemberN)
 	bn, ok2 := b.(*types.AttributeValueMemberN)
