@@ -165,11 +165,18 @@ func (d *DynamoDB) itemAt(pk, sk string) *item {
 	return it
 }
 
-// wcu is the write cost of an item: 1 per KB (transactional writes cost
-// twice that).
+// wcu is the write cost of an item: 1 per KB begun, at least 1 (a write
+// pays for the larger of the item before and after it; transactional
+// writes cost twice that).
 func wcu(attrs map[string]types.AttributeValue) float64 {
-	return float64(1 + size(attrs)/1024)
+	return units(size(attrs), 1024)
 }
+
+// rcu is the cost of a strongly consistent read of n bytes: 1 per 4 KB
+// begun, at least 1.
+func rcu(n int) float64 { return units(n, 4096) }
+
+func units(n, per int) float64 { return float64(max(1, (n+per-1)/per)) }
 
 // call runs one API call: latency around each attempt, and the SDK's
 // retries of throttled attempts when configured.
@@ -245,7 +252,16 @@ func (d *DynamoDB) write(now time.Time, key map[string]types.AttributeValue, con
 	if err != nil {
 		return nil, nil, err
 	}
-	if !d.part(pk).wcu.take(wcu(it.attrs), d.cfg.PartitionWCU, now) {
+	// A write pays for the larger of the item before and after it; a
+	// failed condition for the item as it is.
+	cost := wcu(it.attrs)
+	if ok {
+		if new, err = change(it.attrs); err != nil {
+			return nil, nil, err
+		}
+		cost = max(cost, wcu(new))
+	}
+	if !d.part(pk).wcu.take(cost, d.cfg.PartitionWCU, now) {
 		return nil, nil, throttled()
 	}
 	if !ok {
@@ -255,12 +271,8 @@ func (d *DynamoDB) write(now time.Time, key map[string]types.AttributeValue, con
 		}
 		return nil, nil, e
 	}
-	n, err := change(it.attrs)
-	if err != nil {
-		return nil, nil, err
-	}
-	old, it.attrs = it.attrs, n
-	return old, n, nil
+	old, it.attrs = it.attrs, new
+	return old, new, nil
 }
 
 // GetItem implements hooks.DynamoDBAPI.
@@ -277,7 +289,7 @@ func (d *DynamoDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...
 			it.settle(now)
 			attrs = it.attrs
 		}
-		if !p.rcu.take(float64(1+size(attrs)/4096), d.cfg.PartitionRCU, now) {
+		if !p.rcu.take(rcu(size(attrs)), d.cfg.PartitionRCU, now) {
 			return throttled()
 		}
 		if attrs != nil {
@@ -449,7 +461,7 @@ func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func
 			}
 			items = append(items, item)
 		}
-		if !p.rcu.take(float64(1+read/4096), d.cfg.PartitionRCU, now) {
+		if !p.rcu.take(rcu(read), d.cfg.PartitionRCU, now) {
 			return throttled()
 		}
 		out.Items, out.LastEvaluatedKey = items, lek

@@ -40,6 +40,14 @@ func mkItem(pk, sk string, attrs ...any) map[string]types.AttributeValue {
 	return it
 }
 
+// sized returns an item of n bytes as the model counts them (names plus
+// values).
+func sized(pk, sk string, n int) map[string]types.AttributeValue {
+	it := mkItem(pk, sk)
+	it["blob"] = str(strings.Repeat("x", n-size(it)-len("blob")))
+	return it
+}
+
 func put(ctx context.Context, d *DynamoDB, it map[string]types.AttributeValue) error {
 	_, err := d.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tbl), Item: it})
 	return err
@@ -420,6 +428,41 @@ func TestTransactionCost(t *testing.T) {
 		}
 		if !errors.As(err4, &pt) {
 			t.Errorf("single write past the burst: %v, want ProvisionedThroughputExceededException", err4)
+		}
+		return true
+	})
+}
+
+// TestWriteCostBySize: a write costs one WCU per KB begun of the larger of
+// the item before and after it (DynamoDB's rule), at least one: a new 3 KB
+// item costs 3, replacing it with a small item costs 3 too; a 1,024-byte
+// item costs 1.
+func TestWriteCostBySize(t *testing.T) {
+	t.Parallel()
+	const rate = 6
+	trials(t, time.Second/rate, func(t *testing.T, _ time.Duration) bool {
+		ctx := context.Background()
+		d := NewDynamoDB(Config{Latency: time.Microsecond, PartitionWCU: rate, PartitionRCU: -1})
+		big := sized("p", "big", 3*1024-1)
+		if got := wcu(big); got != 3 {
+			t.Errorf("wcu of a %d-byte item = %v, want 3", size(big), got)
+		}
+		if got := wcu(sized("p", "kb", 1024)); got != 1 {
+			t.Errorf("wcu of a 1,024-byte item = %v, want 1", got)
+		}
+		start := time.Now()
+		errNew := put(ctx, d, big)                    // 3 of 6
+		errReplace := put(ctx, d, mkItem("p", "big")) // 3 more (the larger, before): 0 left
+		errSmall := put(ctx, d, mkItem("p", "small"))
+		if time.Since(start) >= time.Second/rate/2 {
+			return false
+		}
+		if errNew != nil || errReplace != nil {
+			t.Fatalf("new 3 KB item: %v; replacing it: %v", errNew, errReplace)
+		}
+		var pt *types.ProvisionedThroughputExceededException
+		if !errors.As(errSmall, &pt) {
+			t.Errorf("a write after 6 units (a 3 KB put and its replacement): %v, want ProvisionedThroughputExceededException", errSmall)
 		}
 		return true
 	})
