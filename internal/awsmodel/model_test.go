@@ -109,6 +109,16 @@ func heldUntil(d *DynamoDB, pk, sk string) time.Time {
 	return time.Time{}
 }
 
+// txUntil returns the end of the latest transaction hold on an item.
+func txUntil(d *DynamoDB, pk, sk string) time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p := d.parts[pk]; p != nil && p.items[sk] != nil {
+		return p.items[sk].txUntil
+	}
+	return time.Time{}
+}
+
 // startTx runs tx in the background and returns once the model holds the
 // item pk/sk for it, with the end of the hold and the transaction's result.
 func startTx(t *testing.T, ctx context.Context, d *DynamoDB, tx *dynamodb.TransactWriteItemsInput, pk, sk string) (time.Time, <-chan error) {
@@ -200,10 +210,18 @@ func TestTransactionHold(t *testing.T) {
 
 		seen := numAttr(getItem(t, ctx, d, x), "v")
 		writeErr := set(ctx, d, x, "w", 1, "")
-		_, txErr := d.TransactWriteItems(ctx, txSet(x, "v", 2, mkItem("p", "y")))
 		freeErr := put(ctx, d, mkItem("p", "free", "v", 1))
 		if !time.Now().Before(until) {
 			return false
+		}
+		_, txErr := d.TransactWriteItems(ctx, txSet(x, "v", 2, mkItem("p", "y")))
+		if txErr == nil {
+			// It went through. When it acted, its hold on y began.
+			if acted := txUntil(d, "p", "y").Add(-hold); acted.Before(until) {
+				t.Errorf("a transaction on the held item went through %v before the commit, want it canceled", until.Sub(acted))
+			} else {
+				return false // it came after the hold
+			}
 		}
 
 		if seen != "0" {
@@ -212,7 +230,7 @@ func TestTransactionHold(t *testing.T) {
 		if !transactionConflict(writeErr) {
 			t.Errorf("single write on a held item: %v, want TransactionConflictException (what pkg/hooks' transactionConflict recognises)", writeErr)
 		}
-		if codes, ok := reasonCodes(txErr); !ok || strings.Join(codes, ",") != "TransactionConflict,None" {
+		if codes, ok := reasonCodes(txErr); txErr != nil && (!ok || strings.Join(codes, ",") != "TransactionConflict,None") {
 			t.Errorf("transaction on a held item: %v (codes %v), want TransactionCanceledException with reasons [TransactionConflict None]", txErr, codes)
 		}
 		if freeErr != nil {
@@ -399,6 +417,39 @@ func TestPartitionThrottling(t *testing.T) {
 	})
 }
 
+// TestBucket: a token bucket holds one second of its rate, full at first,
+// refills in proportion to the time passed, and a negative rate never
+// throttles.
+func TestBucket(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var b bucket
+	steps := []struct {
+		at   time.Duration
+		n    float64
+		want bool
+	}{
+		{0, 10, true},                      // full at first: 10
+		{0, 1, false},                      // empty
+		{100 * time.Millisecond, 1, true},  // 1 back after 0.1 s
+		{100 * time.Millisecond, 1, false}, // and no more
+		{10 * time.Second, 10, true},       // full again, but only one second's worth
+		{10 * time.Second, 1, false},
+		{10*time.Second + 250*time.Millisecond, 2.5, true},
+	}
+	for _, s := range steps {
+		if got := b.take(s.n, 10, t0.Add(s.at)); got != s.want {
+			t.Errorf("at %v, take %v of a 10/s bucket: %v, want %v", s.at, s.n, got, s.want)
+		}
+	}
+	var u bucket
+	for i := range 100 {
+		if !u.take(1e6, -1, t0.Add(time.Duration(i))) {
+			t.Fatal("a negative rate throttled")
+		}
+	}
+}
+
 // TestTransactionCost: a transaction costs twice the WCU of its writes.
 // With 3 WCU/s: a one-item transaction takes 2 of the 3 units; a second
 // one (2 more) is throttled while a single write (1) still goes through.
@@ -473,8 +524,8 @@ func TestWriteCostBySize(t *testing.T) {
 func TestSingleWritesAtomic(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := NewDynamoDB(Config{Latency: 50 * time.Microsecond, PartitionWCU: -1, PartitionRCU: -1})
-	const workers, each = 8, 25
+	d := NewDynamoDB(Config{Latency: time.Nanosecond, PartitionWCU: -1, PartitionRCU: -1})
+	const workers, each = 8, 250
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
