@@ -7,23 +7,35 @@
 //
 // What it models: one table keyed pk/sk; single-item conditional writes
 // (PutItem, UpdateItem, DeleteItem) applied atomically, GetItem, Query on
-// the key with begins_with, Limit and ScanIndexForward; the expression
-// subset pkg/hooks sends (expr.go: AND/OR/NOT, =, <>, attribute_exists,
-// attribute_not_exists, if_not_exists, a + b, nested paths #a.#b, SET and
-// REMOVE of nested attributes, ReturnValues, ReturnValuesOnConditionCheckFailure);
-// TransactWriteItems that hold their items for Config.TxHold between
-// prepare and commit: another transaction on a held item is canceled with
-// CancellationReasons code "TransactionConflict", a single write on it
-// fails with TransactionConflictException as DynamoDB documents (or waits,
+// the key with begins_with, Limit, ScanIndexForward, ExclusiveStartKey,
+// FilterExpression and ProjectionExpression (also on GetItem); the
+// expression subset pkg/hooks sends (expr.go: AND/OR/NOT, =, <> (a
+// missing attribute equals nothing), < <= > >= on numbers, begins_with,
+// attribute_exists, attribute_not_exists, if_not_exists, a + b, a - b,
+// nested paths #a.#b, SET and REMOVE of nested attributes, ReturnValues,
+// ReturnValuesOnConditionCheckFailure); TransactWriteItems that hold their
+// items for Config.TxHold between prepare and commit: another transaction
+// on a held item is canceled with CancellationReasons code
+// "TransactionConflict", a single write on it fails with
+// TransactionConflictException as DynamoDB documents (or waits,
 // Config.WritesWait); a per-call latency (default 5ms); per-partition
-// token buckets of 1,000 WCU/s and 3,000 RCU/s (transactions cost 2× WCU)
-// that throttle with ProvisionedThroughputExceededException, retried like
-// the SDK's standard retryer (3 attempts, backoff rand·2^n s). Step
-// Functions: task tokens complete once (later SendTaskSuccess:
-// TaskTimedOut), DescribeExecution says RUNNING, GetExecutionHistory lists
-// TaskScheduled and TaskSucceeded/TaskFailed. Not modelled: indexes,
-// BatchWriteItem, TTL, item size limits, adaptive capacity, Step Functions
-// API quotas, Lambda.
+// token buckets of 1,000 WCU/s and 3,000 RCU/s (a write costs 1 WCU per KB
+// begun of the larger of the item before and after it, a transaction
+// twice that, a read 1 RCU per 4 KB begun) that throttle with
+// ProvisionedThroughputExceededException, retried like the SDK's standard
+// retryer (3 attempts, backoff rand·2^n s). Step Functions: task tokens
+// complete once (later SendTaskSuccess: TaskTimedOut), DescribeExecution
+// says RUNNING, GetExecutionHistory lists TaskScheduled and TaskSucceeded
+// (with the output) or TaskFailed (with the error and cause). Not
+// modelled: indexes, BatchWriteItem, TTL, item size limits, adaptive
+// capacity, Step Functions API quotas, Lambda.
+//
+// The tests hold the model to this description: differential_test.go runs
+// a pkg/hooks scenario that makes every write the protocol makes on moto,
+// replays its DynamoDB requests on the model and compares each answer and
+// the final table; model_test.go and sfn_test.go check what moto cannot
+// show (transaction holds and conflicts, throttling, write costs, latency,
+// task tokens and execution history).
 //
 // Why not github.com/truora/minidyn (v0.8.2, evaluated against the real
 // library on 2026-11-29). It handles ReturnValuesOnConditionCheckFailure

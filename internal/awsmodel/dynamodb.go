@@ -165,11 +165,18 @@ func (d *DynamoDB) itemAt(pk, sk string) *item {
 	return it
 }
 
-// wcu is the write cost of an item: 1 per KB (transactional writes cost
-// twice that).
+// wcu is the write cost of an item: 1 per KB begun, at least 1 (a write
+// pays for the larger of the item before and after it; transactional
+// writes cost twice that).
 func wcu(attrs map[string]types.AttributeValue) float64 {
-	return float64(1 + size(attrs)/1024)
+	return units(size(attrs), 1024)
 }
+
+// rcu is the cost of a strongly consistent read of n bytes: 1 per 4 KB
+// begun, at least 1.
+func rcu(n int) float64 { return units(n, 4096) }
+
+func units(n, per int) float64 { return float64(max(1, (n+per-1)/per)) }
 
 // call runs one API call: latency around each attempt, and the SDK's
 // retries of throttled attempts when configured.
@@ -245,7 +252,16 @@ func (d *DynamoDB) write(now time.Time, key map[string]types.AttributeValue, con
 	if err != nil {
 		return nil, nil, err
 	}
-	if !d.part(pk).wcu.take(wcu(it.attrs), d.cfg.PartitionWCU, now) {
+	// A write pays for the larger of the item before and after it; a
+	// failed condition for the item as it is.
+	cost := wcu(it.attrs)
+	if ok {
+		if new, err = change(it.attrs); err != nil {
+			return nil, nil, err
+		}
+		cost = max(cost, wcu(new))
+	}
+	if !d.part(pk).wcu.take(cost, d.cfg.PartitionWCU, now) {
 		return nil, nil, throttled()
 	}
 	if !ok {
@@ -255,12 +271,8 @@ func (d *DynamoDB) write(now time.Time, key map[string]types.AttributeValue, con
 		}
 		return nil, nil, e
 	}
-	n, err := change(it.attrs)
-	if err != nil {
-		return nil, nil, err
-	}
-	old, it.attrs = it.attrs, n
-	return old, n, nil
+	old, it.attrs = it.attrs, new
+	return old, new, nil
 }
 
 // GetItem implements hooks.DynamoDBAPI.
@@ -277,11 +289,15 @@ func (d *DynamoDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...
 			it.settle(now)
 			attrs = it.attrs
 		}
-		if !p.rcu.take(float64(1+size(attrs)/4096), d.cfg.PartitionRCU, now) {
+		if !p.rcu.take(rcu(size(attrs)), d.cfg.PartitionRCU, now) {
 			return throttled()
 		}
 		if attrs != nil {
-			out.Item = deepCopy(attrs)
+			item, err := project(aws.ToString(in.ProjectionExpression), in.ExpressionAttributeNames, attrs)
+			if err != nil {
+				return err
+			}
+			out.Item = item
 		}
 		return nil
 	})
@@ -359,7 +375,13 @@ func (d *DynamoDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput,
 
 // Query implements hooks.DynamoDBAPI for the table's key: "#pk = :pk" with
 // an optional "AND begins_with(#sk, :prefix)", in sort-key order,
-// ScanIndexForward and Limit honoured. Indexes are not modelled.
+// ScanIndexForward, ExclusiveStartKey and Limit honoured; Limit counts the
+// items read, FilterExpression then drops items (Count: those kept,
+// ScannedCount: those read), ProjectionExpression keeps the attributes it
+// names. LastEvaluatedKey is set when Limit stopped the read with more
+// matching items left (moto sets it when any item of the partition
+// follows, DynamoDB whenever it read Limit items; pkg/hooks reads no
+// page after a Limit). Indexes are not modelled.
 func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	out := &dynamodb.QueryOutput{}
 	err := d.call(ctx, "Query", func(now time.Time) error {
@@ -398,26 +420,52 @@ func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func
 			}
 		}
 		sort.Strings(sks)
-		if in.ScanIndexForward != nil && !*in.ScanIndexForward {
+		forward := in.ScanIndexForward == nil || *in.ScanIndexForward
+		if !forward {
 			for i, j := 0, len(sks)-1; i < j; i, j = i+1, j-1 {
 				sks[i], sks[j] = sks[j], sks[i]
 			}
 		}
+		if in.ExclusiveStartKey != nil {
+			_, start, err := keyOf(in.ExclusiveStartKey)
+			if err != nil {
+				return err
+			}
+			i := 0
+			for i < len(sks) && (forward && sks[i] <= start || !forward && sks[i] >= start) {
+				i++
+			}
+			sks = sks[i:]
+		}
+		var lek map[string]types.AttributeValue
 		if l := int(aws.ToInt32(in.Limit)); l > 0 && len(sks) > l {
 			sks = sks[:l]
 			last := p.items[sks[l-1]].attrs
-			out.LastEvaluatedKey = map[string]types.AttributeValue{"pk": last["pk"], "sk": last["sk"]}
+			lek = map[string]types.AttributeValue{"pk": last["pk"], "sk": last["sk"]}
 		}
 		read := 0
+		var items []map[string]types.AttributeValue
 		for _, sk := range sks {
-			read += size(p.items[sk].attrs)
-			out.Items = append(out.Items, deepCopy(p.items[sk].attrs))
+			attrs := p.items[sk].attrs
+			read += size(attrs)
+			ok, err := evalCond(aws.ToString(in.FilterExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues, attrs)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			item, err := project(aws.ToString(in.ProjectionExpression), in.ExpressionAttributeNames, attrs)
+			if err != nil {
+				return err
+			}
+			items = append(items, item)
 		}
-		if !p.rcu.take(float64(1+read/4096), d.cfg.PartitionRCU, now) {
-			out.Items, out.LastEvaluatedKey = nil, nil
+		if !p.rcu.take(rcu(read), d.cfg.PartitionRCU, now) {
 			return throttled()
 		}
-		out.Count = int32(len(out.Items))
+		out.Items, out.LastEvaluatedKey = items, lek
+		out.Count, out.ScannedCount = int32(len(items)), int32(len(sks))
 		return nil
 	})
 	if err != nil {

@@ -202,7 +202,9 @@ func (x *exprCtx) primary(item map[string]types.AttributeValue) bool {
 	case "=":
 		return a != nil && b != nil && equal(a, b)
 	case "<>":
-		return a != nil && b != nil && !equal(a, b)
+		// The negation of =: a missing attribute is not equal to anything
+		// (DynamoDB; moto agrees when one side is missing).
+		return a == nil || b == nil || !equal(a, b)
 	}
 	an, ok1 := a.(*types.AttributeValueMemberN)
 	bn, ok2 := b.(*types.AttributeValueMemberN)
@@ -345,6 +347,44 @@ func removePath(item map[string]types.AttributeValue, p []string) {
 		m = child.Value
 	}
 	delete(m, p[len(p)-1])
+}
+
+// project returns a copy of item with only the attributes of a
+// ProjectionExpression ("#a, #b.#c"; an empty one keeps them all). A nested
+// path keeps its enclosing maps, holding only what the paths name.
+func project(expr string, names map[string]string, item map[string]types.AttributeValue) (out map[string]types.AttributeValue, err error) {
+	if expr == "" {
+		return deepCopy(item), nil
+	}
+	defer recoverTo(&err)
+	out = map[string]types.AttributeValue{}
+	x := &exprCtx{names: names, toks: tokenize(expr)}
+	for {
+		p := x.path()
+		if v := get(item, p); v != nil {
+			m := out
+			for _, n := range p[:len(p)-1] {
+				child, ok := m[n].(*types.AttributeValueMemberM)
+				if !ok {
+					child = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}
+					m[n] = child
+				}
+				m = child.Value
+			}
+			if mv, ok := v.(*types.AttributeValueMemberM); ok {
+				v = &types.AttributeValueMemberM{Value: deepCopy(mv.Value)}
+			}
+			m[p[len(p)-1]] = v
+		}
+		if x.peek() != "," {
+			break
+		}
+		x.next()
+	}
+	if x.pos != len(x.toks) {
+		panic(fmt.Errorf("trailing %q in %q", x.peek(), expr))
+	}
+	return out, nil
 }
 
 // deepCopy copies the maps of an item (values other than M are immutable

@@ -32,11 +32,13 @@ var _ hooks.StepFunctionsAPI = (*StepFunctions)(nil)
 // Task is one task token of an execution.
 type Task struct {
 	Token, Execution string
-	// Done is closed when the task completes; Output and Failed say how.
-	Done   chan struct{}
-	Output string
-	Failed bool
-	at     time.Time
+	// Done is closed when the task completes; Output, or Failed with
+	// Error and Cause, say how.
+	Done         chan struct{}
+	Output       string
+	Failed       bool
+	Error, Cause string
+	at           time.Time
 }
 
 // NewStepFunctions returns a model with per-call latency (0: 5ms).
@@ -57,7 +59,7 @@ func (s *StepFunctions) NewTask(token, exec string) *Task {
 	return t
 }
 
-func (s *StepFunctions) close(ctx context.Context, op, token string, output string, failed bool) error {
+func (s *StepFunctions) close(ctx context.Context, op, token string, output string, failed bool, errName, cause string) error {
 	s.Calls.Inc("SFN." + op)
 	if err := sleep(ctx, s.Latency/2); err != nil {
 		return err
@@ -73,7 +75,7 @@ func (s *StepFunctions) close(ctx context.Context, op, token string, output stri
 		case <-t.Done:
 			err = &sfntypes.TaskTimedOut{Message: aws.String("Task Timed Out")}
 		default:
-			t.Output, t.Failed = output, failed
+			t.Output, t.Failed, t.Error, t.Cause = output, failed, errName, cause
 			close(t.Done)
 		}
 	}
@@ -86,7 +88,7 @@ func (s *StepFunctions) close(ctx context.Context, op, token string, output stri
 
 // SendTaskSuccess implements hooks.StepFunctionsAPI.
 func (s *StepFunctions) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, _ ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
-	if err := s.close(ctx, "SendTaskSuccess", aws.ToString(in.TaskToken), aws.ToString(in.Output), false); err != nil {
+	if err := s.close(ctx, "SendTaskSuccess", aws.ToString(in.TaskToken), aws.ToString(in.Output), false, "", ""); err != nil {
 		return nil, err
 	}
 	return &sfn.SendTaskSuccessOutput{}, nil
@@ -94,7 +96,7 @@ func (s *StepFunctions) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuc
 
 // SendTaskFailure implements hooks.StepFunctionsAPI.
 func (s *StepFunctions) SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, _ ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
-	if err := s.close(ctx, "SendTaskFailure", aws.ToString(in.TaskToken), "", true); err != nil {
+	if err := s.close(ctx, "SendTaskFailure", aws.ToString(in.TaskToken), "", true, aws.ToString(in.Error), aws.ToString(in.Cause)); err != nil {
 		return nil, err
 	}
 	return &sfn.SendTaskFailureOutput{}, nil
@@ -144,7 +146,8 @@ func (s *StepFunctions) GetExecutionHistory(ctx context.Context, in *sfn.GetExec
 				TaskSucceededEventDetails: &sfntypes.TaskSucceededEventDetails{Output: aws.String(t.Output), Resource: aws.String("invoke.waitForTaskToken"), ResourceType: aws.String("lambda")}}
 			if t.Failed {
 				ev.Type, ev.TaskSucceededEventDetails = sfntypes.HistoryEventTypeTaskFailed, nil
-				ev.TaskFailedEventDetails = &sfntypes.TaskFailedEventDetails{Resource: aws.String("invoke.waitForTaskToken"), ResourceType: aws.String("lambda")}
+				ev.TaskFailedEventDetails = &sfntypes.TaskFailedEventDetails{Error: aws.String(t.Error), Cause: aws.String(t.Cause),
+					Resource: aws.String("invoke.waitForTaskToken"), ResourceType: aws.String("lambda")}
 			}
 			evs = append(evs, ev)
 		default:

@@ -1,0 +1,623 @@
+package awsmodel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sfnhooks/sfnhooks/pkg/hooks"
+)
+
+// The model's own semantics, as doc.go states them: what moto cannot show
+// (it serializes every request, has no latency and no limits). Timing
+// tests assert lower bounds only (a call takes at least its latency, a
+// held write waits at least until the commit); where a check must run
+// inside a window (a transaction's hold, a second of burst), the window
+// is measured, and a trial that a loaded machine pushed outside it is run
+// again with a longer window instead of failing.
+
+const tbl = "t"
+
+func mkItem(pk, sk string, attrs ...any) map[string]types.AttributeValue {
+	it := key(pk, sk)
+	for i := 0; i < len(attrs); i += 2 {
+		switch v := attrs[i+1].(type) {
+		case string:
+			it[attrs[i].(string)] = str(v)
+		case int:
+			it[attrs[i].(string)] = numv(int64(v))
+		}
+	}
+	return it
+}
+
+// sized returns an item of n bytes as the model counts them (names plus
+// values).
+func sized(pk, sk string, n int) map[string]types.AttributeValue {
+	it := mkItem(pk, sk)
+	it["blob"] = str(strings.Repeat("x", n-size(it)-len("blob")))
+	return it
+}
+
+func put(ctx context.Context, d *DynamoDB, it map[string]types.AttributeValue) error {
+	_, err := d.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tbl), Item: it})
+	return err
+}
+
+func set(ctx context.Context, d *DynamoDB, k map[string]types.AttributeValue, attr string, v int, cond string) error {
+	in := &dynamodb.UpdateItemInput{TableName: aws.String(tbl), Key: k,
+		UpdateExpression:          aws.String("SET #a = :v"),
+		ExpressionAttributeNames:  map[string]string{"#a": attr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": numv(int64(v))}}
+	if cond != "" {
+		in.ConditionExpression = aws.String(cond)
+	}
+	_, err := d.UpdateItem(ctx, in)
+	return err
+}
+
+func getItem(t *testing.T, ctx context.Context, d *DynamoDB, k map[string]types.AttributeValue) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := d.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tbl), Key: k})
+	if err != nil {
+		t.Fatalf("GetItem: %v", err)
+	}
+	return out.Item
+}
+
+func numAttr(it map[string]types.AttributeValue, name string) string {
+	if n, ok := it[name].(*types.AttributeValueMemberN); ok {
+		return n.Value
+	}
+	return "absent"
+}
+
+// txSet is a transaction that updates k with SET attr = v, and puts
+// extra (another item) when not nil.
+func txSet(k map[string]types.AttributeValue, attr string, v int, extra map[string]types.AttributeValue) *dynamodb.TransactWriteItemsInput {
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
+		TableName: aws.String(tbl), Key: k,
+		UpdateExpression:          aws.String("SET #a = :v"),
+		ExpressionAttributeNames:  map[string]string{"#a": attr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": numv(int64(v))},
+	}}}}
+	if extra != nil {
+		in.TransactItems = append(in.TransactItems, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(tbl), Item: extra}})
+	}
+	return in
+}
+
+// heldUntil returns the end of the transaction hold on an item (zero:
+// not held now).
+func heldUntil(d *DynamoDB, pk, sk string) time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p := d.parts[pk]; p != nil {
+		if it := p.items[sk]; it != nil && time.Now().Before(it.txUntil) {
+			return it.txUntil
+		}
+	}
+	return time.Time{}
+}
+
+// txUntil returns the end of the latest transaction hold on an item.
+func txUntil(d *DynamoDB, pk, sk string) time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p := d.parts[pk]; p != nil && p.items[sk] != nil {
+		return p.items[sk].txUntil
+	}
+	return time.Time{}
+}
+
+// startTx runs tx in the background and returns once the model holds the
+// item pk/sk for it, with the end of the hold and the transaction's result.
+func startTx(t *testing.T, ctx context.Context, d *DynamoDB, tx *dynamodb.TransactWriteItemsInput, pk, sk string) (time.Time, <-chan error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := d.TransactWriteItems(ctx, tx)
+		done <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Microsecond) {
+		if until := heldUntil(d, pk, sk); !until.IsZero() {
+			return until, done
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the transaction ended (%v) before its hold was seen", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the transaction never held its item")
+		}
+	}
+}
+
+func conflicts(d *DynamoDB) int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.Conflicts
+}
+
+func throttledCount(d *DynamoDB) int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.Throttled
+}
+
+// transactionConflict is pkg/hooks' transactionConflict (awserr.go): what
+// its loops retry as contention.
+func transactionConflict(err error) bool {
+	var tce *types.TransactionConflictException
+	return errors.As(err, &tce)
+}
+
+func reasonCodes(err error) ([]string, bool) {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil, false
+	}
+	var codes []string
+	for _, r := range tce.CancellationReasons {
+		codes = append(codes, aws.ToString(r.Code))
+	}
+	return codes, true
+}
+
+// trials runs trial with a window that doubles, from first, until a trial
+// is conclusive (it ran its in-window checks inside the window), at most
+// five times.
+func trials(t *testing.T, first time.Duration, trial func(t *testing.T, window time.Duration) bool) {
+	t.Helper()
+	w := first
+	for range 5 {
+		if trial(t, w) || t.Failed() {
+			return
+		}
+		t.Logf("inconclusive: the machine was too slow for a window of %v; again", w)
+		w *= 2
+	}
+	t.Fatalf("no conclusive trial up to a window of %v", w/2)
+}
+
+// TestTransactionHold: during a transaction's hold (Config.TxHold) a
+// single write on a held item fails with TransactionConflictException,
+// the exception pkg/hooks retries, and changes nothing; another
+// transaction touching it is canceled with CancellationReasons
+// "TransactionConflict" (and "None" for its other items); reads see the
+// item as it was; writes to other items go through. The transaction
+// answers after its commit, and then all of these succeed.
+func TestTransactionHold(t *testing.T) {
+	t.Parallel()
+	trials(t, 300*time.Millisecond, func(t *testing.T, hold time.Duration) bool {
+		ctx := context.Background()
+		d := NewDynamoDB(Config{Latency: 100 * time.Microsecond, TxHold: hold, PartitionWCU: -1, PartitionRCU: -1})
+		x := key("p", "x")
+		if err := put(ctx, d, mkItem("p", "x", "v", 0)); err != nil {
+			t.Fatal(err)
+		}
+		until, txDone := startTx(t, ctx, d, txSet(x, "v", 1, mkItem("p", "z")), "p", "x")
+
+		seen := numAttr(getItem(t, ctx, d, x), "v")
+		writeErr := set(ctx, d, x, "w", 1, "")
+		freeErr := put(ctx, d, mkItem("p", "free", "v", 1))
+		if !time.Now().Before(until) {
+			return false
+		}
+		_, txErr := d.TransactWriteItems(ctx, txSet(x, "v", 2, mkItem("p", "y")))
+		if txErr == nil {
+			// It went through. When it acted, its hold on y began.
+			if acted := txUntil(d, "p", "y").Add(-hold); acted.Before(until) {
+				t.Errorf("a transaction on the held item went through %v before the commit, want it canceled", until.Sub(acted))
+			} else {
+				return false // it came after the hold
+			}
+		}
+
+		if seen != "0" {
+			t.Errorf("read during the hold: v = %s, want 0 (the transaction's write is not visible before its commit)", seen)
+		}
+		if !transactionConflict(writeErr) {
+			t.Errorf("single write on a held item: %v, want TransactionConflictException (what pkg/hooks' transactionConflict recognises)", writeErr)
+		}
+		if codes, ok := reasonCodes(txErr); txErr != nil && (!ok || strings.Join(codes, ",") != "TransactionConflict,None") {
+			t.Errorf("transaction on a held item: %v (codes %v), want TransactionCanceledException with reasons [TransactionConflict None]", txErr, codes)
+		}
+		if freeErr != nil {
+			t.Errorf("write on an item that is not held: %v", freeErr)
+		}
+		if err := <-txDone; err != nil {
+			t.Fatalf("the holding transaction: %v", err)
+		}
+		if now := time.Now(); now.Before(until) {
+			t.Errorf("the transaction answered %v before its commit", until.Sub(now))
+		}
+
+		// After the hold: committed, and the item is free again.
+		it := getItem(t, ctx, d, x)
+		if numAttr(it, "v") != "1" || numAttr(it, "w") != "absent" {
+			t.Errorf("after the hold: %v, want v = 1 and no w (the conflicting write changed nothing)", it)
+		}
+		if getItem(t, ctx, d, key("p", "y")) != nil {
+			t.Error("the canceled transaction wrote its other item")
+		}
+		if getItem(t, ctx, d, key("p", "z")) == nil {
+			t.Error("the committed transaction did not write its other item")
+		}
+		if err := set(ctx, d, x, "w", 1, "#a = :v OR attribute_not_exists(#a)"); err != nil {
+			t.Errorf("single write after the hold: %v", err)
+		}
+		if _, err := d.TransactWriteItems(ctx, txSet(x, "v", 3, nil)); err != nil {
+			t.Errorf("transaction after the hold: %v", err)
+		}
+		if n := conflicts(d); n != 2 {
+			t.Errorf("Conflicts = %d, want 2", n)
+		}
+		return true
+	})
+}
+
+// TestTransactionHoldWritesWait: with Config.WritesWait a single write on
+// a held item waits for the commit, then applies on top of it (its
+// condition sees the committed item); a transaction is still canceled.
+func TestTransactionHoldWritesWait(t *testing.T) {
+	t.Parallel()
+	trials(t, 300*time.Millisecond, func(t *testing.T, hold time.Duration) bool {
+		ctx := context.Background()
+		d := NewDynamoDB(Config{Latency: 100 * time.Microsecond, TxHold: hold, WritesWait: true, PartitionWCU: -1, PartitionRCU: -1})
+		x := key("p", "x")
+		if err := put(ctx, d, mkItem("p", "x")); err != nil {
+			t.Fatal(err)
+		}
+		until, txDone := startTx(t, ctx, d, txSet(x, "a", 1, nil), "p", "x")
+		_, txErr := d.TransactWriteItems(ctx, txSet(x, "a", 2, nil))
+		issued := time.Now()
+		_, writeErr := d.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(tbl), Key: x,
+			ConditionExpression:       aws.String("attribute_exists(#a)"), // true only once the transaction committed
+			UpdateExpression:          aws.String("SET #b = :one"),
+			ExpressionAttributeNames:  map[string]string{"#a": "a", "#b": "b"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": numv(1)}})
+		returned := time.Now()
+		if !issued.Before(until.Add(-hold / 2)) {
+			return false // the write may have arrived after the hold
+		}
+		if codes, ok := reasonCodes(txErr); !ok || strings.Join(codes, ",") != "TransactionConflict" {
+			t.Errorf("transaction on a held item with WritesWait: %v (codes %v), want canceled with [TransactionConflict]", txErr, codes)
+		}
+		if writeErr != nil {
+			t.Errorf("single write on a held item with WritesWait: %v, want it to wait and succeed", writeErr)
+		}
+		if returned.Before(until) {
+			t.Errorf("the single write returned %v before the commit: it did not wait", until.Sub(returned))
+		}
+		if err := <-txDone; err != nil {
+			t.Fatal(err)
+		}
+		it := getItem(t, ctx, d, x)
+		if numAttr(it, "b") != "1" || numAttr(it, "a") == "absent" {
+			t.Errorf("after the hold: %v, want the transaction's a and the waiting write's b", it)
+		}
+		if n := conflicts(d); n != 1 {
+			t.Errorf("Conflicts = %d, want 1 (the transaction; a waiting write is not a conflict)", n)
+		}
+		return true
+	})
+}
+
+// TestHooksRetryModelConflict: pkg/hooks takes the model's
+// TransactionConflictException for contention and retries: an await whose
+// first write lands on a held hook item still parks.
+func TestHooksRetryModelConflict(t *testing.T) {
+	t.Parallel()
+	trials(t, 300*time.Millisecond, func(t *testing.T, hold time.Duration) bool {
+		ctx := context.Background()
+		d := NewDynamoDB(Config{Latency: 100 * time.Microsecond, TxHold: hold, PartitionWCU: -1, PartitionRCU: -1})
+		sf := NewStepFunctions(100 * time.Microsecond)
+		c, err := hooks.New(aws.Config{Region: "us-east-1"}, func(o *hooks.Options) {
+			o.TableName = tbl
+			o.DynamoDB = d
+			o.StepFunctions = sf
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const exec = "arn:aws:states:us-east-1:123456789012:execution:sm:e"
+		reg := hooks.RegisterInput{Token: "h", ExecutionARN: exec}
+		if _, err := c.Register(ctx, reg); err != nil {
+			t.Fatal(err)
+		}
+		// A transaction holds the hook item (as an append, S1, does).
+		until, txDone := startTx(t, ctx, d, txSet(key("HOOK#h", "HOOK"), "other", 1, nil), "HOOK#h", "HOOK")
+		task := sf.NewTask("T1", exec)
+		err = c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "T1"})
+		if conflicts(d) == 0 && !time.Now().Before(until) {
+			return false // the await came after the hold
+		}
+		<-txDone
+		if err != nil {
+			t.Fatalf("await on a held hook item: %v, want it retried through the TransactionConflict", err)
+		}
+		if conflicts(d) == 0 {
+			t.Fatal("the await met no TransactionConflict")
+		}
+		if _, err := c.ResumeHook(ctx, "h", json.RawMessage(`{"ok":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-task.Done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the parked await got nothing")
+		}
+		if task.Output != `{"ok":1}` {
+			t.Errorf("task output %q", task.Output)
+		}
+		return true
+	})
+}
+
+// TestPartitionThrottling: a partition takes PartitionWCU write units in a
+// burst (one second's worth), then answers
+// ProvisionedThroughputExceededException (no SDK retries); another
+// partition is unaffected; the bucket refills with time.
+func TestPartitionThrottling(t *testing.T) {
+	t.Parallel()
+	const rate = 10
+	trials(t, time.Second/rate, func(t *testing.T, _ time.Duration) bool {
+		ctx := context.Background()
+		d := NewDynamoDB(Config{Latency: time.Microsecond, PartitionWCU: rate, PartitionRCU: -1})
+		start := time.Now()
+		ok := 0
+		var err error
+		for i := 0; i < 2*rate && err == nil; i++ {
+			if err = put(ctx, d, mkItem("hot", fmt.Sprint(i))); err == nil {
+				ok++
+			}
+		}
+		otherErr := put(ctx, d, mkItem("cold", "0"))
+		// A write unit comes back every 1/rate s: a slower loop than that
+		// may see one more success.
+		if time.Since(start) >= time.Second/rate {
+			return false
+		}
+		var pt *types.ProvisionedThroughputExceededException
+		if !errors.As(err, &pt) {
+			t.Fatalf("write %d on a partition past %d WCU: %v, want ProvisionedThroughputExceededException", ok+1, rate, err)
+		}
+		if ok != rate {
+			t.Errorf("%d writes went through before the throttle, want %d (one second of burst)", ok, rate)
+		}
+		if otherErr != nil {
+			t.Errorf("write on another partition: %v, want it unaffected", otherErr)
+		}
+		if n := throttledCount(d); n != 1 {
+			t.Errorf("Throttled = %d, want 1", n)
+		}
+		// Reads have their own bucket (unlimited here).
+		if _, err := d.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tbl), Key: key("hot", "0")}); err != nil {
+			t.Errorf("read on a write-throttled partition: %v", err)
+		}
+		// 2.5 units at least after 250ms.
+		time.Sleep(250 * time.Millisecond)
+		for i := range 2 {
+			if err := put(ctx, d, mkItem("hot", fmt.Sprint("later", i))); err != nil {
+				t.Errorf("write %d after 250ms: %v, want the bucket refilled", i+1, err)
+			}
+		}
+		return true
+	})
+}
+
+// TestBucket: a token bucket holds one second of its rate, full at first,
+// refills in proportion to the time passed, and a negative rate never
+// throttles.
+func TestBucket(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var b bucket
+	steps := []struct {
+		at   time.Duration
+		n    float64
+		want bool
+	}{
+		{0, 10, true},                      // full at first: 10
+		{0, 1, false},                      // empty
+		{100 * time.Millisecond, 1, true},  // 1 back after 0.1 s
+		{100 * time.Millisecond, 1, false}, // and no more
+		{10 * time.Second, 10, true},       // full again, but only one second's worth
+		{10 * time.Second, 1, false},
+		{10*time.Second + 250*time.Millisecond, 2.5, true},
+	}
+	for _, s := range steps {
+		if got := b.take(s.n, 10, t0.Add(s.at)); got != s.want {
+			t.Errorf("at %v, take %v of a 10/s bucket: %v, want %v", s.at, s.n, got, s.want)
+		}
+	}
+	var u bucket
+	for i := range 100 {
+		if !u.take(1e6, -1, t0.Add(time.Duration(i))) {
+			t.Fatal("a negative rate throttled")
+		}
+	}
+}
+
+// TestTransactionCost: a transaction costs twice the WCU of its writes.
+// With 3 WCU/s: a one-item transaction takes 2 of the 3 units; a second
+// one (2 more) is throttled while a single write (1) still goes through.
+func TestTransactionCost(t *testing.T) {
+	t.Parallel()
+	const rate = 3
+	trials(t, time.Second/rate, func(t *testing.T, _ time.Duration) bool {
+		ctx := context.Background()
+		d := NewDynamoDB(Config{Latency: time.Microsecond, PartitionWCU: rate, PartitionRCU: -1})
+		start := time.Now()
+		_, err1 := d.TransactWriteItems(ctx, txSet(key("p", "a"), "v", 1, nil))
+		_, err2 := d.TransactWriteItems(ctx, txSet(key("p", "b"), "v", 1, nil))
+		err3 := put(ctx, d, mkItem("p", "c"))
+		err4 := put(ctx, d, mkItem("p", "d"))
+		if time.Since(start) >= time.Second/rate/2 {
+			return false
+		}
+		var pt *types.ProvisionedThroughputExceededException
+		if err1 != nil {
+			t.Errorf("first transaction (2 of %d units): %v", rate, err1)
+		}
+		if !errors.As(err2, &pt) {
+			t.Errorf("second transaction (2 more units, 1 left): %v, want ProvisionedThroughputExceededException", err2)
+		}
+		if err3 != nil {
+			t.Errorf("single write (the last unit): %v", err3)
+		}
+		if !errors.As(err4, &pt) {
+			t.Errorf("single write past the burst: %v, want ProvisionedThroughputExceededException", err4)
+		}
+		return true
+	})
+}
+
+// TestWriteCostBySize: a write costs one WCU per KB begun of the larger of
+// the item before and after it (DynamoDB's rule), at least one: a new 3 KB
+// item costs 3, replacing it with a small item costs 3 too; a 1,024-byte
+// item costs 1.
+func TestWriteCostBySize(t *testing.T) {
+	t.Parallel()
+	const rate = 6
+	trials(t, time.Second/rate, func(t *testing.T, _ time.Duration) bool {
+		ctx := context.Background()
+		d := NewDynamoDB(Config{Latency: time.Microsecond, PartitionWCU: rate, PartitionRCU: -1})
+		big := sized("p", "big", 3*1024-1)
+		if got := wcu(big); got != 3 {
+			t.Errorf("wcu of a %d-byte item = %v, want 3", size(big), got)
+		}
+		if got := wcu(sized("p", "kb", 1024)); got != 1 {
+			t.Errorf("wcu of a 1,024-byte item = %v, want 1", got)
+		}
+		start := time.Now()
+		errNew := put(ctx, d, big)                    // 3 of 6
+		errReplace := put(ctx, d, mkItem("p", "big")) // 3 more (the larger, before): 0 left
+		errSmall := put(ctx, d, mkItem("p", "small"))
+		if time.Since(start) >= time.Second/rate/2 {
+			return false
+		}
+		if errNew != nil || errReplace != nil {
+			t.Fatalf("new 3 KB item: %v; replacing it: %v", errNew, errReplace)
+		}
+		var pt *types.ProvisionedThroughputExceededException
+		if !errors.As(errSmall, &pt) {
+			t.Errorf("a write after 6 units (a 3 KB put and its replacement): %v, want ProvisionedThroughputExceededException", errSmall)
+		}
+		return true
+	})
+}
+
+// TestSingleWritesAtomic: concurrent conditional increments of one item
+// are each applied once.
+func TestSingleWritesAtomic(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := NewDynamoDB(Config{Latency: time.Nanosecond, PartitionWCU: -1, PartitionRCU: -1})
+	const workers, each = 8, 250
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				_, err := d.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(tbl), Key: key("p", "n"),
+					UpdateExpression:          aws.String("SET #n = if_not_exists(#n, :zero) + :one"),
+					ExpressionAttributeNames:  map[string]string{"#n": "n"},
+					ExpressionAttributeValues: map[string]types.AttributeValue{":zero": numv(0), ":one": numv(1)}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := numAttr(getItem(t, ctx, d, key("p", "n")), "n"); got != fmt.Sprint(workers*each) {
+		t.Errorf("n = %s after %d increments", got, workers*each)
+	}
+}
+
+// TestLatency: a call takes at least the configured latency; a
+// transaction answers no earlier than its commit (TxHold).
+func TestLatency(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := NewDynamoDB(Config{Latency: 20 * time.Millisecond, TxHold: 60 * time.Millisecond, PartitionWCU: -1, PartitionRCU: -1})
+	start := time.Now()
+	if err := put(ctx, d, mkItem("p", "a")); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el < 20*time.Millisecond {
+		t.Errorf("PutItem took %v, want at least the latency 20ms", el)
+	}
+	start = time.Now()
+	if _, err := d.TransactWriteItems(ctx, txSet(key("p", "a"), "v", 1, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el < 70*time.Millisecond {
+		t.Errorf("TransactWriteItems took %v, want at least half the latency and the hold (70ms)", el)
+	}
+	if got := numAttr(getItem(t, ctx, d, key("p", "a")), "v"); got != "1" {
+		t.Errorf("after the transaction answered: v = %s, want its write visible", got)
+	}
+}
+
+// TestQueryOrderAndPages: Query reads the partition in sort-key order,
+// backwards with ScanIndexForward false, a page of Limit items with its
+// LastEvaluatedKey, from ExclusiveStartKey.
+func TestQueryOrderAndPages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := NewDynamoDB(Config{Latency: time.Microsecond, PartitionWCU: -1, PartitionRCU: -1})
+	for _, sk := range []string{"M#2", "M#1", "X", "M#3", "A"} {
+		if err := put(ctx, d, mkItem("p", sk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := func(forward bool, limit int32, start map[string]types.AttributeValue) (sks []string, last string) {
+		t.Helper()
+		in := &dynamodb.QueryInput{TableName: aws.String(tbl),
+			KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :m)"),
+			ExpressionAttributeNames:  map[string]string{"#pk": "pk", "#sk": "sk"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("p"), ":m": str("M#")},
+			ScanIndexForward:          aws.Bool(forward), ExclusiveStartKey: start}
+		if limit > 0 {
+			in.Limit = aws.Int32(limit)
+		}
+		out, err := d.Query(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range out.Items {
+			sks = append(sks, it["sk"].(*types.AttributeValueMemberS).Value)
+		}
+		if out.LastEvaluatedKey != nil {
+			last = out.LastEvaluatedKey["sk"].(*types.AttributeValueMemberS).Value
+		}
+		return sks, last
+	}
+	check := func(what string, sks []string, last string, want []string, wantLast string) {
+		t.Helper()
+		if strings.Join(sks, ",") != strings.Join(want, ",") || last != wantLast {
+			t.Errorf("%s: %v (last %q), want %v (last %q)", what, sks, last, want, wantLast)
+		}
+	}
+	sks, last := q(true, 0, nil)
+	check("forward", sks, last, []string{"M#1", "M#2", "M#3"}, "")
+	sks, last = q(false, 2, nil)
+	check("backward, limit 2", sks, last, []string{"M#3", "M#2"}, "M#2")
+	sks, last = q(false, 2, key("p", last))
+	check("backward, next page", sks, last, []string{"M#1"}, "")
+	sks, last = q(true, 3, key("p", "M#1"))
+	check("forward from M#1", sks, last, []string{"M#2", "M#3"}, "")
+}
