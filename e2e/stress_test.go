@@ -107,8 +107,9 @@ const (
 // come out in either order).
 //
 // moto sets the limits (measured on 2 cores, 50 hooks × 10,000 resumes:
-// about 6 acknowledged resumes/s, 31 min, moto at one full core): each
-// payload costs it about 180 ms of CPU; its heap grows to GBs (7.7 GB) and
+// about 6 acknowledged resumes/s and 31 min when first measured; 28/s and
+// 10 min on 2026-11-30, docs/performance.md): each payload costs it about
+// 180 ms of CPU; its heap grows to GBs (7.7 GB) and
 // garbage collection then stalls every request for up to ~36 s, long enough
 // for the bridge's 10 s header timeout to cut a Lambda invocation (the
 // Map then fails with States.Runtime, which no Retry matches); and a Map
