@@ -10,10 +10,11 @@ runs moto's own WSGI application behind one lock for DynamoDB requests
 (X-Amz-Target: DynamoDB_20120810.*); every other service stays concurrent
 (Step Functions executions call back into the server while they run).
 
-Two defects of moto 5.2.5's Step Functions are patched as well, so that
+Three defects of moto 5.2.5's Step Functions are patched as well, so that
 executions answer as on AWS (see _patch_step_functions): SendTaskFailure
-keeps its cause, and a task that misses its HeartbeatSeconds fails with
-States.HeartbeatTimeout.
+keeps its cause, a task that misses its HeartbeatSeconds fails with
+States.HeartbeatTimeout, and a waitForTaskToken task completed by its token
+is not failed by the Lambda invocation that errs afterwards.
 
 Usage: python moto_server.py -H HOST -p PORT   (as moto_server)
 """
@@ -53,6 +54,15 @@ def _patch_step_functions() -> None:
       TaskFailed has no cause. AWS keeps it (sfnhooks' reject relies on it).
     - HeartbeatSeconds: moto times the heartbeat out correctly but names the
       error States.Timeout; AWS fails the task with States.HeartbeatTimeout.
+    - lambda:invoke.waitForTaskToken: moto waits for the token only after the
+      Lambda invocation returned, so an invocation that fails after a
+      SendTaskSuccess (or SendTaskFailure) of its token already completed
+      the task (an await that sent a stored payload to its own task and
+      then crashed) fails the task with Lambda.Unknown and retries it: the
+      output is lost. On AWS the token's answer closes the task and the
+      invocation's later error changes nothing. Here, an invocation error
+      with the token's outcome already in hand lets the task end with that
+      outcome.
     """
     from moto.core.responses import EmptyResult
     from moto.stepfunctions import responses
@@ -92,6 +102,26 @@ def _patch_step_functions() -> None:
         return from_error(self, env, ex)
 
     StateTask._from_error = _from_error
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda import (
+        StateTaskServiceLambda,
+    )
+
+    lambda_task = StateTaskServiceLambda._eval_service_task
+
+    def _eval_service_task(self, env, resource_runtime_part, normalised_parameters, state_credentials):
+        try:
+            return lambda_task(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+        except Exception:
+            token = (env.states.context_object.context_object_data.get("Task") or {}).get("Token")
+            endpoint = env.callback_pool_manager.get(token) if token else None
+            if endpoint is None or endpoint.get_outcome() is None:
+                raise
+            # The token answered first: the task ends with that answer (the
+            # integration pattern finds it waiting), not with this error.
+            env.stack.append({"StatusCode": 200})
+
+    StateTaskServiceLambda._eval_service_task = _eval_service_task
 
 
 def main() -> None:

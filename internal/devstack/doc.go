@@ -63,6 +63,13 @@
 //     drops its Cause; scripts/moto_server.py patches that, so on this stack the
 //     cause is kept (caught and uncaught), as on AWS. It also makes a missed
 //     HeartbeatSeconds fail with States.HeartbeatTimeout (moto: States.Timeout).
+//   - (d) moto waits for a waitForTaskToken task's token only after its Lambda
+//     invocation returned, and an invocation that errs fails the task even when
+//     the token had already answered it (SendTaskSuccess or SendTaskFailure
+//     from inside the invocation): the answer was lost and the task retried.
+//     AWS keeps the token's answer. scripts/moto_server.py patches that too
+//     (TestMotoStepFunctions "a task answered by its token outlives its
+//     invocation's error"); make chaos found it (seed 304774).
 //   - (d) StopExecution of an execution that waits for a token takes effect only when
 //     the task ends (once the task's Lambda invocation has returned; while it still
 //     runs, the execution FAILS when it returns): the execution stays RUNNING, its

@@ -516,6 +516,52 @@ func TestMotoStepFunctions(t *testing.T) {
 		}
 	})
 
+	// moto 5.2.5 waits for a waitForTaskToken task's token only once the
+	// Lambda invocation returned, and fails the task (Lambda.Unknown) when
+	// the invocation errs even if the token had already completed it: an
+	// await that sent a stored payload to its own task and then crashed
+	// lost the payload and was retried. On AWS the token's answer closes
+	// the task; scripts/moto_server.py patches moto to keep it.
+	t.Run("d/a task answered by its token outlives its invocation's error", func(t *testing.T) {
+		type event struct {
+			TaskToken string `json:"taskToken"`
+			Input     struct {
+				Mode string `json:"mode"`
+			} `json:"input"`
+		}
+		name := stacktest.UniqueName(t, "answer-then-fail")
+		stacktest.Function(t, name, devstack.NewHandler(func(ctx context.Context, ev event) (string, error) {
+			var err error
+			switch ev.Input.Mode {
+			case "success":
+				err = success(ev.TaskToken, `"sent"`)
+			case "failure":
+				err = failure(ev.TaskToken, "SentError", "sent cause")
+			}
+			if err != nil {
+				return "", fmt.Errorf("answer the task: %w", err)
+			}
+			return "", errors.New("the invocation fails after answering")
+		}))
+		m := stacktest.CreateStateMachine(t, client, `{"StartAt": "A", "States": {`+awaitState("A", name, "", "")+`}}`)
+		for _, tc := range []struct{ mode, status, output, error string }{
+			{"success", "SUCCEEDED", `{"mode": "success", "A": "sent"}`, ""},
+			{"failure", "FAILED", "", "SentError"},
+			{"none", "FAILED", "", "errorString"}, // unanswered: the invocation's error (its Go type) fails the task
+		} {
+			exec := stacktest.StartExecution(t, client, m, `{"mode": "`+tc.mode+`"}`)
+			out := stacktest.WaitExecution(t, client, exec, 20*time.Second)
+			switch {
+			case string(out.Status) != tc.status:
+				t.Errorf("%s: %s (error %q), want %s", tc.mode, out.Status, aws.ToString(out.Error), tc.status)
+			case tc.output != "" && !jsonEqual(t, aws.ToString(out.Output), tc.output):
+				t.Errorf("%s: output %s, want %s", tc.mode, aws.ToString(out.Output), tc.output)
+			case tc.error != "" && aws.ToString(out.Error) != tc.error:
+				t.Errorf("%s: error %q (cause %q), want %q", tc.mode, aws.ToString(out.Error), aws.ToString(out.Cause), tc.error)
+			}
+		}
+	})
+
 	t.Run("d/StopExecution of an execution waiting for a token", func(t *testing.T) {
 		fn, tokens := tokenFunction(t)
 		m := stacktest.CreateStateMachine(t, client, `{"StartAt": "A", "States": {`+awaitState("A", fn, "", "")+`}}`)
