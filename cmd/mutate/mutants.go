@@ -24,6 +24,10 @@ var mutants = []mutant{
 		Edits: []edit{{
 			Old: "\t\t{Put: c.msgPut(h, c.queueKey(), payload, c.expiry(h))},\n",
 			New: "",
+		}, {
+			// payload is then unused: drop it, or the mutant does not build.
+			Old: "\tpayload := o.body\n\tcond := \"#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))\"\n",
+			New: "\tcond := \"#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))\"\n",
 		}},
 	},
 	{
