@@ -213,6 +213,10 @@ func checkHTTP(t *testing.T, ev *events.APIGatewayV2HTTPRequest, resp events.API
 	if resp.Headers["content-type"] != "application/json" {
 		t.Fatalf("%s %q: content-type %q", method, ev.RawPath, resp.Headers["content-type"])
 	}
+	if isList(ev) {
+		checkList(t, method, resp, rec)
+		return
+	}
 	if resp.StatusCode != http.StatusOK {
 		var body map[string]string
 		if json.Unmarshal([]byte(resp.Body), &body) != nil || len(body) != 2 || body["message"] == "" {
@@ -335,4 +339,32 @@ func FuzzHandleHTTP(f *testing.F) {
 			t.Fatalf("base64 body %q reached the client as %q", body, rec.payload)
 		}
 	})
+}
+
+// checkList is checkHTTP for GET /hooks (list.go): only GET is served (405
+// with Allow GET otherwise), a refusal calls nothing and answers
+// {"error","message"}, and an answer is one ListHooks call.
+func checkList(t *testing.T, method string, resp events.APIGatewayV2HTTPResponse, rec *recorder) {
+	t.Helper()
+	if resp.StatusCode == http.StatusOK {
+		if method != http.MethodGet || rec.calls != 1 || rec.method != "list" {
+			t.Fatalf("%s /hooks: 200 after %d calls (%s)", method, rec.calls, rec.method)
+		}
+		return
+	}
+	var body map[string]string
+	if json.Unmarshal([]byte(resp.Body), &body) != nil || len(body) != 2 || body["message"] == "" {
+		t.Fatalf("%s /hooks: %d body %q, want {\"error\",\"message\"}", method, resp.StatusCode, resp.Body)
+	}
+	switch {
+	case method != http.MethodGet:
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Headers["allow"] != http.MethodGet {
+			t.Fatalf("%s /hooks: %d with allow %q, want 405 with allow GET", method, resp.StatusCode, resp.Headers["allow"])
+		}
+	case resp.StatusCode != http.StatusBadRequest:
+		t.Fatalf("GET /hooks: %d %q, want 200 or 400", resp.StatusCode, resp.Body)
+	}
+	if rec.calls != 0 {
+		t.Fatalf("%s /hooks: refused with %d, yet the client was called", method, resp.StatusCode)
+	}
 }
