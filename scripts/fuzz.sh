@@ -14,6 +14,13 @@
 # A finding fails the target: go test writes the failing input to the
 # package's testdata/fuzz/<FuzzName>/, where plain go test replays it; keep
 # it as a regression seed once the bug is fixed. Exits 1 if any target failed.
+#
+# Go before 1.27 (go.dev/issue/75804) can end a duration-bounded run with a
+# bare "context deadline exceeded" and no failing input: its coordinator's
+# own deadline leaks past the check meant to swallow it, on a loaded machine.
+# Such a run is fuzzed again once; if it ends the same way, the row says so
+# ("deadline race") and it does not fail: no input failed. Anything else,
+# or a failing input written, fails.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -37,13 +44,27 @@ for dir in "${dirs[@]}"; do
 	dir="./${dir#./}"
 	for name in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go | sed 's/^func //' | sort -u); do
 		printf '== %s %s (%s)\n' "$dir" "$name" "$FUZZTIME" | tee -a "$LOG"
-		out="$("$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINIMIZETIME" "$dir" 2>&1)"
-		rc=$?
-		printf '%s\n' "$out" >>"$LOG"
+		race=""
+		for attempt in 1 2; do
+			out="$("$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINIMIZETIME" "$dir" 2>&1)"
+			rc=$?
+			printf '%s\n' "$out" >>"$LOG"
+			finding="$(printf '%s\n' "$out" | grep -o 'Failing input written to [^ ]*' | sed 's/Failing input written to //' | tail -1)"
+			# The coordinator's deadline race: FAIL whose only message is the
+			# bare deadline, and no input written.
+			if [[ $rc -ne 0 && -z "$finding" ]] && [[ "$(printf '%s\n' "$out" | grep -v -e '^fuzz: ' -e '^--- FAIL' -e '^FAIL' -e '^exit status' -e '^ *$' | sed 's/^ *//')" == "context deadline exceeded" ]]; then
+				race="deadline race"
+				printf 'fuzz.sh: %s %s: context deadline exceeded, no failing input (go.dev/issue/75804); attempt %d\n' "$dir" "$name" "$attempt" | tee -a "$LOG"
+				continue
+			fi
+			race=""
+			break
+		done
 		execs="$(printf '%s\n' "$out" | grep -o 'execs: [0-9]*' | tail -1 | cut -d' ' -f2)"
-		finding="$(printf '%s\n' "$out" | grep -o 'Failing input written to [^ ]*' | sed 's/Failing input written to //' | tail -1)"
 		if [[ $rc -eq 0 ]]; then
 			result="ok"
+		elif [[ -n "$race" ]]; then
+			result="ok (deadline race twice, no failing input: go.dev/issue/75804)"
 		else
 			result="FAIL ${finding:-(see $LOG)}"
 			failed=1
