@@ -309,27 +309,23 @@ func twoAwaits(t *testing.T, prefix string, handOffWait, hold time.Duration) {
 	}
 }
 
-// lostAnswerTasks completes the task on the first SendTaskSuccess and then
-// answers as the SDK's resend of it would: TaskTimedOut (window 3 of the
-// old protocol: the answer of an applied call was lost and retried).
+// lostAnswerTasks completes the task on the first SendTaskSuccess, and on
+// the first SendTaskFailure, and then answers each as the SDK's resend of
+// it would: TaskTimedOut (window 3 of the old protocol: the answer of an
+// applied call was lost and retried).
 type lostAnswerTasks struct {
 	*faults.Tasks
-	once sync.Once
+	successOnce, failureOnce sync.Once
 }
 
 func (l *lostAnswerTasks) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, o ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
-	var out *sfn.SendTaskSuccessOutput
-	var err error
-	resent := false
-	l.once.Do(func() {
-		_, _ = l.Tasks.SendTaskSuccess(ctx, in, o...) // applied; the answer is lost
-		out, err = l.Tasks.SendTaskSuccess(ctx, in, o...)
-		resent = true
-	})
-	if resent {
-		return out, err
-	}
+	l.successOnce.Do(func() { _, _ = l.Tasks.SendTaskSuccess(ctx, in, o...) }) // applied; the answer is lost
 	return l.Tasks.SendTaskSuccess(ctx, in, o...)
+}
+
+func (l *lostAnswerTasks) SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, o ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
+	l.failureOnce.Do(func() { _, _ = l.Tasks.SendTaskFailure(ctx, in, o...) }) // applied; the answer is lost
+	return l.Tasks.SendTaskFailure(ctx, in, o...)
 }
 
 // Item 8: a closed-task answer is settled from the execution history. When

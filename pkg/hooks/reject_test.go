@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/smithy-go"
 
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
@@ -123,23 +121,6 @@ func TestRejectLimits(t *testing.T) {
 	}
 }
 
-// lostFailureTasks applies the first SendTaskFailure and answers it as the
-// SDK's resend would (TaskTimedOut): the answer of an applied call was lost.
-type lostFailureTasks struct {
-	*faults.Tasks
-	once sync.Once
-}
-
-func (l *lostFailureTasks) SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, o ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
-	first := false
-	l.once.Do(func() { first = true })
-	out, err := l.Tasks.SendTaskFailure(ctx, in, o...)
-	if first {
-		return l.Tasks.SendTaskFailure(ctx, in, o...) // applied; the answer is lost and resent
-	}
-	return out, err
-}
-
 // A rejection whose SendTaskFailure was applied but answered "closed" is
 // settled from the history (TaskFailed with its error and cause) as
 // delivered: not requeued, not failing a second await.
@@ -148,7 +129,7 @@ func TestRejectLostAnswerIsSettled(t *testing.T) {
 	ctx := context.Background()
 	for _, path := range []string{"resume", "await"} {
 		t.Run(path, func(t *testing.T) {
-			tasks := &lostFailureTasks{Tasks: faults.NewTasks()}
+			tasks := &lostAnswerTasks{Tasks: faults.NewTasks()}
 			c, _, _ := newTestClient(t, &awscalls.Counter{}, func(o *hooks.Options) { o.StepFunctions = tasks })
 			token := "reject-lost-" + suffix()
 			switch path {
