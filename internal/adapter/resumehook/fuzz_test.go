@@ -218,10 +218,7 @@ func checkHTTP(t *testing.T, ev *events.APIGatewayV2HTTPRequest, resp events.API
 		return
 	}
 	if resp.StatusCode != http.StatusOK {
-		var body map[string]string
-		if json.Unmarshal([]byte(resp.Body), &body) != nil || len(body) != 2 || body["message"] == "" {
-			t.Fatalf("%s %q: %d body %q, want {\"error\",\"message\"}", method, ev.RawPath, resp.StatusCode, resp.Body)
-		}
+		body := errorBody(t, method+" "+ev.RawPath, resp)
 		_, action, _ := httpapi.TokenAndAction(ev, "hooks")
 		want := map[int][]string{
 			http.StatusBadRequest:       {hooks.CodeInvalidToken, hooks.CodeInvalidPayload},
@@ -352,10 +349,7 @@ func checkList(t *testing.T, method string, resp events.APIGatewayV2HTTPResponse
 		}
 		return
 	}
-	var body map[string]string
-	if json.Unmarshal([]byte(resp.Body), &body) != nil || len(body) != 2 || body["message"] == "" {
-		t.Fatalf("%s /hooks: %d body %q, want {\"error\",\"message\"}", method, resp.StatusCode, resp.Body)
-	}
+	errorBody(t, method+" /hooks", resp)
 	switch {
 	case method != http.MethodGet:
 		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Headers["allow"] != http.MethodGet {
@@ -367,4 +361,15 @@ func checkList(t *testing.T, method string, resp events.APIGatewayV2HTTPResponse
 	if rec.calls != 0 {
 		t.Fatalf("%s /hooks: refused with %d, yet the client was called", method, resp.StatusCode)
 	}
+}
+
+// errorBody decodes a refusal's body, which must be {"error","message"}
+// with a message; what names the request in a failure.
+func errorBody(t *testing.T, what string, resp events.APIGatewayV2HTTPResponse) map[string]string {
+	t.Helper()
+	var body map[string]string
+	if json.Unmarshal([]byte(resp.Body), &body) != nil || len(body) != 2 || body["message"] == "" {
+		t.Fatalf("%s: %d body %q, want {\"error\",\"message\"}", what, resp.StatusCode, resp.Body)
+	}
+	return body
 }
