@@ -323,23 +323,15 @@ func TestHooksRetryModelConflict(t *testing.T) {
 		ctx := context.Background()
 		d := NewDynamoDB(Config{Latency: 100 * time.Microsecond, TxHold: hold, PartitionWCU: -1, PartitionRCU: -1})
 		sf := NewStepFunctions(100 * time.Microsecond)
-		c, err := hooks.New(aws.Config{Region: "us-east-1"}, func(o *hooks.Options) {
-			o.TableName = tbl
-			o.DynamoDB = d
-			o.StepFunctions = sf
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		const exec = "arn:aws:states:us-east-1:123456789012:execution:sm:e"
-		reg := hooks.RegisterInput{Token: "h", ExecutionARN: exec}
+		c := modelClient(t, d, sf)
+		reg := hooks.RegisterInput{Token: "h", ExecutionARN: modelExec}
 		if _, err := c.Register(ctx, reg); err != nil {
 			t.Fatal(err)
 		}
 		// A transaction holds the hook item (as an append, S1, does).
 		until, txDone := startTx(t, ctx, d, txSet(key("HOOK#h", "HOOK"), "other", 1, nil), "HOOK#h", "HOOK")
-		task := sf.NewTask("T1", exec)
-		err = c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "T1"})
+		task := sf.NewTask("T1", modelExec)
+		err := c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "T1"})
 		if conflicts(d) == 0 && !time.Now().Before(until) {
 			return false // the await came after the hold
 		}
@@ -620,4 +612,21 @@ func TestQueryOrderAndPages(t *testing.T) {
 	check("backward, next page", sks, last, []string{"M#1"}, "")
 	sks, last = q(true, 3, key("p", "M#1"))
 	check("forward from M#1", sks, last, []string{"M#2", "M#3"}, "")
+}
+
+// modelExec is the execution of the hooks the model tests register.
+const modelExec = "arn:aws:states:us-east-1:123456789012:execution:sm:e"
+
+// modelClient is a pkg/hooks client on the model's two services.
+func modelClient(t *testing.T, d *DynamoDB, sf *StepFunctions) *hooks.Client {
+	t.Helper()
+	c, err := hooks.New(aws.Config{Region: "us-east-1"}, func(o *hooks.Options) {
+		o.TableName = tbl
+		o.DynamoDB = d
+		o.StepFunctions = sf
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

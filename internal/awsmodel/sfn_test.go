@@ -134,19 +134,11 @@ func TestHooksSettleClosedTaskOnModel(t *testing.T) {
 	ctx := context.Background()
 	d := NewDynamoDB(Config{Latency: 100 * time.Microsecond, PartitionWCU: -1, PartitionRCU: -1})
 	sf := NewStepFunctions(100 * time.Microsecond)
-	c, err := hooks.New(aws.Config{Region: "us-east-1"}, func(o *hooks.Options) {
-		o.TableName = table
-		o.DynamoDB = d
-		o.StepFunctions = sf
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const exec = "arn:aws:states:us-east-1:123456789012:execution:sm:e"
-	reg := hooks.RegisterInput{Token: "h", ExecutionARN: exec}
+	c := modelClient(t, d, sf)
+	reg := hooks.RegisterInput{Token: "h", ExecutionARN: modelExec}
 	await := func(tt string) *Task {
 		t.Helper()
-		task := sf.NewTask(tt, exec)
+		task := sf.NewTask(tt, modelExec)
 		if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: tt}); err != nil {
 			t.Fatal(err)
 		}
