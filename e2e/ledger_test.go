@@ -196,36 +196,42 @@ type ledgerTasks struct {
 }
 
 func (c ledgerTasks) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, o ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
-	c.l.holdForRetry(ctx, c.who, aws.ToString(in.TaskToken))
-	c.l.mu.Lock()
-	defer c.l.mu.Unlock()
-	tok := aws.ToString(in.TaskToken)
-	if err := c.l.check(c.who, tok); err != nil {
-		c.l.log(c.who, "SendTaskSuccess", tok, aws.ToString(in.Output), err)
-		return nil, err
-	}
-	out, err := c.StepFunctionsAPI.SendTaskSuccess(ctx, in, o...)
-	c.l.log(c.who, "SendTaskSuccess", tok, aws.ToString(in.Output), err)
-	if err == nil {
-		c.l.done[tok] = true
-		c.l.delivered = append(c.l.delivered, aws.ToString(in.Output))
-	}
+	var out *sfn.SendTaskSuccessOutput
+	err := c.complete(ctx, "SendTaskSuccess", aws.ToString(in.TaskToken), aws.ToString(in.Output), true, func() (err error) {
+		out, err = c.StepFunctionsAPI.SendTaskSuccess(ctx, in, o...)
+		return err
+	})
 	return out, err
 }
 
 func (c ledgerTasks) SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, o ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
-	c.l.holdForRetry(ctx, c.who, aws.ToString(in.TaskToken))
+	var out *sfn.SendTaskFailureOutput
+	err := c.complete(ctx, "SendTaskFailure", aws.ToString(in.TaskToken), aws.ToString(in.Error), false, func() (err error) {
+		out, err = c.StepFunctionsAPI.SendTaskFailure(ctx, in, o...)
+		return err
+	})
+	return out, err
+}
+
+// complete makes call, which completes the task of tok (send), through the
+// ledger: held while a retried await of tok runs, answered closed without
+// reaching moto if the ledger says so, and recorded (detail: the output or
+// error name; output: a success, whose output is what AWS would deliver).
+func (c ledgerTasks) complete(ctx context.Context, call, tok, detail string, output bool, send func() error) error {
+	c.l.holdForRetry(ctx, c.who, tok)
 	c.l.mu.Lock()
 	defer c.l.mu.Unlock()
-	tok := aws.ToString(in.TaskToken)
 	if err := c.l.check(c.who, tok); err != nil {
-		c.l.log(c.who, "SendTaskFailure", tok, aws.ToString(in.Error), err)
-		return nil, err
+		c.l.log(c.who, call, tok, detail, err)
+		return err
 	}
-	out, err := c.StepFunctionsAPI.SendTaskFailure(ctx, in, o...)
-	c.l.log(c.who, "SendTaskFailure", tok, aws.ToString(in.Error), err)
+	err := send()
+	c.l.log(c.who, call, tok, detail, err)
 	if err == nil {
 		c.l.done[tok] = true
+		if output {
+			c.l.delivered = append(c.l.delivered, detail)
+		}
 	}
-	return out, err
+	return err
 }
