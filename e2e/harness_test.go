@@ -175,6 +175,21 @@ func (e *env) succeeded(arn string, v any) {
 	}
 }
 
+// paymentPaid waits for an execution of the payment example to succeed and
+// checks its output: the checkout it was started for, and the provider's
+// body {"paid":true,"amount":4200} as the payment.
+func (e *env) paymentPaid(arn, checkout string) {
+	e.t.Helper()
+	var out struct {
+		CheckoutID string          `json:"checkoutId"`
+		Payment    json.RawMessage `json:"payment"`
+	}
+	e.succeeded(arn, &out)
+	if out.CheckoutID != checkout || string(out.Payment) != `{"paid":true,"amount":4200}` {
+		e.t.Errorf("output %+v, want checkout %q and the provider's body as payment", out, checkout)
+	}
+}
+
 // waitFor polls cond every 20 ms until it is true, failing after 30 s.
 func (e *env) waitFor(what string, cond func() bool) {
 	e.t.Helper()
