@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	mathrand "math/rand/v2"
 	"fmt"
 	"os"
 	"time"
@@ -140,6 +141,10 @@ type Options struct {
 	// NewID returns a new random identifier. Default: 128 random bits,
 	// base64url.
 	NewID func() string
+	// Jitter returns a random duration in [0, d], to spread the backoff of
+	// retried writes. Default: uniform from math/rand/v2. The simulator
+	// (make sim) sets a seeded one, so one seed replays one schedule.
+	Jitter func(d time.Duration) time.Duration
 
 	// Verified webhooks (Verify, docs/webhook-signatures.md).
 	//
@@ -262,6 +267,9 @@ func newClient(o Options) (*Client, error) {
 	}
 	if o.NewID == nil {
 		o.NewID = randomID
+	}
+	if o.Jitter == nil {
+		o.Jitter = func(d time.Duration) time.Duration { return mathrand.N(d + 1) }
 	}
 	if o.SecretsCacheTTL <= 0 {
 		o.SecretsCacheTTL = DefaultSecretsCacheTTL

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -337,7 +336,7 @@ func (r *retrier) again() { r.free = true }
 // exponential, from about 5 ms for the first retry up to 250 ms.
 func (c *Client) backoff(ctx context.Context, attempt int) {
 	d := min(5*time.Millisecond<<min(attempt, 6), 250*time.Millisecond)
-	sleep(ctx, d/2+rand.N(d/2+1))
+	sleep(ctx, d/2+c.opts.Jitter(d/2))
 }
 
 // sleep waits d, or less if ctx is done first; it reports whether d passed.
