@@ -5,8 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	mathrand "math/rand/v2"
 	"fmt"
+	mathrand "math/rand/v2"
 	"os"
 	"time"
 
