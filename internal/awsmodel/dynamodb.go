@@ -21,11 +21,14 @@ import (
 // Config sets the costs of the model.
 type Config struct {
 	// Latency is the round trip of one call (default 5ms): half before the
-	// service acts, half after.
+	// service acts, half after. A negative value means none at all: no
+	// timer, no sleep (a simulator in a testing/synctest bubble).
 	Latency time.Duration
 	// TxHold is how long a transaction holds its items between its
-	// prepare and its commit (default Latency): a write or another
-	// transaction on one of them meanwhile is a TransactionConflict.
+	// prepare and its commit (default Latency; none when Latency < 0): a
+	// write or another transaction on one of them meanwhile is a
+	// TransactionConflict. A negative value means no hold: the
+	// transaction commits the moment it acts.
 	TxHold time.Duration
 	// PartitionWCU and PartitionRCU are the per-partition limits (default
 	// 1000 and 3000 per second, one second of burst); 0 keeps the default,
@@ -34,6 +37,10 @@ type Config struct {
 	// SDKRetries retries throttled calls as the AWS SDK's standard
 	// retryer does by default: 3 attempts, jittered backoff rand·2^n s.
 	SDKRetries bool
+	// Rand draws that jitter (nil: math/rand/v2's global source). A
+	// simulator that replays a run from a seed sets it; it is only used
+	// under the model's lock.
+	Rand *rand.Rand
 	// WritesWait makes a single-item write that arrives on an item held by
 	// a transaction wait for the commit instead of failing with
 	// TransactionConflictException (what DynamoDB documents): the
@@ -46,12 +53,20 @@ type heldError struct{ until time.Time }
 
 func (heldError) Error() string { return "held by a transaction" }
 
+// withDefaults fills in the defaults; after it, Latency and TxHold are
+// never negative (0: none).
 func (c Config) withDefaults() Config {
-	if c.Latency == 0 {
+	switch {
+	case c.Latency == 0:
 		c.Latency = 5 * time.Millisecond
+	case c.Latency < 0:
+		c.Latency = 0
 	}
-	if c.TxHold == 0 {
+	switch {
+	case c.TxHold == 0:
 		c.TxHold = c.Latency
+	case c.TxHold < 0:
+		c.TxHold = 0
 	}
 	if c.PartitionWCU == 0 {
 		c.PartitionWCU = 1000
@@ -107,6 +122,17 @@ type bucket struct {
 // take takes n units from a bucket refilled at rate per second, holding at
 // most rate (one second of burst). A negative rate is unlimited.
 func (b *bucket) take(n, rate float64, now time.Time) bool {
+	if !b.has(n, rate, now) {
+		return false
+	}
+	if rate >= 0 {
+		b.tokens -= n
+	}
+	return true
+}
+
+// has reports whether the bucket holds n units now, taking none.
+func (b *bucket) has(n, rate float64, now time.Time) bool {
 	if rate < 0 {
 		return true
 	}
@@ -116,11 +142,7 @@ func (b *bucket) take(n, rate float64, now time.Time) bool {
 		b.tokens = min(rate, b.tokens+now.Sub(b.at).Seconds()*rate)
 	}
 	b.at = now
-	if b.tokens < n {
-		return false
-	}
-	b.tokens -= n
-	return true
+	return b.tokens >= n
 }
 
 // NewDynamoDB returns an empty table model.
@@ -205,19 +227,34 @@ func (d *DynamoDB) call(ctx context.Context, op string, attempt func(now time.Ti
 		if isThrottle {
 			d.Throttled++
 		}
+		retry := isThrottle && d.cfg.SDKRetries && n < 3
+		var backoff time.Duration
+		if retry {
+			backoff = time.Duration(d.jitter() * float64(time.Second<<n))
+		}
 		d.mu.Unlock()
 		if err := sleep(ctx, d.cfg.Latency/2); err != nil {
 			return err
 		}
-		if !isThrottle || !d.cfg.SDKRetries || n == 3 {
+		if !retry {
 			return err
 		}
-		if err := sleep(ctx, time.Duration(rand.Float64()*float64(time.Second<<n))); err != nil {
+		if err := sleep(ctx, backoff); err != nil {
 			return err
 		}
 	}
 }
 
+// jitter draws in [0, 1) from Config.Rand, else the global source. Under
+// d.mu.
+func (d *DynamoDB) jitter() float64 {
+	if d.cfg.Rand != nil {
+		return d.cfg.Rand.Float64()
+	}
+	return rand.Float64()
+}
+
+// sleep waits d; it sets no timer when d <= 0.
 func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
@@ -549,10 +586,15 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 			cost[pk] += 2 * max(wcu(it.attrs), wcu(n))
 			steps = append(steps, step{it: it, pk: pk, attrs: n})
 		}
+		// All or nothing: a partition that cannot pay throttles the
+		// transaction and none is charged (whatever the map's order).
 		for pk, c := range cost {
-			if !d.part(pk).wcu.take(c, d.cfg.PartitionWCU, now) {
+			if !d.part(pk).wcu.has(c, d.cfg.PartitionWCU, now) {
 				return throttled()
 			}
+		}
+		for pk, c := range cost {
+			d.part(pk).wcu.take(c, d.cfg.PartitionWCU, now)
 		}
 		if canceled {
 			return &types.TransactionCanceledException{
@@ -561,6 +603,10 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 			}
 		}
 		for _, s := range steps {
+			if d.cfg.TxHold == 0 {
+				s.it.attrs = s.attrs // no hold: committed at once
+				continue
+			}
 			s.it.txUntil, s.it.pending, s.it.commit = now.Add(d.cfg.TxHold), s.attrs, true
 		}
 		return nil
