@@ -41,12 +41,22 @@ type Config struct {
 	// simulator that replays a run from a seed sets it; it is only used
 	// under the model's lock.
 	Rand *rand.Rand
+	// TxSizeCancels answers a transaction with an item past
+	// ItemSizeLimit as DynamoDB documents it (TransactionCanceledException,
+	// reason code "ValidationError" for that item) instead of with a
+	// ValidationException for the whole request, which is what moto
+	// answers and the default.
+	TxSizeCancels bool
 	// WritesWait makes a single-item write that arrives on an item held by
 	// a transaction wait for the commit instead of failing with
 	// TransactionConflictException (what DynamoDB documents): the
 	// optimistic bound, for comparison.
 	WritesWait bool
 }
+
+// ItemSizeLimit is DynamoDB's item size limit, 400 KB: an item (names and
+// values, see size) may be this large, not one byte more.
+const ItemSizeLimit = 400 * 1024
 
 // heldError asks call to try the attempt again once the hold is over.
 type heldError struct{ until time.Time }
@@ -84,8 +94,9 @@ type DynamoDB struct {
 	cfg   Config
 	Calls *awscalls.Counter // counted per call (not per SDK retry), like awscalls.Middleware
 
-	mu    sync.Mutex
-	parts map[string]*partition
+	mu      sync.Mutex
+	parts   map[string]*partition
+	maxItem int // the largest item ever stored, bytes
 
 	// Throttled and Conflicts count the ProvisionedThroughputExceeded
 	// answers (each attempt) and TransactionConflicts.
@@ -152,6 +163,29 @@ func NewDynamoDB(cfg Config) *DynamoDB {
 
 func validation(msg string) error {
 	return &smithy.GenericAPIError{Code: "ValidationException", Message: msg}
+}
+
+// tooLarge is DynamoDB's answer to a write whose item would pass
+// ItemSizeLimit (UpdateItem says "Item size to update has exceeded …").
+func tooLarge(update bool) error {
+	if update {
+		return validation("Item size to update has exceeded the maximum allowed size")
+	}
+	return validation("Item size has exceeded the maximum allowed size")
+}
+
+// stored notes the size of an item just written (under d.mu).
+func (d *DynamoDB) stored(attrs map[string]types.AttributeValue) {
+	d.maxItem = max(d.maxItem, size(attrs))
+}
+
+// MaxItemBytes returns the size of the largest item the model ever stored
+// (as size counts it: names and values), for checks against
+// ItemSizeLimit.
+func (d *DynamoDB) MaxItemBytes() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.maxItem
 }
 
 func throttled() error {
@@ -296,6 +330,9 @@ func (d *DynamoDB) write(now time.Time, key map[string]types.AttributeValue, con
 		if new, err = change(it.attrs); err != nil {
 			return nil, nil, err
 		}
+		if size(new) > ItemSizeLimit {
+			return nil, nil, tooLarge(true)
+		}
 		cost = max(cost, wcu(new))
 	}
 	if !d.part(pk).wcu.take(cost, d.cfg.PartitionWCU, now) {
@@ -309,6 +346,7 @@ func (d *DynamoDB) write(now time.Time, key map[string]types.AttributeValue, con
 		return nil, nil, e
 	}
 	old, it.attrs = it.attrs, new
+	d.stored(new)
 	return old, new, nil
 }
 
@@ -347,6 +385,9 @@ func (d *DynamoDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...
 // PutItem implements hooks.DynamoDBAPI.
 func (d *DynamoDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	err := d.call(ctx, "PutItem", func(now time.Time) error {
+		if size(in.Item) > ItemSizeLimit {
+			return tooLarge(false) // the request itself is refused, before any condition
+		}
 		_, _, err := d.write(now, in.Item, aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues,
 			in.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld,
 			func(map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
@@ -553,6 +594,9 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 			if err != nil {
 				return err
 			}
+			if ti.Put != nil && size(ti.Put.Item) > ItemSizeLimit && !d.cfg.TxSizeCancels {
+				return tooLarge(false) // the request itself, before any condition
+			}
 			it := d.itemAt(pk, sk)
 			if now.Before(it.txUntil) {
 				reasons[i].Code = aws.String("TransactionConflict")
@@ -583,6 +627,15 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 			case ti.Delete != nil:
 				n = nil
 			}
+			if size(n) > ItemSizeLimit {
+				if !d.cfg.TxSizeCancels {
+					return tooLarge(ti.Update != nil)
+				}
+				reasons[i].Code = aws.String("ValidationError")
+				reasons[i].Message = aws.String("Item size has exceeded the maximum allowed size")
+				canceled = true
+				continue
+			}
 			cost[pk] += 2 * max(wcu(it.attrs), wcu(n))
 			steps = append(steps, step{it: it, pk: pk, attrs: n})
 		}
@@ -603,6 +656,7 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 			}
 		}
 		for _, s := range steps {
+			d.stored(s.attrs)
 			if d.cfg.TxHold == 0 {
 				s.it.attrs = s.attrs // no hold: committed at once
 				continue

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
@@ -629,4 +630,203 @@ func modelClient(t *testing.T, d *DynamoDB, sf *StepFunctions) *hooks.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestItemSize: size follows DynamoDB's rules ("Item sizes and formats"):
+// names and values in UTF-8 bytes; a number 1 byte per two significant
+// digits (leading and trailing zeros trimmed) plus 1; a boolean or null
+// 1; a set its members; a list or map 3 bytes plus 1 per element plus the
+// elements.
+func TestItemSize(t *testing.T) {
+	t.Parallel()
+	m := func(kv ...any) *types.AttributeValueMemberM {
+		v := map[string]types.AttributeValue{}
+		for i := 0; i < len(kv); i += 2 {
+			v[kv[i].(string)] = kv[i+1].(types.AttributeValue)
+		}
+		return &types.AttributeValueMemberM{Value: v}
+	}
+	cases := []struct {
+		name string
+		v    types.AttributeValue
+		want int // size of the item {"ab": v}
+	}{
+		{"string", str("héllo"), 2 + 6},
+		{"empty string", str(""), 2},
+		{"binary", &types.AttributeValueMemberB{Value: []byte{0, 1, 2}}, 2 + 3},
+		{"number 1", &types.AttributeValueMemberN{Value: "1"}, 2 + 2},
+		{"number 12", &types.AttributeValueMemberN{Value: "12"}, 2 + 2},
+		{"number 123", &types.AttributeValueMemberN{Value: "123"}, 2 + 3},
+		{"number with zeros trimmed", &types.AttributeValueMemberN{Value: "-0012300.0e5"}, 2 + 3},
+		{"number zero", &types.AttributeValueMemberN{Value: "0"}, 2 + 1},
+		{"bool", &types.AttributeValueMemberBOOL{Value: true}, 2 + 1},
+		{"null", &types.AttributeValueMemberNULL{Value: true}, 2 + 1},
+		{"string set", &types.AttributeValueMemberSS{Value: []string{"a", "bc"}}, 2 + 3},
+		{"number set", &types.AttributeValueMemberNS{Value: []string{"1", "123"}}, 2 + 2 + 3},
+		{"empty map", m(), 2 + 3},
+		{"map", m("x", str("yz")), 2 + 3 + 1 + 1 + 2},
+		{"list", &types.AttributeValueMemberL{Value: []types.AttributeValue{str("a"), &types.AttributeValueMemberBOOL{}}}, 2 + 3 + (1 + 1) + (1 + 1)},
+		{"nested", m("x", m("y", str("z"))), 2 + 3 + 1 + 1 + (3 + 1 + 1 + 1)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := size(map[string]types.AttributeValue{"ab": c.v}); got != c.want {
+				t.Errorf("size = %d, want %d", got, c.want)
+			}
+		})
+	}
+}
+
+// validationMessage returns the message of a ValidationException ("" for
+// any other answer).
+func validationMessage(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "ValidationException" {
+		return ae.ErrorMessage()
+	}
+	return ""
+}
+
+// TestItemSizeLimit: a write whose item would be larger than 400 KB
+// (409,600 bytes) fails with ValidationException "Item size has exceeded
+// the maximum allowed size" and changes nothing: PutItem, UpdateItem, and
+// a transaction (all of it refused). An item of exactly the limit is
+// stored; MaxItemBytes reports the largest item ever stored.
+func TestItemSizeLimit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := NewDynamoDB(Config{Latency: -1, PartitionWCU: -1, PartitionRCU: -1})
+	const exceeded = "Item size has exceeded the maximum allowed size"
+	if err := put(ctx, d, sized("p", "max", ItemSizeLimit)); err != nil {
+		t.Fatalf("an item of exactly %d bytes: %v", ItemSizeLimit, err)
+	}
+	if got := d.MaxItemBytes(); got != ItemSizeLimit {
+		t.Errorf("MaxItemBytes = %d, want %d", got, ItemSizeLimit)
+	}
+	if err := put(ctx, d, mkItem("p", "a", "v", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(ctx, d, sized("p", "a", ItemSizeLimit+1)); !strings.Contains(validationMessage(err), exceeded) {
+		t.Errorf("PutItem of %d bytes: %v, want ValidationException %q", ItemSizeLimit+1, err, exceeded)
+	}
+	_, err := d.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(tbl), Key: key("p", "a"),
+		UpdateExpression:          aws.String("SET #b = :b"),
+		ExpressionAttributeNames:  map[string]string{"#b": "blob"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":b": str(strings.Repeat("x", ItemSizeLimit))}})
+	if validationMessage(err) == "" || !strings.Contains(validationMessage(err), "maximum allowed size") {
+		t.Errorf("UpdateItem past the limit: %v, want ValidationException", err)
+	}
+	_, err = d.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(tbl), Item: mkItem("p", "small")}},
+		{Put: &types.Put{TableName: aws.String(tbl), Item: sized("p", "big", ItemSizeLimit+1)}},
+	}})
+	if !strings.Contains(validationMessage(err), "maximum allowed size") {
+		t.Errorf("transaction with an item past the limit: %v, want ValidationException", err)
+	}
+	if it := getItem(t, ctx, d, key("p", "a")); numAttr(it, "v") != "1" || it["blob"] != nil {
+		t.Errorf("after the refused writes: %v, want the item unchanged", it)
+	}
+	for _, sk := range []string{"small", "big"} {
+		if it := getItem(t, ctx, d, key("p", sk)); it != nil {
+			t.Errorf("the refused transaction wrote %s", sk)
+		}
+	}
+	if got := d.MaxItemBytes(); got != ItemSizeLimit {
+		t.Errorf("MaxItemBytes after refused writes = %d, want %d", got, ItemSizeLimit)
+	}
+
+	// TxSizeCancels: as DynamoDB documents it, the transaction is canceled
+	// with a ValidationError reason for that item.
+	dc := NewDynamoDB(Config{Latency: -1, PartitionWCU: -1, PartitionRCU: -1, TxSizeCancels: true})
+	_, err = dc.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(tbl), Item: mkItem("p", "small")}},
+		{Put: &types.Put{TableName: aws.String(tbl), Item: sized("p", "big", ItemSizeLimit+1)}},
+	}})
+	if codes, ok := reasonCodes(err); !ok || strings.Join(codes, ",") != "None,ValidationError" {
+		t.Errorf("with TxSizeCancels: %v (codes %v), want TransactionCanceledException [None ValidationError]", err, codes)
+	}
+}
+
+// TestHooksItemSizes: pkg/hooks keeps its items under DynamoDB's limit
+// when every input is at its own limit (metadata MaxHookDataBytes, a
+// payload of MaxPayloadBytes delivered at once, stored, and under an
+// idempotency key), as docs/protocol.md claims ("Size"); and a hook item
+// that is already large (written by hand here: pkg/hooks' own checks keep
+// it from growing so) refuses the resume whose in-flight record would pass
+// the limit: ResumeHook fails with the ValidationException, nothing is
+// acknowledged, and the await stays parked.
+func TestHooksItemSizes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := NewDynamoDB(Config{Latency: -1, PartitionWCU: -1, PartitionRCU: -1})
+	sf := NewStepFunctions(-1)
+	c := modelClient(t, d, sf)
+	jsonOf := func(n int) json.RawMessage { // a JSON object of n bytes
+		return json.RawMessage(`{"x":"` + strings.Repeat("a", n-len(`{"x":""}`)) + `"}`)
+	}
+	reg := hooks.RegisterInput{Token: "big", ExecutionARN: modelExec, Metadata: jsonOf(hooks.MaxHookDataBytes)}
+	if _, err := c.Register(ctx, reg); err != nil {
+		t.Fatal(err)
+	}
+	task := sf.NewTask("T1", modelExec)
+	if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "T1"}); err != nil {
+		t.Fatal(err)
+	}
+	payload := jsonOf(hooks.MaxPayloadBytes)
+	if _, err := c.ResumeHook(ctx, "big", payload); err != nil {
+		t.Fatalf("a payload of MaxPayloadBytes to a parked await: %v", err)
+	}
+	if task.Output != string(payload) {
+		t.Fatalf("the await got %d bytes, want the %d-byte payload", len(task.Output), len(payload))
+	}
+	if _, err := c.ResumeHook(ctx, "big", payload); err != nil {
+		t.Fatalf("a payload of MaxPayloadBytes stored: %v", err)
+	}
+	if _, err := c.ResumeHook(ctx, "big", payload, hooks.WithIdempotencyKey("k")); err != nil {
+		t.Fatalf("a payload of MaxPayloadBytes with a key: %v", err)
+	}
+	if got := d.MaxItemBytes(); got < hooks.MaxPayloadBytes || got > ItemSizeLimit {
+		t.Errorf("largest item pkg/hooks wrote: %d bytes, want between the payload (%d) and DynamoDB's limit (%d)", got, hooks.MaxPayloadBytes, ItemSizeLimit)
+	}
+	t.Logf("largest item with every input at its limit: %d bytes", d.MaxItemBytes())
+
+	// A large hook item (200,000 bytes of an attribute pkg/hooks does not
+	// know), an await parked on it, and a resume of 256 KiB.
+	reg2 := hooks.RegisterInput{Token: "fat", ExecutionARN: modelExec}
+	if _, err := c.Register(ctx, reg2); err != nil {
+		t.Fatal(err)
+	}
+	_, err := d.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(tbl), Key: key("HOOK#fat", "HOOK"),
+		UpdateExpression:          aws.String("SET #junk = :j"),
+		ExpressionAttributeNames:  map[string]string{"#junk": "junk"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":j": str(strings.Repeat("j", 200_000))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2 := sf.NewTask("T2", modelExec)
+	if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: reg2, TaskToken: "T2"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ResumeHook(ctx, "fat", payload)
+	if !strings.Contains(validationMessage(err), "maximum allowed size") {
+		t.Fatalf("a resume whose in-flight record passes the limit: %v, want the ValidationException", err)
+	}
+	select {
+	case <-t2.Done:
+		t.Error("the refused resume reached the task")
+	default:
+	}
+	st, err := c.GetHook(ctx, "fat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Waiting || st.Pending != 0 || st.Delivered != 0 {
+		t.Errorf("after the refused resume: waiting %v pending %d delivered %d, want the await still parked and nothing acknowledged", st.Waiting, st.Pending, st.Delivered)
+	}
+	if _, err := c.ResumeHook(ctx, "fat", json.RawMessage(`{"small":1}`)); err != nil {
+		t.Fatalf("a small resume after the refusal: %v", err)
+	}
+	if t2.Output != `{"small":1}` {
+		t.Errorf("the await got %q, want the small payload", t2.Output)
+	}
 }
