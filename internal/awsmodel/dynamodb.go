@@ -675,12 +675,183 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 	return &dynamodb.TransactWriteItemsOutput{}, nil
 }
 
-// BatchWriteItem is not modelled (pkg/hooks uses it to dispose only).
-func (d *DynamoDB) BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
-	return nil, validation("awsmodel: BatchWriteItem is not modelled")
+// sortedTables returns the table names of a batch request in order, so
+// a batch is applied the same way on every run.
+func sortedTables[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
-// BatchGetItem is not modelled (pkg/hooks uses it to list hooks only).
-func (d *DynamoDB) BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	return nil, validation("awsmodel: BatchGetItem is not modelled")
+// BatchWriteItem implements hooks.DynamoDBAPI: up to 25 PutRequest and
+// DeleteRequest (no conditions), tables in name order, each request in
+// its order. The whole batch is refused with ValidationException, nothing
+// written, for more than 25 requests, two on one key, a request that is
+// not exactly one put or delete, or an item past ItemSizeLimit. A request
+// on an item a transaction holds, or on a partition without write units
+// for it, is returned in UnprocessedItems (the model's reading of
+// DynamoDB's "the failed operations are returned"); when no request could
+// be applied for lack of units the call fails with
+// ProvisionedThroughputExceededException. Each write costs what a
+// PutItem or DeleteItem would.
+func (d *DynamoDB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	out := &dynamodb.BatchWriteItemOutput{}
+	err := d.call(ctx, "BatchWriteItem", func(now time.Time) error {
+		type write struct {
+			table  string
+			req    types.WriteRequest
+			pk, sk string
+			attrs  map[string]types.AttributeValue // nil: delete
+		}
+		var writes []write
+		seen := map[[3]string]bool{}
+		tables := sortedTables(in.RequestItems)
+		for _, table := range tables {
+			for _, r := range in.RequestItems[table] {
+				var k map[string]types.AttributeValue
+				w := write{table: table, req: r}
+				switch {
+				case r.PutRequest != nil && r.DeleteRequest == nil:
+					k, w.attrs = r.PutRequest.Item, r.PutRequest.Item
+					if size(w.attrs) > ItemSizeLimit {
+						return tooLarge(false)
+					}
+				case r.DeleteRequest != nil && r.PutRequest == nil:
+					k = r.DeleteRequest.Key
+				default:
+					return validation("a WriteRequest must hold exactly one of PutRequest and DeleteRequest")
+				}
+				pk, sk, err := keyOf(k)
+				if err != nil {
+					return err
+				}
+				if seen[[3]string{table, pk, sk}] {
+					return validation("Provided list of item keys contains duplicates")
+				}
+				seen[[3]string{table, pk, sk}] = true
+				w.pk, w.sk = pk, sk
+				writes = append(writes, w)
+			}
+		}
+		switch {
+		case len(writes) == 0:
+			return validation("The batch write request list for a table cannot be null or empty")
+		case len(writes) > 25:
+			return validation("Too many items requested for the BatchWriteItem call")
+		}
+		unprocessed := map[string][]types.WriteRequest{}
+		applied, starved := 0, 0
+		for _, w := range writes {
+			it := d.itemAt(w.pk, w.sk)
+			if now.Before(it.txUntil) {
+				unprocessed[w.table] = append(unprocessed[w.table], w.req)
+				continue
+			}
+			n := deepCopy(w.attrs)
+			if !d.part(w.pk).wcu.take(max(wcu(it.attrs), wcu(n)), d.cfg.PartitionWCU, now) {
+				unprocessed[w.table] = append(unprocessed[w.table], w.req)
+				starved++
+				continue
+			}
+			it.attrs = n
+			if n != nil {
+				d.stored(n)
+			}
+			applied++
+		}
+		if applied == 0 && starved > 0 && starved == len(writes) {
+			return throttled()
+		}
+		out.UnprocessedItems = unprocessed
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// BatchGetItem implements hooks.DynamoDBAPI: up to 100 keys, each read as
+// GetItem reads it (strongly consistent whatever ConsistentRead says,
+// ProjectionExpression with ExpressionAttributeNames), answered in
+// Responses under the table's name, in the order asked (DynamoDB
+// promises no order), absent items left out. More than 100 keys, or one
+// key twice, is a ValidationException. A key whose partition has no read
+// units left for it is returned in UnprocessedKeys; when none could be
+// read the call fails with ProvisionedThroughputExceededException.
+func (d *DynamoDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	out := &dynamodb.BatchGetItemOutput{}
+	err := d.call(ctx, "BatchGetItem", func(now time.Time) error {
+		total := 0
+		tables := sortedTables(in.RequestItems)
+		for _, table := range tables {
+			ka := in.RequestItems[table]
+			seen := map[[2]string]bool{}
+			for _, k := range ka.Keys {
+				pk, sk, err := keyOf(k)
+				if err != nil {
+					return err
+				}
+				if seen[[2]string{pk, sk}] {
+					return validation("Provided list of item keys contains duplicates")
+				}
+				seen[[2]string{pk, sk}] = true
+				total++
+			}
+		}
+		switch {
+		case total == 0:
+			return validation("The list of keys to get cannot be empty")
+		case total > 100:
+			return validation("Too many items requested for the BatchGetItem call")
+		}
+		responses := map[string][]map[string]types.AttributeValue{}
+		unprocessed := map[string]types.KeysAndAttributes{}
+		read, starved := 0, 0
+		for _, table := range tables {
+			ka := in.RequestItems[table]
+			responses[table] = []map[string]types.AttributeValue{}
+			for _, k := range ka.Keys {
+				pk, sk, _ := keyOf(k)
+				p := d.part(pk)
+				var attrs map[string]types.AttributeValue
+				if it := p.items[sk]; it != nil {
+					it.settle(now)
+					attrs = it.attrs
+				}
+				if !p.rcu.take(rcu(size(attrs)), d.cfg.PartitionRCU, now) {
+					u := unprocessed[table]
+					if u.Keys == nil {
+						u = ka
+						u.Keys = nil
+					}
+					u.Keys = append(u.Keys, k)
+					unprocessed[table] = u
+					starved++
+					continue
+				}
+				read++
+				if attrs == nil {
+					continue
+				}
+				item, err := project(aws.ToString(ka.ProjectionExpression), ka.ExpressionAttributeNames, attrs)
+				if err != nil {
+					return err
+				}
+				responses[table] = append(responses[table], item)
+			}
+		}
+		if read == 0 && starved > 0 {
+			return throttled()
+		}
+		out.Responses, out.UnprocessedKeys = responses, unprocessed
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -828,5 +829,244 @@ func TestHooksItemSizes(t *testing.T) {
 	}
 	if t2.Output != `{"small":1}` {
 		t.Errorf("the await got %q, want the small payload", t2.Output)
+	}
+}
+
+func putReq(it map[string]types.AttributeValue) types.WriteRequest {
+	return types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
+}
+
+func delReq(k map[string]types.AttributeValue) types.WriteRequest {
+	return types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+}
+
+func batchWrite(ctx context.Context, d *DynamoDB, reqs ...types.WriteRequest) (*dynamodb.BatchWriteItemOutput, error) {
+	return d.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{tbl: reqs}})
+}
+
+// TestBatchWriteItem: puts and deletes (no conditions) are applied and
+// UnprocessedItems is empty; the whole batch is refused with
+// ValidationException, nothing written, for more than 25 requests, two
+// requests on one key, a request that is neither a put nor a delete, or
+// an item past ItemSizeLimit.
+func TestBatchWriteItem(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := NewDynamoDB(Config{Latency: -1, PartitionWCU: -1, PartitionRCU: -1})
+	for _, sk := range []string{"a", "b"} {
+		if err := put(ctx, d, mkItem("p", sk, "v", 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := batchWrite(ctx, d, delReq(key("p", "a")), putReq(mkItem("p", "b", "v", 2)), putReq(mkItem("q", "c", "v", 3)), delReq(key("p", "none")))
+	if err != nil {
+		t.Fatalf("BatchWriteItem: %v", err)
+	}
+	if out.UnprocessedItems == nil || len(out.UnprocessedItems) != 0 {
+		t.Errorf("UnprocessedItems = %v, want empty", out.UnprocessedItems)
+	}
+	if it := getItem(t, ctx, d, key("p", "a")); it != nil {
+		t.Errorf("deleted item still there: %v", it)
+	}
+	if got := numAttr(getItem(t, ctx, d, key("p", "b")), "v"); got != "2" {
+		t.Errorf("replaced item: v = %s, want 2", got)
+	}
+	if got := numAttr(getItem(t, ctx, d, key("q", "c")), "v"); got != "3" {
+		t.Errorf("new item: v = %s, want 3", got)
+	}
+
+	var many []types.WriteRequest
+	for i := range 26 {
+		many = append(many, putReq(mkItem("m", fmt.Sprint(i))))
+	}
+	refused := []struct {
+		name string
+		reqs []types.WriteRequest
+	}{
+		{"26 requests", many},
+		{"two requests on one key", []types.WriteRequest{putReq(mkItem("r", "1")), delReq(key("r", "1"))}},
+		{"an empty request", []types.WriteRequest{putReq(mkItem("r", "1")), {}}},
+		{"an item past the limit", []types.WriteRequest{putReq(mkItem("r", "1")), putReq(sized("r", "2", ItemSizeLimit+1))}},
+		{"an item past the limit before a delete", []types.WriteRequest{putReq(sized("r", "3", ItemSizeLimit+1)), delReq(key("p", "b"))}},
+	}
+	for _, c := range refused {
+		if _, err := batchWrite(ctx, d, c.reqs...); validationMessage(err) == "" {
+			t.Errorf("%s: %v, want ValidationException", c.name, err)
+		}
+	}
+	for _, k := range []map[string]types.AttributeValue{key("m", "0"), key("r", "1"), key("r", "2")} {
+		if it := getItem(t, ctx, d, k); it != nil {
+			t.Errorf("a refused batch wrote %v", it)
+		}
+	}
+	if getItem(t, ctx, d, key("p", "b")) == nil {
+		t.Error("a refused batch deleted p/b")
+	}
+}
+
+// TestBatchWriteItemUnprocessed: a request on an item a transaction holds,
+// or on a partition without write units, comes back in UnprocessedItems
+// (the others are applied); when no request could be applied for lack of
+// units the batch fails with ProvisionedThroughputExceededException.
+func TestBatchWriteItemUnprocessed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		d := NewDynamoDB(Config{Latency: -1, TxHold: time.Second, PartitionWCU: 2, PartitionRCU: -1})
+		if err := put(ctx, d, mkItem("hot", "0")); err != nil { // 1 of hot's 2 units
+			t.Fatal(err)
+		}
+		txDone := make(chan error, 1)
+		go func() {
+			_, err := d.TransactWriteItems(ctx, txSet(key("held", "x"), "v", 1, nil))
+			txDone <- err
+		}()
+		defer func() { <-txDone }()
+		synctest.Wait() // the transaction holds held/x for a second
+		out, err := batchWrite(ctx, d, putReq(mkItem("held", "x")), putReq(mkItem("hot", "1")), putReq(mkItem("hot", "2")), putReq(mkItem("cold", "1")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var left []string
+		for _, r := range out.UnprocessedItems[tbl] {
+			left = append(left, itemKeyOf(r.PutRequest.Item))
+		}
+		if want := "held / x,hot / 2"; strings.Join(left, ",") != want {
+			t.Errorf("unprocessed %v, want [%s]", left, want)
+		}
+		if getItem(t, ctx, d, key("hot", "1")) == nil || getItem(t, ctx, d, key("cold", "1")) == nil {
+			t.Error("the requests that could be applied were not")
+		}
+		_, err = batchWrite(ctx, d, putReq(mkItem("hot", "3")))
+		var pt *types.ProvisionedThroughputExceededException
+		if !errors.As(err, &pt) {
+			t.Errorf("a batch of which nothing could be paid: %v, want ProvisionedThroughputExceededException", err)
+		}
+	})
+}
+
+// TestBatchGetItem: the items of the keys asked (strongly consistent),
+// keyed by table name, projected with names; keys of absent items are
+// left out; more than 100 keys, or a key twice, is a ValidationException;
+// a key whose partition has no read units left comes back in
+// UnprocessedKeys.
+func TestBatchGetItem(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := NewDynamoDB(Config{Latency: -1, PartitionWCU: -1, PartitionRCU: 1})
+	for _, it := range []map[string]types.AttributeValue{mkItem("p", "a", "v", 1, "w", 2), mkItem("q", "b", "v", 3)} {
+		if err := put(ctx, d, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := d.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{tbl: {
+		Keys:                     []map[string]types.AttributeValue{key("p", "a"), key("r", "none"), key("q", "b")},
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     aws.String("#pk, #sk, #v"),
+		ExpressionAttributeNames: map[string]string{"#pk": "pk", "#sk": "sk", "#v": "v"},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range out.Responses[tbl] {
+		got = append(got, fmt.Sprintf("%s v=%s w=%s", itemKeyOf(it), numAttr(it, "v"), numAttr(it, "w")))
+	}
+	if want := "p / a v=1 w=absent,q / b v=3 w=absent"; strings.Join(got, ",") != want {
+		t.Errorf("responses %v, want [%s]", got, want)
+	}
+	if len(out.UnprocessedKeys) != 0 {
+		t.Errorf("UnprocessedKeys = %v, want none", out.UnprocessedKeys)
+	}
+	// Partition p has spent its one read unit: p/a is unprocessed, q/b
+	// too (it spent its unit as well), so the call is throttled.
+	_, err = d.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{tbl: {
+		Keys: []map[string]types.AttributeValue{key("p", "a"), key("q", "b")}}}})
+	var pt *types.ProvisionedThroughputExceededException
+	if !errors.As(err, &pt) {
+		t.Errorf("a batch of which nothing could be read: %v, want ProvisionedThroughputExceededException", err)
+	}
+	out, err = d.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{tbl: {
+		Keys: []map[string]types.AttributeValue{key("p", "a"), key("fresh", "x")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := out.UnprocessedKeys[tbl].Keys; len(u) != 1 || itemKeyOf(u[0]) != "p / a" {
+		t.Errorf("UnprocessedKeys = %v, want p/a", out.UnprocessedKeys)
+	}
+
+	var many []map[string]types.AttributeValue
+	for i := range 101 {
+		many = append(many, key("m", fmt.Sprint(i)))
+	}
+	for name, keys := range map[string][]map[string]types.AttributeValue{
+		"101 keys":         many,
+		"a key twice":      {key("q", "b"), key("q", "b")},
+		"a key without sk": {{"pk": str("q")}},
+	} {
+		_, err := d.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{tbl: {Keys: keys}}})
+		if validationMessage(err) == "" {
+			t.Errorf("%s: %v, want ValidationException", name, err)
+		}
+	}
+}
+
+// TestHooksDisposeOnModel: pkg/hooks' Dispose deletes the hook and its
+// stored payloads (BatchWriteItem, in batches of 25), and a parked await
+// is failed; GetHook then answers not found.
+func TestHooksDisposeOnModel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := NewDynamoDB(Config{Latency: -1, PartitionWCU: -1, PartitionRCU: -1})
+	sf := NewStepFunctions(-1)
+	c := modelClient(t, d, sf)
+	reg := hooks.RegisterInput{Token: "h", ExecutionARN: modelExec}
+	if _, err := c.Register(ctx, reg); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 { // two batches
+		if _, err := c.ResumeHook(ctx, "h", json.RawMessage(fmt.Sprintf(`{"n":%d}`, i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Dispose(ctx, "h", modelExec); err != nil {
+		t.Fatalf("Dispose: %v", err)
+	}
+	if _, err := c.GetHook(ctx, "h"); !errors.Is(err, hooks.ErrHookNotFound) {
+		t.Errorf("GetHook after Dispose: %v, want ErrHookNotFound", err)
+	}
+	out, err := d.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(tbl),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": "pk"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("HOOK#h")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range out.Items {
+		if sk := it["sk"].(*types.AttributeValueMemberS).Value; strings.HasPrefix(sk, "MSG#") || sk == "HOOK" {
+			t.Errorf("after Dispose the partition still holds %s", sk)
+		}
+	}
+	if n := d.Calls.String(); !strings.Contains(n, "DynamoDB.BatchWriteItem=2") {
+		t.Errorf("calls %s, want two BatchWriteItem (30 payloads, 25 a batch)", n)
+	}
+
+	// A parked await is failed with HookDisposedError.
+	if _, err := c.Register(ctx, reg); err != nil {
+		t.Fatal(err)
+	}
+	task := sf.NewTask("T1", modelExec)
+	if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "T1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Dispose(ctx, "h", modelExec); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-task.Done:
+		if !task.Failed || task.Error != hooks.ErrorNameDisposed {
+			t.Errorf("the parked await: failed %v error %q, want %s", task.Failed, task.Error, hooks.ErrorNameDisposed)
+		}
+	default:
+		t.Error("the parked await is still open after Dispose")
 	}
 }
