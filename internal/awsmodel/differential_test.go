@@ -335,6 +335,30 @@ func runScenario(t *testing.T, ctx context.Context, rec *recorder, table string)
 	tasks["tt-b1"] = sf.NewTask("tt-b1", diffExec)
 	must("await b", c.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: b, ExecutionARN: diffExec}, TaskToken: "tt-b1"}))
 	got("tt-b1", `{"b":1}`)
+
+	step("list hooks, pages of 1 (Query byExecution with Limit, BatchGetItem)")
+	var listed []string
+	in := hooks.ListHooksInput{ExecutionARN: diffExec, Limit: 1}
+	for {
+		out, err := c.ListHooks(ctx, in)
+		must("list hooks", err)
+		for _, h := range out.Hooks {
+			listed = append(listed, h.Token)
+		}
+		if out.NextToken == "" {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	if strings.Join(listed, ",") != a+","+b {
+		t.Fatalf("list hooks: %v, want [%s %s]", listed, a, b)
+	}
+	step("dispose execution (Query byExecution, Dispose of each)")
+	n, err := c.DisposeExecution(ctx, diffExec)
+	must("dispose execution", err)
+	if n != 2 {
+		t.Fatalf("dispose execution: %d hooks, want 2", n)
+	}
 	step("")
 }
 
@@ -487,6 +511,9 @@ func checkCoverage(t *testing.T, calls []call) {
 		{"DeleteItem failed condition with ALL_OLD", func(c call) bool { return c.op == "DeleteItem" && ccfItem(c.err) != nil }},
 		{"Query Limit 1 with LastEvaluatedKey", func(c call) bool {
 			return c.op == "Query" && c.err == nil && c.out.(*dynamodb.QueryOutput).LastEvaluatedKey != nil
+		}},
+		{"Query of byExecution with LastEvaluatedKey", func(c call) bool {
+			return c.op == "Query" && c.err == nil && c.in.(*dynamodb.QueryInput).IndexName != nil && c.out.(*dynamodb.QueryOutput).LastEvaluatedKey != nil
 		}},
 		{"Query with FilterExpression", func(c call) bool { return c.op == "Query" && c.in.(*dynamodb.QueryInput).FilterExpression != nil }},
 		{"Query with ProjectionExpression", func(c call) bool { return c.op == "Query" && c.in.(*dynamodb.QueryInput).ProjectionExpression != nil }},

@@ -3,7 +3,9 @@ package awsmodel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -41,6 +43,10 @@ type Config struct {
 	// simulator that replays a run from a seed sets it; it is only used
 	// under the model's lock.
 	Rand *rand.Rand
+	// KeyOnFullPage sets a Query's LastEvaluatedKey whenever the page read
+	// Limit items, as DynamoDB does, even when no item follows (the next
+	// page is then empty); by default only when one follows, as moto does.
+	KeyOnFullPage bool
 	// TxSizeCancels answers a transaction with an item past
 	// ItemSizeLimit as DynamoDB documents it (TransactionCanceledException,
 	// reason code "ValidationError" for that item) instead of with a
@@ -451,32 +457,63 @@ func (d *DynamoDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput,
 	return out, nil
 }
 
-// Query implements hooks.DynamoDBAPI for the table's key: "#pk = :pk" with
-// an optional "AND begins_with(#sk, :prefix)", in sort-key order,
-// ScanIndexForward, ExclusiveStartKey and Limit honoured; Limit counts the
-// items read, FilterExpression then drops items (Count: those kept,
-// ScannedCount: those read), ProjectionExpression keeps the attributes it
-// names. LastEvaluatedKey is set when Limit stopped the read with more
-// matching items left (moto sets it when any item of the partition
-// follows, DynamoDB whenever it read Limit items; pkg/hooks reads no
-// page after a Limit). Indexes are not modelled.
+// attrExec is the partition key of the byExecution index.
+const attrExec = "executionArn"
+
+// entry is an item a Query reads: its table key, and what the table or
+// index it reads holds of it.
+type entry struct {
+	pk, sk string
+	attrs  map[string]types.AttributeValue
+}
+
+// Query implements hooks.DynamoDBAPI, on the table or on the byExecution
+// index (hooks.TableDefinition).
+//
+// On the table: "#pk = :pk" with an optional "AND begins_with(#sk,
+// :prefix)", in sort-key order. On byExecution: "#executionArn = :exec";
+// the index is sparse (items with an executionArn of type S) and
+// KEYS_ONLY (pk, sk, executionArn), ordered by (pk, sk) as moto orders it
+// (DynamoDB promises no order within an index partition), and it is
+// current (the model has no index lag); ConsistentRead is refused as on
+// a GSI, and the index is read at no capacity cost.
+//
+// Both: ScanIndexForward, ExclusiveStartKey and Limit honoured; Limit
+// counts the items read, FilterExpression then drops items (Count: those
+// kept, ScannedCount: those read), ProjectionExpression keeps the
+// attributes it names. LastEvaluatedKey (the table key, and executionArn
+// on the index) is set when Limit stopped the read with more matching
+// items left, as moto does; with Config.KeyOnFullPage whenever the page
+// read Limit items, as DynamoDB does (the next page may be empty).
 func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	out := &dynamodb.QueryOutput{}
 	err := d.call(ctx, "Query", func(now time.Time) error {
-		if in.IndexName != nil {
-			return validation("awsmodel: Query on an index is not modelled")
+		index := aws.ToString(in.IndexName)
+		hashAttr := "pk"
+		switch index {
+		case "":
+		case hooks.IndexByExecution:
+			hashAttr = attrExec
+			if aws.ToBool(in.ConsistentRead) {
+				return validation("Consistent reads are not supported on global secondary indexes")
+			}
+		default:
+			return validation("The table does not have the specified index: " + index)
 		}
 		x := &exprCtx{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, toks: tokenize(aws.ToString(in.KeyConditionExpression))}
-		var pk, prefix string
+		var hash, prefix string
 		var err error
 		func() {
 			defer recoverTo(&err)
-			if p := x.path(); len(p) != 1 || p[0] != "pk" {
-				panic(errors.New("the key condition must start with pk = :v"))
+			if p := x.path(); len(p) != 1 || p[0] != hashAttr {
+				panic(fmt.Errorf("the key condition must start with %s = :v", hashAttr))
 			}
 			x.expect("=")
-			pk = x.operand(nil).(*types.AttributeValueMemberS).Value
+			hash = x.operand(nil).(*types.AttributeValueMemberS).Value
 			if x.peek() == "AND" {
+				if index != "" {
+					panic(errors.New("the index has no sort key to condition"))
+				}
 				x.next()
 				x.expect("begins_with")
 				x.expect("(")
@@ -485,65 +522,93 @@ func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func
 				prefix = x.operand(nil).(*types.AttributeValueMemberS).Value
 				x.expect(")")
 			}
+			if x.pos != len(x.toks) {
+				panic(fmt.Errorf("trailing %q in the key condition", x.peek()))
+			}
 		}()
 		if err != nil {
-			return err
+			return validation("Invalid KeyConditionExpression: " + err.Error())
 		}
-		p := d.part(pk)
-		var sks []string
-		for sk, it := range p.items {
-			it.settle(now)
-			if it.attrs != nil && strings.HasPrefix(sk, prefix) {
-				sks = append(sks, sk)
+		var entries []entry
+		var p *partition
+		if index == "" {
+			p = d.part(hash)
+			for sk, it := range p.items {
+				it.settle(now)
+				if it.attrs != nil && strings.HasPrefix(sk, prefix) {
+					entries = append(entries, entry{pk: hash, sk: sk, attrs: it.attrs})
+				}
+			}
+		} else {
+			for pk, part := range d.parts {
+				for sk, it := range part.items {
+					it.settle(now)
+					if e, ok := it.attrs[attrExec].(*types.AttributeValueMemberS); ok && e.Value == hash {
+						entries = append(entries, entry{pk: pk, sk: sk, attrs: map[string]types.AttributeValue{
+							"pk": it.attrs["pk"], "sk": it.attrs["sk"], attrExec: e}})
+					}
+				}
 			}
 		}
-		sort.Strings(sks)
+		sort.Slice(entries, func(i, j int) bool {
+			if entries[i].pk != entries[j].pk {
+				return entries[i].pk < entries[j].pk
+			}
+			return entries[i].sk < entries[j].sk
+		})
 		forward := in.ScanIndexForward == nil || *in.ScanIndexForward
 		if !forward {
-			for i, j := 0, len(sks)-1; i < j; i, j = i+1, j-1 {
-				sks[i], sks[j] = sks[j], sks[i]
-			}
+			slices.Reverse(entries)
 		}
 		if in.ExclusiveStartKey != nil {
-			_, start, err := keyOf(in.ExclusiveStartKey)
+			spk, ssk, err := keyOf(in.ExclusiveStartKey)
 			if err != nil {
 				return err
 			}
+			after := func(e entry) bool { // e comes after the start key in read order
+				c := strings.Compare(e.pk, spk)
+				if c == 0 {
+					c = strings.Compare(e.sk, ssk)
+				}
+				return forward && c > 0 || !forward && c < 0
+			}
 			i := 0
-			for i < len(sks) && (forward && sks[i] <= start || !forward && sks[i] >= start) {
+			for i < len(entries) && !after(entries[i]) {
 				i++
 			}
-			sks = sks[i:]
+			entries = entries[i:]
 		}
 		var lek map[string]types.AttributeValue
-		if l := int(aws.ToInt32(in.Limit)); l > 0 && len(sks) > l {
-			sks = sks[:l]
-			last := p.items[sks[l-1]].attrs
+		if l := int(aws.ToInt32(in.Limit)); l > 0 && (len(entries) > l || d.cfg.KeyOnFullPage && len(entries) == l) {
+			entries = entries[:l]
+			last := entries[l-1].attrs
 			lek = map[string]types.AttributeValue{"pk": last["pk"], "sk": last["sk"]}
+			if index != "" {
+				lek[attrExec] = last[attrExec]
+			}
 		}
 		read := 0
 		var items []map[string]types.AttributeValue
-		for _, sk := range sks {
-			attrs := p.items[sk].attrs
-			read += size(attrs)
-			ok, err := evalCond(aws.ToString(in.FilterExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues, attrs)
+		for _, e := range entries {
+			read += size(e.attrs)
+			ok, err := evalCond(aws.ToString(in.FilterExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues, e.attrs)
 			if err != nil {
 				return err
 			}
 			if !ok {
 				continue
 			}
-			item, err := project(aws.ToString(in.ProjectionExpression), in.ExpressionAttributeNames, attrs)
+			item, err := project(aws.ToString(in.ProjectionExpression), in.ExpressionAttributeNames, e.attrs)
 			if err != nil {
 				return err
 			}
 			items = append(items, item)
 		}
-		if !p.rcu.take(rcu(read), d.cfg.PartitionRCU, now) {
+		if p != nil && !p.rcu.take(rcu(read), d.cfg.PartitionRCU, now) {
 			return throttled()
 		}
 		out.Items, out.LastEvaluatedKey = items, lek
-		out.Count, out.ScannedCount = int32(len(items)), int32(len(sks))
+		out.Count, out.ScannedCount = int32(len(items)), int32(len(entries))
 		return nil
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -1068,5 +1069,181 @@ func TestHooksDisposeOnModel(t *testing.T) {
 		}
 	default:
 		t.Error("the parked await is still open after Dispose")
+	}
+}
+
+// indexQuery is a Query of the byExecution index as pkg/hooks sends it.
+func indexQuery(exec string, limit int32, start map[string]types.AttributeValue) *dynamodb.QueryInput {
+	in := &dynamodb.QueryInput{TableName: aws.String(tbl), IndexName: aws.String(hooks.IndexByExecution),
+		KeyConditionExpression:    aws.String("#executionArn = :exec"),
+		ExpressionAttributeNames:  map[string]string{"#executionArn": "executionArn"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":exec": str(exec)},
+		ExclusiveStartKey:         start}
+	if limit > 0 {
+		in.Limit = aws.Int32(limit)
+	}
+	return in
+}
+
+// TestQueryByExecution: the byExecution index holds the items that carry
+// executionArn (S), projected KEYS_ONLY (pk, sk, executionArn), in (pk,
+// sk) order; Limit and ExclusiveStartKey page it, LastEvaluatedKey
+// (executionArn, pk, sk) is set when an item follows (with
+// KeyOnFullPage: whenever Limit items were read, as DynamoDB does). A
+// strongly consistent read, a sort key condition or another index is a
+// ValidationException.
+func TestQueryByExecution(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, fullPage := range []bool{false, true} {
+		d := NewDynamoDB(Config{Latency: -1, PartitionWCU: -1, PartitionRCU: -1, KeyOnFullPage: fullPage})
+		for _, it := range []map[string]types.AttributeValue{
+			mkItem("HOOK#c", "HOOK", "executionArn", "E", "seq", 1),
+			mkItem("HOOK#a", "HOOK", "executionArn", "E", "seq", 2),
+			mkItem("HOOK#b", "HOOK", "executionArn", "F"),
+			mkItem("HOOK#a", "MSG#1", "payload", "{}"), // no executionArn: not in the index
+			mkItem("HOOK#b2", "HOOK", "executionArn", "E"),
+		} {
+			if err := put(ctx, d, it); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// executionArn as a number is not an index key of type S.
+		if err := put(ctx, d, mkItem("HOOK#n", "HOOK", "executionArn", 7)); err != nil {
+			t.Fatal(err)
+		}
+		page := func(limit int32, start map[string]types.AttributeValue) (keys []string, lek map[string]types.AttributeValue) {
+			t.Helper()
+			out, err := d.Query(ctx, indexQuery("E", limit, start))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range out.Items {
+				if len(it) != 3 || it["executionArn"] == nil {
+					t.Errorf("index item %v, want exactly pk, sk and executionArn (KEYS_ONLY)", it)
+				}
+				keys = append(keys, itemKeyOf(it))
+			}
+			return keys, out.LastEvaluatedKey
+		}
+		all, lek := page(0, nil)
+		if want := "HOOK#a / HOOK,HOOK#b2 / HOOK,HOOK#c / HOOK"; strings.Join(all, ",") != want || lek != nil {
+			t.Errorf("fullPage %v: all of E: %v (last %v), want [%s] and no LastEvaluatedKey", fullPage, all, lek, want)
+		}
+		p1, lek := page(2, nil)
+		if strings.Join(p1, ",") != "HOOK#a / HOOK,HOOK#b2 / HOOK" || lek == nil {
+			t.Fatalf("fullPage %v: first page of 2: %v (last %v)", fullPage, p1, lek)
+		}
+		if got := canonItem(lek); !reflect.DeepEqual(got, canonItem(mkItem("HOOK#b2", "HOOK", "executionArn", "E"))) {
+			t.Errorf("LastEvaluatedKey %v, want executionArn, pk and sk of HOOK#b2", got)
+		}
+		p2, lek := page(2, lek)
+		if strings.Join(p2, ",") != "HOOK#c / HOOK" || lek != nil {
+			t.Errorf("fullPage %v: second page: %v (last %v), want [HOOK#c / HOOK] and no LastEvaluatedKey", fullPage, p2, lek)
+		}
+		_, lek = page(3, nil)
+		if fullPage != (lek != nil) {
+			t.Errorf("a page of exactly the 3 items left: LastEvaluatedKey %v, want one only with KeyOnFullPage (%v)", lek, fullPage)
+		}
+		if lek != nil {
+			if rest, last := page(3, lek); len(rest) != 0 || last != nil {
+				t.Errorf("the page after a full last page: %v (last %v), want empty and no key", rest, last)
+			}
+		}
+	}
+
+	d := NewDynamoDB(Config{Latency: -1, PartitionWCU: -1, PartitionRCU: -1})
+	bad := map[string]*dynamodb.QueryInput{}
+	in := indexQuery("E", 0, nil)
+	in.ConsistentRead = aws.Bool(true)
+	bad["consistent read"] = in
+	in = indexQuery("E", 0, nil)
+	in.IndexName = aws.String("byOther")
+	bad["unknown index"] = in
+	in = indexQuery("E", 0, nil)
+	in.KeyConditionExpression = aws.String("#executionArn = :exec AND begins_with(#pk, :p)")
+	in.ExpressionAttributeNames["#pk"] = "pk"
+	in.ExpressionAttributeValues[":p"] = str("HOOK#")
+	bad["sort key condition"] = in
+	in = indexQuery("E", 0, nil)
+	in.KeyConditionExpression = aws.String("#pk = :exec")
+	in.ExpressionAttributeNames = map[string]string{"#pk": "pk"}
+	bad["table key on the index"] = in
+	for name, in := range bad {
+		if _, err := d.Query(ctx, in); validationMessage(err) == "" {
+			t.Errorf("%s: %v, want ValidationException", name, err)
+		}
+	}
+}
+
+// TestHooksListAndDisposeExecution: pkg/hooks' ListHooks pages through an
+// execution's hooks on the model (Query of byExecution, BatchGetItem),
+// with its state filters, also when the last page is full and DynamoDB
+// answers one more, empty page; DisposeExecution disposes every hook of
+// the execution and none of another.
+func TestHooksListAndDisposeExecution(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const other = modelExec + "-other"
+	for _, fullPage := range []bool{false, true} {
+		d := NewDynamoDB(Config{Latency: -1, PartitionWCU: -1, PartitionRCU: -1, KeyOnFullPage: fullPage})
+		sf := NewStepFunctions(-1)
+		c := modelClient(t, d, sf)
+		for i := range 6 {
+			if _, err := c.Register(ctx, hooks.RegisterInput{Token: fmt.Sprintf("h%d", i), ExecutionARN: modelExec}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := c.Register(ctx, hooks.RegisterInput{Token: "o", ExecutionARN: other}); err != nil {
+			t.Fatal(err)
+		}
+		sf.NewTask("T", modelExec)
+		if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: "h1", ExecutionARN: modelExec}, TaskToken: "T"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ResumeHook(ctx, "h4", json.RawMessage(`{"p":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		list := func(state hooks.State) (tokens []string, pages int) {
+			t.Helper()
+			in := hooks.ListHooksInput{ExecutionARN: modelExec, State: state, Limit: 2}
+			for {
+				out, err := c.ListHooks(ctx, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pages++
+				for _, h := range out.Hooks {
+					tokens = append(tokens, h.Token)
+				}
+				if out.NextToken == "" {
+					return tokens, pages
+				}
+				in.NextToken = out.NextToken
+			}
+		}
+		wantPages := 3
+		if fullPage {
+			wantPages = 4 // 6 hooks, pages of 2: the third is full, a fourth is empty
+		}
+		if got, pages := list(""); strings.Join(got, ",") != "h0,h1,h2,h3,h4,h5" || pages != wantPages {
+			t.Errorf("fullPage %v: ListHooks: %v in %d pages, want h0…h5 in %d", fullPage, got, pages, wantPages)
+		}
+		if got, _ := list(hooks.StateWaiting); strings.Join(got, ",") != "h1" {
+			t.Errorf("fullPage %v: waiting: %v, want [h1]", fullPage, got)
+		}
+		if got, _ := list(hooks.StatePending); strings.Join(got, ",") != "h4" {
+			t.Errorf("fullPage %v: pending: %v, want [h4]", fullPage, got)
+		}
+		n, err := c.DisposeExecution(ctx, modelExec)
+		if err != nil || n != 6 {
+			t.Errorf("fullPage %v: DisposeExecution: %d, %v; want 6 disposed", fullPage, n, err)
+		}
+		if got, _ := list(""); len(got) != 0 {
+			t.Errorf("fullPage %v: after DisposeExecution: %v listed", fullPage, got)
+		}
+		if _, err := c.GetHook(ctx, "o"); err != nil {
+			t.Errorf("fullPage %v: the other execution's hook: %v", fullPage, err)
+		}
 	}
 }
