@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -919,4 +920,78 @@ func (d *DynamoDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemIn
 		return nil, err
 	}
 	return out, nil
+}
+
+// Key is the table key of an item.
+type Key struct{ PK, SK string }
+
+// ttlHorizon: DynamoDB's TTL does not delete items whose expiry is more
+// than five years in the past.
+const ttlHorizon = 5 * 365 * 24 * time.Hour
+
+// ExpireTTL is a sweep of DynamoDB's TTL at now: it deletes every item
+// whose expiresAt (hooks.TTLAttribute, a number of epoch seconds) is at
+// or before now.Unix(), and returns their keys in key order. Items
+// without a numeric expiresAt, with one more than five years before now
+// (DynamoDB skips those), or held by a transaction (a later sweep takes
+// them) stay. DynamoDB deletes expired items within days, not at once:
+// the caller decides when to sweep. It is not an API call: no latency,
+// no capacity, not counted.
+func (d *DynamoDB) ExpireTTL(now time.Time) (deleted []Key) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cut := new(big.Rat).SetInt64(now.Unix())
+	floor := new(big.Rat).SetInt64(now.Add(-ttlHorizon).Unix())
+	clock := time.Now()
+	for pk, p := range d.parts {
+		for sk, it := range p.items {
+			it.settle(clock)
+			if it.attrs == nil || clock.Before(it.txUntil) {
+				continue
+			}
+			n, ok := it.attrs[hooks.TTLAttribute].(*types.AttributeValueMemberN)
+			if !ok {
+				continue
+			}
+			at, ok := new(big.Rat).SetString(n.Value)
+			if !ok || at.Cmp(cut) > 0 || at.Cmp(floor) < 0 {
+				continue
+			}
+			it.attrs = nil
+			deleted = append(deleted, Key{PK: pk, SK: sk})
+		}
+	}
+	slices.SortFunc(deleted, compareKeys)
+	return deleted
+}
+
+func compareKeys(a, b Key) int {
+	if c := strings.Compare(a.PK, b.PK); c != 0 {
+		return c
+	}
+	return strings.Compare(a.SK, b.SK)
+}
+
+// Items returns every item of the table as a read would see it now (a
+// transaction's writes once committed), deep copies in key order: what an
+// auditor compares, without touching the model.
+func (d *DynamoDB) Items() []map[string]types.AttributeValue {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	clock := time.Now()
+	var keys []Key
+	for pk, p := range d.parts {
+		for sk, it := range p.items {
+			it.settle(clock)
+			if it.attrs != nil {
+				keys = append(keys, Key{PK: pk, SK: sk})
+			}
+		}
+	}
+	slices.SortFunc(keys, compareKeys)
+	items := make([]map[string]types.AttributeValue, len(keys))
+	for i, k := range keys {
+		items[i] = deepCopy(d.parts[k.PK].items[k.SK].attrs)
+	}
+	return items
 }

@@ -1247,3 +1247,121 @@ func TestHooksListAndDisposeExecution(t *testing.T) {
 		}
 	}
 }
+
+// TestExpireTTL: ExpireTTL deletes every item whose expiresAt (N, epoch
+// seconds) is at or before now, as DynamoDB's TTL sweep does, and returns
+// their keys in key order; items without a numeric expiresAt, with one
+// still ahead, with one more than five years past (DynamoDB's TTL skips
+// those), or held by a transaction stay. Items returns a deep copy of the
+// table in key order.
+func TestExpireTTL(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		d := NewDynamoDB(Config{Latency: -1, TxHold: time.Second, PartitionWCU: -1, PartitionRCU: -1})
+		now := time.Unix(1_000_000_000, 0)
+		sixYears := int(now.Add(-6 * 365 * 24 * time.Hour).Unix())
+		for _, it := range []map[string]types.AttributeValue{
+			mkItem("b", "1", "expiresAt", 999_999_999),
+			mkItem("a", "2", "expiresAt", 1_000_000_000),
+			mkItem("a", "1", "expiresAt", 1_000_000_001),
+			mkItem("c", "1"),
+			mkItem("c", "2", "expiresAt", "999"),
+			mkItem("c", "3", "expiresAt", sixYears),
+			mkItem("h", "1", "expiresAt", 999_999_000),
+		} {
+			if err := put(ctx, d, it); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.mu.Lock()
+		d.parts["a"].items["2"].attrs["expiresAt"] = &types.AttributeValueMemberN{Value: "999999999.5"}
+		d.mu.Unlock()
+		txDone := make(chan error, 1)
+		go func() {
+			_, err := d.TransactWriteItems(ctx, txSet(key("h", "2"), "expiresAt", 999_999_990, nil))
+			txDone <- err
+		}()
+		synctest.Wait() // h/2 is held for a second
+
+		var got []string
+		for _, k := range d.ExpireTTL(now) {
+			got = append(got, k.PK+"/"+k.SK)
+		}
+		if want := "a/2,b/1,h/1"; strings.Join(got, ",") != want {
+			t.Errorf("ExpireTTL deleted %v, want [%s]", got, want)
+		}
+		if again := d.ExpireTTL(now); len(again) != 0 {
+			t.Errorf("a second sweep deleted %v", again)
+		}
+		var keys []string
+		items := d.Items()
+		for _, it := range items {
+			keys = append(keys, itemKeyOf(it))
+		}
+		if want := "a / 1,c / 1,c / 2,c / 3"; strings.Join(keys, ",") != want {
+			t.Errorf("Items: %v, want [%s] (h/2 is not written before its commit)", keys, want)
+		}
+		items[0]["pk"] = str("changed")
+		if it := getItem(t, ctx, d, key("a", "1")); it == nil {
+			t.Error("changing the snapshot changed the model")
+		}
+
+		if err := <-txDone; err != nil {
+			t.Fatal(err)
+		}
+		if got := d.ExpireTTL(now); len(got) != 1 || got[0] != (Key{PK: "h", SK: "2"}) {
+			t.Errorf("after the commit: ExpireTTL deleted %v, want h/2", got)
+		}
+	})
+}
+
+// TestHooksTTL: pkg/hooks' items expire as their expiresAt says: an
+// idempotency key is forgotten after IdempotencyTTL (the same key with
+// another payload, refused before, is then a new resume), and a hook
+// nobody disposed disappears with its stored payloads after HookTTL (a
+// resume is then ErrHookNotFound).
+func TestHooksTTL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := NewDynamoDB(Config{Latency: -1, PartitionWCU: -1, PartitionRCU: -1})
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	clock := t0
+	c, err := hooks.New(aws.Config{Region: "us-east-1"}, func(o *hooks.Options) {
+		o.TableName, o.DynamoDB, o.StepFunctions = tbl, d, NewStepFunctions(-1)
+		o.Now = func() time.Time { return clock }
+		o.HookTTL, o.IdempotencyTTL = 48*time.Hour, time.Hour
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: "h", ExecutionARN: modelExec}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ResumeHook(ctx, "h", json.RawMessage(`{"p":1}`), hooks.WithIdempotencyKey("k")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ResumeHook(ctx, "h", json.RawMessage(`{"p":2}`), hooks.WithIdempotencyKey("k")); !errors.Is(err, hooks.ErrIdempotencyMismatch) {
+		t.Fatalf("key k with another payload: %v, want ErrIdempotencyMismatch", err)
+	}
+	clock = t0.Add(2 * time.Hour)
+	deleted := d.ExpireTTL(clock)
+	if len(deleted) != 1 || !strings.HasPrefix(deleted[0].SK, "IDEM#") {
+		t.Fatalf("sweep after IdempotencyTTL deleted %v, want the idempotency record only", deleted)
+	}
+	if _, err := c.ResumeHook(ctx, "h", json.RawMessage(`{"p":2}`), hooks.WithIdempotencyKey("k")); err != nil {
+		t.Fatalf("key k after it expired: %v, want a new resume", err)
+	}
+	if st, err := c.GetHook(ctx, "h"); err != nil || st.Pending != 2 {
+		t.Fatalf("GetHook: %+v, %v; want 2 pending", st, err)
+	}
+	clock = t0.Add(49 * time.Hour)
+	if deleted := d.ExpireTTL(clock); len(deleted) != 4 {
+		t.Errorf("sweep after HookTTL deleted %v, want the hook, its 2 payloads and the new record", deleted)
+	}
+	if items := d.Items(); len(items) != 0 {
+		t.Errorf("after the sweeps the table holds %d items", len(items))
+	}
+	if _, err := c.ResumeHook(ctx, "h", json.RawMessage(`{"p":3}`)); !errors.Is(err, hooks.ErrHookNotFound) {
+		t.Errorf("resume of an expired hook: %v, want ErrHookNotFound", err)
+	}
+}
