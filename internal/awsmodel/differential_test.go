@@ -33,8 +33,7 @@ import (
 // ConditionalCheckFailedException, the per-item codes and items of a
 // TransactionCanceledException), the attributes returned, the items,
 // counts and LastEvaluatedKey of a Query. Last, the whole table is
-// compared. BatchWriteItem is not modelled (doc.go): the model must refuse
-// it, and its requests are applied to the model one by one instead.
+// compared.
 func TestModelMatchesMoto(t *testing.T) {
 	stk := stacktest.RequireStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -55,7 +54,7 @@ func TestModelMatchesMoto(t *testing.T) {
 	checkCoverage(t, rec.calls)
 
 	model := NewDynamoDB(Config{Latency: time.Microsecond, PartitionWCU: -1, PartitionRCU: -1})
-	diffs := replay(ctx, rec.calls, model, t.Logf)
+	diffs := replay(ctx, rec.calls, model)
 	for i, d := range diffs {
 		if i == 10 {
 			t.Errorf("… and %d more mismatches", len(diffs)-i)
@@ -336,6 +335,30 @@ func runScenario(t *testing.T, ctx context.Context, rec *recorder, table string)
 	tasks["tt-b1"] = sf.NewTask("tt-b1", diffExec)
 	must("await b", c.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: b, ExecutionARN: diffExec}, TaskToken: "tt-b1"}))
 	got("tt-b1", `{"b":1}`)
+
+	step("list hooks, pages of 1 (Query byExecution with Limit, BatchGetItem)")
+	var listed []string
+	in := hooks.ListHooksInput{ExecutionARN: diffExec, Limit: 1}
+	for {
+		out, err := c.ListHooks(ctx, in)
+		must("list hooks", err)
+		for _, h := range out.Hooks {
+			listed = append(listed, h.Token)
+		}
+		if out.NextToken == "" {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	if strings.Join(listed, ",") != a+","+b {
+		t.Fatalf("list hooks: %v, want [%s %s]", listed, a, b)
+	}
+	step("dispose execution (Query byExecution, Dispose of each)")
+	n, err := c.DisposeExecution(ctx, diffExec)
+	must("dispose execution", err)
+	if n != 2 {
+		t.Fatalf("dispose execution: %d hooks, want 2", n)
+	}
 	step("")
 }
 
@@ -343,8 +366,9 @@ func runScenario(t *testing.T, ctx context.Context, rec *recorder, table string)
 // the scenario does not reach (OR, NOT, <> also with a missing operand, >=, a - b, nested SET and
 // REMOVE, several REMOVEs, begins_with in a condition, invalid updates,
 // Query backwards and by pages, ConditionCheck in a transaction with
-// ALL_OLD). Their answers are recorded, whatever they are: the replay
-// compares them.
+// ALL_OLD, items under and over 400 KB, BatchGetItem with a projection,
+// BatchWriteItem). Their answers are recorded, whatever they are: the
+// replay compares them.
 func runDirect(ctx context.Context, rec *recorder, table string) {
 	tb := aws.String(table)
 	k := func(sk string) map[string]types.AttributeValue { return key("DIRECT", sk) }
@@ -422,6 +446,34 @@ func runDirect(ctx context.Context, rec *recorder, table string) {
 	}})
 	rec.setStep("direct: DeleteItem ALL_OLD")
 	_, _ = rec.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: tb, Key: k("q#2"), ReturnValues: types.ReturnValueAllOld})
+	// Item sizes: clearly under and clearly over 400 KB by both counts
+	// (moto refuses past 405,000 bytes, DynamoDB past 409,600).
+	blob := func(sk string, n int) map[string]types.AttributeValue {
+		it := key("DIRECT", sk)
+		it["blob"] = str(strings.Repeat("b", n))
+		return it
+	}
+	rec.setStep("direct: PutItem of 300,000 bytes")
+	_, _ = rec.PutItem(ctx, &dynamodb.PutItemInput{TableName: tb, Item: blob("big", 300_000)})
+	rec.setStep("direct: PutItem of 420,000 bytes")
+	_, _ = rec.PutItem(ctx, &dynamodb.PutItemInput{TableName: tb, Item: blob("big", 420_000)})
+	up("UpdateItem past 400 KB", "big", "SET #more = :m", "", nm("more"), map[string]types.AttributeValue{":m": str(strings.Repeat("m", 120_000))})
+	rec.setStep("direct: transaction with an item past 400 KB")
+	_, _ = rec.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: tb, Item: key("DIRECT", "tx-small")}},
+		{Put: &types.Put{TableName: tb, Item: blob("tx-big", 420_000)}},
+	}})
+	rec.setStep("direct: BatchGetItem with a projection and an absent key")
+	_, _ = rec.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{table: {
+		Keys:           []map[string]types.AttributeValue{k("x"), k("nope"), k("y")},
+		ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String("#pk, #sk, #c"), ExpressionAttributeNames: nm("pk", "sk", "c"),
+	}}})
+	rec.setStep("direct: BatchWriteItem puts and deletes")
+	_, _ = rec.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: {
+		{PutRequest: &types.PutRequest{Item: key("DIRECT", "bw-1")}},
+		{DeleteRequest: &types.DeleteRequest{Key: k("q#1")}},
+		{PutRequest: &types.PutRequest{Item: x}},
+	}}})
 	rec.setStep("")
 }
 
@@ -460,6 +512,9 @@ func checkCoverage(t *testing.T, calls []call) {
 		{"Query Limit 1 with LastEvaluatedKey", func(c call) bool {
 			return c.op == "Query" && c.err == nil && c.out.(*dynamodb.QueryOutput).LastEvaluatedKey != nil
 		}},
+		{"Query of byExecution with LastEvaluatedKey", func(c call) bool {
+			return c.op == "Query" && c.err == nil && c.in.(*dynamodb.QueryInput).IndexName != nil && c.out.(*dynamodb.QueryOutput).LastEvaluatedKey != nil
+		}},
 		{"Query with FilterExpression", func(c call) bool { return c.op == "Query" && c.in.(*dynamodb.QueryInput).FilterExpression != nil }},
 		{"Query with ProjectionExpression", func(c call) bool { return c.op == "Query" && c.in.(*dynamodb.QueryInput).ProjectionExpression != nil }},
 		{"TransactWriteItems applied", func(c call) bool { return c.op == "TransactWriteItems" && c.err == nil }},
@@ -479,6 +534,8 @@ func checkCoverage(t *testing.T, calls []call) {
 			return false
 		}},
 		{"BatchWriteItem", func(c call) bool { return c.op == "BatchWriteItem" && c.err == nil }},
+		{"BatchGetItem", func(c call) bool { return c.op == "BatchGetItem" && c.err == nil }},
+		{"a write refused for its size", func(c call) bool { return errorCode(c.err) == "ValidationException" }},
 	}
 	for _, s := range shapes {
 		found := false
@@ -504,7 +561,7 @@ func ccfItem(err error) map[string]types.AttributeValue {
 
 // replay sends the recorded requests to m in order and returns a readable
 // mismatch for each answer that differs from moto's.
-func replay(ctx context.Context, calls []call, m hooks.DynamoDBAPI, logf func(string, ...any)) []string {
+func replay(ctx context.Context, calls []call, m hooks.DynamoDBAPI) []string {
 	var diffs []string
 	for i, c := range calls {
 		var out any
@@ -523,35 +580,9 @@ func replay(ctx context.Context, calls []call, m hooks.DynamoDBAPI, logf func(st
 		case *dynamodb.TransactWriteItemsInput:
 			out, err = m.TransactWriteItems(ctx, in)
 		case *dynamodb.BatchWriteItemInput:
-			// Not modelled (doc.go): the model must say so, not pretend.
-			// Its requests are applied one by one instead, so the tables
-			// stay comparable.
-			if _, err := m.BatchWriteItem(ctx, in); errorCode(err) != "ValidationException" {
-				diffs = append(diffs, fmt.Sprintf("request %d, %s:\n  BatchWriteItem is not modelled, want ValidationException, model answered %v", i, c, err))
-			}
-			if c.err != nil {
-				diffs = append(diffs, fmt.Sprintf("request %d, %s: moto failed: %v", i, c, c.err))
-				continue
-			}
-			if u := c.out.(*dynamodb.BatchWriteItemOutput).UnprocessedItems; len(u) > 0 {
-				diffs = append(diffs, fmt.Sprintf("request %d, %s: moto left unprocessed items %v", i, c, u))
-			}
-			logf("request %d, %s: BatchWriteItem is not modelled; its %d requests are applied one by one", i, c, countWrites(in))
-			for tbl, reqs := range in.RequestItems {
-				for _, r := range reqs {
-					var err error
-					switch {
-					case r.DeleteRequest != nil:
-						_, err = m.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(tbl), Key: r.DeleteRequest.Key})
-					case r.PutRequest != nil:
-						_, err = m.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tbl), Item: r.PutRequest.Item})
-					}
-					if err != nil {
-						diffs = append(diffs, fmt.Sprintf("request %d, %s: applying a batch request to the model: %v", i, c, err))
-					}
-				}
-			}
-			continue
+			out, err = m.BatchWriteItem(ctx, in)
+		case *dynamodb.BatchGetItemInput:
+			out, err = m.BatchGetItem(ctx, in)
 		default:
 			diffs = append(diffs, fmt.Sprintf("request %d, %s: no replay for %T", i, c, c.in))
 			continue
@@ -622,6 +653,28 @@ func outcome(op string, out any, err error) map[string]any {
 		o["scannedCount"] = int(out.ScannedCount)
 		o["lastEvaluatedKey"] = canonItem(out.LastEvaluatedKey)
 	case *dynamodb.TransactWriteItemsOutput:
+	case *dynamodb.BatchWriteItemOutput:
+		n := 0
+		for _, r := range out.UnprocessedItems {
+			n += len(r)
+		}
+		o["unprocessed"] = n
+	case *dynamodb.BatchGetItemOutput:
+		// DynamoDB answers a batch in no particular order: by key.
+		responses := map[string]any{}
+		for table, items := range out.Responses {
+			byKey := map[string]any{}
+			for _, it := range items {
+				byKey[itemKeyOf(it)] = canonItem(it)
+			}
+			responses[table] = byKey
+		}
+		o["responses"] = responses
+		n := 0
+		for _, ka := range out.UnprocessedKeys {
+			n += len(ka.Keys)
+		}
+		o["unprocessed"] = n
 	default:
 		o["unexpected"] = fmt.Sprintf("%T", out)
 	}

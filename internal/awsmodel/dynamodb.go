@@ -3,7 +3,10 @@ package awsmodel
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/big"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -21,11 +24,14 @@ import (
 // Config sets the costs of the model.
 type Config struct {
 	// Latency is the round trip of one call (default 5ms): half before the
-	// service acts, half after.
+	// service acts, half after. A negative value means none at all: no
+	// timer, no sleep (a simulator in a testing/synctest bubble).
 	Latency time.Duration
 	// TxHold is how long a transaction holds its items between its
-	// prepare and its commit (default Latency): a write or another
-	// transaction on one of them meanwhile is a TransactionConflict.
+	// prepare and its commit (default Latency; none when Latency < 0): a
+	// write or another transaction on one of them meanwhile is a
+	// TransactionConflict. A negative value means no hold: the
+	// transaction commits the moment it acts.
 	TxHold time.Duration
 	// PartitionWCU and PartitionRCU are the per-partition limits (default
 	// 1000 and 3000 per second, one second of burst); 0 keeps the default,
@@ -34,6 +40,20 @@ type Config struct {
 	// SDKRetries retries throttled calls as the AWS SDK's standard
 	// retryer does by default: 3 attempts, jittered backoff rand·2^n s.
 	SDKRetries bool
+	// Rand draws that jitter (nil: math/rand/v2's global source). A
+	// simulator that replays a run from a seed sets it; it is only used
+	// under the model's lock.
+	Rand *rand.Rand
+	// KeyOnFullPage sets a Query's LastEvaluatedKey whenever the page read
+	// Limit items, as DynamoDB does, even when no item follows (the next
+	// page is then empty); by default only when one follows, as moto does.
+	KeyOnFullPage bool
+	// TxSizeCancels answers a transaction with an item past
+	// ItemSizeLimit as DynamoDB documents it (TransactionCanceledException,
+	// reason code "ValidationError" for that item) instead of with a
+	// ValidationException for the whole request, which is what moto
+	// answers and the default.
+	TxSizeCancels bool
 	// WritesWait makes a single-item write that arrives on an item held by
 	// a transaction wait for the commit instead of failing with
 	// TransactionConflictException (what DynamoDB documents): the
@@ -41,17 +61,29 @@ type Config struct {
 	WritesWait bool
 }
 
+// ItemSizeLimit is DynamoDB's item size limit, 400 KB: an item (names and
+// values, see size) may be this large, not one byte more.
+const ItemSizeLimit = 400 * 1024
+
 // heldError asks call to try the attempt again once the hold is over.
 type heldError struct{ until time.Time }
 
 func (heldError) Error() string { return "held by a transaction" }
 
+// withDefaults fills in the defaults; after it, Latency and TxHold are
+// never negative (0: none).
 func (c Config) withDefaults() Config {
-	if c.Latency == 0 {
+	switch {
+	case c.Latency == 0:
 		c.Latency = 5 * time.Millisecond
+	case c.Latency < 0:
+		c.Latency = 0
 	}
-	if c.TxHold == 0 {
+	switch {
+	case c.TxHold == 0:
 		c.TxHold = c.Latency
+	case c.TxHold < 0:
+		c.TxHold = 0
 	}
 	if c.PartitionWCU == 0 {
 		c.PartitionWCU = 1000
@@ -69,8 +101,9 @@ type DynamoDB struct {
 	cfg   Config
 	Calls *awscalls.Counter // counted per call (not per SDK retry), like awscalls.Middleware
 
-	mu    sync.Mutex
-	parts map[string]*partition
+	mu      sync.Mutex
+	parts   map[string]*partition
+	maxItem int // the largest item ever stored, bytes
 
 	// Throttled and Conflicts count the ProvisionedThroughputExceeded
 	// answers (each attempt) and TransactionConflicts.
@@ -107,6 +140,17 @@ type bucket struct {
 // take takes n units from a bucket refilled at rate per second, holding at
 // most rate (one second of burst). A negative rate is unlimited.
 func (b *bucket) take(n, rate float64, now time.Time) bool {
+	if !b.has(n, rate, now) {
+		return false
+	}
+	if rate >= 0 {
+		b.tokens -= n
+	}
+	return true
+}
+
+// has reports whether the bucket holds n units now, taking none.
+func (b *bucket) has(n, rate float64, now time.Time) bool {
 	if rate < 0 {
 		return true
 	}
@@ -116,11 +160,7 @@ func (b *bucket) take(n, rate float64, now time.Time) bool {
 		b.tokens = min(rate, b.tokens+now.Sub(b.at).Seconds()*rate)
 	}
 	b.at = now
-	if b.tokens < n {
-		return false
-	}
-	b.tokens -= n
-	return true
+	return b.tokens >= n
 }
 
 // NewDynamoDB returns an empty table model.
@@ -130,6 +170,29 @@ func NewDynamoDB(cfg Config) *DynamoDB {
 
 func validation(msg string) error {
 	return &smithy.GenericAPIError{Code: "ValidationException", Message: msg}
+}
+
+// tooLarge is DynamoDB's answer to a write whose item would pass
+// ItemSizeLimit (UpdateItem says "Item size to update has exceeded …").
+func tooLarge(update bool) error {
+	if update {
+		return validation("Item size to update has exceeded the maximum allowed size")
+	}
+	return validation("Item size has exceeded the maximum allowed size")
+}
+
+// stored notes the size of an item just written (under d.mu).
+func (d *DynamoDB) stored(attrs map[string]types.AttributeValue) {
+	d.maxItem = max(d.maxItem, size(attrs))
+}
+
+// MaxItemBytes returns the size of the largest item the model ever stored
+// (as size counts it: names and values), for checks against
+// ItemSizeLimit.
+func (d *DynamoDB) MaxItemBytes() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.maxItem
 }
 
 func throttled() error {
@@ -205,19 +268,34 @@ func (d *DynamoDB) call(ctx context.Context, op string, attempt func(now time.Ti
 		if isThrottle {
 			d.Throttled++
 		}
+		retry := isThrottle && d.cfg.SDKRetries && n < 3
+		var backoff time.Duration
+		if retry {
+			backoff = time.Duration(d.jitter() * float64(time.Second<<n))
+		}
 		d.mu.Unlock()
 		if err := sleep(ctx, d.cfg.Latency/2); err != nil {
 			return err
 		}
-		if !isThrottle || !d.cfg.SDKRetries || n == 3 {
+		if !retry {
 			return err
 		}
-		if err := sleep(ctx, time.Duration(rand.Float64()*float64(time.Second<<n))); err != nil {
+		if err := sleep(ctx, backoff); err != nil {
 			return err
 		}
 	}
 }
 
+// jitter draws in [0, 1) from Config.Rand, else the global source. Under
+// d.mu.
+func (d *DynamoDB) jitter() float64 {
+	if d.cfg.Rand != nil {
+		return d.cfg.Rand.Float64()
+	}
+	return rand.Float64()
+}
+
+// sleep waits d; it sets no timer when d <= 0.
 func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
@@ -259,6 +337,9 @@ func (d *DynamoDB) write(now time.Time, key map[string]types.AttributeValue, con
 		if new, err = change(it.attrs); err != nil {
 			return nil, nil, err
 		}
+		if size(new) > ItemSizeLimit {
+			return nil, nil, tooLarge(true)
+		}
 		cost = max(cost, wcu(new))
 	}
 	if !d.part(pk).wcu.take(cost, d.cfg.PartitionWCU, now) {
@@ -272,6 +353,7 @@ func (d *DynamoDB) write(now time.Time, key map[string]types.AttributeValue, con
 		return nil, nil, e
 	}
 	old, it.attrs = it.attrs, new
+	d.stored(new)
 	return old, new, nil
 }
 
@@ -310,6 +392,9 @@ func (d *DynamoDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...
 // PutItem implements hooks.DynamoDBAPI.
 func (d *DynamoDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	err := d.call(ctx, "PutItem", func(now time.Time) error {
+		if size(in.Item) > ItemSizeLimit {
+			return tooLarge(false) // the request itself is refused, before any condition
+		}
 		_, _, err := d.write(now, in.Item, aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues,
 			in.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld,
 			func(map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
@@ -373,32 +458,63 @@ func (d *DynamoDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput,
 	return out, nil
 }
 
-// Query implements hooks.DynamoDBAPI for the table's key: "#pk = :pk" with
-// an optional "AND begins_with(#sk, :prefix)", in sort-key order,
-// ScanIndexForward, ExclusiveStartKey and Limit honoured; Limit counts the
-// items read, FilterExpression then drops items (Count: those kept,
-// ScannedCount: those read), ProjectionExpression keeps the attributes it
-// names. LastEvaluatedKey is set when Limit stopped the read with more
-// matching items left (moto sets it when any item of the partition
-// follows, DynamoDB whenever it read Limit items; pkg/hooks reads no
-// page after a Limit). Indexes are not modelled.
+// attrExec is the partition key of the byExecution index.
+const attrExec = "executionArn"
+
+// entry is an item a Query reads: its table key, and what the table or
+// index it reads holds of it.
+type entry struct {
+	pk, sk string
+	attrs  map[string]types.AttributeValue
+}
+
+// Query implements hooks.DynamoDBAPI, on the table or on the byExecution
+// index (hooks.TableDefinition).
+//
+// On the table: "#pk = :pk" with an optional "AND begins_with(#sk,
+// :prefix)", in sort-key order. On byExecution: "#executionArn = :exec";
+// the index is sparse (items with an executionArn of type S) and
+// KEYS_ONLY (pk, sk, executionArn), ordered by (pk, sk) as moto orders it
+// (DynamoDB promises no order within an index partition), and it is
+// current (the model has no index lag); ConsistentRead is refused as on
+// a GSI, and the index is read at no capacity cost.
+//
+// Both: ScanIndexForward, ExclusiveStartKey and Limit honoured; Limit
+// counts the items read, FilterExpression then drops items (Count: those
+// kept, ScannedCount: those read), ProjectionExpression keeps the
+// attributes it names. LastEvaluatedKey (the table key, and executionArn
+// on the index) is set when Limit stopped the read with more matching
+// items left, as moto does; with Config.KeyOnFullPage whenever the page
+// read Limit items, as DynamoDB does (the next page may be empty).
 func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	out := &dynamodb.QueryOutput{}
 	err := d.call(ctx, "Query", func(now time.Time) error {
-		if in.IndexName != nil {
-			return validation("awsmodel: Query on an index is not modelled")
+		index := aws.ToString(in.IndexName)
+		hashAttr := "pk"
+		switch index {
+		case "":
+		case hooks.IndexByExecution:
+			hashAttr = attrExec
+			if aws.ToBool(in.ConsistentRead) {
+				return validation("Consistent reads are not supported on global secondary indexes")
+			}
+		default:
+			return validation("The table does not have the specified index: " + index)
 		}
 		x := &exprCtx{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, toks: tokenize(aws.ToString(in.KeyConditionExpression))}
-		var pk, prefix string
+		var hash, prefix string
 		var err error
 		func() {
 			defer recoverTo(&err)
-			if p := x.path(); len(p) != 1 || p[0] != "pk" {
-				panic(errors.New("the key condition must start with pk = :v"))
+			if p := x.path(); len(p) != 1 || p[0] != hashAttr {
+				panic(fmt.Errorf("the key condition must start with %s = :v", hashAttr))
 			}
 			x.expect("=")
-			pk = x.operand(nil).(*types.AttributeValueMemberS).Value
+			hash = x.operand(nil).(*types.AttributeValueMemberS).Value
 			if x.peek() == "AND" {
+				if index != "" {
+					panic(errors.New("the index has no sort key to condition"))
+				}
 				x.next()
 				x.expect("begins_with")
 				x.expect("(")
@@ -407,65 +523,93 @@ func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func
 				prefix = x.operand(nil).(*types.AttributeValueMemberS).Value
 				x.expect(")")
 			}
+			if x.pos != len(x.toks) {
+				panic(fmt.Errorf("trailing %q in the key condition", x.peek()))
+			}
 		}()
 		if err != nil {
-			return err
+			return validation("Invalid KeyConditionExpression: " + err.Error())
 		}
-		p := d.part(pk)
-		var sks []string
-		for sk, it := range p.items {
-			it.settle(now)
-			if it.attrs != nil && strings.HasPrefix(sk, prefix) {
-				sks = append(sks, sk)
+		var entries []entry
+		var p *partition
+		if index == "" {
+			p = d.part(hash)
+			for sk, it := range p.items {
+				it.settle(now)
+				if it.attrs != nil && strings.HasPrefix(sk, prefix) {
+					entries = append(entries, entry{pk: hash, sk: sk, attrs: it.attrs})
+				}
+			}
+		} else {
+			for pk, part := range d.parts {
+				for sk, it := range part.items {
+					it.settle(now)
+					if e, ok := it.attrs[attrExec].(*types.AttributeValueMemberS); ok && e.Value == hash {
+						entries = append(entries, entry{pk: pk, sk: sk, attrs: map[string]types.AttributeValue{
+							"pk": it.attrs["pk"], "sk": it.attrs["sk"], attrExec: e}})
+					}
+				}
 			}
 		}
-		sort.Strings(sks)
+		sort.Slice(entries, func(i, j int) bool {
+			if entries[i].pk != entries[j].pk {
+				return entries[i].pk < entries[j].pk
+			}
+			return entries[i].sk < entries[j].sk
+		})
 		forward := in.ScanIndexForward == nil || *in.ScanIndexForward
 		if !forward {
-			for i, j := 0, len(sks)-1; i < j; i, j = i+1, j-1 {
-				sks[i], sks[j] = sks[j], sks[i]
-			}
+			slices.Reverse(entries)
 		}
 		if in.ExclusiveStartKey != nil {
-			_, start, err := keyOf(in.ExclusiveStartKey)
+			spk, ssk, err := keyOf(in.ExclusiveStartKey)
 			if err != nil {
 				return err
 			}
+			after := func(e entry) bool { // e comes after the start key in read order
+				c := strings.Compare(e.pk, spk)
+				if c == 0 {
+					c = strings.Compare(e.sk, ssk)
+				}
+				return forward && c > 0 || !forward && c < 0
+			}
 			i := 0
-			for i < len(sks) && (forward && sks[i] <= start || !forward && sks[i] >= start) {
+			for i < len(entries) && !after(entries[i]) {
 				i++
 			}
-			sks = sks[i:]
+			entries = entries[i:]
 		}
 		var lek map[string]types.AttributeValue
-		if l := int(aws.ToInt32(in.Limit)); l > 0 && len(sks) > l {
-			sks = sks[:l]
-			last := p.items[sks[l-1]].attrs
+		if l := int(aws.ToInt32(in.Limit)); l > 0 && (len(entries) > l || d.cfg.KeyOnFullPage && len(entries) == l) {
+			entries = entries[:l]
+			last := entries[l-1].attrs
 			lek = map[string]types.AttributeValue{"pk": last["pk"], "sk": last["sk"]}
+			if index != "" {
+				lek[attrExec] = last[attrExec]
+			}
 		}
 		read := 0
 		var items []map[string]types.AttributeValue
-		for _, sk := range sks {
-			attrs := p.items[sk].attrs
-			read += size(attrs)
-			ok, err := evalCond(aws.ToString(in.FilterExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues, attrs)
+		for _, e := range entries {
+			read += size(e.attrs)
+			ok, err := evalCond(aws.ToString(in.FilterExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues, e.attrs)
 			if err != nil {
 				return err
 			}
 			if !ok {
 				continue
 			}
-			item, err := project(aws.ToString(in.ProjectionExpression), in.ExpressionAttributeNames, attrs)
+			item, err := project(aws.ToString(in.ProjectionExpression), in.ExpressionAttributeNames, e.attrs)
 			if err != nil {
 				return err
 			}
 			items = append(items, item)
 		}
-		if !p.rcu.take(rcu(read), d.cfg.PartitionRCU, now) {
+		if p != nil && !p.rcu.take(rcu(read), d.cfg.PartitionRCU, now) {
 			return throttled()
 		}
 		out.Items, out.LastEvaluatedKey = items, lek
-		out.Count, out.ScannedCount = int32(len(items)), int32(len(sks))
+		out.Count, out.ScannedCount = int32(len(items)), int32(len(entries))
 		return nil
 	})
 	if err != nil {
@@ -516,6 +660,9 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 			if err != nil {
 				return err
 			}
+			if ti.Put != nil && size(ti.Put.Item) > ItemSizeLimit && !d.cfg.TxSizeCancels {
+				return tooLarge(false) // the request itself, before any condition
+			}
 			it := d.itemAt(pk, sk)
 			if now.Before(it.txUntil) {
 				reasons[i].Code = aws.String("TransactionConflict")
@@ -546,13 +693,27 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 			case ti.Delete != nil:
 				n = nil
 			}
+			if size(n) > ItemSizeLimit {
+				if !d.cfg.TxSizeCancels {
+					return tooLarge(ti.Update != nil)
+				}
+				reasons[i].Code = aws.String("ValidationError")
+				reasons[i].Message = aws.String("Item size has exceeded the maximum allowed size")
+				canceled = true
+				continue
+			}
 			cost[pk] += 2 * max(wcu(it.attrs), wcu(n))
 			steps = append(steps, step{it: it, pk: pk, attrs: n})
 		}
+		// All or nothing: a partition that cannot pay throttles the
+		// transaction and none is charged (whatever the map's order).
 		for pk, c := range cost {
-			if !d.part(pk).wcu.take(c, d.cfg.PartitionWCU, now) {
+			if !d.part(pk).wcu.has(c, d.cfg.PartitionWCU, now) {
 				return throttled()
 			}
+		}
+		for pk, c := range cost {
+			d.part(pk).wcu.take(c, d.cfg.PartitionWCU, now)
 		}
 		if canceled {
 			return &types.TransactionCanceledException{
@@ -561,6 +722,11 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 			}
 		}
 		for _, s := range steps {
+			d.stored(s.attrs)
+			if d.cfg.TxHold == 0 {
+				s.it.attrs = s.attrs // no hold: committed at once
+				continue
+			}
 			s.it.txUntil, s.it.pending, s.it.commit = now.Add(d.cfg.TxHold), s.attrs, true
 		}
 		return nil
@@ -575,12 +741,257 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 	return &dynamodb.TransactWriteItemsOutput{}, nil
 }
 
-// BatchWriteItem is not modelled (pkg/hooks uses it to dispose only).
-func (d *DynamoDB) BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
-	return nil, validation("awsmodel: BatchWriteItem is not modelled")
+// sortedTables returns the table names of a batch request in order, so
+// a batch is applied the same way on every run.
+func sortedTables[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
-// BatchGetItem is not modelled (pkg/hooks uses it to list hooks only).
-func (d *DynamoDB) BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	return nil, validation("awsmodel: BatchGetItem is not modelled")
+// BatchWriteItem implements hooks.DynamoDBAPI: up to 25 PutRequest and
+// DeleteRequest (no conditions), tables in name order, each request in
+// its order. The whole batch is refused with ValidationException, nothing
+// written, for more than 25 requests, two on one key, a request that is
+// not exactly one put or delete, or an item past ItemSizeLimit. A request
+// on an item a transaction holds, or on a partition without write units
+// for it, is returned in UnprocessedItems (the model's reading of
+// DynamoDB's "the failed operations are returned"); when no request could
+// be applied for lack of units the call fails with
+// ProvisionedThroughputExceededException. Each write costs what a
+// PutItem or DeleteItem would.
+func (d *DynamoDB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	out := &dynamodb.BatchWriteItemOutput{}
+	err := d.call(ctx, "BatchWriteItem", func(now time.Time) error {
+		type write struct {
+			table  string
+			req    types.WriteRequest
+			pk, sk string
+			attrs  map[string]types.AttributeValue // nil: delete
+		}
+		var writes []write
+		seen := map[[3]string]bool{}
+		tables := sortedTables(in.RequestItems)
+		for _, table := range tables {
+			for _, r := range in.RequestItems[table] {
+				var k map[string]types.AttributeValue
+				w := write{table: table, req: r}
+				switch {
+				case r.PutRequest != nil && r.DeleteRequest == nil:
+					k, w.attrs = r.PutRequest.Item, r.PutRequest.Item
+					if size(w.attrs) > ItemSizeLimit {
+						return tooLarge(false)
+					}
+				case r.DeleteRequest != nil && r.PutRequest == nil:
+					k = r.DeleteRequest.Key
+				default:
+					return validation("a WriteRequest must hold exactly one of PutRequest and DeleteRequest")
+				}
+				pk, sk, err := keyOf(k)
+				if err != nil {
+					return err
+				}
+				if seen[[3]string{table, pk, sk}] {
+					return validation("Provided list of item keys contains duplicates")
+				}
+				seen[[3]string{table, pk, sk}] = true
+				w.pk, w.sk = pk, sk
+				writes = append(writes, w)
+			}
+		}
+		switch {
+		case len(writes) == 0:
+			return validation("The batch write request list for a table cannot be null or empty")
+		case len(writes) > 25:
+			return validation("Too many items requested for the BatchWriteItem call")
+		}
+		unprocessed := map[string][]types.WriteRequest{}
+		applied, starved := 0, 0
+		for _, w := range writes {
+			it := d.itemAt(w.pk, w.sk)
+			if now.Before(it.txUntil) {
+				unprocessed[w.table] = append(unprocessed[w.table], w.req)
+				continue
+			}
+			n := deepCopy(w.attrs)
+			if !d.part(w.pk).wcu.take(max(wcu(it.attrs), wcu(n)), d.cfg.PartitionWCU, now) {
+				unprocessed[w.table] = append(unprocessed[w.table], w.req)
+				starved++
+				continue
+			}
+			it.attrs = n
+			if n != nil {
+				d.stored(n)
+			}
+			applied++
+		}
+		if applied == 0 && starved > 0 && starved == len(writes) {
+			return throttled()
+		}
+		out.UnprocessedItems = unprocessed
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// BatchGetItem implements hooks.DynamoDBAPI: up to 100 keys, each read as
+// GetItem reads it (strongly consistent whatever ConsistentRead says,
+// ProjectionExpression with ExpressionAttributeNames), answered in
+// Responses under the table's name, in the order asked (DynamoDB
+// promises no order), absent items left out. More than 100 keys, or one
+// key twice, is a ValidationException. A key whose partition has no read
+// units left for it is returned in UnprocessedKeys; when none could be
+// read the call fails with ProvisionedThroughputExceededException.
+func (d *DynamoDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	out := &dynamodb.BatchGetItemOutput{}
+	err := d.call(ctx, "BatchGetItem", func(now time.Time) error {
+		total := 0
+		tables := sortedTables(in.RequestItems)
+		for _, table := range tables {
+			ka := in.RequestItems[table]
+			seen := map[[2]string]bool{}
+			for _, k := range ka.Keys {
+				pk, sk, err := keyOf(k)
+				if err != nil {
+					return err
+				}
+				if seen[[2]string{pk, sk}] {
+					return validation("Provided list of item keys contains duplicates")
+				}
+				seen[[2]string{pk, sk}] = true
+				total++
+			}
+		}
+		switch {
+		case total == 0:
+			return validation("The list of keys to get cannot be empty")
+		case total > 100:
+			return validation("Too many items requested for the BatchGetItem call")
+		}
+		responses := map[string][]map[string]types.AttributeValue{}
+		unprocessed := map[string]types.KeysAndAttributes{}
+		read, starved := 0, 0
+		for _, table := range tables {
+			ka := in.RequestItems[table]
+			responses[table] = []map[string]types.AttributeValue{}
+			for _, k := range ka.Keys {
+				pk, sk, _ := keyOf(k)
+				p := d.part(pk)
+				var attrs map[string]types.AttributeValue
+				if it := p.items[sk]; it != nil {
+					it.settle(now)
+					attrs = it.attrs
+				}
+				if !p.rcu.take(rcu(size(attrs)), d.cfg.PartitionRCU, now) {
+					u := unprocessed[table]
+					if u.Keys == nil {
+						u = ka
+						u.Keys = nil
+					}
+					u.Keys = append(u.Keys, k)
+					unprocessed[table] = u
+					starved++
+					continue
+				}
+				read++
+				if attrs == nil {
+					continue
+				}
+				item, err := project(aws.ToString(ka.ProjectionExpression), ka.ExpressionAttributeNames, attrs)
+				if err != nil {
+					return err
+				}
+				responses[table] = append(responses[table], item)
+			}
+		}
+		if read == 0 && starved > 0 {
+			return throttled()
+		}
+		out.Responses, out.UnprocessedKeys = responses, unprocessed
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Key is the table key of an item.
+type Key struct{ PK, SK string }
+
+// ttlHorizon: DynamoDB's TTL does not delete items whose expiry is more
+// than five years in the past.
+const ttlHorizon = 5 * 365 * 24 * time.Hour
+
+// ExpireTTL is a sweep of DynamoDB's TTL at now: it deletes every item
+// whose expiresAt (hooks.TTLAttribute, a number of epoch seconds) is at
+// or before now.Unix(), and returns their keys in key order. Items
+// without a numeric expiresAt, with one more than five years before now
+// (DynamoDB skips those), or held by a transaction (a later sweep takes
+// them) stay. DynamoDB deletes expired items within days, not at once:
+// the caller decides when to sweep. It is not an API call: no latency,
+// no capacity, not counted.
+func (d *DynamoDB) ExpireTTL(now time.Time) (deleted []Key) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cut := new(big.Rat).SetInt64(now.Unix())
+	floor := new(big.Rat).SetInt64(now.Add(-ttlHorizon).Unix())
+	clock := time.Now()
+	for pk, p := range d.parts {
+		for sk, it := range p.items {
+			it.settle(clock)
+			if it.attrs == nil || clock.Before(it.txUntil) {
+				continue
+			}
+			n, ok := it.attrs[hooks.TTLAttribute].(*types.AttributeValueMemberN)
+			if !ok {
+				continue
+			}
+			at, ok := new(big.Rat).SetString(n.Value)
+			if !ok || at.Cmp(cut) > 0 || at.Cmp(floor) < 0 {
+				continue
+			}
+			it.attrs = nil
+			deleted = append(deleted, Key{PK: pk, SK: sk})
+		}
+	}
+	slices.SortFunc(deleted, compareKeys)
+	return deleted
+}
+
+func compareKeys(a, b Key) int {
+	if c := strings.Compare(a.PK, b.PK); c != 0 {
+		return c
+	}
+	return strings.Compare(a.SK, b.SK)
+}
+
+// Items returns every item of the table as a read would see it now (a
+// transaction's writes once committed), deep copies in key order: what an
+// auditor compares, without touching the model.
+func (d *DynamoDB) Items() []map[string]types.AttributeValue {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	clock := time.Now()
+	var keys []Key
+	for pk, p := range d.parts {
+		for sk, it := range p.items {
+			it.settle(clock)
+			if it.attrs != nil {
+				keys = append(keys, Key{PK: pk, SK: sk})
+			}
+		}
+	}
+	slices.SortFunc(keys, compareKeys)
+	items := make([]map[string]types.AttributeValue, len(keys))
+	for i, k := range keys {
+		items[i] = deepCopy(d.parts[k.PK].items[k.SK].attrs)
+	}
+	return items
 }

@@ -387,34 +387,110 @@ func project(expr string, names map[string]string, item map[string]types.Attribu
 	return out, nil
 }
 
-// deepCopy copies the maps of an item (values other than M are immutable
-// here and shared).
+// deepCopy copies an item all the way down (maps, lists, sets, bytes), so
+// nothing the caller holds aliases the model's items.
 func deepCopy(item map[string]types.AttributeValue) map[string]types.AttributeValue {
+	if item == nil {
+		return nil
+	}
 	out := make(map[string]types.AttributeValue, len(item))
 	for k, v := range item {
-		if m, ok := v.(*types.AttributeValueMemberM); ok {
-			v = &types.AttributeValueMemberM{Value: deepCopy(m.Value)}
-		}
-		out[k] = v
+		out[k] = copyValue(v)
 	}
 	return out
 }
 
-// size approximates DynamoDB's item size: names plus values.
+func copyValue(v types.AttributeValue) types.AttributeValue {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberM:
+		return &types.AttributeValueMemberM{Value: deepCopy(v.Value)}
+	case *types.AttributeValueMemberL:
+		l := make([]types.AttributeValue, len(v.Value))
+		for i, e := range v.Value {
+			l[i] = copyValue(e)
+		}
+		return &types.AttributeValueMemberL{Value: l}
+	case *types.AttributeValueMemberB:
+		return &types.AttributeValueMemberB{Value: append([]byte(nil), v.Value...)}
+	case *types.AttributeValueMemberSS:
+		return &types.AttributeValueMemberSS{Value: append([]string(nil), v.Value...)}
+	case *types.AttributeValueMemberNS:
+		return &types.AttributeValueMemberNS{Value: append([]string(nil), v.Value...)}
+	case *types.AttributeValueMemberBS:
+		bs := make([][]byte, len(v.Value))
+		for i, b := range v.Value {
+			bs[i] = append([]byte(nil), b...)
+		}
+		return &types.AttributeValueMemberBS{Value: bs}
+	}
+	return v // S, N, BOOL, NULL: immutable values
+}
+
+// size is DynamoDB's item size ("Item sizes and formats"): each
+// attribute's name (UTF-8 bytes) plus its value's size.
 func size(item map[string]types.AttributeValue) int {
 	n := 0
 	for k, v := range item {
-		n += len(k)
-		switch v := v.(type) {
-		case *types.AttributeValueMemberS:
-			n += len(v.Value)
-		case *types.AttributeValueMemberB:
-			n += len(v.Value)
-		case *types.AttributeValueMemberM:
-			n += 3 + size(v.Value)
-		default:
-			n += 8
-		}
+		n += len(k) + valueSize(v)
 	}
 	return n
+}
+
+// valueSize is a value's size: a string or binary its length; a number 1
+// byte per two significant digits plus 1; a boolean or null 1; a set its
+// members; a list or map 3 bytes plus 1 per element plus the elements (a
+// map's names too).
+func valueSize(v types.AttributeValue) int {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return numSize(v.Value)
+	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+		return 1
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, s := range v.Value {
+			n += len(s)
+		}
+		return n
+	case *types.AttributeValueMemberNS:
+		n := 0
+		for _, s := range v.Value {
+			n += numSize(s)
+		}
+		return n
+	case *types.AttributeValueMemberBS:
+		n := 0
+		for _, b := range v.Value {
+			n += len(b)
+		}
+		return n
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range v.Value {
+			n += 1 + valueSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberM:
+		n := 3
+		for k, e := range v.Value {
+			n += 1 + len(k) + valueSize(e)
+		}
+		return n
+	}
+	return 0
+}
+
+// numSize is a number's size: its significant digits (sign, point,
+// exponent, leading and trailing zeros left out), 1 byte per two, plus 1.
+func numSize(s string) int {
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.NewReplacer("-", "", "+", "", ".", "").Replace(s)
+	s = strings.Trim(s, "0")
+	return (len(s)+1)/2 + 1
 }
