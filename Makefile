@@ -8,7 +8,7 @@ GOARCH_LAMBDA ?= arm64
 BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 
 .DEFAULT_GOAL := help
-.PHONY: help build test test-browser mutate bench scale fuzz coldstart stress chaos lint dev deploy clean stack-up stack-down lint-install \
+.PHONY: help build test test-browser mutate bench scale fuzz coldstart stress chaos sim lint dev deploy clean stack-up stack-down lint-install \
 	build-ResumeHookFunction build-ResumeWebhookFunction build-HookTaskFunction
 # sam (aws-sam-cli) from the project's lint virtualenv (scripts/lint.sh install).
 SAM ?= .state/venv-lint/bin/sam
@@ -72,6 +72,14 @@ chaos: ## randomized fault schedule (e2e TestChaos) over RUNS seeds from SEED; a
 	SFNHOOKS_REQUIRE_STACK=1 SFNHOOKS_CHAOS_RUNS=$(RUNS) SFNHOOKS_CHAOS_SEED=$(SEED) \
 		$(GO) test -count=1 -timeout 2h -parallel $${SFNHOOKS_CHAOS_PARALLEL:-2} -run '^TestChaos$$' -v ./e2e/ 2>&1 \
 		| tee .state/chaos.txt | grep -E '^(---|ok|FAIL|PASS)|^ *--- |chaos(:| seed| total)|FAILED|seed [0-9]+ hook [0-9]+( \(chaos-|: (received \[|invariant|hook item))'
+
+# Seeds of make sim: SEEDS schedules from SEED (default 1).
+SEEDS ?= 2000
+sim: ## deterministic simulation of the protocol (no emulator): SEEDS schedules from SEED; a finding prints its seed and shrunk schedule
+	@set -o pipefail; mkdir -p .state; \
+	SFNHOOKS_SIM_SEEDS=$(SEEDS) SFNHOOKS_SIM_SEED=$(or $(SEED),1) \
+		$(GO) test -count=1 -timeout 4h -run '^TestSimulator$$' -v ./internal/sim/ 2>&1 | tee .state/sim.txt \
+		| grep -E '^(---|ok|FAIL|PASS)|sim:|FINDING|^ +[a-z-]+: '
 
 lint: ## gofmt, go vet, cfn-lint and sam validate --lint on template.yaml (offline)
 	@scripts/lint.sh
