@@ -204,7 +204,7 @@ func (a *auditor) exhausted(e *execState, b, round int) {
 }
 
 func (a *auditor) branchEnded(e *execState, b int, errName string) {
-	a.w.logf("%-28s branch ends: %s", fmt.Sprintf("E%d.b%d", e.i+1, b), errName)
+	a.w.logf("%-28s branch ends: %s", fmt.Sprintf("%s.b%d", e.plan.Name, b), errName)
 }
 
 func (a *auditor) group(name string, x, y *unit) {

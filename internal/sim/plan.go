@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -61,6 +62,9 @@ const (
 
 // Action is one thing the outside world does at instant At of the run.
 type Action struct {
+	// ID names the action's actors (act07, act07.retry1, …) and never
+	// changes, so a fault rule names the same call once others are shrunk away.
+	ID   int
 	At   time.Duration
 	Kind ActionKind
 	Exec int
@@ -77,9 +81,9 @@ type FaultRule struct {
 	Fault Fault
 }
 
-func (a Action) String() string {
+func (a Action) format(exec string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%8s %-7s E%d", a.At, a.Kind, a.Exec+1)
+	fmt.Fprintf(&b, "act%02d %8s %-7s %s", a.ID, a.At, a.Kind, exec)
 	if a.Text != "" {
 		fmt.Fprintf(&b, " %s", a.Text)
 	}
@@ -101,7 +105,7 @@ func (p *Plan) String() string {
 		fmt.Fprintf(&b, "exec %s hook %q branches=%d timeout=%ds newToken=%v retries=%d webhook=%v bigAttrs=%v\n", e.Name, e.Hook, e.Branches, e.TimeoutSec, e.NewToken, e.Retries, e.Webhook, e.BigAttrs)
 	}
 	for _, a := range p.Actions {
-		fmt.Fprintf(&b, "action %s\n", a)
+		fmt.Fprintf(&b, "action %s\n", a.format(p.Execs[a.Exec].Name))
 	}
 	for _, f := range p.Faults {
 		fmt.Fprintf(&b, "fault  %s call %d: %s\n", f.Actor, f.Call, f.Fault)
@@ -112,12 +116,36 @@ func (p *Plan) String() string {
 	return b.String()
 }
 
+// without returns the plan without execution k, its actions and the
+// faults of its actors.
+func (p *Plan) without(k int) *Plan {
+	q := &Plan{KeyedProbes: p.KeyedProbes}
+	q.Execs = slices.Delete(slices.Clone(p.Execs), k, k+1)
+	for _, a := range p.Actions {
+		switch {
+		case a.Exec == k:
+			continue
+		case a.Exec > k:
+			a.Exec--
+		}
+		q.Actions = append(q.Actions, a)
+	}
+	for _, f := range p.Faults {
+		if !strings.HasPrefix(f.Actor, p.Execs[k].Name+".") {
+			q.Faults = append(q.Faults, f)
+		}
+	}
+	return q
+}
+
 // actor names: stable, so a fault rule names the same call in every replay.
-func resumerName(i int) string           { return fmt.Sprintf("act%02d", i) }
-func awaitName(e, b, r, a int) string    { return fmt.Sprintf("E%d.b%d.await%02d.try%d", e+1, b, r, a) }
-func disposerName(i, try int) string     { return fmt.Sprintf("act%02d.try%d", i, try) }
-func callerName(i, s, n int) string      { return fmt.Sprintf("act%02d.s%d.c%02d", i, s, n) }
-func eventBridgeName(e, n, t int) string { return fmt.Sprintf("E%d.events%d.try%d", e+1, n, t) }
+func resumerName(i int) string { return fmt.Sprintf("act%02d", i) }
+func awaitName(e string, b, r, a int) string {
+	return fmt.Sprintf("%s.b%d.await%02d.try%d", e, b, r, a)
+}
+func disposerName(i, try int) string            { return fmt.Sprintf("act%02d.try%d", i, try) }
+func callerName(i, s, n int) string             { return fmt.Sprintf("act%02d.s%d.c%02d", i, s, n) }
+func eventBridgeName(e string, n, t int) string { return fmt.Sprintf("%s.events%d.try%d", e, n, t) }
 
 // Generate draws a plan from seed.
 func Generate(seed uint64) *Plan {
@@ -152,7 +180,7 @@ func Generate(seed uint64) *Plan {
 	texts := []string{`{"approved":true}`, `{"approved":false}`}
 	for i := range nAct {
 		at += time.Duration(r.IntN(4000)) * time.Millisecond
-		a := Action{At: at, Exec: r.IntN(nExec)}
+		a := Action{ID: i, At: at, Exec: r.IntN(nExec)}
 		switch k := r.IntN(100); {
 		case k < 35:
 			a.Kind = ActResume
@@ -215,13 +243,13 @@ func Generate(seed uint64) *Plan {
 		case ActDispose:
 			names = append(names, disposerName(i, 0))
 		case ActStop, ActFail:
-			names = append(names, eventBridgeName(a.Exec, i, 0))
+			names = append(names, eventBridgeName(p.Execs[a.Exec].Name, i, 0))
 		}
 	}
-	for e, ex := range p.Execs {
+	for _, ex := range p.Execs {
 		for b := range ex.Branches {
 			for rd := range 6 {
-				names = append(names, awaitName(e, b, rd, 0))
+				names = append(names, awaitName(ex.Name, b, rd, 0))
 			}
 		}
 	}

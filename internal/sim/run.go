@@ -79,7 +79,6 @@ func Run(cfg Config) *Result {
 	w := &world{
 		cfg:    cfg,
 		plan:   cfg.Plan,
-		rng:    rand.New(rand.NewPCG(cfg.Seed, 0x5ced)),
 		db:     awsmodel.NewDynamoDB(awsmodel.Config{Latency: -1, PartitionWCU: -1, PartitionRCU: -1}),
 		sf:     awsmodel.NewStepFunctions(-1),
 		wake:   make(chan struct{}, 1),
@@ -111,12 +110,12 @@ func Run(cfg Config) *Result {
 		}
 	}
 	go w.ttlSweeper()
-	for i, a := range cfg.Plan.Actions {
+	for _, a := range cfg.Plan.Actions {
 		go func() {
 			if !sleepCtx(w.ctx, a.At) {
 				return
 			}
-			w.action(i, a)
+			w.action(a.ID, a)
 		}()
 	}
 	w.schedule(w.faultEnd.Add(cfg.Quiet))
@@ -160,7 +159,7 @@ func (w *world) running(arn string) bool {
 // a loop; a timeout is caught and awaited again; a failed await invocation
 // is retried (Lambda.*), with the same or a new task token.
 func (w *world) branch(e *execState, b int) {
-	d := w.newActor(fmt.Sprintf("E%d.b%d", e.i+1, b))
+	d := w.newActor(fmt.Sprintf("%s.b%d", e.plan.Name, b))
 	defer func() {
 		w.env(d, "branch ends", func() {
 			e.live--
@@ -301,7 +300,7 @@ func (w *world) branch(e *execState, b int) {
 // acknowledged payloads still wait for an await: during the probes a
 // branch awaits until none does.
 func (w *world) stillPending(e *execState, b, round int) bool {
-	a := w.newActor(fmt.Sprintf("E%d.b%d.get%02d", e.i+1, b, round))
+	a := w.newActor(fmt.Sprintf("%s.b%d.get%02d", e.plan.Name, b, round))
 	var st *hooks.HookStatus
 	err, _ := try(func() error {
 		ctx, cancel := context.WithTimeout(w.ctx, lambdaTimeout)
@@ -315,7 +314,7 @@ func (w *world) stillPending(e *execState, b, round int) bool {
 
 // invokeAwait is one invocation of hook-task's await.
 func (w *world) invokeAwait(e *execState, b, round, try int, tok string) (ok bool) {
-	a := w.newActor(awaitName(e.i, b, round, try))
+	a := w.newActor(awaitName(e.plan.Name, b, round, try))
 	ctx, cancel := context.WithTimeout(w.ctx, lambdaTimeout)
 	defer cancel()
 	defer func() {
@@ -489,7 +488,7 @@ const (
 // idempotent for the execution): a manual webhook, at most 2 held callers.
 func (w *world) createWebhook(e *execState, b, round int) bool {
 	for t := 0; ; t++ {
-		a := w.newActor(fmt.Sprintf("E%d.b%d.create%02d.try%d", e.i+1, b, round, t))
+		a := w.newActor(fmt.Sprintf("%s.b%d.create%02d.try%d", e.plan.Name, b, round, t))
 		err, _ := try(func() error {
 			ctx, cancel := context.WithTimeout(w.ctx, lambdaTimeout)
 			defer cancel()
@@ -509,7 +508,7 @@ func (w *world) createWebhook(e *execState, b, round int) bool {
 // respond is the workflow's respondWith for a request it received.
 func (w *world) respond(e *execState, b, round int, req hooks.WebhookRequest) {
 	for t := 0; t < 4; t++ {
-		a := w.newActor(fmt.Sprintf("E%d.b%d.respond%02d.try%d", e.i+1, b, round, t))
+		a := w.newActor(fmt.Sprintf("%s.b%d.respond%02d.try%d", e.plan.Name, b, round, t))
 		err, _ := try(func() error {
 			ctx, cancel := context.WithTimeout(w.ctx, lambdaTimeout)
 			defer cancel()
@@ -576,12 +575,12 @@ func (w *world) ttlSweeper() {
 // eventBridge is the EventBridge rule on the execution's end: it invokes
 // hook-task's DisposeExecution, retried on errors.
 func (w *world) eventBridge(e *execState, i int) {
-	rnd := rand.New(rand.NewPCG(w.cfg.Seed, hash64(eventBridgeName(e.i, i, 0))))
+	rnd := rand.New(rand.NewPCG(w.cfg.Seed, hash64(eventBridgeName(e.plan.Name, i, 0))))
 	if !sleepCtx(w.ctx, time.Duration(rnd.IntN(3000))*time.Millisecond) {
 		return
 	}
 	for t := 0; t < 4; t++ {
-		a := w.newActor(eventBridgeName(e.i, i, t))
+		a := w.newActor(eventBridgeName(e.plan.Name, i, t))
 		err, _ := try(func() error {
 			ctx, cancel := context.WithTimeout(w.ctx, lambdaTimeout)
 			defer cancel()

@@ -35,9 +35,10 @@ func kinds(r *Result) []string {
 	return k
 }
 
-// Shrink removes actions, faults and executions' options from a failing
-// plan, one at a time, keeping each removal after which a run with the
-// same seed still finds kind. It stops after budget runs.
+// Shrink makes a failing plan smaller while a run with the same seed still
+// finds kind: it drops executions, then runs of actions (halves, quarters,
+// … single ones), then faults, and the probes' keys, keeping each removal
+// that still fails. It stops after budget runs.
 func Shrink(t *testing.T, seed uint64, p *Plan, kind string, budget int) (*Plan, *Result) {
 	t.Helper()
 	best := Simulate(t, Config{Seed: seed, Plan: p})
@@ -46,25 +47,48 @@ func Shrink(t *testing.T, seed uint64, p *Plan, kind string, budget int) (*Plan,
 		return p, best
 	}
 	runs := 0
+	try := func(q *Plan) bool {
+		if runs >= budget {
+			return false
+		}
+		runs++
+		if r := Simulate(t, Config{Seed: seed, Plan: q}); fails(r) {
+			p, best = q, r
+			return true
+		}
+		return false
+	}
 	for changed := true; changed && runs < budget; {
 		changed = false
-		for i := 0; i < len(p.Faults) && runs < budget; i++ {
-			q := *p
-			q.Faults = slices.Delete(slices.Clone(p.Faults), i, i+1)
-			runs++
-			if r := Simulate(t, Config{Seed: seed, Plan: &q}); fails(r) {
-				p, best, changed = &q, r, true
-				i--
+		for k := len(p.Execs) - 1; k >= 0 && len(p.Execs) > 1; k-- {
+			if try(p.without(k)) {
+				changed = true
 			}
 		}
-		for i := 0; i < len(p.Actions) && runs < budget; i++ {
-			q := *p
-			q.Actions = slices.Delete(slices.Clone(p.Actions), i, i+1)
-			runs++
-			if r := Simulate(t, Config{Seed: seed, Plan: &q}); fails(r) {
-				p, best, changed = &q, r, true
-				i--
+		for n := max(1, len(p.Actions)/2); n >= 1; n /= 2 {
+			for i := 0; i+n <= len(p.Actions); {
+				q := *p
+				q.Actions = slices.Delete(slices.Clone(p.Actions), i, i+n)
+				if try(&q) {
+					changed = true
+				} else {
+					i += n
+				}
 			}
+		}
+		for i := 0; i < len(p.Faults); {
+			q := *p
+			q.Faults = slices.Delete(slices.Clone(p.Faults), i, i+1)
+			if try(&q) {
+				changed = true
+			} else {
+				i++
+			}
+		}
+		if p.KeyedProbes {
+			q := *p
+			q.KeyedProbes = false
+			changed = try(&q) || changed
 		}
 	}
 	return p, best

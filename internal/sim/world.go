@@ -20,7 +20,6 @@ import (
 type world struct {
 	cfg  Config
 	plan *Plan
-	rng  *rand.Rand // the scheduler's choices and latencies
 
 	db *awsmodel.DynamoDB
 	sf *awsmodel.StepFunctions
@@ -172,13 +171,15 @@ func (w *world) schedule(until time.Time) {
 			t.Stop()
 			continue
 		}
-		slices.SortFunc(w.pending, func(x, y *pendingCall) int {
-			if c := strings.Compare(x.a.name, y.a.name); c != 0 {
-				return c
+		// Each call's turn is drawn from the seed, its actor and its
+		// number, not from a shared stream: removing an actor (shrinking)
+		// leaves the others' order as it was.
+		i := 0
+		for j, pc := range w.pending {
+			if w.prio(pc) < w.prio(w.pending[i]) {
+				i = j
 			}
-			return x.seq - y.seq
-		})
-		i := w.rng.IntN(len(w.pending))
+		}
 		pc := w.pending[i]
 		w.pending = slices.Delete(w.pending, i, i+1)
 		f := w.faultFor(pc)
@@ -191,8 +192,13 @@ func (w *world) schedule(until time.Time) {
 		pc.resp <- grant{f: f, ok: true}
 		synctest.Wait()
 		// The call's round trip: a little time passes before the next one.
-		time.Sleep(time.Duration(w.rng.IntN(3000)) * time.Microsecond)
+		time.Sleep(time.Duration(w.prio(pc)%3000) * time.Microsecond)
 	}
+}
+
+// prio is a pending call's place in the queue: lowest goes first.
+func (w *world) prio(pc *pendingCall) uint64 {
+	return hash64(fmt.Sprintf("%d/%s/%d", w.cfg.Seed, pc.a.name, pc.seq))
 }
 
 // stop ends the run: every waiting call is answered errShutdown, every
