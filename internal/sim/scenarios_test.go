@@ -1,0 +1,88 @@
+package sim
+
+import (
+	"testing"
+	"time"
+)
+
+// scenarios are schedules the simulator found and shrank, kept so that
+// each stays fixed: on the code of their time each broke a promise; now
+// each must run clean. The seed is the one that found it (it orders the
+// calls); the plan is the shrunk one.
+var scenarios = []struct {
+	name string
+	seed uint64
+	plan Plan
+}{
+	{
+		// Issue 20, defect 12: metadata, schema and respondWith of ~60 KB,
+		// each from another await, then a payload near 256 KiB: the hook item
+		// passed 400 KB and DynamoDB refused the resume.
+		name: "hook data bounded as stored", seed: 8,
+		plan: Plan{Execs: []ExecPlan{{Name: "E2", Hook: "approval-2", Branches: 1, NewToken: true, Retries: 4, BigAttrs: true}},
+			Actions: []Action{
+				{ID: 4, At: 9378 * time.Millisecond, Kind: ActResume, Text: `{"p":"r4"}`, N: 261120},
+				{ID: 7, At: 14250 * time.Millisecond, Kind: ActResume, Text: `{"p":"r7"}`},
+				{ID: 9, At: 19658 * time.Millisecond, Kind: ActResume, Text: `{"p":"r9"}`, N: 261120},
+			}},
+	},
+	{
+		// Defect 9: one H1 answer lost and resent leaked a held-caller count
+		// that steady traffic never let reset: callers refused 429 for good.
+		name: "held-caller leak ends under traffic", seed: 26,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "wh-1-0123456789abcdefghijkl", Branches: 1, Retries: 4, Webhook: true}},
+			Actions: []Action{{ID: 3, At: 7123 * time.Millisecond, Kind: ActCalls, N: 59}},
+			Faults:  []FaultRule{{Actor: "act03.s0.c10", Call: 2, Fault: Lost}}},
+	},
+	{
+		// Defect 6: a resume's send failed after R1; the link's keyed resume
+		// and the keyed probes stored behind the dead record and never
+		// redrove it: the task waited for ever and the link's payload was lost.
+		name: "keyed resume redrives a dead delivery", seed: 34,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 1, NewToken: true, Retries: 6}},
+			Actions: []Action{
+				{ID: 12, At: 217*time.Hour + 19215*time.Millisecond, Kind: ActResume, Text: `{"p":"r12"}`},
+				{ID: 16, At: 217*time.Hour + 28871*time.Millisecond, Kind: ActLink, Text: "g16", D: 216*time.Hour + time.Minute},
+			},
+			Faults:      []FaultRule{{Actor: "act12", Call: 2, Fault: Refused}},
+			KeyedProbes: true},
+	},
+	{
+		// Defect 7: the link's use died after its resume, before "mark used";
+		// pressed again 26 h later (the idempotency record expired), it
+		// resumed the hook a second time.
+		name: "a link resumes once over its life", seed: 142,
+		plan: Plan{Execs: []ExecPlan{{Name: "E2", Hook: "approval-2", Branches: 1, NewToken: true, Retries: 6}},
+			Actions: []Action{{ID: 7, At: 19570 * time.Millisecond, Kind: ActLink, Text: "g7", D: 216*time.Hour + time.Minute}},
+			Faults:  []FaultRule{{Actor: "act07", Call: 5, Fault: Crash}}},
+	},
+	{
+		// Defect 11: stopped, disposed, redriven, awaited again; a resume
+		// that met a timed-out task read ExecutionAborted from before the
+		// redrive, took the execution for ended and disposed its hook.
+		name: "a redriven execution is running", seed: 313,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 2, TimeoutSec: 1, Retries: 4}},
+			Actions: []Action{
+				{ID: 2, At: 7938 * time.Millisecond, Kind: ActStop},
+				{ID: 8, At: 26488 * time.Millisecond, Kind: ActRedrive},
+				{ID: 9, At: 29065 * time.Millisecond, Kind: ActLink, Text: "g9", D: 216*time.Hour + time.Minute},
+			},
+			KeyedProbes: true},
+	},
+}
+
+// TestSimulatorScenarios replays each kept scenario: none may find anything.
+func TestSimulatorScenarios(t *testing.T) {
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			p := sc.plan
+			r := Simulate(t, Config{Seed: sc.seed, Plan: &p})
+			for _, f := range r.Findings {
+				t.Errorf("seed %d: %s", sc.seed, f)
+			}
+			if r.Steps < 10 {
+				t.Errorf("seed %d: %d steps: the scenario did not run", sc.seed, r.Steps)
+			}
+		})
+	}
+}
