@@ -119,11 +119,11 @@ func indent(s string) string {
 	return "  " + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n  ") + "\n"
 }
 
-// TestSimulator runs SFNHOOKS_SIM_SEEDS seeds (default 40, make test) from
+// TestSimulator runs SFNHOOKS_SIM_SEEDS seeds (default 120, make test) from
 // SFNHOOKS_SIM_SEED (default 1) and fails on any finding, printing each
 // finding kind's first seed with its shrunk plan and schedule.
 func TestSimulator(t *testing.T) {
-	seeds := envInt(t, "SFNHOOKS_SIM_SEEDS", 40)
+	seeds := envInt(t, "SFNHOOKS_SIM_SEEDS", 120)
 	first := envInt(t, "SFNHOOKS_SIM_SEED", 1)
 	shrinkBudget := int(envInt(t, "SFNHOOKS_SIM_SHRINK", 120))
 	begin := time.Now()
