@@ -361,7 +361,7 @@ var mutants = []mutant{
 			New: `cond := "attribute_not_exists(#pk) OR #executionArn = :exec"`,
 		}, {
 			Old: "\t\t\th := decodeHook(out.Attributes)\n",
-			New: "\t\t\th := decodeHook(out.Attributes)\n\t\t\tif w := h.untold(nil); w != \"\" {\n\t\t\t\tc.failTask(ctx, w, ErrorNameDisposed, \"hook \"+Redact(token)+\" was disposed\")\n\t\t\t}\n",
+			New: "\t\t\th := decodeHook(out.Attributes)\n\t\t\tif w := h.untold(nil); w != \"\" {\n\t\t\t\t_ = c.sendFailure(ctx, w, ErrorNameDisposed, \"hook \"+Redact(token)+\" was disposed\")\n\t\t\t}\n",
 		}},
 	},
 	{
@@ -377,7 +377,7 @@ var mutants = []mutant{
 			New: "\"NOT (#waiter = :tt AND attribute_exists(#inflight))\"),",
 		}, {
 			Old: "\t\tif err == nil {\n\t\t\treturn nil\n\t\t}\n\t\tif transactionConflict(err) {\n\t\t\tcontinue // a transaction (an append, a commit) held the hook item\n",
-			New: "\t\tif err == nil {\n\t\t\tif w := decodeHook(out.Attributes).untold(told); w != \"\" {\n\t\t\t\tc.failTask(ctx, w, ErrorNameSuperseded, supersededCause(in.Token))\n\t\t\t}\n\t\t\treturn nil\n\t\t}\n\t\tif transactionConflict(err) {\n\t\t\tcontinue // a transaction (an append, a commit) held the hook item\n",
+			New: "\t\tif err == nil {\n\t\t\tif w := decodeHook(out.Attributes).untold(told); w != \"\" {\n\t\t\t\t_ = c.sendFailure(ctx, w, ErrorNameSuperseded, supersededCause(in.Token))\n\t\t\t}\n\t\t\treturn nil\n\t\t}\n\t\tif transactionConflict(err) {\n\t\t\tcontinue // a transaction (an append, a commit) held the hook item\n",
 		}},
 	},
 	{

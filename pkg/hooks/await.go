@@ -293,10 +293,11 @@ func (c *Client) Await(ctx context.Context, in AwaitInput) error {
 
 // await is the protocol of docs/protocol.md, "Await".
 func (c *Client) await(ctx context.Context, in *AwaitInput) error {
+	// told: the task tokens A1 may drop (invariant T): its own, and each
+	// waiter this await failed.
+	told := []string{in.TaskToken}
 	// Beyond the contention budget, an await may wait HandOffWait for
 	// another await's hand-out before settling it.
-	// told: the waiters this await failed before dropping them (and itself).
-	told := []string{in.TaskToken}
 	for r := c.retrier(c.opts.HandOffWait + c.opts.ContentionTimeout); r.next(ctx); {
 		vals := map[string]types.AttributeValue{":tt": s(in.TaskToken)}
 		set := c.registerSet(&in.RegisterInput, vals)
@@ -519,10 +520,11 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, tak
 		if !ok {
 			return false, fmt.Errorf("take stored payload: %w", err)
 		}
-		// Refused only because the waiter it replaces (a resume's
-		// delivery not known to have reached it, e.g. a concurrent
-		// await's whose send failed) has not been told: fail it, then A3
-		// again. Refused otherwise: the hook changed, again from A1.
+		// Refused on invariant T alone (same head, no other hand-out in
+		// flight, but the waiter has a resume's delivery not known to have
+		// reached it: a concurrent await whose send may have failed, or
+		// the previous await of a loop): fail that waiter, then A3 again.
+		// Refused otherwise: the hook changed, again from A1.
 		cur := decodeHook(old)
 		if cur == nil || cur.HookID != h.HookID || cur.Dlv != h.Dlv || (cur.Inflight.stored() && cur.Inflight.ID != oid) {
 			return false, nil
@@ -549,10 +551,4 @@ func (c *Client) sendFailure(ctx context.Context, taskToken, name, cause string)
 		return fmt.Errorf("send task failure: %w", err)
 	}
 	return nil
-}
-
-// failTask is sendFailure for notices whose failure changes nothing (the
-// task it would fail is gone or will time out): errors are dropped.
-func (c *Client) failTask(ctx context.Context, taskToken, name, cause string) {
-	_ = c.sendFailure(ctx, taskToken, name, cause)
 }
