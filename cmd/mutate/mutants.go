@@ -349,4 +349,65 @@ var mutants = []mutant{
 			New: "\t\t\t\tif err := c.commit(ctx, cur, *f); err != nil {\n\t\t\t\t\treturn err\n\t\t\t\t}\n\t\t\t\tcontinue\n",
 		}},
 	},
+	// Issue 20, defects 1 to 3 (docs/protocol.md, invariant T, "Telling a
+	// dropped waiter"): each mutant undoes one part of the fix.
+	{
+		Name: "M40-dispose-tells-after-delete",
+		Desc: "Dispose: deletes first, then fails the waiter its ALL_OLD names (the resend of a delete whose answer was lost, or a dispose retried after a crash, finds no item: the parked await waits for ever)",
+		File: "pkg/hooks/lifecycle.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: `cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND " + toldCond(nm, vals, told) + ")"`,
+			New: `cond := "attribute_not_exists(#pk) OR #executionArn = :exec"`,
+		}, {
+			Old: "\t\t\th := decodeHook(out.Attributes)\n",
+			New: "\t\t\th := decodeHook(out.Attributes)\n\t\t\tif w := h.untold(nil); w != \"\" {\n\t\t\t\t_ = c.sendFailure(ctx, w, ErrorNameDisposed, \"hook \"+Redact(token)+\" was disposed\")\n\t\t\t}\n",
+		}},
+	},
+	{
+		Name: "M41-A1-tells-after-write",
+		Desc: "A1: replaces the waiter, then fails the one its ALL_OLD names (a resent or retried A1 sees itself: the superseded await waits for ever)",
+		File: "pkg/hooks/await.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\t_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{\n\t\t\tTableName: &c.table,\n\t\t\tKey:       hookKey(in.Token),\n",
+			New: "\t\tout, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{\n\t\t\tReturnValues: types.ReturnValueAllOld,\n\t\t\tTableName:    &c.table,\n\t\t\tKey:          hookKey(in.Token),\n",
+		}, {
+			Old: "\"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND \" + toldCond(nm, vals, told)),",
+			New: "\"NOT (#waiter = :tt AND attribute_exists(#inflight))\"),",
+		}, {
+			Old: "\t\tif err == nil {\n\t\t\treturn nil\n\t\t}\n\t\tif transactionConflict(err) {\n\t\t\tcontinue // a transaction (an append, a commit) held the hook item\n",
+			New: "\t\tif err == nil {\n\t\t\tif w := decodeHook(out.Attributes).untold(told); w != \"\" {\n\t\t\t\t_ = c.sendFailure(ctx, w, ErrorNameSuperseded, supersededCause(in.Token))\n\t\t\t}\n\t\t\treturn nil\n\t\t}\n\t\tif transactionConflict(err) {\n\t\t\tcontinue // a transaction (an append, a commit) held the hook item\n",
+		}},
+	},
+	{
+		Name: "M42-A1-drops-unsent-delivery",
+		Desc: "A1: a delivery in flight to another await counts as consumed (a concurrent await whose resume's send failed is dropped untold and waits for ever)",
+		File: "pkg/hooks/await.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND \" + toldCond(nm, vals, told)),",
+			New: "\"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND (attribute_exists(#inflight) OR \" + toldCond(nm, vals, told) + \")\"),",
+		}},
+	},
+	{
+		Name: "M43-A3-drops-unsent-delivery",
+		Desc: "A3: replaces a resume's delivery to another await without telling it (a concurrent await whose send failed waits for ever once a payload is stored behind it)",
+		File: "pkg/hooks/await.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "#inflight.#id = :oid) AND \" +\n\t\t\t\ttoldCond(nm, vals, told)),",
+			New: "#inflight.#id = :oid) AND (attribute_exists(#inflight) OR \" +\n\t\t\t\ttoldCond(nm, vals, told) + \")\"),",
+		}},
+	},
+	{
+		Name: "M44-dispose-tells-parked-only",
+		Desc: "Dispose: fails only a parked await (an await whose resume's send failed is deleted with the hook and waits for ever)",
+		File: "pkg/hooks/lifecycle.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: `cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND " + toldCond(nm, vals, told) + ")"`,
+			New: `cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND (attribute_exists(#inflight) OR " + toldCond(nm, vals, told) + "))"`,
+		}},
+	},
 }

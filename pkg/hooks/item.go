@@ -132,7 +132,9 @@ func getN(m map[string]types.AttributeValue, k string) int64 {
 }
 
 // inflight is a delivery in flight to the waiter's task token, kept until
-// the next await proves it was consumed. A resume's record carries its
+// the next await replaces it (having failed the waiter first unless the
+// delivery is known to have reached it: Redriven; docs/protocol.md,
+// invariant T) or it is requeued. A resume's record carries its
 // payload (it is stored nowhere else); an await's hand-out of a stored
 // payload only names it (Key), so the hook item stays small.
 type inflight struct {

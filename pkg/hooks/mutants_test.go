@@ -152,6 +152,9 @@ func TestReplayConfirmsItsOwnPayload(t *testing.T) {
 // P1 to its task, then dies before its commit (A5). X's A3 must fail on
 // Y's uncommitted hand-out; X then settles it from the history (TY has
 // P1: committed) and parks. Overwriting it would send P1 to TX as well.
+// Since invariant T (issue 20) A3 is also refused here by its told term
+// (TY is neither X's task nor one X failed), so M7 alone no longer
+// changes this test's outcome: the test holds both terms together.
 func TestHandOutNotOverwritten(t *testing.T) {
 	ctx := context.Background()
 	inj, tasks := faults.New(), faults.NewTasks()
