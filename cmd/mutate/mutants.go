@@ -349,4 +349,35 @@ var mutants = []mutant{
 			New: "\t\t\t\tif err := c.commit(ctx, cur, *f); err != nil {\n\t\t\t\t\treturn err\n\t\t\t\t}\n\t\t\t\tcontinue\n",
 		}},
 	},
+	// Issue 20, defects 4, 5, 6, 10 and 11 (fix-b): M45 to M52.
+	{
+		Name: "M45-history-any-end-is-ended",
+		Desc: "settle: any execution-end event in the history makes the execution over, not only the newest status event (a redriven execution is disposed; issue 20 defect 11)",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tout.Ended = executionEnded(status.Type)\n",
+			New: "\tout.Ended = lastEnd >= 0\n",
+		}},
+	},
+	{
+		Name: "M46-history-end-does-not-close-task",
+		Desc: "settle: an execution end after the task was scheduled does not prove the task over (a task the end closed stays unsettled in a redriven execution; issue 20 defect 11)",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "out.Closed = lastEnd > scheduled || slices.ContainsFunc(closed,",
+			New: "out.Closed = slices.ContainsFunc(closed,",
+		}},
+	},
+	{
+		Name: "M47-history-not-found-is-open",
+		Desc: "settle: a task not within the history pages read is taken as still open (a stale hand-out answers ContentionError for ever, a send stays unsettled; issue 20 defect 10)",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tcase truncated:\n\t\t// Not within the pages read: taken as ended without the payload\n\t\t// (docs/protocol.md, \"Delivery\"): kept, never stuck.\n\t\tout.Closed = true\n",
+			New: "\tcase truncated:\n\t\tout.Closed = false\n",
+		}},
+	},
 }
