@@ -380,4 +380,14 @@ var mutants = []mutant{
 			New: "\tcase truncated:\n\t\tout.Closed = false\n",
 		}},
 	},
+	{
+		Name: "M48-keyed-resume-no-redrive",
+		Desc: "resumeIdempotent: a Delivering record older than RedriveAfter is not redriven before the keyed payload is stored (the waiting task never gets it; issue 20 defect 6)",
+		File: "pkg/hooks/idempotency.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\t\t_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)\n\t\t\tok, err := c.appendPayload(ctx, h, kind, o, put)\n",
+			New: "\t\t\tok, err := c.appendPayload(ctx, h, kind, o, put)\n",
+		}},
+	},
 }

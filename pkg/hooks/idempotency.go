@@ -140,6 +140,9 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 				}
 				return c.replay(ctx, h, token, key, o, nil)
 			}
+			// As in resume: a record its sender left behind is sent (or
+			// requeued) now; an error leaves it for the next resume.
+			_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)
 			ok, err := c.appendPayload(ctx, h, kind, o, put)
 			switch {
 			case errors.Is(err, errIdempotencyKeyUsed):
