@@ -390,4 +390,24 @@ var mutants = []mutant{
 			New: "\t\t\tok, err := c.appendPayload(ctx, h, kind, o, put)\n",
 		}},
 	},
+	{
+		Name: "M49-requeue-conflict-restores",
+		Desc: "requeue: every canceled transaction is taken for a replaced record, a TransactionConflict too (the payload is stored anew beside the record still in flight, whose redrive requeues it again; issue 20 defect 4)",
+		File: "pkg/hooks/delivery.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\tcase conditionCanceled(codes, 0):\n\t\t\t// A newer await replaced the record (presumed it consumed).\n\t\t\treturn c.restore(",
+			New: "\t\tdefault:\n\t\t\treturn c.restore(",
+		}},
+	},
+	{
+		Name: "M50-requeue-no-marker",
+		Desc: "requeue: the transaction writes no REQUEUED marker (a second requeuer of a delivery already requeued and handed out stores it again; issue 20 defect 4)",
+		File: "pkg/hooks/delivery.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\t\t{Put: c.requeueMark(h, f.ID)},\n",
+			New: "",
+		}},
+	},
 }
