@@ -410,4 +410,30 @@ var mutants = []mutant{
 			New: "",
 		}},
 	},
+	{
+		Name: "M51-settle-any-task-output",
+		Desc: "settle: any task's end that carries the same payload counts as delivered, not only the end of the task it was handed to (a keyed replay is confirmed by another task's identical output, its payload lost; issue 20 defect 5)",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "out.Delivered = slices.ContainsFunc(carried, func(ev sfntypes.HistoryEvent) bool { return scheduledBy(events, ev) == scheduled })",
+			New: "out.Delivered = len(carried) > 0",
+		}},
+	},
+	{
+		Name: "M52-restore-no-marker",
+		Desc: "restore: the payload of a replaced record is put back without the REQUEUED marker (two requeuers, or a requeuer and a keyed replay, each put it back; issue 20 defects 4 and 5)",
+		File: "pkg/hooks/delivery.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\tmark := c.requeueMark(h, id)\n",
+			New: "",
+		}, {
+			Old: "ok, err := c.appendPayload(ctx, h, \"\", o, mark)",
+			New: "ok, err := c.appendPayload(ctx, h, \"\", o, nil)",
+		}, {
+			Old: "\t\t\t\t{Put: mark},\n",
+			New: "",
+		}},
+	},
 }

@@ -44,15 +44,7 @@ func (c *Client) send(ctx context.Context, h *hookItem, taskToken, payload strin
 	if !taskClosed(err) {
 		return 0, err
 	}
-	out, herr := c.settle(ctx, h.ExecutionARN, taskToken, payload)
-	// The history may lag the answer that closed the task: look again
-	// for a moment before calling the outcome unknown.
-	for wait := 50 * time.Millisecond; herr == nil && !out.Delivered && !out.Ended && !out.Closed && wait <= settleLag; wait *= 2 {
-		if !sleep(ctx, wait) {
-			return 0, fmt.Errorf("settle a closed task: %w", ctx.Err())
-		}
-		out, herr = c.settle(ctx, h.ExecutionARN, taskToken, payload)
-	}
+	out, herr := c.settleEnd(ctx, h.ExecutionARN, taskToken, payload, exactly(payload))
 	switch {
 	case herr != nil:
 		return 0, fmt.Errorf("task closed (%v); %w", err, herr)
@@ -68,6 +60,21 @@ func (c *Client) send(ctx context.Context, h *hookItem, taskToken, payload strin
 		return 0, fmt.Errorf("task closed (%v), and its end is not in the execution history yet: %w", err, errTaskUnsettled)
 	}
 	return taskOver, nil
+}
+
+// settleEnd is settleMatch for a task known to be over: the history may lag
+// the answer that closed it, so while it shows neither the task's end nor
+// the execution's, it is read again for a moment (settleLag) before the
+// outcome is called unknown.
+func (c *Client) settleEnd(ctx context.Context, executionARN, taskToken, payload string, match payloadMatch) (taskOutcome, error) {
+	out, err := c.settleMatch(ctx, executionARN, taskToken, payload, match)
+	for wait := 50 * time.Millisecond; err == nil && !out.Delivered && !out.Ended && !out.Closed && wait <= settleLag; wait *= 2 {
+		if !sleep(ctx, wait) {
+			return out, fmt.Errorf("settle a closed task: %w", ctx.Err())
+		}
+		out, err = c.settleMatch(ctx, executionARN, taskToken, payload, match)
+	}
+	return out, err
 }
 
 // errTaskUnsettled: a closed task whose end the history does not show yet.

@@ -25,9 +25,9 @@ const maxHistoryPages = 10
 // "Settling a closed task"): Step Functions answered that a task is over,
 // or a replayed idempotency key asks whether its payload arrived.
 type taskOutcome struct {
-	// Delivered: the task scheduled with the task token (or, with an empty
-	// token, any task of the execution) succeeded with the payload as its
-	// output (for a rejection: failed with its error and cause).
+	// Delivered: the task scheduled with the task token succeeded with the
+	// payload as its output (for a rejection: failed with its error and
+	// cause). Another task's identical output does not count.
 	Delivered bool
 	// Ended: the execution is over (succeeded, failed, timed out, aborted)
 	// or no longer exists. Only the newest execution-status event counts:
@@ -46,8 +46,7 @@ type taskOutcome struct {
 }
 
 // settle reads executionARN's history to learn whether payload reached the
-// task whose token is taskToken (any task when taskToken is empty), and
-// whether the execution still runs. One GetExecutionHistory call unless the
+// task whose token is taskToken, and whether the execution still runs. One GetExecutionHistory call unless the
 // history is longer than a page.
 func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload string) (taskOutcome, error) {
 	return c.settleMatch(ctx, executionARN, taskToken, payload, exactly(payload))
@@ -129,16 +128,12 @@ func (c *Client) settleMatch(ctx context.Context, executionARN, taskToken, paylo
 				}
 			}
 		}
-		if scheduled >= 0 || res.NextToken == nil || (taskToken == "" && len(carried) > 0) {
+		if scheduled >= 0 || res.NextToken == nil {
 			break
 		}
 		in.NextToken = res.NextToken
 	}
 	out.Ended = executionEnded(status.Type)
-	if taskToken == "" {
-		out.Delivered = len(carried) > 0
-		return out, nil
-	}
 	switch {
 	case scheduled >= 0:
 		out.Delivered = slices.ContainsFunc(carried, func(ev sfntypes.HistoryEvent) bool { return scheduledBy(events, ev) == scheduled })

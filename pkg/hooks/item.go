@@ -47,6 +47,7 @@ const (
 	attrHash      = "hash"
 	attrHook      = "hook" // idempotency record: the hook answered (JSON)
 	attrDelivery  = "deliveryId"
+	attrTask      = "task"    // idempotency record: the task token its delivery was handed to
 	attrStatus    = "status"  // response item
 	attrHeaders   = "headers" // response item (JSON)
 	attrBody      = "body"    // response item (B)
