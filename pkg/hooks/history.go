@@ -46,8 +46,8 @@ type taskOutcome struct {
 }
 
 // settle reads executionARN's history to learn whether payload reached the
-// task whose token is taskToken, and whether the execution still runs. One GetExecutionHistory call unless the
-// history is longer than a page.
+// task whose token is taskToken, and whether the execution still runs. One
+// GetExecutionHistory call unless the history is longer than a page.
 func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload string) (taskOutcome, error) {
 	return c.settleMatch(ctx, executionARN, taskToken, payload, exactly(payload))
 }

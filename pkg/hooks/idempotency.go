@@ -273,15 +273,20 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *
 // and restores it when that task ended without it: as a new payload, unless
 // its delivery was requeued or restored already (the REQUEUED marker).
 func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, payload string, match payloadMatch, rec *idemRecord) (*Hook, error) {
-	out, err := c.settleEnd(ctx, rec.Hook.ExecutionARN, rec.Task, payload, match)
-	if err != nil {
-		return nil, fmt.Errorf("confirm the delivery of an earlier resume with this key: %w", err)
-	}
-	if rec.Task == "" {
+	var out taskOutcome
+	var err error
+	if rec.Task != "" {
+		out, err = c.settleEnd(ctx, rec.Hook.ExecutionARN, rec.Task, payload, match)
+	} else {
 		// A record that does not name its task (written before records
 		// did) cannot be confirmed: taken as not delivered (a possible
-		// duplicate, never a loss).
+		// duplicate, never a loss); the history still says whether the
+		// execution ended.
+		out, err = c.settleMatch(ctx, rec.Hook.ExecutionARN, "", payload, match)
 		out.Closed = true
+	}
+	if err != nil {
+		return nil, fmt.Errorf("confirm the delivery of an earlier resume with this key: %w", err)
 	}
 	if out.Delivered {
 		return &rec.Hook, nil
