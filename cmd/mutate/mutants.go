@@ -402,7 +402,7 @@ var mutants = []mutant{
 	},
 	{
 		Name: "M50-requeue-no-marker",
-		Desc: "requeue: the transaction writes no REQUEUED marker (a second requeuer of a delivery already requeued and handed out stores it again; issue 20 defect 4)",
+		Desc: "requeue: the transaction writes no BACK# requeue marker (a second requeuer of a delivery already requeued and handed out stores it again; issue 20 defect 4)",
 		File: "pkg/hooks/delivery.go",
 		Pkgs: []string{"./pkg/hooks/"},
 		Edits: []edit{{
@@ -422,7 +422,7 @@ var mutants = []mutant{
 	},
 	{
 		Name: "M52-restore-no-marker",
-		Desc: "restore: the payload of a replaced record is put back without the REQUEUED marker (two requeuers, or a requeuer and a keyed replay, each put it back; issue 20 defects 4 and 5)",
+		Desc: "restore: the payload of a replaced record is put back without the BACK# requeue marker (two requeuers, or a requeuer and a keyed replay, each put it back; issue 20 defects 4 and 5)",
 		File: "pkg/hooks/delivery.go",
 		Pkgs: []string{"./pkg/hooks/"},
 		Edits: []edit{{

@@ -169,7 +169,7 @@ func (c *Client) markSent(ctx context.Context, h *hookItem, f inflight) error {
 
 // requeue puts an undelivered in-flight payload back as the oldest stored
 // payload and forgets the dead waiter (Delivering → Idle with backlog).
-// The transaction also writes the marker REQUEUED#<id> of the delivery, so
+// The transaction also writes the marker BACK#<id> of the delivery, so
 // a second requeuer of the same delivery (a keyed resume and its retry, a
 // redrive) stores nothing more, even once the payload has been handed out
 // again. If a newer await already replaced the record, the payload is
@@ -245,7 +245,7 @@ func (c *Client) requeueMark(h *hookItem, id string) *types.Put {
 // of delivery id: its task ended without it, and the record that named it
 // is gone (a newer await presumed it consumed), so nothing else holds it.
 // It is handed to a parked await (R1's write, in a transaction) or stored
-// (S1), with the marker REQUEUED#<id> in the same transaction: restored at
+// (S1), with the marker BACK#<id> in the same transaction: restored at
 // most once, whoever restores it (two requeuers, a keyed replay), and never
 // beside a requeue of the same delivery. Never refused by the pending cap
 // (it was acknowledged already). ErrHookNotFound: the hook is gone.

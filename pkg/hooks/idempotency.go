@@ -271,7 +271,7 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *
 // confirmDelivery checks that the payload of an idempotent resume whose
 // record is no longer in flight reached the task it was handed to (rec.Task),
 // and restores it when that task ended without it: as a new payload, unless
-// its delivery was requeued or restored already (the REQUEUED marker).
+// its delivery was requeued or restored already (the BACK# marker).
 func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, payload string, match payloadMatch, rec *idemRecord) (*Hook, error) {
 	var out taskOutcome
 	var err error
