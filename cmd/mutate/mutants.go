@@ -410,4 +410,91 @@ var mutants = []mutant{
 			New: `cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND (attribute_exists(#inflight) OR " + toldCond(nm, vals, told) + "))"`,
 		}},
 	},
+	// Issue 20, defects 4, 5, 6, 10 and 11 (fix-b): M45 to M52.
+	{
+		Name: "M45-history-any-end-is-ended",
+		Desc: "settle: any execution-end event in the history makes the execution over, not only the newest status event (a redriven execution is disposed; issue 20 defect 11)",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tout.Ended = executionEnded(status.Type)\n",
+			New: "\tout.Ended = lastEnd >= 0\n",
+		}},
+	},
+	{
+		Name: "M46-history-end-does-not-close-task",
+		Desc: "settle: an execution end after the task was scheduled does not prove the task over (a task the end closed stays unsettled in a redriven execution; issue 20 defect 11)",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "out.Closed = lastEnd > scheduled || slices.ContainsFunc(closed,",
+			New: "out.Closed = slices.ContainsFunc(closed,",
+		}},
+	},
+	{
+		Name: "M47-history-not-found-is-open",
+		Desc: "settle: a task not within the history pages read is taken as still open (a stale hand-out answers ContentionError for ever, a send stays unsettled; issue 20 defect 10)",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tcase truncated:\n\t\t// Not within the pages read: taken as ended without the payload\n\t\t// (docs/protocol.md, \"Delivery\"): kept, never stuck.\n\t\tout.Closed = true\n",
+			New: "\tcase truncated:\n\t\tout.Closed = false\n",
+		}},
+	},
+	{
+		Name: "M48-keyed-resume-no-redrive",
+		Desc: "resumeIdempotent: a Delivering record older than RedriveAfter is not redriven before the keyed payload is stored (the waiting task never gets it; issue 20 defect 6)",
+		File: "pkg/hooks/idempotency.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\t\t_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)\n\t\t\tok, err := c.appendPayload(ctx, h, kind, o, put)\n",
+			New: "\t\t\tok, err := c.appendPayload(ctx, h, kind, o, put)\n",
+		}},
+	},
+	{
+		Name: "M49-requeue-conflict-restores",
+		Desc: "requeue: every canceled transaction is taken for a replaced record, a TransactionConflict too (the payload is stored anew beside the record still in flight, whose redrive requeues it again; issue 20 defect 4)",
+		File: "pkg/hooks/delivery.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\tcase conditionCanceled(codes, 0):\n\t\t\t// A newer await replaced the record (presumed it consumed).\n\t\t\treturn c.restore(",
+			New: "\t\tdefault:\n\t\t\treturn c.restore(",
+		}},
+	},
+	{
+		Name: "M50-requeue-no-marker",
+		Desc: "requeue: the transaction writes no BACK# requeue marker (a second requeuer of a delivery already requeued and handed out stores it again; issue 20 defect 4)",
+		File: "pkg/hooks/delivery.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\t\t{Put: c.requeueMark(h, f.ID)},\n",
+			New: "",
+		}},
+	},
+	{
+		Name: "M51-settle-any-task-output",
+		Desc: "settle: any task's end that carries the same payload counts as delivered, not only the end of the task it was handed to (a keyed replay is confirmed by another task's identical output, its payload lost; issue 20 defect 5)",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "out.Delivered = slices.ContainsFunc(carried, func(ev sfntypes.HistoryEvent) bool { return scheduledBy(events, ev) == scheduled })",
+			New: "out.Delivered = len(carried) > 0",
+		}},
+	},
+	{
+		Name: "M52-restore-no-marker",
+		Desc: "restore: the payload of a replaced record is put back without the BACK# requeue marker (two requeuers, or a requeuer and a keyed replay, each put it back; issue 20 defects 4 and 5)",
+		File: "pkg/hooks/delivery.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\tmark := c.requeueMark(h, id)\n",
+			New: "",
+		}, {
+			Old: "ok, err := c.appendPayload(ctx, h, \"\", o, mark)",
+			New: "ok, err := c.appendPayload(ctx, h, \"\", o, nil)",
+		}, {
+			Old: "\t\t\t\t{Put: mark},\n",
+			New: "",
+		}},
+	},
 }

@@ -17,6 +17,7 @@ import (
 //	pk = "HOOK#" + token, sk = "MSG#" + hookId + "#" + key  a stored payload (key: time-ordered)
 //	pk = "HOOK#" + token, sk = "IDEM#" + sha256(key)      an idempotency record
 //	pk = "HOOK#" + token, sk = "RESP#" + requestId        a webhook response
+//	pk = "HOOK#" + token, sk = "BACK#" + deliveryId      the marker that a delivery was put back (requeued or restored)
 //
 // A response item holds status (N), headers (S, JSON of name → values),
 // body (B) and expiresAt.
@@ -46,6 +47,7 @@ const (
 	attrHash      = "hash"
 	attrHook      = "hook" // idempotency record: the hook answered (JSON)
 	attrDelivery  = "deliveryId"
+	attrTask      = "task"    // idempotency record: the task token its delivery was handed to
 	attrStatus    = "status"  // response item
 	attrHeaders   = "headers" // response item (JSON)
 	attrBody      = "body"    // response item (B)
@@ -81,6 +83,14 @@ func hookPK(token string) string { return "HOOK#" + token }
 func msgSK(hookID, key string) string { return msgPrefix(hookID) + key }
 
 func msgPrefix(hookID string) string { return "MSG#" + hookID + "#" }
+
+// requeuedSK is the sort key of the marker that delivery id (an in-flight
+// record's id) was requeued or restored. It sorts before MSG#, so that no
+// item of the hook follows its stored payloads but its webhook responses
+// (a Limit 1 Query of the last stored payload then ends the partition on
+// moto too, which sets LastEvaluatedKey whenever an item follows:
+// internal/awsmodel compares the two).
+func requeuedSK(id string) string { return "BACK#" + id }
 
 // storedQuery queries the payloads h stores, oldest first, with a
 // consistent read: the await's A2 (Limit 1), a replay's search for its

@@ -115,11 +115,13 @@ func TestAwaitParksBetweenR1AndS1(t *testing.T) {
 	}
 }
 
-// TestReplayConfirmsItsOwnPayload (mutant M17, settle ignoring the
-// output): a keyed resume took the waiter T1 and its resumer died before
+// TestReplayConfirmsItsOwnPayload (written for mutant M17, settle ignoring
+// the output): a keyed resume took the waiter T1 and its resumer died before
 // sending; T1 timed out and T2 awaits. The retry with the key must find no
 // TaskSucceeded with its payload in the history (T0's, with another
 // payload, does not count) and deliver it to T2, not answer "applied".
+// Since a replay confirms against its own task T1 only (issue 20, defect
+// 5), T0's output is never looked at and M17 is killed in e2e.
 func TestReplayConfirmsItsOwnPayload(t *testing.T) {
 	ctx := context.Background()
 	inj, tasks := faults.New(), faults.NewTasks()
