@@ -196,6 +196,9 @@ type hookItem struct {
 	// sha256; both empty without one.
 	Schema    string
 	SchemaSHA string
+	// ExpiresAt is the hook item's TTL (epoch seconds), set when the
+	// incarnation is created and never changed.
+	ExpiresAt int64
 }
 
 // full reports that a new payload would exceed the pending cap
@@ -236,6 +239,7 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 		Held:       getN(m, attrHeld),
 		HeldUntil:  getN(m, attrHeldUntil),
 		Hdrs:       getS(m, attrHdrs),
+		ExpiresAt:  getN(m, attrExpiresAt),
 	}
 	h.VerifyJSON = getS(m, attrVerify)
 	if h.VerifyJSON != "" {
