@@ -136,7 +136,8 @@ func (c *Client) registerSet(in *RegisterInput, vals map[string]types.AttributeV
 	}
 	if in.maxHeld > 0 {
 		vals[":maxHeld"] = n(int64(in.maxHeld))
-		set += ", #maxHeld = if_not_exists(#maxHeld, :maxHeld)"
+		vals[":noHolders"] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}
+		set += ", #maxHeld = if_not_exists(#maxHeld, :maxHeld), #holders = if_not_exists(#holders, :noHolders), #held = if_not_exists(#held, :zero)"
 	}
 	if in.hdrs != "" {
 		vals[":hdrs"] = s(in.hdrs)
@@ -180,7 +181,7 @@ func (in *RegisterInput) extraNames() []string {
 		extra = append(extra, attrVerify)
 	}
 	if in.maxHeld > 0 {
-		extra = append(extra, attrMaxHeld)
+		extra = append(extra, attrMaxHeld, attrHolders, attrHeld)
 	}
 	if in.hdrs != "" {
 		extra = append(extra, attrHdrs)

@@ -55,8 +55,9 @@ const (
 	attrMaxPending = "maxPending" // the hook's cap on pending payloads (immutable)
 	attrLim        = "lim"        // ceiling for seq: dlv + maxPending (invariant L)
 	attrMaxHeld    = "maxHeld"    // a manual webhook's cap on callers held at once (immutable)
-	attrHeld       = "held"       // callers held now (a manual webhook)
-	attrHeldUntil  = "heldUntil"  // unix ms when every counted caller has left or died
+	attrHeld       = "held"       // callers held now (a manual webhook): the number of holders
+	attrHolders    = "holders"    // the callers held now: an id of each → unix ms after which it may be taken for leaked
+	attrHeldUntil  = "heldUntil"  // no longer written: removed when holders is started on an item that has it
 	attrHdrs       = "hdrs"       // a webhook's header filter (JSON {"keep","drop"}), if not the default
 
 	// Fields of the inflight map.
@@ -187,8 +188,11 @@ type hookItem struct {
 	Lim        int64
 	MaxHeld    int64
 	Held       int64
-	HeldUntil  int64
-	Hdrs       string
+	// Holders are the callers held now, each with the time (unix ms)
+	// after which it may be taken for leaked; nil when the item has no
+	// holders map.
+	Holders map[string]int64
+	Hdrs    string
 	// KMSKeyID is a sealed hook's key ("" for a plain hook). It is fixed
 	// for the incarnation (hookId): register sets it with if_not_exists.
 	KMSKeyID string
@@ -237,7 +241,6 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 		Lim:        getN(m, attrLim),
 		MaxHeld:    getN(m, attrMaxHeld),
 		Held:       getN(m, attrHeld),
-		HeldUntil:  getN(m, attrHeldUntil),
 		Hdrs:       getS(m, attrHdrs),
 		ExpiresAt:  getN(m, attrExpiresAt),
 	}
@@ -248,6 +251,12 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 			h.Verify = &v
 		} else {
 			h.Verify = &Verify{} // unreadable: no scheme, every request fails verification
+		}
+	}
+	if hm, ok := m[attrHolders].(*types.AttributeValueMemberM); ok {
+		h.Holders = make(map[string]int64, len(hm.Value))
+		for id := range hm.Value {
+			h.Holders[id] = getN(hm.Value, id)
 		}
 	}
 	if h.KMSKeyID != "" {
