@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,6 +226,70 @@ func TestHeldCallerLeakEndsUnderTraffic(t *testing.T) {
 			a()
 			b()
 		})
+	}
+}
+
+// The hook's data (metadata, respondWith, verify, schema, header filter)
+// is bounded by MaxHookDataBytes as stored, not only per request: each
+// create or await may give other attributes, and each attribute is kept
+// from the first request that gives it. Three requests of 60 KB each must
+// not store 180 KB, or a 250 KB payload in flight would pass DynamoDB's
+// 400 KB item limit and every large resume would be refused. A later
+// request that fits is still taken (its attributes set), one that does not
+// is refused with ErrInvalidRequest and changes nothing.
+func TestHookDataBoundedAsStored(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tasks := faults.NewTasks()
+	c, db, table := guaranteeClient(t, faults.New(), tasks)
+	const big = 60 * 1024
+	metadata := json.RawMessage(`{"m":"` + strings.Repeat("m", big) + `"}`)
+	schema := json.RawMessage(`{"description":"` + strings.Repeat("s", big) + `"}`)
+	respond := &hooks.RespondWith{Response: &hooks.Response{Status: 200, Body: []byte(strings.Repeat("r", big))}}
+	h, err := c.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA, Metadata: metadata})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateWebhook(ctx, hooks.CreateWebhookInput{Token: h.Token, ExecutionARN: execA, RespondWith: respond}); err != nil && !errors.Is(err, hooks.ErrInvalidRequest) {
+		t.Fatalf("second create with 60 KB of respondWith: %v", err)
+	}
+	await := hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: h.Token, ExecutionARN: execA, Schema: schema}, TaskToken: "T1"}
+	if err := c.Await(ctx, await); err != nil && !errors.Is(err, hooks.ErrInvalidRequest) {
+		t.Fatalf("await with 60 KB of schema: %v", err)
+	}
+	mustAwait(t, c, h.Token, "T1")
+	hook := getHookItem(t, db, table, h.Token)
+	data := 0
+	for _, attr := range []string{"metadata", "respond", "verify", "schema", "hdrs"} {
+		if v, ok := hook[attr].(*types.AttributeValueMemberS); ok {
+			data += len(v.Value)
+		}
+	}
+	if data > hooks.MaxHookDataBytes {
+		t.Errorf("the hook item stores %d bytes of metadata, respondWith and schema; the limit is %d", data, hooks.MaxHookDataBytes)
+	}
+	body := strings.Repeat("b", 250_000)
+	req, _ := http.NewRequest(http.MethodPost, "https://hooks.example.test/webhooks/"+h.Token, strings.NewReader(body))
+	if _, err := c.ResumeWebhook(ctx, h.Token, req); err != nil {
+		t.Fatalf("a 250 KB request to the awaited webhook: %v", err)
+	}
+	if out, ok := tasks.Output("T1"); !ok || !strings.Contains(out, body) {
+		t.Errorf("T1 did not get the request (%v)", ok)
+	}
+
+	// What fits is still added later: a hook created with small metadata
+	// takes a schema from an await.
+	token := "data-later-" + suffix()
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA, Metadata: json.RawMessage(`{"title":"t"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	later := hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA, Schema: json.RawMessage(`{"type":"object"}`)}, TaskToken: "T2"}
+	if err := c.Await(ctx, later); err != nil {
+		t.Fatalf("await that adds a small schema: %v", err)
+	}
+	var invalid *hooks.SchemaValidationError
+	if _, err := c.ResumeHook(ctx, token, 1); !errors.As(err, &invalid) {
+		t.Errorf("resume that fails the schema an await added: %v, want *SchemaValidationError", err)
 	}
 }
 
