@@ -497,4 +497,65 @@ var mutants = []mutant{
 			New: "",
 		}},
 	},
+	// Issue 20, defects 7, 8, 9 and 12 (M53–M58).
+	{
+		Name: "M53-link-key-forgotten-after-24h",
+		Desc: "L2 UseLink: the link's idempotency record expires after IdempotencyTTL, not with the link (a claimed link whose L3 was lost resumes the hook again a day later)",
+		File: "pkg/hooks/link.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tlc := c.withIdempotencyTTL(l.ExpiresAt.Add(LinkRetention).Sub(c.opts.Now()))\n",
+			New: "\tlc := c\n",
+		}},
+	},
+	{
+		Name: "M54-link-group-expires-with-claimant",
+		Desc: "L1 claimLink: the group item expires with the claiming link's life + 7 days (a sibling valid longer claims the group again and resumes the hook a second time)",
+		File: "pkg/hooks/link.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\":id\": s(l.ID), \":ttl\": n(c.groupExpiry(l, now)),",
+			New: "\":id\": s(l.ID), \":ttl\": n(l.ExpiresAt.Add(LinkRetention).Unix()),",
+		}},
+	},
+	{
+		Name: "M55-link-outlives-its-hook",
+		Desc: "CreateLink: a link's validity is not bounded by its hook's TTL (a link created late in a group outlives the group item)",
+		File: "pkg/hooks/link.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tif h.ExpiresAt > 0 && l.ExpiresAt.Unix() > h.ExpiresAt {\n",
+			New: "\tif false && h.ExpiresAt > 0 && l.ExpiresAt.Unix() > h.ExpiresAt {\n",
+		}},
+	},
+	{
+		Name: "M56-held-leak-ends-with-latest-caller",
+		Desc: "H1 hold: held callers are taken for leaked only once every one is past its time, as with the old heldUntil (a leaked count never ends under steady traffic)",
+		File: "pkg/hooks/limits.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tvar stale []string\n\tfor id, until := range h.Holders {\n",
+			New: "\tvar stale []string\n\tfor _, until := range h.Holders {\n\t\tif until >= nowMs {\n\t\t\treturn nil\n\t\t}\n\t}\n\tfor id, until := range h.Holders {\n",
+		}},
+	},
+	{
+		Name: "M57-hook-data-unbounded-as-stored",
+		Desc: "Register/A1: no data term (each create or await sets the data attributes it gives and the item lacks: three 60 KB requests store 180 KB, and a large payload in flight passes 400 KB)",
+		File: "pkg/hooks/item.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tg := in.given()\n\tif len(g) == 0 {\n\t\treturn \"\"\n\t}\n\tfor _, a := range hookData {\n\t\tnm[",
+			New: "\tg := in.given()\n\tif true {\n\t\treturn \"\"\n\t}\n\tfor _, a := range hookData {\n\t\tnm[",
+		}},
+	},
+	{
+		Name: "M58-hook-data-added-unchecked",
+		Desc: "fitData: data added to a hook's stored data is not summed with it (a later create or await pins and adds 60 KB to 60 KB)",
+		File: "pkg/hooks/item.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tif size > MaxHookDataBytes {\n",
+			New: "\tif false && size > MaxHookDataBytes {\n",
+		}},
+	},
 }

@@ -26,10 +26,11 @@ const (
 	ErrorNameDisposed = "HookDisposedError"
 )
 
-// MaxHookDataBytes bounds a hook's metadata and webhook respondWith
-// together, so that the hook item with a payload in flight (at most
-// MaxPayloadBytes) and a task token stays within DynamoDB's 400 KB item
-// limit.
+// MaxHookDataBytes bounds a hook's data (metadata, a webhook's
+// respondWith, verify and header filter, schema) together, as stored over
+// all its creates and awaits (dataCond), so that the hook item with a
+// payload in flight (at most MaxPayloadBytes) and a task token stays
+// within DynamoDB's 400 KB item limit.
 const MaxHookDataBytes = 64 * 1024
 
 // RegisterInput names a hook to create (or find) for an execution.
@@ -52,6 +53,8 @@ type RegisterInput struct {
 	// header filter (JSON) when not the default.
 	maxHeld int
 	hdrs    string
+	// data pins the data a retried write adds to (fitData).
+	data *dataPin
 	// Encrypt makes the hook sealed (nil: a plain hook). Like metadata, the
 	// first registration's key is kept.
 	Encrypt *Encrypt
@@ -136,7 +139,8 @@ func (c *Client) registerSet(in *RegisterInput, vals map[string]types.AttributeV
 	}
 	if in.maxHeld > 0 {
 		vals[":maxHeld"] = n(int64(in.maxHeld))
-		set += ", #maxHeld = if_not_exists(#maxHeld, :maxHeld)"
+		vals[":noHolders"] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}
+		set += ", #maxHeld = if_not_exists(#maxHeld, :maxHeld), #holders = if_not_exists(#holders, :noHolders), #held = if_not_exists(#held, :zero)"
 	}
 	if in.hdrs != "" {
 		vals[":hdrs"] = s(in.hdrs)
@@ -180,7 +184,7 @@ func (in *RegisterInput) extraNames() []string {
 		extra = append(extra, attrVerify)
 	}
 	if in.maxHeld > 0 {
-		extra = append(extra, attrMaxHeld)
+		extra = append(extra, attrMaxHeld, attrHolders, attrHeld)
 	}
 	if in.hdrs != "" {
 		extra = append(extra, attrHdrs)
@@ -213,12 +217,13 @@ func (c *Client) Register(ctx context.Context, in RegisterInput) (*Hook, error) 
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
 		vals := map[string]types.AttributeValue{}
 		set := c.registerSet(&in, vals)
+		nm := registerNames(in.extraNames()...)
 		out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                           &c.table,
 			Key:                                 hookKey(in.Token),
-			ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #executionArn = :exec"),
+			ConditionExpression:                 aws.String("(attribute_not_exists(#pk) OR #executionArn = :exec)" + in.dataCond(nm, vals)),
 			UpdateExpression:                    aws.String("SET " + set),
-			ExpressionAttributeNames:            registerNames(in.extraNames()...),
+			ExpressionAttributeNames:            nm,
 			ExpressionAttributeValues:           vals,
 			ReturnValues:                        types.ReturnValueAllNew,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -232,6 +237,12 @@ func (c *Client) Register(ctx context.Context, in RegisterInput) (*Hook, error) 
 		old, ok := conditionFailed(err)
 		if !ok {
 			return nil, fmt.Errorf("register hook %s: %w", Redact(in.Token), err)
+		}
+		if retry, err := in.fitData(old); err != nil || retry {
+			if err != nil {
+				return nil, err
+			}
+			continue
 		}
 		holder := getS(old, attrExec)
 		if takeOvers < 2 {
@@ -310,7 +321,7 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 			// it has not told.
 			ConditionExpression: aws.String("(attribute_not_exists(#pk) OR #executionArn = :exec) AND " +
 				"(attribute_not_exists(#seq) OR #seq = #dlv) AND " +
-				"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND " + toldCond(nm, vals, told)),
+				"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND " + toldCond(nm, vals, told) + in.dataCond(nm, vals)),
 			UpdateExpression:                    aws.String("SET #waiter = :tt, " + set + " REMOVE #inflight"),
 			ExpressionAttributeNames:            nm,
 			ExpressionAttributeValues:           vals,
@@ -325,6 +336,12 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 		old, ok := conditionFailed(err)
 		if !ok {
 			return fmt.Errorf("park waiter: %w", err)
+		}
+		if retry, err := in.fitData(old); err != nil || retry {
+			if err != nil {
+				return err
+			}
+			continue
 		}
 		cur := decodeHook(old)
 		switch {
