@@ -373,8 +373,8 @@ var mutants = []mutant{
 			Old: "\t\t_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{\n\t\t\tTableName: &c.table,\n\t\t\tKey:       hookKey(in.Token),\n",
 			New: "\t\tout, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{\n\t\t\tReturnValues: types.ReturnValueAllOld,\n\t\t\tTableName:    &c.table,\n\t\t\tKey:          hookKey(in.Token),\n",
 		}, {
-			Old: "\"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND \" + toldCond(nm, vals, told)),",
-			New: "\"NOT (#waiter = :tt AND attribute_exists(#inflight))\"),",
+			Old: "\"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND \" + toldCond(nm, vals, told) + in.dataCond(nm, vals)),",
+			New: "\"NOT (#waiter = :tt AND attribute_exists(#inflight))\" + in.dataCond(nm, vals)),",
 		}, {
 			Old: "\t\tif err == nil {\n\t\t\treturn nil\n\t\t}\n\t\tif transactionConflict(err) {\n\t\t\tcontinue // a transaction (an append, a commit) held the hook item\n",
 			New: "\t\tif err == nil {\n\t\t\tif w := decodeHook(out.Attributes).untold(told); w != \"\" {\n\t\t\t\t_ = c.sendFailure(ctx, w, ErrorNameSuperseded, supersededCause(in.Token))\n\t\t\t}\n\t\t\treturn nil\n\t\t}\n\t\tif transactionConflict(err) {\n\t\t\tcontinue // a transaction (an append, a commit) held the hook item\n",
@@ -386,8 +386,8 @@ var mutants = []mutant{
 		File: "pkg/hooks/await.go",
 		Pkgs: []string{"./pkg/hooks/"},
 		Edits: []edit{{
-			Old: "\"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND \" + toldCond(nm, vals, told)),",
-			New: "\"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND (attribute_exists(#inflight) OR \" + toldCond(nm, vals, told) + \")\"),",
+			Old: "\"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND \" + toldCond(nm, vals, told) + in.dataCond(nm, vals)),",
+			New: "\"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND (attribute_exists(#inflight) OR \" + toldCond(nm, vals, told) + \")\" + in.dataCond(nm, vals)),",
 		}},
 	},
 	{
