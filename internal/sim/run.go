@@ -161,12 +161,22 @@ func (w *world) running(arn string) bool {
 func (w *world) branch(e *execState, b int) {
 	d := w.newActor(fmt.Sprintf("%s.b%d", e.plan.Name, b))
 	defer func() {
+		ended := false
 		w.env(d, "branch ends", func() {
 			e.live--
 			if e.live == 0 && w.running(e.arn) {
 				w.sf.Succeed(e.arn, "{}")
+				ended = true
+				e.events++
 			}
 		})
+		if ended {
+			// The execution ended by itself: its hook's payloads go with it,
+			// and the EventBridge rule disposes the hook.
+			w.aud.excuse(e, "succeeded")
+			w.eventBridge(e, 900+b)
+			w.env(d, "end event handled", func() { e.events-- })
+		}
 	}()
 	timeouts := 0
 	for round := 0; ; round++ {
@@ -195,6 +205,9 @@ func (w *world) branch(e *execState, b int) {
 				return
 			}
 		}
+		if w.probing.Load() && round > 0 && !w.stillPending(e, b, round) {
+			return // the probes are on: no new await unless payloads wait for one
+		}
 		if e.plan.Webhook && !w.createWebhook(e, b, round) {
 			return
 		}
@@ -203,8 +216,22 @@ func (w *world) branch(e *execState, b int) {
 		if !w.env(d, "TaskScheduled", func() { tok = e.newToken(); task = w.sf.NewTask(tok, e.arn); w.aud.task(e, task) }) {
 			return
 		}
+		refused := false
 		for try := 0; ; try++ {
-			if w.invokeAwait(e, b, round, try, tok) {
+			ok, invalid := w.invokeAwait(e, b, round, try, tok)
+			if ok {
+				break
+			}
+			if invalid {
+				// hook-task answers a request it refuses (InvalidRequestError)
+				// with an error the state machine does not retry: caught, the
+				// branch ends.
+				w.env(d, "TaskFailed InvalidRequestError", func() {
+					if task.Open() {
+						w.sf.FailTask(tok, "InvalidRequestError", "the await was refused")
+					}
+				})
+				refused = true
 				break
 			}
 			failed := false
@@ -221,7 +248,10 @@ func (w *world) branch(e *execState, b int) {
 			}
 			if try >= e.plan.Retries {
 				w.aud.exhausted(e, b, round)
-				w.env(d, "ExecutionFailed", func() { w.sf.Fail(e.arn, "Lambda.Unknown", "await retries exhausted") })
+				w.env(d, "ExecutionFailed", func() { w.sf.Fail(e.arn, "Lambda.Unknown", "await retries exhausted"); e.events++ })
+				w.aud.excuse(e, "failed")
+				w.eventBridge(e, 800+round)
+				w.env(d, "end event handled", func() { e.events-- })
 				break
 			}
 			if !sleepCtx(w.ctx, time.Second<<min(try, 4)) {
@@ -236,6 +266,10 @@ func (w *world) branch(e *execState, b int) {
 			}) {
 				return
 			}
+		}
+		if refused {
+			w.aud.branchEnded(e, b, "InvalidRequestError")
+			return
 		}
 		var timeout <-chan time.Time
 		if e.plan.TimeoutSec > 0 && !w.probing.Load() {
@@ -313,7 +347,8 @@ func (w *world) stillPending(e *execState, b, round int) bool {
 }
 
 // invokeAwait is one invocation of hook-task's await.
-func (w *world) invokeAwait(e *execState, b, round, try int, tok string) (ok bool) {
+// invalid reports a request refused as such (ErrInvalidRequest).
+func (w *world) invokeAwait(e *execState, b, round, try int, tok string) (ok, invalid bool) {
 	a := w.newActor(awaitName(e.plan.Name, b, round, try))
 	ctx, cancel := context.WithTimeout(w.ctx, lambdaTimeout)
 	defer cancel()
@@ -322,7 +357,7 @@ func (w *world) invokeAwait(e *execState, b, round, try int, tok string) (ok boo
 			if _, crash := r.(crashed); !crash {
 				panic(r)
 			}
-			ok = false
+			ok, invalid = false, false
 		}
 	}()
 	in := hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: e.plan.Hook, ExecutionARN: e.arn}, TaskToken: tok}
@@ -344,7 +379,7 @@ func (w *world) invokeAwait(e *execState, b, round, try int, tok string) (ok boo
 	} else {
 		w.aud.awaitFailed(e, a.name, err)
 	}
-	return err == nil
+	return err == nil, errors.Is(err, hooks.ErrInvalidRequest)
 }
 
 // try runs fn as one Lambda invocation: a crash is an unknown outcome.
