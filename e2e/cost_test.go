@@ -267,7 +267,7 @@ func TestCostDispose(t *testing.T) {
 	if err := c.hooks.Await(costCtx, costAwait(token, arn, tt)); err != nil {
 		t.Fatal(err)
 	}
-	c.measure("dispose, an await parked", map[string]int{opDelete: 1, opFailure: 1}, func() error { return c.counted.Dispose(costCtx, token, arn) })
+	c.measure("dispose, an await parked", map[string]int{opDelete: 2, opFailure: 1}, func() error { return c.counted.Dispose(costCtx, token, arn) })
 	if out := c.finish(arn); out.Status != "FAILED" || aws.ToString(out.Error) != hooks.ErrorNameDisposed {
 		t.Errorf("execution whose await was disposed: %s %s, want FAILED %s", out.Status, aws.ToString(out.Error), hooks.ErrorNameDisposed)
 	}

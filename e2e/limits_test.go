@@ -299,9 +299,9 @@ func equalItems(a, b []map[string]dbtypes.AttributeValue) bool {
 // The held-caller cap (issue 11, item 1): a manual webhook with
 // maxHeldCallers 2 holds two callers; a third is answered 429
 // TooManyWaiting with Retry-After at once, and its request is not stored.
-// When the two time out (504) the count is back to 0. A count leaked by a
-// killed Lambda (written here: held 2, heldUntil in the past) is reset by
-// the next caller instead of refusing it.
+// When the two time out (504) the count is back to 0. Counts leaked by
+// killed Lambdas (written here: held 2, two holders whose time has passed)
+// are removed by the next caller instead of refusing it.
 func TestHeldCallersCap(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -334,12 +334,16 @@ func TestHeldCallersCap(t *testing.T) {
 		t.Errorf("after the callers left: held %d, seq %d, %d stored; want 0, 2, 2 (the refused one not stored)", held, seq, e.stored(token))
 	}
 
-	// A Lambda killed while holding leaves its count: simulate two.
+	// A Lambda killed while holding leaves its entry and count: simulate two.
+	past := &dbtypes.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(-time.Second).UnixMilli(), 10)}
 	_, err := e.db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
-		TableName:                 &e.table,
-		Key:                       map[string]dbtypes.AttributeValue{"pk": &dbtypes.AttributeValueMemberS{Value: "HOOK#" + token}, "sk": &dbtypes.AttributeValueMemberS{Value: "HOOK"}},
-		UpdateExpression:          aws.String("SET held = :two, heldUntil = :past"),
-		ExpressionAttributeValues: map[string]dbtypes.AttributeValue{":two": &dbtypes.AttributeValueMemberN{Value: "2"}, ":past": &dbtypes.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(-time.Second).UnixMilli(), 10)}},
+		TableName:        &e.table,
+		Key:              map[string]dbtypes.AttributeValue{"pk": &dbtypes.AttributeValueMemberS{Value: "HOOK#" + token}, "sk": &dbtypes.AttributeValueMemberS{Value: "HOOK"}},
+		UpdateExpression: aws.String("SET held = :two, holders = :leaked"),
+		ExpressionAttributeValues: map[string]dbtypes.AttributeValue{
+			":two":    &dbtypes.AttributeValueMemberN{Value: "2"},
+			":leaked": &dbtypes.AttributeValueMemberM{Value: map[string]dbtypes.AttributeValue{"killed-1": past, "killed-2": past}},
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -347,8 +351,9 @@ func TestHeldCallersCap(t *testing.T) {
 	if a := w.do(token, webhookCall{Body: []byte(`{"after":"leak"}`)}); a.Status != http.StatusGatewayTimeout {
 		t.Errorf("caller after a leaked count: %d %q, want it held (then 504), not refused", a.Status, a.Body)
 	}
-	if held := num(e.hookItem(token), "held"); held != 0 {
-		t.Errorf("held %d after the leak was reset and the caller left, want 0", held)
+	item = e.hookItem(token)
+	if holders, _ := item["holders"].(*dbtypes.AttributeValueMemberM); num(item, "held") != 0 || holders == nil || len(holders.Value) != 0 {
+		t.Errorf("held %d, holders %v after the leaked entries were removed and the caller left, want none", num(item, "held"), item["holders"])
 	}
 }
 

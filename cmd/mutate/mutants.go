@@ -349,4 +349,213 @@ var mutants = []mutant{
 			New: "\t\t\t\tif err := c.commit(ctx, cur, *f); err != nil {\n\t\t\t\t\treturn err\n\t\t\t\t}\n\t\t\t\tcontinue\n",
 		}},
 	},
+	// Issue 20, defects 1 to 3 (docs/protocol.md, invariant T, "Telling a
+	// dropped waiter"): each mutant undoes one part of the fix.
+	{
+		Name: "M40-dispose-tells-after-delete",
+		Desc: "Dispose: deletes first, then fails the waiter its ALL_OLD names (the resend of a delete whose answer was lost, or a dispose retried after a crash, finds no item: the parked await waits for ever)",
+		File: "pkg/hooks/lifecycle.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: `cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND " + toldCond(nm, vals, told) + ")"`,
+			New: `cond := "attribute_not_exists(#pk) OR #executionArn = :exec"`,
+		}, {
+			Old: "\t\t\th := decodeHook(out.Attributes)\n",
+			New: "\t\t\th := decodeHook(out.Attributes)\n\t\t\tif w := h.untold(nil); w != \"\" {\n\t\t\t\t_ = c.sendFailure(ctx, w, ErrorNameDisposed, \"hook \"+Redact(token)+\" was disposed\")\n\t\t\t}\n",
+		}},
+	},
+	{
+		Name: "M41-A1-tells-after-write",
+		Desc: "A1: replaces the waiter, then fails the one its ALL_OLD names (a resent or retried A1 sees itself: the superseded await waits for ever)",
+		File: "pkg/hooks/await.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\t_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{\n\t\t\tTableName: &c.table,\n\t\t\tKey:       hookKey(in.Token),\n",
+			New: "\t\tout, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{\n\t\t\tReturnValues: types.ReturnValueAllOld,\n\t\t\tTableName:    &c.table,\n\t\t\tKey:          hookKey(in.Token),\n",
+		}, {
+			Old: "\"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND \" + toldCond(nm, vals, told) + in.dataCond(nm, vals)),",
+			New: "\"NOT (#waiter = :tt AND attribute_exists(#inflight))\" + in.dataCond(nm, vals)),",
+		}, {
+			Old: "\t\tif err == nil {\n\t\t\treturn nil\n\t\t}\n\t\tif transactionConflict(err) {\n\t\t\tcontinue // a transaction (an append, a commit) held the hook item\n",
+			New: "\t\tif err == nil {\n\t\t\tif w := decodeHook(out.Attributes).untold(told); w != \"\" {\n\t\t\t\t_ = c.sendFailure(ctx, w, ErrorNameSuperseded, supersededCause(in.Token))\n\t\t\t}\n\t\t\treturn nil\n\t\t}\n\t\tif transactionConflict(err) {\n\t\t\tcontinue // a transaction (an append, a commit) held the hook item\n",
+		}},
+	},
+	{
+		Name: "M42-A1-drops-unsent-delivery",
+		Desc: "A1: a delivery in flight to another await counts as consumed (a concurrent await whose resume's send failed is dropped untold and waits for ever)",
+		File: "pkg/hooks/await.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND \" + toldCond(nm, vals, told) + in.dataCond(nm, vals)),",
+			New: "\"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND (attribute_exists(#inflight) OR \" + toldCond(nm, vals, told) + \")\" + in.dataCond(nm, vals)),",
+		}},
+	},
+	{
+		Name: "M43-A3-drops-unsent-delivery",
+		Desc: "A3: replaces a resume's delivery to another await without telling it (a concurrent await whose send failed waits for ever once a payload is stored behind it)",
+		File: "pkg/hooks/await.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "#inflight.#id = :oid) AND \" +\n\t\t\t\ttoldCond(nm, vals, told)),",
+			New: "#inflight.#id = :oid) AND (attribute_exists(#inflight) OR \" +\n\t\t\t\ttoldCond(nm, vals, told) + \")\"),",
+		}},
+	},
+	{
+		Name: "M44-dispose-tells-parked-only",
+		Desc: "Dispose: fails only a parked await (an await whose resume's send failed is deleted with the hook and waits for ever)",
+		File: "pkg/hooks/lifecycle.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: `cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND " + toldCond(nm, vals, told) + ")"`,
+			New: `cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND (attribute_exists(#inflight) OR " + toldCond(nm, vals, told) + "))"`,
+		}},
+	},
+	// Issue 20, defects 4, 5, 6, 10 and 11 (fix-b): M45 to M52.
+	{
+		Name: "M45-history-any-end-is-ended",
+		Desc: "settle: any execution-end event in the history makes the execution over, not only the newest status event (a redriven execution is disposed; issue 20 defect 11)",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tout.Ended = executionEnded(status.Type)\n",
+			New: "\tout.Ended = lastEnd >= 0\n",
+		}},
+	},
+	{
+		Name: "M46-history-end-does-not-close-task",
+		Desc: "settle: an execution end after the task was scheduled does not prove the task over (a task the end closed stays unsettled in a redriven execution; issue 20 defect 11)",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "out.Closed = lastEnd > scheduled || slices.ContainsFunc(closed,",
+			New: "out.Closed = slices.ContainsFunc(closed,",
+		}},
+	},
+	{
+		Name: "M47-history-not-found-is-open",
+		Desc: "settle: a task not within the history pages read is taken as still open (a stale hand-out answers ContentionError for ever, a send stays unsettled; issue 20 defect 10)",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tcase truncated:\n\t\t// Not within the pages read: taken as ended without the payload\n\t\t// (docs/protocol.md, \"Delivery\"): kept, never stuck.\n\t\tout.Closed = true\n",
+			New: "\tcase truncated:\n\t\tout.Closed = false\n",
+		}},
+	},
+	{
+		Name: "M48-keyed-resume-no-redrive",
+		Desc: "resumeIdempotent: a Delivering record older than RedriveAfter is not redriven before the keyed payload is stored (the waiting task never gets it; issue 20 defect 6)",
+		File: "pkg/hooks/idempotency.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\t\t_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)\n\t\t\tok, err := c.appendPayload(ctx, h, kind, o, put)\n",
+			New: "\t\t\tok, err := c.appendPayload(ctx, h, kind, o, put)\n",
+		}},
+	},
+	{
+		Name: "M49-requeue-conflict-restores",
+		Desc: "requeue: every canceled transaction is taken for a replaced record, a TransactionConflict too (the payload is stored anew beside the record still in flight, whose redrive requeues it again; issue 20 defect 4)",
+		File: "pkg/hooks/delivery.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\tcase conditionCanceled(codes, 0):\n\t\t\t// A newer await replaced the record (presumed it consumed).\n\t\t\treturn c.restore(",
+			New: "\t\tdefault:\n\t\t\treturn c.restore(",
+		}},
+	},
+	{
+		Name: "M50-requeue-no-marker",
+		Desc: "requeue: the transaction writes no BACK# requeue marker (a second requeuer of a delivery already requeued and handed out stores it again; issue 20 defect 4)",
+		File: "pkg/hooks/delivery.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\t\t{Put: c.requeueMark(h, f.ID)},\n",
+			New: "",
+		}},
+	},
+	{
+		Name: "M51-settle-any-task-output",
+		Desc: "settle: any task's end that carries the same payload counts as delivered, not only the end of the task it was handed to (a keyed replay is confirmed by another task's identical output, its payload lost; issue 20 defect 5)",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "out.Delivered = slices.ContainsFunc(carried, func(ev sfntypes.HistoryEvent) bool { return scheduledBy(events, ev) == scheduled })",
+			New: "out.Delivered = len(carried) > 0",
+		}},
+	},
+	{
+		Name: "M52-restore-no-marker",
+		Desc: "restore: the payload of a replaced record is put back without the BACK# requeue marker (two requeuers, or a requeuer and a keyed replay, each put it back; issue 20 defects 4 and 5)",
+		File: "pkg/hooks/delivery.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\tmark := c.requeueMark(h, id)\n",
+			New: "",
+		}, {
+			Old: "ok, err := c.appendPayload(ctx, h, \"\", o, mark)",
+			New: "ok, err := c.appendPayload(ctx, h, \"\", o, nil)",
+		}, {
+			Old: "\t\t\t\t{Put: mark},\n",
+			New: "",
+		}},
+	},
+	// Issue 20, defects 7, 8, 9 and 12 (M53–M58).
+	{
+		Name: "M53-link-key-forgotten-after-24h",
+		Desc: "L2 UseLink: the link's idempotency record expires after IdempotencyTTL, not with the link (a claimed link whose L3 was lost resumes the hook again a day later)",
+		File: "pkg/hooks/link.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tlc := c.withIdempotencyTTL(l.ExpiresAt.Add(LinkRetention).Sub(c.opts.Now()))\n",
+			New: "\tlc := c\n",
+		}},
+	},
+	{
+		Name: "M54-link-group-expires-with-claimant",
+		Desc: "L1 claimLink: the group item expires with the claiming link's life + 7 days (a sibling valid longer claims the group again and resumes the hook a second time)",
+		File: "pkg/hooks/link.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\":id\": s(l.ID), \":ttl\": n(c.groupExpiry(l, now)),",
+			New: "\":id\": s(l.ID), \":ttl\": n(l.ExpiresAt.Add(LinkRetention).Unix()),",
+		}},
+	},
+	{
+		Name: "M55-link-outlives-its-hook",
+		Desc: "CreateLink: a link's validity is not bounded by its hook's TTL (a link created late in a group outlives the group item)",
+		File: "pkg/hooks/link.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tif h.ExpiresAt > 0 && l.ExpiresAt.Unix() > h.ExpiresAt {\n",
+			New: "\tif false && h.ExpiresAt > 0 && l.ExpiresAt.Unix() > h.ExpiresAt {\n",
+		}},
+	},
+	{
+		Name: "M56-held-leak-ends-with-latest-caller",
+		Desc: "H1 hold: held callers are taken for leaked only once every one is past its time, as with the old heldUntil (a leaked count never ends under steady traffic)",
+		File: "pkg/hooks/limits.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tvar stale []string\n\tfor id, until := range h.Holders {\n",
+			New: "\tvar stale []string\n\tfor _, until := range h.Holders {\n\t\tif until >= nowMs {\n\t\t\treturn nil\n\t\t}\n\t}\n\tfor id, until := range h.Holders {\n",
+		}},
+	},
+	{
+		Name: "M57-hook-data-unbounded-as-stored",
+		Desc: "Register/A1: no data term (each create or await sets the data attributes it gives and the item lacks: three 60 KB requests store 180 KB, and a large payload in flight passes 400 KB)",
+		File: "pkg/hooks/item.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tg := in.given()\n\tif len(g) == 0 {\n\t\treturn \"\"\n\t}\n\tfor _, a := range hookData {\n\t\tnm[",
+			New: "\tg := in.given()\n\tif true {\n\t\treturn \"\"\n\t}\n\tfor _, a := range hookData {\n\t\tnm[",
+		}},
+	},
+	{
+		Name: "M58-hook-data-added-unchecked",
+		Desc: "fitData: data added to a hook's stored data is not summed with it (a later create or await pins and adds 60 KB to 60 KB)",
+		File: "pkg/hooks/item.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tif size > MaxHookDataBytes {\n",
+			New: "\tif false && size > MaxHookDataBytes {\n",
+		}},
+	},
 }

@@ -263,7 +263,7 @@ func runScenario(t *testing.T, ctx context.Context, rec *recorder, table string)
 	must("resume k3", resume(`{"n":6}`, hooks.WithIdempotencyKey("k3")))
 	step("resume behind the requeued payload (S1)")
 	must("resume 7", resume(`{"n":7}`))
-	step("replay of k3 (confirm: history, filtered Query)")
+	step("replay of k3 (confirm against its task: history, restore finds it requeued)")
 	must("replay k3", resume(`{"n":6}`, hooks.WithIdempotencyKey("k3")))
 	step("reject, stored")
 	_, err = c.RejectHook(ctx, a, "Rejected", "no thanks")
@@ -423,6 +423,16 @@ func runDirect(ctx context.Context, rec *recorder, table string) {
 	if out := q("Query backwards, a page of 2", false, 2, nil); out != nil {
 		q("Query backwards, next page", false, 2, out.LastEvaluatedKey)
 	}
+	// pkg/hooks no longer filters a Query (a keyed replay confirms against
+	// its own task, not by a payload's text): the model's filter is held
+	// to moto here.
+	rec.setStep("direct: Query with FilterExpression")
+	_, _ = rec.Query(ctx, &dynamodb.QueryInput{TableName: tb,
+		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :q)"),
+		FilterExpression:          aws.String("#sk <> :q2"),
+		ExpressionAttributeNames:  nm("pk", "sk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("DIRECT"), ":q": str("q#"), ":q2": str("q#2")},
+		ConsistentRead:            aws.Bool(true)})
 	rec.setStep("direct: PutItem failed condition, ALL_OLD")
 	_, _ = rec.PutItem(ctx, &dynamodb.PutItemInput{TableName: tb, Item: key("DIRECT", "x"),
 		ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: nm("pk"),
@@ -494,8 +504,10 @@ func checkCoverage(t *testing.T, calls []call) {
 		{"UpdateItem ALL_NEW", func(c call) bool {
 			return c.op == "UpdateItem" && c.err == nil && c.in.(*dynamodb.UpdateItemInput).ReturnValues == types.ReturnValueAllNew
 		}},
-		{"UpdateItem ALL_OLD", func(c call) bool {
-			return c.op == "UpdateItem" && c.err == nil && c.in.(*dynamodb.UpdateItemInput).ReturnValues == types.ReturnValueAllOld
+		{"a condition on a member of a map that may be missing", func(c call) bool {
+			// Invariant T's inflight.redriven (A1, A3, D1): false, not an
+			// error, when the hook has no inflight.
+			return c.op == "UpdateItem" && c.err == nil && strings.Contains(aws.ToString(c.in.(*dynamodb.UpdateItemInput).ConditionExpression), "#inflight.#redriven")
 		}},
 		{"UpdateItem with REMOVE of a top-level attribute", func(c call) bool {
 			return c.op == "UpdateItem" && c.err == nil && strings.Contains(aws.ToString(c.in.(*dynamodb.UpdateItemInput).UpdateExpression), "REMOVE #inflight")

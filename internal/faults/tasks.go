@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -138,7 +139,8 @@ func (t *Tasks) DescribeExecution(context.Context, *sfn.DescribeExecutionInput, 
 	return &sfn.DescribeExecutionOutput{Status: status}, nil
 }
 
-// GetExecutionHistory returns the recorded events, in one page.
+// GetExecutionHistory returns the recorded events in pages of MaxResults
+// (1,000 when not given), as Step Functions does.
 func (t *Tasks) GetExecutionHistory(_ context.Context, in *sfn.GetExecutionHistoryInput, _ ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -147,7 +149,17 @@ func (t *Tasks) GetExecutionHistory(_ context.Context, in *sfn.GetExecutionHisto
 	if in.ReverseOrder {
 		slices.Reverse(evs)
 	}
-	return &sfn.GetExecutionHistoryOutput{Events: evs}, nil
+	size := int(in.MaxResults)
+	if size <= 0 {
+		size = 1000
+	}
+	from, _ := strconv.Atoi(aws.ToString(in.NextToken))
+	from = min(from, len(evs))
+	out := &sfn.GetExecutionHistoryOutput{Events: evs[from:min(from+size, len(evs))]}
+	if from+size < len(evs) {
+		out.NextToken = aws.String(strconv.Itoa(from + size))
+	}
+	return out, nil
 }
 
 // Close ends token's task without an output, as a timeout does.
@@ -199,4 +211,49 @@ func (t *Tasks) Fail(token, errName string) {
 	t.failed[token] = errName
 	started := t.schedule(token) + 1
 	t.event(sfntypes.HistoryEventTypeTaskFailed, started, nil)
+}
+
+// Schedule writes token's TaskScheduled (and TaskStarted) events now, as
+// Step Functions does when the task starts: its end is then "not in the
+// history yet" until it completes, fails or times out. Without it a task's
+// events are written when it ends.
+func (t *Tasks) Schedule(token string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.schedule(token)
+}
+
+// Redrive runs an ended execution again (RedriveExecution): it is RUNNING,
+// and its history shows ExecutionRedriven after the end. The tasks the
+// history shows scheduled and open when it ended stay over (the end closed
+// them, with no event of their own); tasks not seen before are new tasks
+// of the redriven run. Schedule the tasks open at the end first.
+func (t *Tasks) Redrive() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.ended {
+		return
+	}
+	for token := range t.sched {
+		t.closed[token] = true
+	}
+	t.ended = false
+	t.event(sfntypes.HistoryEventTypeExecutionRedriven, int64(len(t.events)), nil)
+}
+
+// Pad appends n events of other states (a loop of Pass states), so the
+// events of the tasks before them lie that much further back in a history
+// read newest first: GetExecutionHistory returns pages of MaxResults
+// events (1,000 when not given), and a reader that stops after some pages
+// does not reach them.
+func (t *Tasks) Pad(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range n {
+		typ := sfntypes.HistoryEventTypePassStateEntered
+		if i%2 == 1 {
+			typ = sfntypes.HistoryEventTypePassStateExited
+		}
+		t.event(typ, int64(len(t.events)), nil)
+	}
 }

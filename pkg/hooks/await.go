@@ -26,10 +26,11 @@ const (
 	ErrorNameDisposed = "HookDisposedError"
 )
 
-// MaxHookDataBytes bounds a hook's metadata and webhook respondWith
-// together, so that the hook item with a payload in flight (at most
-// MaxPayloadBytes) and a task token stays within DynamoDB's 400 KB item
-// limit.
+// MaxHookDataBytes bounds a hook's data (metadata, a webhook's
+// respondWith, verify and header filter, schema) together, as stored over
+// all its creates and awaits (dataCond), so that the hook item with a
+// payload in flight (at most MaxPayloadBytes) and a task token stays
+// within DynamoDB's 400 KB item limit.
 const MaxHookDataBytes = 64 * 1024
 
 // RegisterInput names a hook to create (or find) for an execution.
@@ -52,6 +53,8 @@ type RegisterInput struct {
 	// header filter (JSON) when not the default.
 	maxHeld int
 	hdrs    string
+	// data pins the data a retried write adds to (fitData).
+	data *dataPin
 	// Encrypt makes the hook sealed (nil: a plain hook). Like metadata, the
 	// first registration's key is kept.
 	Encrypt *Encrypt
@@ -136,7 +139,8 @@ func (c *Client) registerSet(in *RegisterInput, vals map[string]types.AttributeV
 	}
 	if in.maxHeld > 0 {
 		vals[":maxHeld"] = n(int64(in.maxHeld))
-		set += ", #maxHeld = if_not_exists(#maxHeld, :maxHeld)"
+		vals[":noHolders"] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}
+		set += ", #maxHeld = if_not_exists(#maxHeld, :maxHeld), #holders = if_not_exists(#holders, :noHolders), #held = if_not_exists(#held, :zero)"
 	}
 	if in.hdrs != "" {
 		vals[":hdrs"] = s(in.hdrs)
@@ -180,7 +184,7 @@ func (in *RegisterInput) extraNames() []string {
 		extra = append(extra, attrVerify)
 	}
 	if in.maxHeld > 0 {
-		extra = append(extra, attrMaxHeld)
+		extra = append(extra, attrMaxHeld, attrHolders, attrHeld)
 	}
 	if in.hdrs != "" {
 		extra = append(extra, attrHdrs)
@@ -213,12 +217,13 @@ func (c *Client) Register(ctx context.Context, in RegisterInput) (*Hook, error) 
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
 		vals := map[string]types.AttributeValue{}
 		set := c.registerSet(&in, vals)
+		nm := registerNames(in.extraNames()...)
 		out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                           &c.table,
 			Key:                                 hookKey(in.Token),
-			ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #executionArn = :exec"),
+			ConditionExpression:                 aws.String("(attribute_not_exists(#pk) OR #executionArn = :exec)" + in.dataCond(nm, vals)),
 			UpdateExpression:                    aws.String("SET " + set),
-			ExpressionAttributeNames:            registerNames(in.extraNames()...),
+			ExpressionAttributeNames:            nm,
 			ExpressionAttributeValues:           vals,
 			ReturnValues:                        types.ReturnValueAllNew,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -232,6 +237,12 @@ func (c *Client) Register(ctx context.Context, in RegisterInput) (*Hook, error) 
 		old, ok := conditionFailed(err)
 		if !ok {
 			return nil, fmt.Errorf("register hook %s: %w", Redact(in.Token), err)
+		}
+		if retry, err := in.fitData(old); err != nil || retry {
+			if err != nil {
+				return nil, err
+			}
+			continue
 		}
 		holder := getS(old, attrExec)
 		if takeOvers < 2 {
@@ -264,7 +275,12 @@ type AwaitInput struct {
 // When another execution holds the token, Await fails the task with
 // SendTaskFailure (error HookConflictError, cause: a JSON object naming the
 // execution) and returns *ConflictError. A waiter parked by an older await
-// of the same hook is failed with HookAwaitSupersededError.
+// of the same hook is failed with HookAwaitSupersededError, and so is an
+// older await whose delivery is not known to have reached it (its resume's
+// send failed), before the hook drops it: a concurrent await of one hook
+// (Parallel or Map branches) never leaves another waiting for ever. If
+// that task cannot be told, Await returns a wrapped AWS error and parks
+// nothing.
 //
 // A token held by an ended execution is taken over, as in Register. If the
 // conflict cannot be reported to the task, Await returns a wrapped AWS
@@ -288,30 +304,30 @@ func (c *Client) Await(ctx context.Context, in AwaitInput) error {
 
 // await is the protocol of docs/protocol.md, "Await".
 func (c *Client) await(ctx context.Context, in *AwaitInput) error {
+	// told: the task tokens A1 may drop (invariant T): its own, and each
+	// waiter this await failed.
+	told := []string{in.TaskToken}
 	// Beyond the contention budget, an await may wait HandOffWait for
 	// another await's hand-out before settling it.
 	for r := c.retrier(c.opts.HandOffWait + c.opts.ContentionTimeout); r.next(ctx); {
 		vals := map[string]types.AttributeValue{":tt": s(in.TaskToken)}
 		set := c.registerSet(&in.RegisterInput, vals)
-		out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		nm := registerNames(append(in.extraNames(), attrWaiter, attrInflight)...)
+		_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: &c.table,
 			Key:       hookKey(in.Token),
-			// A1: same execution (or new), nothing pending, and not a
-			// retried await whose own delivery is in flight.
+			// A1: same execution (or new), nothing pending, not a retried
+			// await whose own delivery is in flight, and no other waiter
+			// it has not told.
 			ConditionExpression: aws.String("(attribute_not_exists(#pk) OR #executionArn = :exec) AND " +
 				"(attribute_not_exists(#seq) OR #seq = #dlv) AND " +
-				"NOT (#waiter = :tt AND attribute_exists(#inflight))"),
+				"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND " + toldCond(nm, vals, told) + in.dataCond(nm, vals)),
 			UpdateExpression:                    aws.String("SET #waiter = :tt, " + set + " REMOVE #inflight"),
-			ExpressionAttributeNames:            registerNames(append(in.extraNames(), attrWaiter, attrInflight)...),
+			ExpressionAttributeNames:            nm,
 			ExpressionAttributeValues:           vals,
-			ReturnValues:                        types.ReturnValueAllOld,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		})
 		if err == nil {
-			prev := decodeHook(out.Attributes)
-			if prev != nil && prev.waiting() && prev.Waiter != in.TaskToken {
-				c.failTask(ctx, prev.Waiter, ErrorNameSuperseded, "a newer await of hook "+Redact(in.Token)+" replaced this one")
-			}
 			return nil
 		}
 		if transactionConflict(err) {
@@ -320,6 +336,12 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 		old, ok := conditionFailed(err)
 		if !ok {
 			return fmt.Errorf("park waiter: %w", err)
+		}
+		if retry, err := in.fitData(old); err != nil || retry {
+			if err != nil {
+				return err
+			}
+			continue
 		}
 		cur := decodeHook(old)
 		switch {
@@ -361,9 +383,24 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 			if err != nil || done {
 				return err
 			}
+		default:
+			// Another await is parked, or its delivery is not known to
+			// have reached it (its send may have failed): fail it before
+			// A1 drops it, then A1 again with it told.
+			if w := cur.untold(told); w != "" {
+				if err := c.tell(ctx, w, ErrorNameSuperseded, supersededCause(in.Token)); err != nil {
+					return err
+				}
+				told = append(told, w)
+				r.again()
+			}
 		}
 	}
 	return ErrContention
+}
+
+func supersededCause(token string) string {
+	return "a newer await of hook " + Redact(token) + " replaced this one"
 }
 
 // reportConflict fails the awaiting task with HookConflictError and
@@ -466,24 +503,57 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, tak
 	key := strings.TrimPrefix(getS(got.Items[0], attrSK), msgPrefix(h.HookID))
 	f := inflight{ID: c.opts.NewID(), At: c.opts.Now(), Key: key} // names the payload, does not copy it
 	oid := takeOver
+	told := []string{taskToken}
 	if oid == "" {
 		oid = "-" // matches no record: ids are 22 characters
+	} else if h.Waiter != "" {
+		told = append(told, h.Waiter) // its task ended without the hand-out (settled)
 	}
-	_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                &c.table,
-		Key:                      hookKey(h.Token),
-		ConditionExpression:      aws.String("#hookId = :hid AND #dlv = :d AND (attribute_not_exists(#inflight.#fkey) OR #inflight.#id = :oid)"),
-		UpdateExpression:         aws.String("SET #waiter = :tt, #inflight = :f"),
-		ExpressionAttributeNames: map[string]string{"#hookId": attrHookID, "#dlv": attrDlv, "#waiter": attrWaiter, "#inflight": attrInflight, "#fkey": fKey, "#id": fID},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
+	for {
+		nm := map[string]string{"#hookId": attrHookID, "#dlv": attrDlv, "#waiter": attrWaiter, "#inflight": attrInflight, "#fkey": fKey, "#id": fID}
+		vals := map[string]types.AttributeValue{
 			":hid": s(h.HookID), ":d": n(h.Dlv), ":tt": s(taskToken), ":f": f.av(), ":oid": s(oid),
-		},
-	})
-	if err != nil {
-		if _, ok := conditionFailed(err); ok || transactionConflict(err) {
+		}
+		_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: &c.table,
+			Key:       hookKey(h.Token),
+			// A3: the head read by A2 is still the head, no other await's
+			// hand-out is in flight (unless taken over), and the waiter it
+			// replaces needs no word or has been told.
+			ConditionExpression: aws.String("#hookId = :hid AND #dlv = :d AND (attribute_not_exists(#inflight.#fkey) OR #inflight.#id = :oid) AND " +
+				toldCond(nm, vals, told)),
+			UpdateExpression:                    aws.String("SET #waiter = :tt, #inflight = :f"),
+			ExpressionAttributeNames:            nm,
+			ExpressionAttributeValues:           vals,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		if err == nil {
+			break
+		}
+		if transactionConflict(err) {
 			return false, nil
 		}
-		return false, fmt.Errorf("take stored payload: %w", err)
+		old, ok := conditionFailed(err)
+		if !ok {
+			return false, fmt.Errorf("take stored payload: %w", err)
+		}
+		// Refused on invariant T alone (same head, no other hand-out in
+		// flight, but the waiter has a resume's delivery not known to have
+		// reached it: a concurrent await whose send may have failed, or
+		// the previous await of a loop): fail that waiter, then A3 again.
+		// Refused otherwise: the hook changed, again from A1.
+		cur := decodeHook(old)
+		if cur == nil || cur.HookID != h.HookID || cur.Dlv != h.Dlv || (cur.Inflight.stored() && cur.Inflight.ID != oid) {
+			return false, nil
+		}
+		w := cur.untold(told)
+		if w == "" || len(told) > 4 {
+			return false, nil
+		}
+		if err := c.tell(ctx, w, ErrorNameSuperseded, supersededCause(h.Token)); err != nil {
+			return false, err
+		}
+		told = append(told, w)
 	}
 	h.Waiter, h.Inflight = taskToken, &f
 	if _, err := c.deliver(ctx, h, f, payload); err != nil && !errors.Is(err, ErrHookNotFound) {
@@ -498,10 +568,4 @@ func (c *Client) sendFailure(ctx context.Context, taskToken, name, cause string)
 		return fmt.Errorf("send task failure: %w", err)
 	}
 	return nil
-}
-
-// failTask is sendFailure for notices whose failure changes nothing (the
-// task it would fail is gone or will time out): errors are dropped.
-func (c *Client) failTask(ctx context.Context, taskToken, name, cause string) {
-	_ = c.sendFailure(ctx, taskToken, name, cause)
 }

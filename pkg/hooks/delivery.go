@@ -43,15 +43,7 @@ func (c *Client) send(ctx context.Context, h *hookItem, taskToken, payload strin
 	if !taskClosed(err) {
 		return 0, err
 	}
-	out, herr := c.settle(ctx, h.ExecutionARN, taskToken, payload)
-	// The history may lag the answer that closed the task: look again
-	// for a moment before calling the outcome unknown.
-	for wait := 50 * time.Millisecond; herr == nil && !out.Delivered && !out.Ended && !out.Closed && wait <= settleLag; wait *= 2 {
-		if !sleep(ctx, wait) {
-			return 0, fmt.Errorf("settle a closed task: %w", ctx.Err())
-		}
-		out, herr = c.settle(ctx, h.ExecutionARN, taskToken, payload)
-	}
+	out, herr := c.settleEnd(ctx, h.ExecutionARN, taskToken, payload, exactly(payload))
 	switch {
 	case herr != nil:
 		return 0, fmt.Errorf("task closed (%v); %w", err, herr)
@@ -67,6 +59,21 @@ func (c *Client) send(ctx context.Context, h *hookItem, taskToken, payload strin
 		return 0, fmt.Errorf("task closed (%v), and its end is not in the execution history yet: %w", err, errTaskUnsettled)
 	}
 	return taskOver, nil
+}
+
+// settleEnd is settleMatch for a task known to be over: the history may lag
+// the answer that closed it, so while it shows neither the task's end nor
+// the execution's, it is read again for a moment (settleLag) before the
+// outcome is called unknown.
+func (c *Client) settleEnd(ctx context.Context, executionARN, taskToken, payload string, match payloadMatch) (taskOutcome, error) {
+	out, err := c.settleMatch(ctx, executionARN, taskToken, payload, match)
+	for wait := 50 * time.Millisecond; err == nil && !out.Delivered && !out.Ended && !out.Closed && wait <= settleLag; wait *= 2 {
+		if !sleep(ctx, wait) {
+			return out, fmt.Errorf("settle a closed task: %w", ctx.Err())
+		}
+		out, err = c.settleMatch(ctx, executionARN, taskToken, payload, match)
+	}
+	return out, err
 }
 
 // errTaskUnsettled: a closed task whose end the history does not show yet.
@@ -160,9 +167,13 @@ func (c *Client) markSent(ctx context.Context, h *hookItem, f inflight) error {
 }
 
 // requeue puts an undelivered in-flight payload back as the oldest stored
-// payload and forgets the dead waiter (Delivering → Idle with backlog). If
-// a newer await already replaced the record, the payload is resumed anew
-// (at the end of the queue): it is kept either way.
+// payload and forgets the dead waiter (Delivering → Idle with backlog).
+// The transaction also writes the marker BACK#<id> of the delivery, so
+// a second requeuer of the same delivery (a keyed resume and its retry, a
+// redrive) stores nothing more, even once the payload has been handed out
+// again. If a newer await already replaced the record, the payload is
+// restored as a new payload (at the end of the queue), once per delivery:
+// it is kept either way. A TransactionConflict is tried again.
 func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, payload string) error {
 	if f.stored() {
 		return c.release(ctx, h, f)
@@ -172,7 +183,7 @@ func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, payload s
 	if pos == "" {
 		pos = c.queueKey()
 	}
-	_, err := c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+	in := &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
 			{Update: &types.Update{
 				TableName:                &c.table,
@@ -186,17 +197,112 @@ func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, payload s
 				},
 			}},
 			{Put: c.msgPut(h, pos, payload, c.expiry(h))},
+			{Put: c.requeueMark(h, f.ID)},
 		},
-	})
-	if err == nil {
-		return nil
 	}
-	if _, ok := canceledReasons(err); ok {
-		// Acknowledged already (acked): the pending cap does not refuse it.
-		_, err := c.resume(ctx, h.Token, h.HookID, "", ackedBody(payload))
-		return err
+	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
+		_, err := c.db.TransactWriteItems(ctx, in)
+		if err == nil {
+			return nil
+		}
+		codes, ok := canceledReasons(err)
+		if !ok {
+			return fmt.Errorf("requeue: %w", err)
+		}
+		switch {
+		case conditionCanceled(codes, 1) || conditionCanceled(codes, 2):
+			// Requeued already by another requeuer of this delivery: the
+			// payload is stored (or was, and has been handed out since).
+			return nil
+		case conditionCanceled(codes, 0):
+			// A newer await replaced the record (presumed it consumed).
+			return c.restore(ctx, h.Token, h.HookID, f.ID, payload)
+		}
+		// Canceled for another reason (TransactionConflict with a
+		// concurrent write of the hook item): nothing written; again.
 	}
-	return fmt.Errorf("requeue: %w", err)
+	return fmt.Errorf("requeue: %w", ErrContention)
+}
+
+// requeueMark is the put of the marker that delivery id was requeued or
+// restored (docs/protocol.md, "Items"): it makes both happen at most once
+// per delivery. It lives as long as the hook's other items.
+func (c *Client) requeueMark(h *hookItem, id string) *types.Put {
+	return &types.Put{
+		TableName: &c.table,
+		Item: map[string]types.AttributeValue{
+			attrPK:        s(hookPK(h.Token)),
+			attrSK:        s(requeuedSK(id)),
+			attrExpiresAt: n(c.expiry(h)),
+		},
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: names(attrPK),
+	}
+}
+
+// restore acknowledges again, as a new payload of hook hookID, the payload
+// of delivery id: its task ended without it, and the record that named it
+// is gone (a newer await presumed it consumed), so nothing else holds it.
+// It is handed to a parked await (R1's write, in a transaction) or stored
+// (S1), with the marker BACK#<id> in the same transaction: restored at
+// most once, whoever restores it (two requeuers, a keyed replay), and never
+// beside a requeue of the same delivery. Never refused by the pending cap
+// (it was acknowledged already). ErrHookNotFound: the hook is gone.
+func (c *Client) restore(ctx context.Context, token, hookID, id, payload string) error {
+	o := ackedBody(payload)
+	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
+		h, err := c.getHookItem(ctx, token)
+		if err != nil {
+			return err
+		}
+		if h == nil || h.HookID != hookID {
+			return ErrHookNotFound
+		}
+		mark := c.requeueMark(h, id)
+		if !h.waiting() {
+			ok, err := c.appendPayload(ctx, h, "", o, mark)
+			switch {
+			case errors.Is(err, errIdempotencyKeyUsed):
+				return nil // restored or requeued already
+			case err != nil:
+				return err
+			case ok:
+				return nil
+			}
+			continue
+		}
+		f := inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
+		_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+			TransactItems: []types.TransactWriteItem{
+				{Update: &types.Update{
+					TableName:                &c.table,
+					Key:                      hookKey(token),
+					ConditionExpression:      aws.String("#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid"),
+					UpdateExpression:         aws.String(takeSet),
+					ExpressionAttributeNames: names(attrWaiter, attrInflight, attrHookID, attrSeq, attrDlv, attrLim),
+					ExpressionAttributeValues: map[string]types.AttributeValue{
+						":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1), ":nolim": n(noLim),
+					},
+				}},
+				{Put: mark},
+			},
+		})
+		if err == nil {
+			h.Seq++
+			h.Dlv++
+			h.Inflight = &f
+			_, err := c.deliver(ctx, h, f, payload)
+			return err
+		}
+		codes, ok := canceledReasons(err)
+		if !ok {
+			return fmt.Errorf("restore payload: %w", err)
+		}
+		if conditionCanceled(codes, 1) {
+			return nil // restored or requeued already
+		}
+	}
+	return fmt.Errorf("restore payload: %w", ErrContention)
 }
 
 // release forgets a dead waiter whose uncommitted hand-out f did not reach

@@ -25,23 +25,29 @@ const maxHistoryPages = 10
 // "Settling a closed task"): Step Functions answered that a task is over,
 // or a replayed idempotency key asks whether its payload arrived.
 type taskOutcome struct {
-	// Delivered: the task scheduled with the task token (or, with an empty
-	// token, any task of the execution) succeeded with the payload as its
-	// output (for a rejection: failed with its error and cause).
+	// Delivered: the task scheduled with the task token succeeded with the
+	// payload as its output (for a rejection: failed with its error and
+	// cause). Another task's identical output does not count.
 	Delivered bool
 	// Ended: the execution is over (succeeded, failed, timed out, aborted)
-	// or no longer exists.
+	// or no longer exists. Only the newest execution-status event counts:
+	// a redriven execution (ExecutionRedriven after its ExecutionFailed)
+	// runs again.
 	Ended bool
 	// Closed: the history shows how the task ended (succeeded, failed,
-	// timed out). Without it, "the task is over" is not proven by the
-	// history yet (its events may lag the answer that closed it).
+	// timed out), or that the execution ended after the task was
+	// scheduled (the end closed it, also when the execution was redriven
+	// since), or the task is not within the pages read (maxHistoryPages)
+	// while older events remain: not found there is taken as ended without
+	// the payload (kept: a possible duplicate, never a loss). Without it,
+	// "the task is over" is not proven by the history yet (its events may
+	// lag the answer that closed it).
 	Closed bool
 }
 
 // settle reads executionARN's history to learn whether payload reached the
-// task whose token is taskToken (any task when taskToken is empty), and
-// whether the execution still runs. One GetExecutionHistory call unless the
-// history is longer than a page.
+// task whose token is taskToken, and whether the execution still runs. One
+// GetExecutionHistory call unless the history is longer than a page.
 func (c *Client) settle(ctx context.Context, executionARN, taskToken, payload string) (taskOutcome, error) {
 	return c.settleMatch(ctx, executionARN, taskToken, payload, exactly(payload))
 }
@@ -72,13 +78,20 @@ func (c *Client) settleMatch(ctx context.Context, executionARN, taskToken, paylo
 	events := map[int64]sfntypes.HistoryEvent{}
 	var carried, closed []sfntypes.HistoryEvent // task ends that carry the payload slot; every task's end
 	scheduled := int64(-1)                      // the TaskScheduled event of taskToken
+	var status sfntypes.HistoryEvent            // the newest execution-status event read
+	lastEnd := int64(-1)                        // the newest execution-end event read
+	truncated := false                          // older events remain unread
 	in := &sfn.GetExecutionHistoryInput{
 		ExecutionArn:         &executionARN,
 		ReverseOrder:         true,
 		IncludeExecutionData: aws.Bool(true),
 		MaxResults:           1000,
 	}
-	for page := 0; page < maxHistoryPages; page++ {
+	for page := 0; ; page++ {
+		if page == maxHistoryPages {
+			truncated = true
+			break
+		}
 		res, err := c.sfn.GetExecutionHistory(ctx, in)
 		if err != nil {
 			var notExist *sfntypes.ExecutionDoesNotExist
@@ -89,9 +102,15 @@ func (c *Client) settleMatch(ctx context.Context, executionARN, taskToken, paylo
 			return out, fmt.Errorf("read execution history: %w", err)
 		}
 		for _, ev := range res.Events {
-			// The end event is the newest; ask for newest first, but do not
-			// rely on the order (moto ignores reverseOrder).
-			out.Ended = out.Ended || executionEnded(ev.Type)
+			// The status is the newest execution-status event; ask for
+			// newest first, but do not rely on the order (moto ignores
+			// reverseOrder): compare event ids.
+			if executionStatus(ev.Type) && ev.Id > status.Id {
+				status = ev
+			}
+			if executionEnded(ev.Type) {
+				lastEnd = max(lastEnd, ev.Id)
+			}
 			events[ev.Id] = ev
 			switch ev.Type {
 			case sfntypes.HistoryEventTypeTaskSucceeded, sfntypes.HistoryEventTypeTaskFailed:
@@ -109,18 +128,20 @@ func (c *Client) settleMatch(ctx context.Context, executionARN, taskToken, paylo
 				}
 			}
 		}
-		if scheduled >= 0 || res.NextToken == nil || (taskToken == "" && len(carried) > 0) {
+		if scheduled >= 0 || res.NextToken == nil {
 			break
 		}
 		in.NextToken = res.NextToken
 	}
-	if taskToken == "" {
-		out.Delivered = len(carried) > 0
-		return out, nil
-	}
-	if scheduled >= 0 {
+	out.Ended = executionEnded(status.Type)
+	switch {
+	case scheduled >= 0:
 		out.Delivered = slices.ContainsFunc(carried, func(ev sfntypes.HistoryEvent) bool { return scheduledBy(events, ev) == scheduled })
-		out.Closed = slices.ContainsFunc(closed, func(ev sfntypes.HistoryEvent) bool { return scheduledBy(events, ev) == scheduled })
+		out.Closed = lastEnd > scheduled || slices.ContainsFunc(closed, func(ev sfntypes.HistoryEvent) bool { return scheduledBy(events, ev) == scheduled })
+	case truncated:
+		// Not within the pages read: taken as ended without the payload
+		// (docs/protocol.md, "Delivery"): kept, never stuck.
+		out.Closed = true
 	}
 	return out, nil
 }
@@ -157,6 +178,12 @@ func scheduledBy(events map[int64]sfntypes.HistoryEvent, ev sfntypes.HistoryEven
 		ev = prev
 	}
 	return -1
+}
+
+// executionStatus reports the events that set an execution's status: its
+// start, a redrive, and its ends.
+func executionStatus(t sfntypes.HistoryEventType) bool {
+	return t == sfntypes.HistoryEventTypeExecutionStarted || t == sfntypes.HistoryEventTypeExecutionRedriven || executionEnded(t)
 }
 
 func executionEnded(t sfntypes.HistoryEventType) bool {

@@ -25,17 +25,19 @@ func sha256Hex(v string) string {
 func idemSK(key string) string { return "IDEM#" + sha256Hex(key) }
 
 // idemRecord is what a key remembers: the payload's hash, the hook answered,
-// and the in-flight delivery it created (if it went to a waiter).
+// and the in-flight delivery it created (if it went to a waiter) with the
+// task token of that waiter, against which a replay confirms it.
 type idemRecord struct {
 	Hash       string
 	Hook       Hook
 	DeliveryID string
+	Task       string
 	// Sealed is the envelope a sealed resume acknowledged: a replay looks
 	// for it (a new seal of the same plaintext differs).
 	Sealed string
 }
 
-func (c *Client) idemPut(token, key, hash string, h *Hook, deliveryID, sealed string) (*types.Put, error) {
+func (c *Client) idemPut(token, key, hash string, h *Hook, deliveryID, task, sealed string) (*types.Put, error) {
 	hj, err := json.Marshal(h)
 	if err != nil {
 		return nil, fmt.Errorf("encode hook: %w", err)
@@ -49,6 +51,7 @@ func (c *Client) idemPut(token, key, hash string, h *Hook, deliveryID, sealed st
 	}
 	if deliveryID != "" {
 		item[attrDelivery] = s(deliveryID)
+		item[attrTask] = s(task)
 	}
 	if sealed != "" {
 		item[attrSealed] = s(sealed)
@@ -73,7 +76,7 @@ func (c *Client) getIdem(ctx context.Context, token, key string) (*idemRecord, e
 	if len(out.Item) == 0 {
 		return nil, nil
 	}
-	rec := &idemRecord{Hash: getS(out.Item, attrHash), DeliveryID: getS(out.Item, attrDelivery), Sealed: getS(out.Item, attrSealed)}
+	rec := &idemRecord{Hash: getS(out.Item, attrHash), DeliveryID: getS(out.Item, attrDelivery), Task: getS(out.Item, attrTask), Sealed: getS(out.Item, attrSealed)}
 	if err := json.Unmarshal([]byte(getS(out.Item, attrHook)), &rec.Hook); err != nil {
 		return nil, fmt.Errorf("decode idempotency record: %w", err)
 	}
@@ -123,7 +126,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 			f = inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
 			deliveryID = f.ID
 		}
-		put, err := c.idemPut(token, key, o.idemHash(key, sealed != ""), &h.Hook, deliveryID, sealed)
+		put, err := c.idemPut(token, key, o.idemHash(key, sealed != ""), &h.Hook, deliveryID, h.Waiter, sealed)
 		if err != nil {
 			return nil, err
 		}
@@ -140,6 +143,9 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 				}
 				return c.replay(ctx, h, token, key, o, nil)
 			}
+			// As in resume: a record its sender left behind is sent (or
+			// requeued) now; an error leaves it for the next resume.
+			_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)
 			ok, err := c.appendPayload(ctx, h, kind, o, put)
 			switch {
 			case errors.Is(err, errIdempotencyKeyUsed):
@@ -201,9 +207,11 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 //     died (or been throttled past its retries), so it is sent now. A
 //     concurrent first resume is harmless: the loser's closed-task answer
 //     is settled from the history as delivered.
-//   - it is no longer in flight: the execution's history or the stored
-//     payloads must show it; if neither does (its resumer died and the
-//     next await took the record for consumed), it is stored again.
+//   - it is no longer in flight: it is confirmed against the task it was
+//     handed to (the record's task token), never another task's identical
+//     output. That task ended without it (its resumer died and the next
+//     await took the record for consumed, or it was requeued): it is
+//     restored, once per delivery (a requeue of it counts).
 //
 // With no record, notFound is returned.
 func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *outgoing, notFound error) (*Hook, error) {
@@ -261,10 +269,22 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *
 }
 
 // confirmDelivery checks that the payload of an idempotent resume whose
-// record is no longer in flight reached the workflow or waits for it, and
-// stores it again when it did neither.
+// record is no longer in flight reached the task it was handed to (rec.Task),
+// and restores it when that task ended without it: as a new payload, unless
+// its delivery was requeued or restored already (the BACK# marker).
 func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, payload string, match payloadMatch, rec *idemRecord) (*Hook, error) {
-	out, err := c.settleMatch(ctx, rec.Hook.ExecutionARN, "", payload, match)
+	var out taskOutcome
+	var err error
+	if rec.Task != "" {
+		out, err = c.settleEnd(ctx, rec.Hook.ExecutionARN, rec.Task, payload, match)
+	} else {
+		// A record that does not name its task (written before records
+		// did) cannot be confirmed: taken as not delivered (a possible
+		// duplicate, never a loss); the history still says whether the
+		// execution ended.
+		out, err = c.settleMatch(ctx, rec.Hook.ExecutionARN, "", payload, match)
+		out.Closed = true
+	}
 	if err != nil {
 		return nil, fmt.Errorf("confirm the delivery of an earlier resume with this key: %w", err)
 	}
@@ -275,38 +295,18 @@ func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, p
 		c.forgetKey(ctx, token, key, rec.DeliveryID)
 		return nil, ErrHookNotFound
 	}
-	pending, err := c.isPending(ctx, h, match)
-	if err != nil || pending {
-		return &rec.Hook, err
+	if !out.Closed {
+		// Its task is over (the record is gone) but the history does not
+		// say how yet: it may have just succeeded with this payload.
+		return nil, fmt.Errorf("confirm the delivery of an earlier resume with this key: its task's end is not in the execution history yet: %w", errTaskUnsettled)
 	}
-	if _, err := c.resume(ctx, token, h.HookID, "", ackedBody(payload)); err != nil {
+	if err := c.restore(ctx, token, h.HookID, rec.DeliveryID, payload); err != nil {
+		if errors.Is(err, ErrHookNotFound) {
+			c.forgetKey(ctx, token, key, rec.DeliveryID)
+		}
 		return nil, err
 	}
 	return &rec.Hook, nil
-}
-
-// isPending reports whether the payload match finds is among the stored
-// payloads of h.
-func (c *Client) isPending(ctx context.Context, h *hookItem, match payloadMatch) (bool, error) {
-	payload := match.text
-	q := c.storedQuery(h)
-	q.FilterExpression = aws.String("#payload = :p")
-	if match.prefix {
-		q.FilterExpression = aws.String("begins_with(#payload, :p)")
-	}
-	q.ExpressionAttributeNames["#"+attrPayload] = attrPayload
-	q.ExpressionAttributeValues[":p"] = s(payload)
-	p := dynamodb.NewQueryPaginator(c.db, q)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return false, fmt.Errorf("look for a stored payload: %w", err)
-		}
-		if page.Count > 0 {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // forgetKey deletes the idempotency record of key if it still names the

@@ -3,7 +3,9 @@ package hooks
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +19,7 @@ import (
 //	pk = "HOOK#" + token, sk = "MSG#" + hookId + "#" + key  a stored payload (key: time-ordered)
 //	pk = "HOOK#" + token, sk = "IDEM#" + sha256(key)      an idempotency record
 //	pk = "HOOK#" + token, sk = "RESP#" + requestId        a webhook response
+//	pk = "HOOK#" + token, sk = "BACK#" + deliveryId      the marker that a delivery was put back (requeued or restored)
 //
 // A response item holds status (N), headers (S, JSON of name → values),
 // body (B) and expiresAt.
@@ -46,6 +49,7 @@ const (
 	attrHash      = "hash"
 	attrHook      = "hook" // idempotency record: the hook answered (JSON)
 	attrDelivery  = "deliveryId"
+	attrTask      = "task"    // idempotency record: the task token its delivery was handed to
 	attrStatus    = "status"  // response item
 	attrHeaders   = "headers" // response item (JSON)
 	attrBody      = "body"    // response item (B)
@@ -55,8 +59,9 @@ const (
 	attrMaxPending = "maxPending" // the hook's cap on pending payloads (immutable)
 	attrLim        = "lim"        // ceiling for seq: dlv + maxPending (invariant L)
 	attrMaxHeld    = "maxHeld"    // a manual webhook's cap on callers held at once (immutable)
-	attrHeld       = "held"       // callers held now (a manual webhook)
-	attrHeldUntil  = "heldUntil"  // unix ms when every counted caller has left or died
+	attrHeld       = "held"       // callers held now (a manual webhook): the number of holders
+	attrHolders    = "holders"    // the callers held now: an id of each → unix ms after which it may be taken for leaked
+	attrHeldUntil  = "heldUntil"  // no longer written: removed when holders is started on an item that has it
 	attrHdrs       = "hdrs"       // a webhook's header filter (JSON {"keep","drop"}), if not the default
 
 	// Fields of the inflight map.
@@ -81,6 +86,14 @@ func hookPK(token string) string { return "HOOK#" + token }
 func msgSK(hookID, key string) string { return msgPrefix(hookID) + key }
 
 func msgPrefix(hookID string) string { return "MSG#" + hookID + "#" }
+
+// requeuedSK is the sort key of the marker that delivery id (an in-flight
+// record's id) was requeued or restored. It sorts before MSG#, so that no
+// item of the hook follows its stored payloads but its webhook responses
+// (a Limit 1 Query of the last stored payload then ends the partition on
+// moto too, which sets LastEvaluatedKey whenever an item follows:
+// internal/awsmodel compares the two).
+func requeuedSK(id string) string { return "BACK#" + id }
 
 // storedQuery queries the payloads h stores, oldest first, with a
 // consistent read: the await's A2 (Limit 1), a replay's search for its
@@ -132,7 +145,9 @@ func getN(m map[string]types.AttributeValue, k string) int64 {
 }
 
 // inflight is a delivery in flight to the waiter's task token, kept until
-// the next await proves it was consumed. A resume's record carries its
+// the next await replaces it (having failed the waiter first unless the
+// delivery is known to have reached it: Redriven; docs/protocol.md,
+// invariant T) or it is requeued. A resume's record carries its
 // payload (it is stored nowhere else); an await's hand-out of a stored
 // payload only names it (Key), so the hook item stays small.
 type inflight struct {
@@ -187,8 +202,11 @@ type hookItem struct {
 	Lim        int64
 	MaxHeld    int64
 	Held       int64
-	HeldUntil  int64
-	Hdrs       string
+	// Holders are the callers held now, each with the time (unix ms)
+	// after which it may be taken for leaked; nil when the item has no
+	// holders map.
+	Holders map[string]int64
+	Hdrs    string
 	// KMSKeyID is a sealed hook's key ("" for a plain hook). It is fixed
 	// for the incarnation (hookId): register sets it with if_not_exists.
 	KMSKeyID string
@@ -196,6 +214,9 @@ type hookItem struct {
 	// sha256; both empty without one.
 	Schema    string
 	SchemaSHA string
+	// ExpiresAt is the hook item's TTL (epoch seconds), set when the
+	// incarnation is created and never changed.
+	ExpiresAt int64
 }
 
 // full reports that a new payload would exceed the pending cap
@@ -234,8 +255,8 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 		Lim:        getN(m, attrLim),
 		MaxHeld:    getN(m, attrMaxHeld),
 		Held:       getN(m, attrHeld),
-		HeldUntil:  getN(m, attrHeldUntil),
 		Hdrs:       getS(m, attrHdrs),
+		ExpiresAt:  getN(m, attrExpiresAt),
 	}
 	h.VerifyJSON = getS(m, attrVerify)
 	if h.VerifyJSON != "" {
@@ -244,6 +265,12 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 			h.Verify = &v
 		} else {
 			h.Verify = &Verify{} // unreadable: no scheme, every request fails verification
+		}
+	}
+	if hm, ok := m[attrHolders].(*types.AttributeValueMemberM); ok {
+		h.Holders = make(map[string]int64, len(hm.Value))
+		for id := range hm.Value {
+			h.Holders[id] = getN(hm.Value, id)
 		}
 	}
 	if h.KMSKeyID != "" {
@@ -284,4 +311,108 @@ func names(attrs ...string) map[string]string {
 		m["#"+a] = a
 	}
 	return m
+}
+
+// hookData are the attributes of a hook's data, bounded together by
+// MaxHookDataBytes (docs/protocol.md, "Items", size). Each is set by the
+// first create or await that gives it (if_not_exists) and never changed
+// for the incarnation.
+var hookData = []string{attrMetadata, attrRespond, attrVerify, attrSchema, attrHdrs}
+
+// given returns the data attributes in gives, with their sizes.
+func (in *RegisterInput) given() map[string]int {
+	g := map[string]int{}
+	for a, v := range map[string]int{attrMetadata: len(in.Metadata), attrRespond: len(in.Respond), attrVerify: len(in.Verify),
+		attrSchema: len(in.Schema), attrHdrs: len(in.hdrs)} {
+		if v > 0 {
+			g[a] = v
+		}
+	}
+	return g
+}
+
+// dataPin is the data a hook item was found with: a register or await
+// that adds attributes to it is conditioned on exactly these being there.
+type dataPin struct {
+	hookID  string
+	present map[string]bool
+}
+
+// dataCond is the term of a register or await's condition that keeps the
+// hook's data within MaxHookDataBytes as stored, whatever each request
+// gives: the write may set the data it gives when the item has none (the
+// request's own data is within the bound), or when it has all of it
+// already (if_not_exists then sets nothing). To add to data already there,
+// fitData pins the data found (hookId and which attributes exist), whose
+// total with the new attributes it checked.
+func (in *RegisterInput) dataCond(nm map[string]string, vals map[string]types.AttributeValue) string {
+	g := in.given()
+	if len(g) == 0 {
+		return ""
+	}
+	for _, a := range hookData {
+		nm["#"+a] = a
+	}
+	if p := in.data; p != nil {
+		vals[":dhid"] = s(p.hookID)
+		terms := []string{"#hookId = :dhid"}
+		for _, a := range hookData {
+			if p.present[a] {
+				terms = append(terms, "attribute_exists(#"+a+")")
+			} else {
+				terms = append(terms, "attribute_not_exists(#"+a+")")
+			}
+		}
+		return " AND (" + strings.Join(terms, " AND ") + ")"
+	}
+	var none, all []string
+	for _, a := range hookData {
+		none = append(none, "attribute_not_exists(#"+a+")")
+		if g[a] > 0 {
+			all = append(all, "attribute_exists(#"+a+")")
+		}
+	}
+	return " AND ((" + strings.Join(none, " AND ") + ") OR (" + strings.Join(all, " AND ") + "))"
+}
+
+// fitData is called when a register or await's write failed, with the
+// item it returned (ALL_OLD): retry reports that the data term was what
+// failed and the write is to be made again with a new pin, when the data
+// found and the attributes this request adds fit MaxHookDataBytes
+// together; otherwise ErrInvalidRequest, nothing written.
+func (in *RegisterInput) fitData(old map[string]types.AttributeValue) (retry bool, err error) {
+	g := in.given()
+	if len(g) == 0 {
+		return false, nil
+	}
+	if len(old) == 0 || getS(old, attrExec) != in.ExecutionARN {
+		// Gone, or another execution's: the pin no longer applies.
+		retry = in.data != nil && len(old) == 0
+		in.data = nil
+		return retry, nil
+	}
+	present := map[string]bool{}
+	size, adds := 0, false
+	for _, a := range hookData {
+		if v := getS(old, a); v != "" {
+			present[a] = true
+			size += len(v)
+		} else if g[a] > 0 {
+			size += g[a]
+			adds = true
+		}
+	}
+	hid := getS(old, attrHookID)
+	if p := in.data; p != nil && p.hookID == hid && maps.Equal(p.present, present) {
+		return false, nil // the pinned data term held
+	}
+	if p := in.data; p == nil && (len(present) == 0 || !adds) {
+		return false, nil // the first form of the data term held
+	}
+	if size > MaxHookDataBytes {
+		return false, fmt.Errorf("%w: the hook's metadata, respondWith, verify and schema would be %d bytes together with this request's; the limit is %d bytes (each is kept from the first create or await that gives it)",
+			ErrInvalidRequest, size, MaxHookDataBytes)
+	}
+	in.data = &dataPin{hookID: hid, present: present}
+	return true, nil
 }

@@ -58,41 +58,84 @@ func (c *Client) WebhookURL(token string) string {
 // Dispose deletes the hook token of execution executionARN and the payloads
 // it still stores; the token is free for reuse at once. Disposing a hook
 // that no longer exists succeeds (idempotent). An await still parked on the
-// hook is failed with HookDisposedError. Idempotency records stay until they
-// expire, so a retried resume is still answered.
+// hook, or one whose delivery is not known to have reached it, is failed
+// with HookDisposedError before the hook is deleted, so a dispose repeated
+// after a lost answer or a crash still tells it. Idempotency records stay
+// until they expire, so a retried resume is still answered.
 //
 // Errors: ErrInvalidToken, *ConflictError when another execution holds the
-// token (nothing is deleted), or a wrapped AWS error.
+// token (nothing is deleted), ErrContention, or a wrapped AWS error (also
+// when the await could not be told: nothing is deleted, retry).
 func (c *Client) Dispose(ctx context.Context, token, executionARN string) error {
 	if err := ValidateToken(token); err != nil {
 		return err
 	}
-	out, err := c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                           &c.table,
-		Key:                                 hookKey(token),
-		ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #executionArn = :exec"),
-		ExpressionAttributeNames:            names(attrPK, attrExec),
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":exec": s(executionARN)},
-		ReturnValues:                        types.ReturnValueAllOld,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if err != nil {
-		if old, ok := conditionFailed(err); ok {
-			return &ConflictError{Token: token, ExecutionARN: getS(old, attrExec)}
+	if err := c.dispose(ctx, token, executionARN); err != nil {
+		var conflict *ConflictError
+		if errors.As(err, &conflict) {
+			return err
 		}
 		return fmt.Errorf("dispose hook %s: %w", Redact(token), err)
 	}
-	h := decodeHook(out.Attributes)
-	if h == nil {
-		return nil
-	}
-	if h.waiting() {
-		c.failTask(ctx, h.Waiter, ErrorNameDisposed, "hook "+Redact(token)+" was disposed")
-	}
-	if err := c.deleteStored(ctx, h); err != nil {
-		return fmt.Errorf("dispose hook %s: %w", Redact(token), err)
-	}
 	return nil
+}
+
+// dispose is docs/protocol.md, "Dispose": D1 deletes the hook unless it
+// names a waiter not told yet; refused, D2 fails that waiter and D1 is made
+// again with it told. The stored payloads go last (D3).
+func (c *Client) dispose(ctx context.Context, token, executionARN string) error {
+	var told []string
+	var read *hookItem // the hook as the last refused delete returned it
+	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
+		nm := names(attrPK, attrExec)
+		vals := map[string]types.AttributeValue{":exec": s(executionARN)}
+		cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND " + toldCond(nm, vals, told) + ")"
+		out, err := c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName:                           &c.table,
+			Key:                                 hookKey(token),
+			ConditionExpression:                 aws.String(cond),
+			ExpressionAttributeNames:            nm,
+			ExpressionAttributeValues:           vals,
+			ReturnValues:                        types.ReturnValueAllOld,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		if err == nil {
+			h := decodeHook(out.Attributes)
+			if h == nil {
+				// No item: disposed already, or this is the SDK's resend of
+				// a delete that was applied (its answer lost). The hook it
+				// deleted is the one the refused delete returned, if any.
+				h = read
+			}
+			if h == nil {
+				return nil
+			}
+			return c.deleteStored(ctx, h)
+		}
+		if transactionConflict(err) {
+			continue
+		}
+		old, ok := conditionFailed(err)
+		if !ok {
+			return err
+		}
+		h := decodeHook(old)
+		if h == nil {
+			continue
+		}
+		if h.ExecutionARN != executionARN {
+			return &ConflictError{Token: token, ExecutionARN: h.ExecutionARN}
+		}
+		if w := h.untold(told); w != "" {
+			if err := c.tell(ctx, w, ErrorNameDisposed, "hook "+Redact(token)+" was disposed"); err != nil {
+				return err
+			}
+			told = append(told, w)
+			read = h
+			r.again()
+		}
+	}
+	return ErrContention
 }
 
 // deleteStored deletes the payloads a disposed hook still stored. They are

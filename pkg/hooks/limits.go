@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,7 +33,7 @@ const (
 	// 22 URL-safe characters carry 132 bits (6 each), at least the 128 of
 	// a generated token.
 	MinWebhookTokenLength = 22
-	// heldMargin is how long after a held caller's deadline its count may
+	// heldMargin is how long after a held caller's deadline its entry may
 	// be taken for leaked (its Lambda was killed before it left).
 	heldMargin = 5 * time.Second
 	// noLim is the ceiling that a write raising dlv gives a hook created
@@ -115,27 +116,37 @@ func checkWebhookToken(in *CreateWebhookInput) error {
 
 const urlSafe = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
+// maxStaleRemoved bounds the stale holders one write removes (an
+// expression is at most 4 KB); one is enough to make room.
+const maxStaleRemoved = 25
+
 // hold counts one more caller held on the manual webhook h (H1 in
-// docs/protocol.md): held = held + 1 on condition held < maxHeld. A count
-// whose callers all passed their deadline (heldUntil, plus a margin) is
-// taken for leaked by a killed Lambda and reset. release undoes it (H2);
-// call it on every path once hold succeeded.
+// docs/protocol.md, "Limits"): an entry of its own in the holders map,
+// with the time after which it may be taken for leaked (its deadline plus
+// heldMargin), and held = held + 1, on condition held < maxHeld. Each
+// entry ends on its own: a caller killed before it left refuses others
+// until its own deadline has passed, however many callers come meanwhile.
+// release undoes it (H2); call it on every path once hold succeeded.
 func (c *Client) hold(ctx context.Context, h *hookItem, deadline time.Duration) (release func(), err error) {
+	me := c.opts.NewID()
 	until := c.opts.Now().Add(deadline + heldMargin).UnixMilli()
-	for attempt := 0; attempt < 3; attempt++ {
+	release = func() { c.unhold(ctx, h, me) }
+	nm := map[string]string{"#hookId": attrHookID, "#held": attrHeld, "#maxHeld": attrMaxHeld, "#holders": attrHolders, "#me": me}
+	for attempt := 0; attempt < 5; attempt++ {
 		_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                &c.table,
-			Key:                      hookKey(h.Token),
-			ConditionExpression:      aws.String("#hookId = :hid AND (attribute_not_exists(#held) OR #held < #maxHeld)"),
-			UpdateExpression:         aws.String("SET #held = if_not_exists(#held, :zero) + :one, #heldUntil = :until"),
-			ExpressionAttributeNames: names(attrHookID, attrHeld, attrMaxHeld, attrHeldUntil),
+			TableName: &c.table,
+			Key:       hookKey(h.Token),
+			ConditionExpression: aws.String("#hookId = :hid AND attribute_exists(#holders) AND attribute_not_exists(#holders.#me) AND " +
+				"(attribute_not_exists(#held) OR #held < #maxHeld)"),
+			UpdateExpression:         aws.String("SET #held = if_not_exists(#held, :zero) + :one, #holders.#me = :until"),
+			ExpressionAttributeNames: nm,
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":hid": s(h.HookID), ":zero": n(0), ":one": n(1), ":until": n(until),
 			},
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		})
 		if err == nil {
-			return func() { c.unhold(ctx, h) }, nil
+			return release, nil
 		}
 		if transactionConflict(err) {
 			c.backoff(ctx, attempt+1)
@@ -149,43 +160,91 @@ func (c *Client) hold(ctx context.Context, h *hookItem, deadline time.Duration) 
 		if cur == nil || cur.HookID != h.HookID {
 			return nil, ErrHookNotFound
 		}
-		if cur.HeldUntil >= c.opts.Now().UnixMilli() {
-			return nil, fmt.Errorf("%w: %d callers are held, the webhook's limit", ErrTooManyWaiting, cur.Held)
+		if _, ours := cur.Holders[me]; ours {
+			// The SDK resent an H1 that DynamoDB had applied (its answer
+			// was lost): this caller is counted, once.
+			return release, nil
 		}
-		// Every counted caller is past its deadline: those still counted
-		// died without leaving. Reset the count to this caller alone,
-		// unless another caller came meanwhile (heldUntil moved).
-		_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                &c.table,
-			Key:                      hookKey(h.Token),
-			ConditionExpression:      aws.String("#hookId = :hid AND #heldUntil = :old"),
-			UpdateExpression:         aws.String("SET #held = :one, #heldUntil = :until"),
-			ExpressionAttributeNames: names(attrHookID, attrHeld, attrHeldUntil),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":hid": s(h.HookID), ":old": n(cur.HeldUntil), ":one": n(1), ":until": n(until),
-			},
-		})
-		if err == nil {
-			return func() { c.unhold(ctx, h) }, nil
+		if cur.Holders == nil {
+			// A webhook whose item has no holders map yet (created before
+			// it): start one. A count it kept is dropped with it.
+			err = c.update(ctx, h.Token, "#hookId = :hid AND attribute_not_exists(#holders)", "SET #holders = :none, #held = :zero REMOVE #heldUntil",
+				map[string]string{"#hookId": attrHookID, "#holders": attrHolders, "#held": attrHeld, "#heldUntil": attrHeldUntil},
+				map[string]types.AttributeValue{":hid": s(h.HookID), ":none": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}, ":zero": n(0)})
+		} else {
+			switch stale := cur.staleHolders(c.opts.Now().UnixMilli()); {
+			case len(stale) > 0:
+				// Those callers are past their deadline: they died without
+				// leaving (or outstayed it). Their entries go, and their
+				// counts with them, unless another caller removed them first.
+				err = c.removeHolders(ctx, h, stale)
+			case cur.Held > int64(len(cur.Holders)):
+				// Counts without an entry: every write here changes both
+				// together, so these were made by code from before the
+				// holders map (a deployment under way). They are dropped.
+				err = c.update(ctx, h.Token, "#hookId = :hid AND #held = :old", "SET #held = :n",
+					map[string]string{"#hookId": attrHookID, "#held": attrHeld},
+					map[string]types.AttributeValue{":hid": s(h.HookID), ":old": n(cur.Held), ":n": n(int64(len(cur.Holders)))})
+			default:
+				return nil, fmt.Errorf("%w: %d callers are held, the webhook's limit", ErrTooManyWaiting, cur.Held)
+			}
 		}
-		if _, ok := conditionFailed(err); !ok && !transactionConflict(err) {
+		if _, ok := conditionFailed(err); err != nil && !ok && !transactionConflict(err) {
 			return nil, fmt.Errorf("hold caller: %w", err)
 		}
 	}
 	return nil, ErrContention
 }
 
-// unhold is H2: the held caller leaves (answered, timed out, or failed).
-// Best effort: if it fails, the count is reset once heldUntil passed.
-func (c *Client) unhold(ctx context.Context, h *hookItem) {
+// staleHolders lists the holders whose time ended before nowMs, at most
+// maxStaleRemoved of them.
+func (h *hookItem) staleHolders(nowMs int64) []string {
+	var stale []string
+	for id, until := range h.Holders {
+		if until < nowMs && len(stale) < maxStaleRemoved {
+			stale = append(stale, id)
+		}
+	}
+	return stale
+}
+
+// removeHolders removes the entries ids and their counts, on condition
+// that each is still there (a concurrent caller may have removed them).
+func (c *Client) removeHolders(ctx context.Context, h *hookItem, ids []string) error {
+	nm := map[string]string{"#hookId": attrHookID, "#held": attrHeld, "#holders": attrHolders}
+	cond := "#hookId = :hid"
+	paths := make([]string, len(ids))
+	for i, id := range ids {
+		ref := "#h" + strconv.Itoa(i)
+		nm[ref] = id
+		paths[i] = "#holders." + ref
+		cond += " AND attribute_exists(" + paths[i] + ")"
+	}
+	return c.update(ctx, h.Token, cond, "REMOVE "+strings.Join(paths, ", ")+" SET #held = #held - :k", nm,
+		map[string]types.AttributeValue{":hid": s(h.HookID), ":k": n(int64(len(ids)))})
+}
+
+// update is an UpdateItem of the hook item token.
+func (c *Client) update(ctx context.Context, token, cond, update string, nm map[string]string, vals map[string]types.AttributeValue) error {
+	_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &c.table,
+		Key:                       hookKey(token),
+		ConditionExpression:       aws.String(cond),
+		UpdateExpression:          aws.String(update),
+		ExpressionAttributeNames:  nm,
+		ExpressionAttributeValues: vals,
+	})
+	return err
+}
+
+// unhold is H2: the held caller me leaves (answered, timed out, or
+// failed). Best effort: if it fails, its entry is removed once its time
+// has passed. An entry already removed (the caller outstayed its time)
+// is not counted off twice.
+func (c *Client) unhold(ctx context.Context, h *hookItem, me string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	_, _ = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &c.table,
-		Key:                       hookKey(h.Token),
-		ConditionExpression:       aws.String("#hookId = :hid AND #held > :zero"),
-		UpdateExpression:          aws.String("SET #held = #held - :one"),
-		ExpressionAttributeNames:  names(attrHookID, attrHeld),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":hid": s(h.HookID), ":zero": n(0), ":one": n(1)},
-	})
+	_ = c.update(ctx, h.Token, "#hookId = :hid AND attribute_exists(#holders.#me)", "REMOVE #holders.#me SET #held = #held - :one",
+		map[string]string{"#hookId": attrHookID, "#held": attrHeld, "#holders": attrHolders, "#me": me},
+		map[string]types.AttributeValue{":hid": s(h.HookID), ":one": n(1)})
 }

@@ -157,7 +157,8 @@ const (
 	attrValidUntil = "validUntil" // epoch seconds; the link's expiry (expiresAt, the TTL, is later)
 	attrClaimedAt  = "claimedAt"
 	attrUsedAt     = "usedAt"
-	attrUsedBy     = "usedBy" // group item: the link that used the group
+	attrUsedBy     = "usedBy"    // group item: the link that used the group
+	attrHookUntil  = "hookUntil" // epoch seconds: the hook item's expiresAt when the link was created
 	skLink         = "LINK"
 	skLinkGroup    = "LINKGROUP"
 )
@@ -242,6 +243,11 @@ func (c *Client) CreateLink(ctx context.Context, in CreateLinkInput) (*Link, err
 		ID: c.opts.NewID(), Token: in.Token, HookID: h.HookID, Label: label, Group: in.Group,
 		ExpiresAt: now.Add(expiry).Truncate(time.Second),
 	}
+	if h.ExpiresAt > 0 && l.ExpiresAt.Unix() > h.ExpiresAt {
+		// A link is valid no longer than its hook lives: its group item
+		// outlives the hook, so it outlives every link of the group.
+		l.ExpiresAt = time.Unix(h.ExpiresAt, 0)
+	}
 	l.URL = c.LinkURL(l.ID)
 	item := linkKey(l.ID)
 	item[attrToken] = s(l.Token)
@@ -252,6 +258,9 @@ func (c *Client) CreateLink(ctx context.Context, in CreateLinkInput) (*Link, err
 	item[attrCreatedAt] = s(now.UTC().Format(time.RFC3339Nano))
 	item[attrValidUntil] = n(l.ExpiresAt.Unix())
 	item[attrExpiresAt] = n(l.ExpiresAt.Add(LinkRetention).Unix())
+	if h.ExpiresAt > 0 {
+		item[attrHookUntil] = n(h.ExpiresAt)
+	}
 	if l.Group != "" {
 		item[attrGroup] = s(l.Group)
 	}
@@ -280,6 +289,9 @@ type linkItem struct {
 	Payload    string
 	State      LinkState
 	ValidUntil int64
+	// HookUntil is the expiresAt of the hook when the link was created (0
+	// on links created before it was recorded).
+	HookUntil int64
 }
 
 func decodeLink(id string, m map[string]types.AttributeValue) *linkItem {
@@ -294,9 +306,23 @@ func decodeLink(id string, m map[string]types.AttributeValue) *linkItem {
 		Payload:    getS(m, attrPayload),
 		State:      LinkState(getS(m, attrState)),
 		ValidUntil: getN(m, attrValidUntil),
+		HookUntil:  getN(m, attrHookUntil),
 	}
 	l.ExpiresAt = time.Unix(l.ValidUntil, 0)
 	return l
+}
+
+// groupExpiry is the TTL of the group item a claim of l writes: past the
+// hook's own TTL, so past the validity of every link of the group, those
+// created later included (a link is valid no longer than its hook), plus
+// LinkRetention. A link created before hookUntil was recorded uses now +
+// HookTTL, which is past its hook's TTL.
+func (c *Client) groupExpiry(l *linkItem, now time.Time) int64 {
+	until := l.HookUntil
+	if until == 0 {
+		until = now.Add(c.opts.HookTTL).Unix()
+	}
+	return time.Unix(max(until, l.ValidUntil), 0).Add(LinkRetention).Unix()
 }
 
 // expired reports whether the link's life is over at now.
@@ -401,7 +427,11 @@ func (c *Client) UseLink(ctx context.Context, id, comment string) (*Link, error)
 	if err := c.claimLink(ctx, l); err != nil {
 		return nil, err
 	}
-	_, err = c.resumeHook(ctx, l.Token, l.HookID, json.RawMessage(payload), []ResumeOption{WithIdempotencyKey(id)})
+	// The idempotency record of the link lives as long as the link item:
+	// a claimed link is accepted again while it is valid, so if L3 is
+	// lost, only the record says the resume was applied.
+	lc := c.withIdempotencyTTL(l.ExpiresAt.Add(LinkRetention).Sub(c.opts.Now()))
+	_, err = lc.resumeHook(ctx, l.Token, l.HookID, json.RawMessage(payload), []ResumeOption{WithIdempotencyKey(id)})
 	switch {
 	case errors.Is(err, ErrIdempotencyMismatch):
 		// The key was applied with another comment: this link was used.
@@ -411,9 +441,21 @@ func (c *Client) UseLink(ctx context.Context, id, comment string) (*Link, error)
 		return nil, err
 	}
 	// Acknowledged. If this write is lost the link stays claimed, and
-	// using it again is answered from the idempotency record.
+	// using it again is answered from the idempotency record, which
+	// outlives the link.
 	c.markLinkUsed(ctx, id)
 	return &l.Link, nil
+}
+
+// withIdempotencyTTL returns c, or a copy of c whose idempotency records
+// live at least ttl. The copy shares c's AWS clients and caches.
+func (c *Client) withIdempotencyTTL(ttl time.Duration) *Client {
+	if ttl <= c.opts.IdempotencyTTL {
+		return c
+	}
+	cc := *c
+	cc.opts.IdempotencyTTL = ttl
+	return &cc
 }
 
 // withComment adds comment to the JSON object payload.
@@ -460,7 +502,7 @@ func (c *Client) claimLink(ctx context.Context, l *linkItem) error {
 			UpdateExpression:         aws.String("SET #usedBy = :id, #expiresAt = :ttl"),
 			ExpressionAttributeNames: names(attrUsedBy, attrExpiresAt),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":id": s(l.ID), ":ttl": n(l.ExpiresAt.Add(LinkRetention).Unix()),
+				":id": s(l.ID), ":ttl": n(c.groupExpiry(l, now)),
 			},
 		}})
 	}
@@ -505,7 +547,7 @@ func (c *Client) claimLink(ctx context.Context, l *linkItem) error {
 
 // markLinkUsed is L3: claimed → used, once the resume was acknowledged.
 // Best effort: a link left claimed is used again safely (its resume is
-// answered from the idempotency record).
+// answered from the idempotency record, kept as long as the link item).
 func (c *Client) markLinkUsed(ctx context.Context, id string) {
 	_, _ = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                &c.table,

@@ -115,11 +115,13 @@ func TestAwaitParksBetweenR1AndS1(t *testing.T) {
 	}
 }
 
-// TestReplayConfirmsItsOwnPayload (mutant M17, settle ignoring the
-// output): a keyed resume took the waiter T1 and its resumer died before
+// TestReplayConfirmsItsOwnPayload (written for mutant M17, settle ignoring
+// the output): a keyed resume took the waiter T1 and its resumer died before
 // sending; T1 timed out and T2 awaits. The retry with the key must find no
 // TaskSucceeded with its payload in the history (T0's, with another
 // payload, does not count) and deliver it to T2, not answer "applied".
+// Since a replay confirms against its own task T1 only (issue 20, defect
+// 5), T0's output is never looked at and M17 is killed in e2e.
 func TestReplayConfirmsItsOwnPayload(t *testing.T) {
 	ctx := context.Background()
 	inj, tasks := faults.New(), faults.NewTasks()
@@ -152,6 +154,9 @@ func TestReplayConfirmsItsOwnPayload(t *testing.T) {
 // P1 to its task, then dies before its commit (A5). X's A3 must fail on
 // Y's uncommitted hand-out; X then settles it from the history (TY has
 // P1: committed) and parks. Overwriting it would send P1 to TX as well.
+// Since invariant T (issue 20) A3 is also refused here by its told term
+// (TY is neither X's task nor one X failed), so M7 alone no longer
+// changes this test's outcome: the test holds both terms together.
 func TestHandOutNotOverwritten(t *testing.T) {
 	ctx := context.Background()
 	inj, tasks := faults.New(), faults.NewTasks()
