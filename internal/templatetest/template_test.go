@@ -619,6 +619,36 @@ var checks = []check{
 		},
 	},
 	{
+		// Issue 21: listing an execution's hooks hands out plain tokens
+		// (enough to resume) and webhook URLs (each webhook's credential):
+		// an operator action. HTTP APIs authorize per route, so GET /hooks
+		// needs SigV4 whatever ResumeAuth gives the other /hooks routes.
+		name: "GET /hooks is AWS_IAM whatever ResumeAuth says",
+		run: func(t *tmpl) error {
+			var e errs
+			found := 0
+			for _, id := range t.resources("AWS::ApiGatewayV2::Route") {
+				if expr(t.prop(id, "RouteKey")) != "GET /hooks" {
+					continue
+				}
+				found++
+				e.want(id+" AuthorizationType", t.prop(id, "AuthorizationType"), "AWS_IAM")
+				if a := t.prop(id, "AuthorizerId"); a != nil {
+					e.add("%s has an AuthorizerId (%s): an IAM route takes none", id, expr(a))
+				}
+			}
+			if found != 1 {
+				e.add("%d routes GET /hooks, want 1", found)
+			}
+			return e.err()
+		},
+		breaks: [][2]string{{"      RouteKey: GET /hooks\n      Target: !Sub integrations/${ResumeHookIntegration}\n      AuthorizationType: AWS_IAM\n",
+			"      RouteKey: GET /hooks\n      Target: !Sub integrations/${ResumeHookIntegration}\n      AuthorizationType: !If [ResumeAuthIAM, AWS_IAM, !If [ResumeAuthJWT, JWT, NONE]]\n"},
+			{"      RouteKey: GET /hooks\n      Target: !Sub integrations/${ResumeHookIntegration}\n      AuthorizationType: AWS_IAM\n",
+				"      RouteKey: GET /hooks\n      Target: !Sub integrations/${ResumeHookIntegration}\n      AuthorizationType: NONE\n"},
+		},
+	},
+	{
 		name: "hook-task's resource policy names only the rule and the state machines' role",
 		run: func(t *tmpl) error {
 			want := []string{
