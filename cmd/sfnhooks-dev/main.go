@@ -97,7 +97,9 @@ func main() {
 	root := flag.String("root", ".", "repository root (scripts/, examples/, .state/)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if err := run(log, *root, *addr); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, log, *root, *addr, ""); err != nil {
 		fmt.Fprintf(os.Stderr, "make dev: %v\n", err)
 		os.Exit(1)
 	}
@@ -127,12 +129,16 @@ type devState struct {
 	PaymentSecret map[string]string `json:"paymentSecret"`
 }
 
-func run(log *slog.Logger, root, addr string) error {
+// run is make dev until ctx is done. statePath is where the endpoints and
+// ARNs are written ("": root/.state/dev.json).
+func run(ctx context.Context, log *slog.Logger, root, addr, statePath string) error {
 	root, err := filepath.Abs(root)
 	if err != nil {
 		return err
 	}
-	statePath := filepath.Join(root, ".state", "dev.json")
+	if statePath == "" {
+		statePath = filepath.Join(root, ".state", "dev.json")
+	}
 	stk, err := devstack.StackFromEnv()
 	if err != nil {
 		return err
@@ -154,9 +160,6 @@ func run(log *slog.Logger, root, addr string) error {
 		return fmt.Errorf("listen on %s: %w%s (set SFNHOOKS_DEV_ADDR to another address)", addr, err, runningHint(statePath))
 	}
 	apiURL := "http://" + ln.Addr().String()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	// The emulator: use the one that answers, or start it (and stop it on exit).
 	startedMoto := false
