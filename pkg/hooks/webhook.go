@@ -348,6 +348,17 @@ func (f *HeaderFilter) dropped(name string) bool {
 	return false
 }
 
+// dropping returns f (nil: the default) that also drops names (lower case).
+func (f *HeaderFilter) dropping(names ...string) *HeaderFilter {
+	out := &HeaderFilter{}
+	if f != nil {
+		out.Keep = f.Keep
+		out.Drop = append(out.Drop, f.Drop...)
+	}
+	out.Drop = append(out.Drop, names...)
+	return out
+}
+
 // filtered returns a copy of req without the headers f drops.
 func (req WebhookRequest) filtered(f *HeaderFilter) *WebhookRequest {
 	hdr := make(map[string][]string, len(req.Headers))
@@ -607,6 +618,11 @@ func (c *Client) resumeConfigured(ctx context.Context, h *hookItem, req *Webhook
 			return nil, nil, nil, fmt.Errorf("decode the webhook's header filter: %w", err)
 		}
 	}
+	if h.Verify != nil {
+		// The request with its signature would be a replayable
+		// credential wherever the payload goes (table, history).
+		f = f.dropping(signatureHeaders(h.Verify)...)
+	}
 	p, err := c.webhookPayload(req, f)
 	if err != nil {
 		return nil, nil, nil, err
@@ -663,23 +679,45 @@ func (c *Client) verifyRequest(ctx context.Context, h *hookItem, req *WebhookReq
 	if err != nil {
 		return nil, err
 	}
-	deliveryID, err := checkSignature(v, secrets, signedRequest{header: header, body: body, now: c.opts.Now(), tolerance: c.opts.SignatureTolerance})
-	if err != nil || deliveryID == "" {
+	tolerance := c.opts.SignatureTolerance
+	if v.ToleranceSeconds > 0 {
+		tolerance = time.Duration(v.ToleranceSeconds) * time.Second
+	}
+	got, err := checkSignature(v, secrets, signedRequest{header: header, body: body, now: c.opts.Now(), tolerance: c.opts.SignatureTolerance})
+	if err != nil {
 		return nil, err
 	}
-	req.RequestID = deliveryRequestID(h.Token, deliveryID)
-	return &deliveryKey{
-		key:    "delivery:" + deliveryID,
-		hash:   sha256Hex("webhook-body\n" + string(body)),
-		prefix: `{"requestId":` + strconv.Quote(req.RequestID) + `,`,
-	}, nil
+	dk := &deliveryKey{key: "delivery:" + got.id, hash: sha256Hex("webhook-body\n" + string(body))}
+	req.RequestID = deliveryRequestID(h.Token, got.id)
+	if got.id == "" {
+		// No signed delivery id (github, hmac; slack without event_id): the
+		// request is known by what its signature covers, so a captured
+		// request sent again, with a new unsigned delivery id or none, is
+		// answered as the first and reaches the workflow once. A signature
+		// that covers a timestamp is refused once stale; one that covers
+		// none stays valid, so its key is kept as long as a webhook lives.
+		signed := base64.RawURLEncoding.EncodeToString(got.mac)
+		dk.key = "signed:" + signed
+		dk.ttl = c.opts.HookTTL
+		if got.timed {
+			dk.ttl = max(c.opts.IdempotencyTTL, 2*tolerance)
+		}
+		req.RequestID = deliveryRequestID(h.Token, dk.key)
+	}
+	dk.prefix = `{"requestId":` + strconv.Quote(req.RequestID) + `,`
+	return dk, nil
 }
 
 // deliveryKey is how a verified webhook request with a delivery id is
 // resumed with it as idempotency key (docs/protocol.md, "Verified
 // webhooks").
 type deliveryKey struct {
-	key string // the idempotency key: "delivery:" + the delivery id
+	// key is the idempotency key: "delivery:" + the signed delivery id, or
+	// "signed:" + the MAC of a request whose signature covers no delivery id.
+	key string
+	// ttl, when set, is how long the key is remembered (instead of
+	// IdempotencyTTL): as long as a replay of the request would pass.
+	ttl time.Duration
 	// hash is what the key stands for: the sha256 of the verified body (a
 	// provider's retry has other headers: timestamp, signature).
 	hash string

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
@@ -103,6 +104,9 @@ type webhookPair struct {
 	// newCaller returns another caller's Client (a new container: cold
 	// caches), counted in calls.
 	newCaller func(testing.TB) *hooks.Client
+	// db and table: the table both use, for tests that read its items.
+	db    *dynamodb.Client
+	table string
 }
 
 func newWebhookPair(tb testing.TB, optFns ...func(*hooks.Options)) *webhookPair {
@@ -110,7 +114,8 @@ func newWebhookPair(tb testing.TB, optFns ...func(*hooks.Options)) *webhookPair 
 	p := &webhookPair{calls: &awscalls.Counter{}, outputs: make(chan string, 16)}
 	sfnStandIn := capturingSFN{awsstub.AcceptingSFN{Calls: p.calls}, p.outputs}
 	var table string
-	p.caller, _, table = newTestClient(tb, p.calls, append(optFns, func(o *hooks.Options) { o.StepFunctions = sfnStandIn })...)
+	p.caller, p.db, table = newTestClient(tb, p.calls, append(optFns, func(o *hooks.Options) { o.StepFunctions = sfnStandIn })...)
+	p.table = table
 	cfg := devstack.AWSConfig(stacktest.RequireStack(tb).MotoURL.String())
 	// The workflow's own Step Functions calls are not the caller's: not counted.
 	wf, err := hooks.New(cfg, func(o *hooks.Options) { o.TableName = table; o.StepFunctions = capturingSFN{outputs: p.outputs} })
