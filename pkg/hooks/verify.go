@@ -87,6 +87,49 @@ type Verify struct {
 // MaxToleranceSeconds bounds Verify.ToleranceSeconds (one day).
 const MaxToleranceSeconds = 86400
 
+// MinSigningKeyBytes is the shortest signing key a verified webhook
+// accepts (128 bits): the secret's bytes, or for Standard Webhooks the
+// bytes its base64 after "whsec_" decodes to. A shorter one is refused at
+// creation and never used to verify (ErrWeakSigningKey).
+const MinSigningKeyBytes = 16
+
+// signingKey returns the HMAC key secret stands for under scheme; false
+// when it stands for none (not base64 after "whsec_").
+func signingKey(scheme, secret string) ([]byte, bool) {
+	if scheme == SchemeStandardWebhooks {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+		return key, err == nil
+	}
+	return []byte(secret), true
+}
+
+// weakKey describes why secret is not a usable key under scheme, or "".
+func weakKey(scheme, secret string) string {
+	key, ok := signingKey(scheme, secret)
+	switch {
+	case !ok:
+		return "is not base64 after whsec_"
+	case len(key) < MinSigningKeyBytes:
+		return fmt.Sprintf("is a key of %d bytes; keys must be at least %d bytes", len(key), MinSigningKeyBytes)
+	}
+	return ""
+}
+
+// strongSecrets returns the secrets whose keys are long enough to verify
+// with; ErrWeakSigningKey when none is.
+func strongSecrets(scheme string, secrets []string) ([]string, error) {
+	var strong []string
+	for _, sec := range secrets {
+		if weakKey(scheme, sec) == "" {
+			strong = append(strong, sec)
+		}
+	}
+	if len(strong) == 0 {
+		return nil, fmt.Errorf("%w: the webhook's secret holds no signing key of at least %d bytes; nothing was accepted", ErrWeakSigningKey, MinSigningKeyBytes)
+	}
+	return strong, nil
+}
+
 // validate checks v as a webhook's configuration and fills the defaults of
 // the hmac scheme.
 func (v *Verify) validate() error {
@@ -162,6 +205,11 @@ type verified struct {
 // is ErrInvalidSignature with a message that says what was wrong, never
 // which secret or what signature was expected.
 func checkSignature(v *Verify, secrets []string, req signedRequest) (verified, error) {
+	// A weak key (an empty one: anyone can sign) is never used.
+	secrets, err := strongSecrets(v.Scheme, secrets)
+	if err != nil {
+		return verified{}, err
+	}
 	if v.ToleranceSeconds > 0 {
 		req.tolerance = time.Duration(v.ToleranceSeconds) * time.Second
 	}
@@ -269,9 +317,9 @@ func checkStandardWebhooks(secrets []string, req signedRequest) (verified, error
 	}
 	var expected [][]byte
 	for _, s := range secrets {
-		key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "whsec_"))
-		if err != nil {
-			continue // not a Standard Webhooks secret; checked at load (secretKeys)
+		key, ok := signingKey(SchemeStandardWebhooks, s)
+		if !ok {
+			continue // not a Standard Webhooks secret (strongSecrets keeps none)
 		}
 		expected = append(expected, mac(sha256.New, key, []byte(id), []byte("."), []byte(ts), []byte("."), req.body))
 	}

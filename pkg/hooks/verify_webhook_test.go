@@ -222,12 +222,19 @@ func TestVerifiedWebhookSecretCache(t *testing.T) {
 	if got := p.calls.Count("Secrets Manager.GetSecretValue"); got != 0 {
 		t.Fatalf("unsigned request on a cold cache: %d GetSecretValue (%s), want 0", got, p.calls)
 	}
+	// A secret deleted after the webhook was created (create refuses one
+	// that does not exist), read by a cold container.
+	gone := newSecret(t, swNew)
 	missing, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA,
-		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: strings.Replace(arn, "sfnhooks/test-", "sfnhooks/none-", 1)}})
+		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: gone}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = p.caller.ResumeWebhook(ctx, missing.Token, swRequest(t, missing.Token, swNew, "msg_x", time.Now(), `{}`))
+	sm := secretsmanager.NewFromConfig(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()))
+	if _, err := sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: &gone, ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.newCaller(t).ResumeWebhook(ctx, missing.Token, swRequest(t, missing.Token, swNew, "msg_x", time.Now(), `{}`))
 	if api := hooks.ErrorFor(err); api.Status != http.StatusInternalServerError {
 		t.Fatalf("missing secret: got %v (%d), want 500", err, api.Status)
 	}
@@ -318,5 +325,53 @@ func TestVerifiedSealedWebhook(t *testing.T) {
 	}
 	if out, err := nextOutput(p.outputs, 300*time.Millisecond); err == nil {
 		t.Fatalf("a retried delivery reached the workflow again: %s", out)
+	}
+}
+
+// A signing key shorter than 16 bytes is refused when the webhook is
+// created (InvalidRequest, nothing created), and at verification when the
+// secret was weakened afterwards (500, nothing stored): "whsec_" is an
+// empty HMAC key with which anyone can sign (issue 21).
+func TestWeakSigningKeyOnMoto(t *testing.T) {
+	t.Parallel()
+	p := newWebhookPair(t)
+	ctx := context.Background()
+	weak := newSecret(t, "whsec_")
+	_, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA,
+		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: weak}})
+	if !errors.Is(err, hooks.ErrInvalidRequest) || !errors.Is(err, hooks.ErrWeakSigningKey) || !strings.Contains(err.Error(), "16 bytes") {
+		t.Fatalf("create with the secret whsec_: %v, want ErrInvalidRequest and ErrWeakSigningKey saying 16 bytes", err)
+	}
+	missing := strings.Replace(weak, "sfnhooks/test-", "sfnhooks/none-", 1)
+	_, err = p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA,
+		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: missing}})
+	if !errors.Is(err, hooks.ErrInvalidRequest) {
+		t.Fatalf("create with a secret that does not exist: %v, want ErrInvalidRequest", err)
+	}
+
+	arn := newSecret(t, swNew)
+	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA,
+		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: arn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := secretsmanager.NewFromConfig(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()))
+	if _, err := sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: &arn, SecretString: aws.String("whsec_")}); err != nil {
+		t.Fatal(err)
+	}
+	cold := p.newCaller(t) // reads the weakened secret
+	m := hmac.New(sha256.New, nil)
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	m.Write([]byte("msg_w." + ts + ".{}"))
+	r := httptest.NewRequest("POST", "/webhooks/"+h.Token, strings.NewReader(`{}`))
+	r.Header.Set("Webhook-Id", "msg_w")
+	r.Header.Set("Webhook-Timestamp", ts)
+	r.Header.Set("Webhook-Signature", "v1,"+base64.StdEncoding.EncodeToString(m.Sum(nil)))
+	resp, err := cold.ResumeWebhook(ctx, h.Token, r)
+	if api := hooks.ErrorFor(err); err == nil || api.Status != http.StatusInternalServerError || !errors.Is(err, hooks.ErrWeakSigningKey) {
+		t.Fatalf("a request signed with the empty key: %v %v, want ErrWeakSigningKey (500)", resp, err)
+	}
+	if st, err := p.workflow.GetHook(ctx, h.Token); err != nil || st.Pending != 0 {
+		t.Fatalf("after the request signed with the empty key: %+v %v, want nothing stored", st, err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
 
 // DefaultWebhookDeadline is how long a manual webhook holds its caller by
@@ -432,6 +433,9 @@ func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hoo
 		if err := v.validate(); err != nil {
 			return nil, err
 		}
+		if err := c.checkSigningKeys(ctx, &v); err != nil {
+			return nil, err
+		}
 		b, err := json.Marshal(v)
 		if err != nil {
 			return nil, fmt.Errorf("%w: verify: %v", ErrInvalidRequest, err)
@@ -446,6 +450,25 @@ func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hoo
 		return nil, fmt.Errorf("%w: token %s is a plain hook of this execution, not a webhook", ErrInvalidRequest, Redact(in.Token))
 	}
 	return h, nil
+}
+
+// checkSigningKeys reads v's secret and refuses one that holds a key
+// shorter than MinSigningKeyBytes, or none (a secret that does not exist:
+// ErrInvalidRequest; one that cannot be read otherwise: the AWS error).
+func (c *Client) checkSigningKeys(ctx context.Context, v *Verify) error {
+	secrets, err := c.secrets.get(ctx, v.SecretARN)
+	if _, missing := errors.AsType[*smtypes.ResourceNotFoundException](err); missing {
+		return fmt.Errorf("%w: verify: the secret %s does not exist", ErrInvalidRequest, v.SecretARN)
+	}
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	for i, sec := range secrets {
+		if why := weakKey(v.Scheme, sec); why != "" {
+			return fmt.Errorf("%w: verify: secret %d of %s %s: %w", ErrInvalidRequest, i+1, v.SecretARN, why, ErrWeakSigningKey)
+		}
+	}
+	return nil
 }
 
 // WebhookRequest is what a workflow receives when its webhook is called:
