@@ -61,11 +61,15 @@ func (c *Client) WebhookURL(token string) string {
 // hook is failed with HookDisposedError. Idempotency records stay until they
 // expire, so a retried resume is still answered.
 //
-// Errors: ErrInvalidToken, *ConflictError when another execution holds the
-// token (nothing is deleted), or a wrapped AWS error.
+// Errors: ErrInvalidToken, ErrInvalidRequest (no executionARN),
+// *ConflictError when another execution holds the token (nothing is
+// deleted), or a wrapped AWS error.
 func (c *Client) Dispose(ctx context.Context, token, executionARN string) error {
 	if err := ValidateToken(token); err != nil {
 		return err
+	}
+	if executionARN == "" {
+		return fmt.Errorf("%w: executionArn is required: a hook is disposed by the execution that holds it", ErrInvalidRequest)
 	}
 	out, err := c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                           &c.table,

@@ -275,8 +275,10 @@ func anyMatch(expected, candidates [][]byte) []byte {
 	var match []byte
 	for _, e := range expected {
 		for _, c := range candidates {
-			if hmac.Equal(e, c) && match == nil {
-				match = e // no early exit: the time does not tell which matched
+			if hmac.Equal(e, c) {
+				if match == nil {
+					match = e // no early exit: the time does not tell which matched
+				}
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -864,19 +865,28 @@ func (c *Client) hookGone(ctx context.Context, h *Hook) (bool, error) {
 }
 
 // Respond writes the response of a manual webhook to the request
-// requestID (WebhookRequest.RequestID); the caller held by ResumeWebhook
-// gets it. A Status of 0 is 200. Each request is answered once: the first
+// requestID (WebhookRequest.RequestID) for the execution executionARN,
+// which must hold the webhook token; the caller held by ResumeWebhook gets
+// it. A Status of 0 is 200. Each request is answered once: the first
 // write stands; writing the same response again succeeds (a task retried
 // after a crash), another one fails with ErrResponseAlreadySent. The
 // response item expires after Options.ResponseTTL.
 //
-// Errors: ErrInvalidToken, ErrInvalidRequest (no request id, bad status),
-// ErrResponseAlreadySent (wrapped), *ResponseTooLargeError
-// (ErrPayloadTooLarge) when the item would exceed DynamoDB's 400 KB, or a
-// wrapped AWS error.
-func (c *Client) Respond(ctx context.Context, token, requestID string, resp Response) error {
+// The write is one transaction whose condition check ties it to the
+// execution: executionARN must hold token (hook-task is the trust boundary,
+// README "Running it on AWS safely").
+//
+// Errors: ErrInvalidToken, ErrInvalidRequest (no execution or request id,
+// bad status), ErrHookNotFound (no hook has the token), *ConflictError
+// (another execution holds it), ErrResponseAlreadySent (wrapped),
+// *ResponseTooLargeError (ErrPayloadTooLarge) when the item would exceed
+// DynamoDB's 400 KB, ErrContention, or a wrapped AWS error.
+func (c *Client) Respond(ctx context.Context, token, executionARN, requestID string, resp Response) error {
 	if err := ValidateToken(token); err != nil {
 		return err
+	}
+	if executionARN == "" {
+		return fmt.Errorf("%w: executionArn is required ($$.Execution.Id): a response is written for the execution that holds the webhook", ErrInvalidRequest)
 	}
 	if requestID == "" || len(requestID) > MaxTokenLength {
 		return fmt.Errorf("%w: requestId is required (at most %d bytes)", ErrInvalidRequest, MaxTokenLength)
@@ -908,20 +918,49 @@ func (c *Client) Respond(ctx context.Context, token, requestID string, resp Resp
 	if size := itemSize(item); size > MaxResponseItemBytes {
 		return &ResponseTooLargeError{Size: size, Limit: MaxResponseItemBytes}
 	}
-	_, err = c.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 &c.table,
-		Item:                      item,
-		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #digest = :digest"),
-		ExpressionAttributeNames:  names(attrPK, attrDigest),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":digest": item[attrDigest]},
-	})
-	if _, ok := conditionFailed(err); ok {
-		return fmt.Errorf("respond to request %s: %w", requestID, ErrResponseAlreadySent)
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{ConditionCheck: &types.ConditionCheck{
+			TableName:                           &c.table,
+			Key:                                 hookKey(token),
+			ConditionExpression:                 aws.String("#executionArn = :exec"),
+			ExpressionAttributeNames:            names(attrExec),
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":exec": s(executionARN)},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+		{Put: &types.Put{
+			TableName:                 &c.table,
+			Item:                      item,
+			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #digest = :digest"),
+			ExpressionAttributeNames:  names(attrPK, attrDigest),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":digest": item[attrDigest]},
+		}},
+	}}
+	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
+		_, err = c.db.TransactWriteItems(ctx, in)
+		codes, canceled := canceledReasons(err)
+		switch {
+		case err == nil:
+			return nil
+		case conditionCanceled(codes, 0):
+			var tce *types.TransactionCanceledException
+			errors.As(err, &tce)
+			holder := getS(tce.CancellationReasons[0].Item, attrExec)
+			if holder == "" {
+				return fmt.Errorf("respond to request %s: %w", requestID, ErrHookNotFound)
+			}
+			return &ConflictError{Token: token, ExecutionARN: holder}
+		case conditionCanceled(codes, 1):
+			return fmt.Errorf("respond to request %s: %w", requestID, ErrResponseAlreadySent)
+		case canceled && slices.Contains(codes, "TransactionConflict"), transactionConflict(err):
+			continue // the hook item is in another transaction (a hot webhook's appends): again
+		default:
+			return fmt.Errorf("respond to request %s: %w", requestID, err)
+		}
 	}
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("respond to request %s: %w", requestID, err)
 	}
-	return nil
+	return fmt.Errorf("respond to request %s: %w", requestID, ErrContention)
 }
 
 // itemSize is the size DynamoDB counts for item: attribute names plus
