@@ -1,7 +1,7 @@
 # sfnhooks — make help lists the targets.
 SHELL := /usr/bin/env bash
 GO    ?= go
-FUNCTIONS := resume-hook resume-webhook hook-task
+FUNCTIONS := resume-hook resume-webhook approval-link hook-task
 # Lambda runs provided.al2023 on arm64 (template.yaml).
 GOOS_LAMBDA   ?= linux
 GOARCH_LAMBDA ?= arm64
@@ -9,7 +9,7 @@ BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 
 .DEFAULT_GOAL := help
 .PHONY: help build test test-browser mutate bench scale fuzz coldstart stress chaos lint dev deploy clean stack-up stack-down lint-install \
-	build-ResumeHookFunction build-ResumeWebhookFunction build-HookTaskFunction
+	build-ResumeHookFunction build-ResumeWebhookFunction build-ApprovalLinkFunction build-HookTaskFunction
 # sam (aws-sam-cli) from the project's lint virtualenv (scripts/lint.sh install).
 SAM ?= .state/venv-lint/bin/sam
 
@@ -102,6 +102,8 @@ build-ResumeHookFunction:
 	$(call lambda_bootstrap,resume-hook)
 build-ResumeWebhookFunction:
 	$(call lambda_bootstrap,resume-webhook)
+build-ApprovalLinkFunction:
+	$(call lambda_bootstrap,approval-link)
 build-HookTaskFunction:
 	$(call lambda_bootstrap,hook-task)
 

@@ -19,7 +19,7 @@ import (
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/sfnhooks/sfnhooks/internal/adapter/resumewebhook"
+	"github.com/sfnhooks/sfnhooks/internal/adapter/approvallink"
 	"github.com/sfnhooks/sfnhooks/internal/devstack"
 	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/internal/faults"
@@ -27,10 +27,10 @@ import (
 )
 
 // Approval links (docs/protocol.md, "Links") through the real
-// resume-webhook handler, which serves GET and POST /links/{id}, on the
+// approval-link handler, which serves GET and POST /links/{id}, on the
 // emulator.
 
-// linkRoute is the resume-webhook handler on the env's table; its client's
+// linkRoute is the approval-link handler on the env's table; its client's
 // clock is now() (a test moves it past a link's expiry).
 func (e *env) linkRoute(now func() time.Time) lambda.Handler {
 	e.t.Helper()
@@ -44,7 +44,7 @@ func (e *env) linkRoute(now func() time.Time) lambda.Handler {
 		e.t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return devstack.NewHandler(resumewebhook.New(client, log).Handle)
+	return devstack.NewHandler(approvallink.New(client, log).Handle)
 }
 
 // linkCall sends method /links/{id} (id as it stands in the URL) with a

@@ -151,11 +151,14 @@ func (e errs) err() error {
 }
 
 // functions: each function's logical id, role and reserved concurrency
-// parameter and condition.
-var functions = []struct{ id, role, param, cond string }{
-	{"ResumeHookFunction", "ResumeHookRole", "ResumeHookReservedConcurrency", "ReserveResumeHook"},
-	{"ResumeWebhookFunction", "ResumeWebhookRole", "ResumeWebhookReservedConcurrency", "ReserveResumeWebhook"},
-	{"HookTaskFunction", "HookTaskRole", "HookTaskReservedConcurrency", "ReserveHookTask"},
+// parameter, condition and default.
+var functions = []struct{ id, role, param, cond, reserved string }{
+	{"ResumeHookFunction", "ResumeHookRole", "ResumeHookReservedConcurrency", "ReserveResumeHook", "100"},
+	{"ResumeWebhookFunction", "ResumeWebhookRole", "ResumeWebhookReservedConcurrency", "ReserveResumeWebhook", "100"},
+	// Issue 21: the approval links have a function, and a concurrency, of
+	// their own: held webhook callers cannot take it.
+	{"ApprovalLinkFunction", "ApprovalLinkRole", "ApprovalLinkReservedConcurrency", "ReserveApprovalLink", "10"},
+	{"HookTaskFunction", "HookTaskRole", "HookTaskReservedConcurrency", "ReserveHookTask", "100"},
 }
 
 // param checks a parameter's type and default.
@@ -264,6 +267,25 @@ var checks = []check{
 		},
 	},
 	{
+		// Issue 21: the link pages are not served by resume-webhook, whose
+		// concurrency held webhook callers can fill.
+		name: "the approval links are served by approval-link, with its own integration",
+		run: func(t *tmpl) error {
+			var e errs
+			for _, id := range t.resources("AWS::ApiGatewayV2::Route") {
+				if key := expr(t.prop(id, "RouteKey")); strings.HasSuffix(key, " /links/{id}") {
+					e.want(key+" Target", t.prop(id, "Target"), "Sub(integrations/${ApprovalLinkIntegration})")
+				}
+			}
+			e.want("ApprovalLinkIntegration IntegrationUri", t.prop("ApprovalLinkIntegration", "IntegrationUri"), "GetAtt(ApprovalLinkFunction.Arn)")
+			e.want("LinkApiPermission FunctionName", t.prop("LinkApiPermission", "FunctionName"), "Ref(ApprovalLinkFunction)")
+			return e.err()
+		},
+		breaks: [][2]string{{"      RouteKey: GET /links/{id}\n      Target: !Sub integrations/${ApprovalLinkIntegration}", "      RouteKey: GET /links/{id}\n      Target: !Sub integrations/${ResumeWebhookIntegration}"},
+			{"      IntegrationUri: !GetAtt ApprovalLinkFunction.Arn", "      IntegrationUri: !GetAtt ResumeWebhookFunction.Arn"},
+		},
+	},
+	{
 		name: "route throttling uses the parameters, per route group",
 		run: func(t *tmpl) error {
 			var e errs
@@ -320,7 +342,7 @@ var checks = []check{
 				e.add("functions %v, want %v: a new function needs its reserved concurrency and alarms (and a line in functions)", got, ids)
 			}
 			for _, f := range functions {
-				param(&e, t, f.param, "Number", "100")
+				param(&e, t, f.param, "Number", f.reserved)
 				e.want(f.param+" MinValue", t.get("Parameters", f.param, "MinValue"), "-1")
 				if d := expr(t.get("Parameters", f.param, "Description")); !strings.Contains(d, "-1") || !strings.Contains(d, "quota") {
 					e.add("%s: the description must say -1 disables it and why (a low account quota): %q", f.param, d)

@@ -156,7 +156,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 		h.logOutcome(ctx, &req, nil, err, start)
 		return nil, httpapi.InvokeError(err)
 	}
-	if req.ExecutionARN == "" && req.Action != "" {
+	if req.ExecutionARN == "" && knownAction(req.Action) {
 		// hook-task is the trust boundary: every action acts for the
 		// execution it names, and only on what that execution holds.
 		err := fmt.Errorf("%w: executionArn is required ($$.Execution.Id): hook-task acts for the execution that holds the hook", hooks.ErrInvalidRequest)
@@ -225,6 +225,15 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 		return nil, httpapi.InvokeError(err)
 	}
 	return &res, nil
+}
+
+// knownAction reports whether a is one of the actions of a Request.
+func knownAction(a string) bool {
+	switch a {
+	case ActionCreate, ActionAwait, ActionDispose, ActionCreateWebhook, ActionRespond, ActionOpen, ActionLink:
+		return true
+	}
+	return false
 }
 
 // maxExpirySeconds bounds a link's expirySeconds before it becomes a

@@ -18,11 +18,10 @@ import (
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
-// Resumer is what the handler needs of hooks.Client: webhooks, and the
-// approval links it also serves (the public routes).
+// Resumer is what the handler needs of hooks.Client. (The approval links,
+// the other public routes, are their own function: approvallink.)
 type Resumer interface {
 	ResumeWebhook(ctx context.Context, token string, r *http.Request) (*hooks.Response, error)
-	Linker
 }
 
 var _ Resumer = (*hooks.Client)(nil)
@@ -30,22 +29,16 @@ var _ Resumer = (*hooks.Client)(nil)
 // Handler handles resume-webhook invocations.
 type Handler struct {
 	hooks Resumer
-	links Linker
 	log   *slog.Logger
 }
 
 // New returns a Handler.
-func New(r Resumer, log *slog.Logger) *Handler { return &Handler{hooks: r, links: r, log: log} }
+func New(r Resumer, log *slog.Logger) *Handler { return &Handler{hooks: r, log: log} }
 
 // Handle serves ANY /webhooks/{token}. Every outcome, errors included, is a
 // response: the webhook's answer, or the JSON error of hooks.ErrorFor
 // (404 for any token that is not a live webhook, 413, 502, 504, …).
-//
-// It also serves GET and POST /links/{id} (link.go).
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	if isLinkRoute(&req) {
-		return h.handleLink(ctx, &req), nil
-	}
 	start := time.Now()
 	token, err := httpapi.Token(&req, "webhooks")
 	var resp *hooks.Response

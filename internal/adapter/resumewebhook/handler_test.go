@@ -20,12 +20,11 @@ import (
 
 // recorder answers resp (or err) and keeps what it was asked.
 type recorder struct {
-	Linker // nil: these tests send no link requests
-	resp   *hooks.Response
-	err    error
-	token  string
-	req    *http.Request
-	body   []byte
+	resp  *hooks.Response
+	err   error
+	token string
+	req   *http.Request
+	body  []byte
 }
 
 func (r *recorder) ResumeWebhook(_ context.Context, token string, req *http.Request) (*hooks.Response, error) {
