@@ -286,6 +286,52 @@ var checks = []check{
 		},
 	},
 	{
+		// Issue 21: API Gateway's route throttling is one bucket for every
+		// caller; per-client limits need WAF, which HTTP APIs do not take.
+		name: "per-client limits: CloudFront and a WAF rate-based rule in front of the public routes, off by default",
+		run: func(t *tmpl) error {
+			var e errs
+			param(&e, t, "PublicEdgeRateLimit", "Number", "0")
+			e.want("PublicEdge", t.get("Conditions", "PublicEdge"), "Not(Equals(Ref(PublicEdgeRateLimit), 0))")
+			for _, id := range []string{"PublicEdgeWebAcl", "PublicEdgeDistribution"} {
+				e.want(id+" Condition", t.get("Resources", id, "Condition"), "PublicEdge")
+			}
+			e.want("web ACL scope", t.prop("PublicEdgeWebAcl", "Scope"), "CLOUDFRONT")
+			rules := list(t.prop("PublicEdgeWebAcl", "Rules"))
+			if len(rules) != 1 {
+				e.add("web ACL rules: %d, want the rate-based rule", len(rules))
+			} else {
+				e.want("rate rule action", at(rules[0], "Action"), "{Block: {}}")
+				e.want("rate rule limit", at(rules[0], "Statement", "RateBasedStatement", "Limit"), "Ref(PublicEdgeRateLimit)")
+				e.want("rate rule key", at(rules[0], "Statement", "RateBasedStatement", "AggregateKeyType"), "IP")
+			}
+			cfg := t.prop("PublicEdgeDistribution", "DistributionConfig")
+			e.want("distribution web ACL", at(cfg, "WebACLId"), "GetAtt(PublicEdgeWebAcl.Arn)")
+			origins := list(at(cfg, "Origins"))
+			if len(origins) != 1 {
+				e.add("distribution origins: %d, want the API", len(origins))
+			} else {
+				e.want("origin", at(origins[0], "DomainName"), "Sub(${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix})")
+				hdrs := list(at(origins[0], "OriginCustomHeaders"))
+				secret := "Select(2, Split(/, Ref(AWS::StackId)))"
+				if len(hdrs) != 1 || expr(at(hdrs[0], "HeaderName")) != "X-Sfnhooks-Edge" || expr(at(hdrs[0], "HeaderValue")) != secret {
+					e.add("the origin does not send X-Sfnhooks-Edge with the edge secret: %v", expr(at(origins[0], "OriginCustomHeaders")))
+				}
+				e.want("HOOKS_EDGE_SECRET", t.get("Globals", "Function", "Environment", "Variables", "HOOKS_EDGE_SECRET"), "If(PublicEdge, "+secret+", )")
+			}
+			e.want("HOOKS_WEBHOOK_BASE_URL", t.get("Globals", "Function", "Environment", "Variables", "HOOKS_WEBHOOK_BASE_URL"),
+				"If(PublicEdge, Sub(https://${PublicEdgeDistribution.DomainName}), Sub(https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}))")
+			e.want("rule: us-east-1", t.get("Rules", "PublicEdgeNeedsUsEast1", "Assertions"), "[{Assert: Equals(Ref(AWS::Region), us-east-1), AssertDescription: PublicEdgeRateLimit needs the stack in us-east-1 (a web ACL for CloudFront is created there).}]")
+			return e.err()
+		},
+		breaks: [][2]string{{"              Limit: !Ref PublicEdgeRateLimit", "              Limit: 2000000000"},
+			{"          - !Sub https://${PublicEdgeDistribution.DomainName}\n", "          - !Sub https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}\n"},
+			{"        WebACLId: !GetAtt PublicEdgeWebAcl.Arn\n", ""},
+			{"              - HeaderName: X-Sfnhooks-Edge\n", "              - HeaderName: X-Other\n"},
+			{"  PublicEdgeRateLimit:\n    Type: Number\n    Default: 0", "  PublicEdgeRateLimit:\n    Type: Number\n    Default: 1000"},
+		},
+	},
+	{
 		name: "route throttling uses the parameters, per route group",
 		run: func(t *tmpl) error {
 			var e errs

@@ -35,10 +35,17 @@ type Linker interface {
 
 var _ Linker = (*hooks.Client)(nil)
 
+// EnvEdgeSecret names the environment variable with the edge secret
+// (Handler.EdgeSecret; template.yaml sets it when PublicEdgeRateLimit is on).
+const EnvEdgeSecret = httpapi.EnvEdgeSecret
+
 // Handler handles approval-link invocations.
 type Handler struct {
 	links Linker
 	log   *slog.Logger
+	// EdgeSecret, as resumewebhook.Handler's: when set, a request without
+	// it in httpapi.HeaderEdge gets 403 before any AWS call.
+	EdgeSecret string
 }
 
 // New returns a Handler.
@@ -123,13 +130,15 @@ func (h *Handler) handleLink(ctx context.Context, req *events.APIGatewayV2HTTPRe
 		data   pageData
 		err    error
 	)
-	switch method {
-	case http.MethodGet:
+	switch {
+	case !httpapi.ViaEdge(req, h.EdgeSecret):
+		err = errNotViaEdge
+	case method == http.MethodGet:
 		var v *hooks.LinkView
 		if v, err = h.links.GetLink(ctx, id); err == nil {
 			status, data = http.StatusOK, formPage(v)
 		}
-	case http.MethodPost:
+	case method == http.MethodPost:
 		var l *hooks.Link
 		comment := ""
 		if comment, err = linkForm(req); err == nil {
@@ -145,7 +154,7 @@ func (h *Handler) handleLink(ctx context.Context, req *events.APIGatewayV2HTTPRe
 		status, data = errorPage(err)
 	}
 	out := renderPage(status, data)
-	if method != http.MethodGet && method != http.MethodPost {
+	if errors.Is(err, errMethod) {
 		out.Headers["allow"] = "GET, POST"
 	}
 	h.logLink(ctx, id, req, status, err, start)
@@ -155,6 +164,9 @@ func (h *Handler) handleLink(ctx context.Context, req *events.APIGatewayV2HTTPRe
 var (
 	errMethod    = errors.New("method not allowed")
 	errForbidden = errors.New("cross-site form submission")
+	// errNotViaEdge: the request went around the distribution in front of
+	// the public routes (its per-client rate limit).
+	errNotViaEdge = errors.New("request without the edge header")
 )
 
 // linkForm checks that the POST comes from the link's own page and returns
@@ -222,6 +234,8 @@ func errorPage(err error) (int, pageData) {
 		return http.StatusNotFound, pageData{Heading: "This link is not valid", Message: "Check that you copied the whole link. Nothing was changed."}
 	case errors.Is(err, hooks.ErrHookNotFound):
 		return http.StatusNotFound, pageData{Heading: "This request is closed", Message: "It no longer waits for an answer. Nothing was changed."}
+	case errors.Is(err, errNotViaEdge):
+		return http.StatusForbidden, pageData{Heading: "Not sent", Message: "Open the link exactly as you received it. Nothing was changed."}
 	case errors.Is(err, errForbidden):
 		return http.StatusForbidden, pageData{Heading: "Not sent", Message: "The confirmation must be sent from the link's own page. Open the link and press its button. Nothing was changed."}
 	case errors.Is(err, errMethod):
@@ -267,6 +281,8 @@ func (h *Handler) logLink(ctx context.Context, id string, req *events.APIGateway
 		switch {
 		case errors.Is(err, errForbidden):
 			outcome = "CrossSiteForm"
+		case errors.Is(err, errNotViaEdge):
+			outcome = "NotViaEdge"
 		case errors.Is(err, errMethod):
 			outcome = hooks.CodeMethodNotAllowed
 		case status >= 500:

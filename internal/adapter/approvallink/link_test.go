@@ -112,3 +112,24 @@ func TestLinkPageEscapes(t *testing.T) {
 		t.Errorf("message page:\n%s", page)
 	}
 }
+
+// As resume-webhook's: a link request that went around the distribution
+// gets 403 and no AWS call (resumewebhook.TestEdgeSecret).
+func TestLinkEdgeSecret(t *testing.T) {
+	for _, tc := range []struct {
+		sent   string
+		status int
+	}{{"s3cr3t", 200}, {"", http.StatusForbidden}, {"guess", http.StatusForbidden}} {
+		rec := &linkRecorder{}
+		h := New(rec, slog.New(slog.DiscardHandler))
+		h.EdgeSecret = "s3cr3t"
+		ev := linkEvent("GET", "", map[string]string{"x-sfnhooks-edge": tc.sent})
+		if tc.sent == "" {
+			delete(ev.Headers, "x-sfnhooks-edge")
+		}
+		out, _ := h.Handle(context.Background(), ev)
+		if out.StatusCode != tc.status || (tc.status == http.StatusForbidden) != (rec.getCalls == 0) {
+			t.Errorf("edge header %q: %d (read the link: %v), want %d", tc.sent, out.StatusCode, rec.getCalls > 0, tc.status)
+		}
+	}
+}

@@ -26,10 +26,18 @@ type Resumer interface {
 
 var _ Resumer = (*hooks.Client)(nil)
 
+// EnvEdgeSecret names the environment variable with the edge secret
+// (Handler.EdgeSecret; template.yaml sets it when PublicEdgeRateLimit is on).
+const EnvEdgeSecret = httpapi.EnvEdgeSecret
+
 // Handler handles resume-webhook invocations.
 type Handler struct {
 	hooks Resumer
 	log   *slog.Logger
+	// EdgeSecret, when set, is the value of httpapi.HeaderEdge a request
+	// must carry (the template's per-client limits put CloudFront in
+	// front): others get 403 before any AWS call.
+	EdgeSecret string
 }
 
 // New returns a Handler.
@@ -42,6 +50,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	start := time.Now()
 	token, err := httpapi.Token(&req, "webhooks")
 	var resp *hooks.Response
+	if !httpapi.ViaEdge(&req, h.EdgeSecret) {
+		out := Response(hooks.ErrorResponse(&hooks.APIError{Status: http.StatusForbidden, Code: CodeNotViaEdge,
+			Message: "send this request to the URL the webhook was given"}))
+		h.logOutcome(ctx, token, &req, out.StatusCode, errNotViaEdge, start)
+		return out, nil
+	}
 	if err != nil {
 		err = hooks.ErrHookNotFound // an invalid token is just a token no webhook has
 	} else {
@@ -57,6 +71,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	h.logOutcome(ctx, token, &req, out.StatusCode, err, start)
 	return out, nil
 }
+
+// CodeNotViaEdge is the error code of a request that went around the
+// distribution in front of the public routes (403).
+const CodeNotViaEdge = "NotViaEdge"
+
+var errNotViaEdge = &hooks.APIError{Status: http.StatusForbidden, Code: CodeNotViaEdge, Message: "request without the edge header"}
 
 // Request is the http.Request of an API Gateway payload 2.0 event: its full
 // URL (https://domainName + rawPath + rawQueryString), headers (API Gateway
