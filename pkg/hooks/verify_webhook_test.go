@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/sfnhooks/sfnhooks/internal/devstack"
@@ -373,5 +375,44 @@ func TestWeakSigningKeyOnMoto(t *testing.T) {
 	}
 	if st, err := p.workflow.GetHook(ctx, h.Token); err != nil || st.Pending != 0 {
 		t.Fatalf("after the request signed with the empty key: %+v %v, want nothing stored", st, err)
+	}
+}
+
+// A sealed webhook's idempotency record keeps a keyed hash of the verified
+// body, not its sha256 (issue 21): anyone reading the table could otherwise
+// confirm a guessed payload ("4242 4242 4242 4242") against it, which
+// sealing is meant to prevent (docs/sealed.md). A retry still matches.
+func TestSealedWebhookRecordHashIsKeyed(t *testing.T) {
+	t.Parallel()
+	p := newWebhookPair(t)
+	ctx := context.Background()
+	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA,
+		Encrypt: &hooks.Encrypt{KMSKeyID: kmsKey(t)},
+		Verify:  &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: newSecret(t, swNew)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"card":"4242 4242 4242 4242"}`
+	for i := range 2 { // the delivery and its retry
+		if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, swNew, "msg_k", time.Now().Add(time.Duration(i)*time.Second), body)); err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	unkeyed := map[string]bool{}
+	for _, v := range []string{body, "webhook-body\n" + body} {
+		sum := sha256.Sum256([]byte(v))
+		unkeyed[hex.EncodeToString(sum[:])] = true
+	}
+	records := 0
+	for _, it := range scanAll(t, p.db, p.table) {
+		if sk := it["sk"].(*types.AttributeValueMemberS).Value; strings.HasPrefix(sk, "IDEM#") {
+			records++
+			if hash := it["hash"].(*types.AttributeValueMemberS).Value; unkeyed[hash] {
+				t.Errorf("the idempotency record keeps the unkeyed sha256 of the plaintext body: %s", hash)
+			}
+		}
+	}
+	if st, err := p.workflow.GetHook(ctx, h.Token); err != nil || records != 1 || st.Pending != 1 {
+		t.Fatalf("%d records, %+v %v: want the delivery stored once", records, st, err)
 	}
 }
