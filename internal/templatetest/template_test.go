@@ -332,6 +332,21 @@ var checks = []check{
 		},
 	},
 	{
+		// Issue 21: log fingerprints of tokens are keyed per deployment.
+		name: "log fingerprints are keyed with a key generated per deployment",
+		run: func(t *tmpl) error {
+			var e errs
+			e.want("HOOKS_FINGERPRINT_KEY", t.get("Globals", "Function", "Environment", "Variables", "HOOKS_FINGERPRINT_KEY"),
+				"Sub({{resolve:secretsmanager:${LogFingerprintKey}:SecretString}})")
+			e.want("LogFingerprintKey type", t.get("Resources", "LogFingerprintKey", "Type"), "AWS::SecretsManager::Secret")
+			e.want("LogFingerprintKey length", t.prop("LogFingerprintKey", "GenerateSecretString", "PasswordLength"), "32")
+			return e.err()
+		},
+		breaks: [][2]string{{"        HOOKS_FINGERPRINT_KEY: !Sub \"{{resolve:secretsmanager:${LogFingerprintKey}:SecretString}}\"\n", ""},
+			{"      GenerateSecretString:\n        PasswordLength: 32\n        ExcludePunctuation: true\n\n  # ----", "      GenerateSecretString:\n        PasswordLength: 8\n        ExcludePunctuation: true\n\n  # ----"},
+		},
+	},
+	{
 		name: "route throttling uses the parameters, per route group",
 		run: func(t *tmpl) error {
 			var e errs
