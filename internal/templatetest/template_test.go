@@ -347,6 +347,50 @@ var checks = []check{
 		},
 	},
 	{
+		// Issue 21: the resume roles read what the settle path needs (the
+		// history), and every role reads executions, and hook-task opens
+		// sealed payloads, of this stack's state machines by name only,
+		// unless DisposeScope=account.
+		name: "execution reads and kms:Decrypt scoped to this stack's state machines, by name",
+		run: func(t *tmpl) error {
+			var e errs
+			names := []string{"approval", "approval-links", "payment", "sealed-approval"}
+			var exact []string
+			for _, n := range names {
+				exact = append(exact, "Sub(arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-"+n+":*)")
+			}
+			want := "If(DisposeStackOnly, [" + strings.Join(exact, ", ") + "], Sub(arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:*:*))"
+			for _, f := range functions {
+				found := false
+				for _, pol := range list(t.prop(f.role, "Policies")) {
+					for _, st := range list(at(pol, "PolicyDocument", "Statement")) {
+						if expr(at(st, "Sid")) != "ReadExecutions" {
+							continue
+						}
+						found = true
+						e.want(f.role+" ReadExecutions Resource", at(st, "Resource"), want)
+						actions := expr(at(st, "Action"))
+						if f.role != "HookTaskRole" && actions != "states:GetExecutionHistory" {
+							e.add("%s reads executions with %s, want states:GetExecutionHistory only (the settle path)", f.role, actions)
+						}
+					}
+					for _, st := range list(at(pol, "PolicyDocument", "Statement")) {
+						if x := expr(st); strings.Contains(x, "kms:Decrypt") && !strings.Contains(x, strings.ReplaceAll(want, "If(DisposeStackOnly", "If(DisposeStackOnly")) {
+							e.add("%s: kms:Decrypt is not limited to this stack's state machines by name: %s", f.role, x)
+						}
+					}
+				}
+				if !found {
+					e.add("%s has no ReadExecutions statement", f.role)
+				}
+			}
+			return e.err()
+		},
+		breaks: [][2]string{{"                Action: states:GetExecutionHistory # settling a task", "                Action: [states:GetExecutionHistory, states:DescribeExecution] # settling a task"},
+			{"                          - !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-sealed-approval:*\n", "                          - !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-*:*\n"},
+		},
+	},
+	{
 		name: "route throttling uses the parameters, per route group",
 		run: func(t *tmpl) error {
 			var e errs
@@ -705,7 +749,7 @@ var checks = []check{
 			return e.err()
 		},
 		breaks: [][2]string{{"                  - states:SendTaskFailure\n                  - states:SendTaskHeartbeat\n", "                  - states:SendTaskFailure\n"},
-			{"                Action: states:SendTaskSuccess\n                Resource: \"*\"\n              - Sid: ReadExecutions\n                Effect: Allow\n                Action:\n                  - states:DescribeExecution # unused-by-tests: pkg/hooks asks whether an execution still runs (today only on hook-task's create and await)\n                  - states:GetExecutionHistory # unused-by-tests: pkg/hooks settles", "                Action: states:SendTask*\n                Resource: \"*\"\n              - Sid: ReadExecutions\n                Effect: Allow\n                Action:\n                  - states:DescribeExecution # unused-by-tests: pkg/hooks asks whether an execution still runs (today only on hook-task's create and await)\n                  - states:GetExecutionHistory # unused-by-tests: pkg/hooks settles"},
+			{"                Action: states:SendTaskSuccess\n                Resource: \"*\"\n              - Sid: ReadExecutions\n                Effect: Allow\n                Action: states:GetExecutionHistory # unused-by-tests: pkg/hooks settles", "                Action: states:SendTask*\n                Resource: \"*\"\n              - Sid: ReadExecutions\n                Effect: Allow\n                Action: states:GetExecutionHistory # unused-by-tests: pkg/hooks settles"},
 		},
 	},
 	{
