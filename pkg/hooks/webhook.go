@@ -282,14 +282,34 @@ type CreateWebhookInput struct {
 // DefaultDroppedHeaders are left out of the request a workflow receives
 // (they would be stored in DynamoDB and land in Step Functions' history)
 // unless a webhook keeps them (HeaderFilter.Keep). Dropping cookie also
-// drops the cookies list.
+// drops the cookies list. Headers whose names say they carry a credential
+// (CredentialHeader) are left out too.
 var DefaultDroppedHeaders = []string{"authorization", "proxy-authorization", "cookie"}
+
+// CredentialHeader reports whether the header name (lower case) names a
+// credential, which the request a workflow receives leaves out unless the
+// webhook keeps it by name: x-api-key, api-key, apikey, and any name with
+// token, secret, password or passwd in it (x-gitlab-token, private-token,
+// x-amz-security-token, x-webhook-secret, …).
+func CredentialHeader(name string) bool {
+	switch name {
+	case "x-api-key", "api-key", "apikey", "x-apikey":
+		return true
+	}
+	for _, w := range []string{"token", "secret", "password", "passwd"} {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // MaxHeaderFilterNames bounds the names of a HeaderFilter.
 const MaxHeaderFilterNames = 100
 
 // HeaderFilter is a webhook's choice of request headers: Keep names
-// headers of DefaultDroppedHeaders to hand to the workflow after all;
+// headers of DefaultDroppedHeaders, or credential headers
+// (CredentialHeader), to hand to the workflow after all;
 // Drop names more headers to leave out. Names are case-insensitive; a name
 // may not be in both. In JSON: {"keep": [...], "drop": [...]}.
 type HeaderFilter struct {
@@ -349,7 +369,7 @@ func (f *HeaderFilter) dropped(name string) bool {
 			return true
 		}
 	}
-	return false
+	return CredentialHeader(name)
 }
 
 // dropping returns f (nil: the default) that also drops names (lower case).
