@@ -93,7 +93,6 @@ func TestVerifiedWebhook(t *testing.T) {
 		name string
 		r    *http.Request
 	}{
-		{"unsigned", swRequest(t, h.Token, "", "msg_a", now, body)},
 		{"wrong secret", swRequest(t, h.Token, "whsec_"+base64.StdEncoding.EncodeToString([]byte("not the secret")), "msg_a", now, body)},
 		{"tampered body", func() *http.Request {
 			r := swRequest(t, h.Token, swNew, "msg_a", now, body)
@@ -218,8 +217,8 @@ func TestVerifiedWebhookSecretCache(t *testing.T) {
 	// A cold container refuses an unsigned request without reading the secret.
 	cold := p.newCaller(t)
 	p.calls.Reset()
-	if _, err := cold.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, "", "msg_u", time.Now(), `{}`)); !errors.Is(err, hooks.ErrInvalidSignature) {
-		t.Fatalf("unsigned request: %v, want ErrInvalidSignature", err)
+	if _, err := cold.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, "", "msg_u", time.Now(), `{}`)); !errors.Is(err, hooks.ErrHookNotFound) {
+		t.Fatalf("unsigned request: %v, want ErrHookNotFound (as an unknown token)", err)
 	}
 	if got := p.calls.Count("Secrets Manager.GetSecretValue"); got != 0 {
 		t.Fatalf("unsigned request on a cold cache: %d GetSecretValue (%s), want 0", got, p.calls)
@@ -259,28 +258,37 @@ func TestCreateWebhookVerifyRefused(t *testing.T) {
 	}
 }
 
-// A verified webhook may keep a short, readable token (payment-<id>): the
-// signature, not the URL, is its credential.
-func TestVerifiedWebhookShortToken(t *testing.T) {
+// A verified webhook needs the same token strength as any webhook, and an
+// unsigned request to it is answered exactly as one to an unknown token
+// (issue 21): with a short chosen token (payment-<id>) and 401 for
+// unsigned requests, the public route confirmed which tokens exist. A
+// request with a signature that fails still gets 401 (the provider's
+// secret is wrong): only whoever has the URL can tell.
+func TestVerifiedWebhookTokenAndUnsignedAnswer(t *testing.T) {
 	t.Parallel()
 	p := newWebhookPair(t)
 	ctx := context.Background()
 	arn := newSecret(t, swNew)
-	token := "payment-" + suffix()
-	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{Token: token, ExecutionARN: execA,
-		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: arn}})
-	if err != nil || h.Token != token {
-		t.Fatalf("verified webhook with token %q: %+v %v, want it created", token, h, err)
+	verify := &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: arn}
+	if _, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{Token: "payment-" + suffix(), ExecutionARN: execA, Verify: verify}); !errors.Is(err, hooks.ErrWeakWebhookToken) {
+		t.Fatalf("verified webhook with a short chosen token: %v, want ErrWeakWebhookToken", err)
 	}
-	if _, err := p.caller.ResumeWebhook(ctx, token, swRequest(t, token, "", "msg_1", time.Now(), `{}`)); !errors.Is(err, hooks.ErrInvalidSignature) {
-		t.Fatalf("unsigned request to %q: %v, want ErrInvalidSignature", token, err)
+	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA, Verify: verify})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := p.caller.ResumeWebhook(ctx, token, swRequest(t, token, swNew, "msg_1", time.Now(), `{}`)); err != nil {
-		t.Fatalf("signed request to %q: %v", token, err)
+	_, unsigned := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, "", "msg_1", time.Now(), `{}`))
+	unknownToken := "unknown-" + suffix() + "-0123456789abcdef"
+	_, unknown := p.caller.ResumeWebhook(ctx, unknownToken, swRequest(t, unknownToken, "", "msg_1", time.Now(), `{}`))
+	a, b := hooks.ErrorResponse(unsigned), hooks.ErrorResponse(unknown)
+	if !errors.Is(unsigned, hooks.ErrHookNotFound) || a.Status != b.Status || string(a.Body) != string(b.Body) {
+		t.Fatalf("unsigned request to a verified webhook: %d %s; to an unknown token: %d %s; want the same 404", a.Status, a.Body, b.Status, b.Body)
 	}
-	// Without verify, the same kind of token is refused (checkWebhookToken).
-	if _, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{Token: "payment-" + suffix(), ExecutionARN: execA}); !errors.Is(err, hooks.ErrWeakWebhookToken) {
-		t.Fatalf("unverified webhook with a short token: %v, want ErrWeakWebhookToken", err)
+	if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, "whsec_"+base64.StdEncoding.EncodeToString([]byte("not the secret, 16+ bytes")), "msg_1", time.Now(), `{}`)); !errors.Is(err, hooks.ErrInvalidSignature) {
+		t.Fatalf("wrongly signed request: %v, want ErrInvalidSignature (401)", err)
+	}
+	if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, swNew, "msg_1", time.Now(), `{}`)); err != nil {
+		t.Fatalf("signed request: %v", err)
 	}
 }
 
@@ -300,8 +308,8 @@ func TestVerifiedSealedWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := `{"card":"4242 4242 4242 4242"}`
-	if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, "", "msg_s", time.Now(), body)); !errors.Is(err, hooks.ErrInvalidSignature) {
-		t.Fatalf("unsigned request: %v, want ErrInvalidSignature", err)
+	if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, "", "msg_s", time.Now(), body)); !errors.Is(err, hooks.ErrHookNotFound) {
+		t.Fatalf("unsigned request: %v, want ErrHookNotFound (as an unknown token)", err)
 	}
 	for i := range 3 { // the delivery and two retries, nobody waiting
 		if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, swNew, "msg_s", time.Now().Add(time.Duration(i)*time.Second), body)); err != nil {

@@ -718,8 +718,10 @@ func (c *Client) verifyRequest(ctx context.Context, h *hookItem, req *WebhookReq
 	}
 	if name := signatureHeader(v); header.Get(name) == "" {
 		// Unsigned: refused without reading the secret, so a flood of
-		// unsigned requests costs no Secrets Manager call.
-		return nil, invalidSignature("missing %s header", name)
+		// unsigned requests costs no Secrets Manager call, and answered as
+		// an unknown token is, so the public route does not confirm that
+		// the token exists.
+		return nil, ErrHookNotFound
 	}
 	secrets, err := c.secrets.get(ctx, v.SecretARN)
 	if err != nil {
