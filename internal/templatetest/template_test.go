@@ -178,8 +178,13 @@ func encrypted(e *errs, t *tmpl, queue string) {
 		e.add("%s: type %s, want AWS::SQS::Queue", queue, expr(got))
 		return
 	}
-	if expr(t.prop(queue, "SqsManagedSseEnabled")) != "true" && t.prop(queue, "KmsMasterKeyId") == nil {
-		e.add("%s is not encrypted (SqsManagedSseEnabled: true or KmsMasterKeyId)", queue)
+	sse, key := expr(t.prop(queue, "SqsManagedSseEnabled")), expr(t.prop(queue, "KmsMasterKeyId"))
+	switch {
+	case sse == "true":
+	case sse == "If(HasDataKey, Ref(AWS::NoValue), true)" && key == "If(HasDataKey, Ref(DataKmsKeyArn), Ref(AWS::NoValue))":
+	case key != "<missing>" && !strings.HasPrefix(key, "If("):
+	default:
+		e.add("%s is not encrypted (SqsManagedSseEnabled: true, KmsMasterKeyId, or SSE-SQS unless DataKmsKeyArn is set): %s, %s", queue, sse, key)
 	}
 }
 
@@ -375,7 +380,7 @@ var checks = []check{
 						}
 					}
 					for _, st := range list(at(pol, "PolicyDocument", "Statement")) {
-						if x := expr(st); strings.Contains(x, "kms:Decrypt") && !strings.Contains(x, strings.ReplaceAll(want, "If(DisposeStackOnly", "If(DisposeStackOnly")) {
+						if x := expr(st); strings.Contains(x, "kms:Decrypt") && strings.Contains(x, "Ref(HooksKmsKeyArn)") && !strings.Contains(x, want) {
 							e.add("%s: kms:Decrypt is not limited to this stack's state machines by name: %s", f.role, x)
 						}
 					}
@@ -388,6 +393,34 @@ var checks = []check{
 		},
 		breaks: [][2]string{{"                Action: states:GetExecutionHistory # settling a task", "                Action: [states:GetExecutionHistory, states:DescribeExecution] # settling a task"},
 			{"                          - !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-sealed-approval:*\n", "                          - !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-*:*\n"},
+		},
+	},
+	{
+		// Issue 21: one parameter puts the data at rest under your own KMS
+		// key (table, log groups, queues, secrets); off by default.
+		name: "DataKmsKeyArn encrypts the table, log groups, queues and secrets, off by default",
+		run: func(t *tmpl) error {
+			var e errs
+			param(&e, t, "DataKmsKeyArn", "String", "")
+			e.want("HasDataKey", t.get("Conditions", "HasDataKey"), "Not(Equals(Ref(DataKmsKeyArn), ))")
+			e.want("HooksTable SSESpecification", t.prop("HooksTable", "SSESpecification"),
+				"If(HasDataKey, {SSEEnabled: true, SSEType: KMS, KMSMasterKeyId: Ref(DataKmsKeyArn)}, {SSEEnabled: true})")
+			onKey := "If(HasDataKey, Ref(DataKmsKeyArn), Ref(AWS::NoValue))"
+			for _, id := range t.resources("AWS::Logs::LogGroup") {
+				e.want(id+" KmsKeyId", t.prop(id, "KmsKeyId"), onKey)
+			}
+			for _, id := range t.resources("AWS::SQS::Queue") {
+				e.want(id+" KmsMasterKeyId", t.prop(id, "KmsMasterKeyId"), onKey)
+				e.want(id+" SqsManagedSseEnabled", t.prop(id, "SqsManagedSseEnabled"), "If(HasDataKey, Ref(AWS::NoValue), true)")
+			}
+			for _, id := range t.resources("AWS::SecretsManager::Secret") {
+				e.want(id+" KmsKeyId", t.prop(id, "KmsKeyId"), onKey)
+			}
+			return e.err()
+		},
+		breaks: [][2]string{{"        - {SSEEnabled: true, SSEType: KMS, KMSMasterKeyId: !Ref DataKmsKeyArn}", "        - {SSEEnabled: true}"},
+			{"      LogGroupName: !Sub /aws/apigateway/${AWS::StackName}-http-api\n      RetentionInDays: !Ref LogRetentionDays\n      KmsKeyId: !If [HasDataKey, !Ref DataKmsKeyArn, !Ref AWS::NoValue]\n", "      LogGroupName: !Sub /aws/apigateway/${AWS::StackName}-http-api\n      RetentionInDays: !Ref LogRetentionDays\n"},
+			{"  DataKmsKeyArn:\n    Type: String\n    Default: \"\"", "  DataKmsKeyArn:\n    Type: String\n    Default: \"arn:aws:kms:us-east-1:111122223333:key/x\""},
 		},
 	},
 	{
@@ -502,7 +535,7 @@ var checks = []check{
 		breaks: [][2]string{{"            Principal: {Service: events.amazonaws.com}", "            Principal: {Service: sns.amazonaws.com}"},
 			{"          DeadLetterConfig:\n            Arn: !GetAtt ExecutionEndedDeadLetterQueue.Arn\n", ""},
 			{"              ArnEquals: {aws:SourceArn: !GetAtt ExecutionEndedRule.Arn}", "              ArnEquals: {aws:SourceArn: !GetAtt HookTaskFunction.Arn}"},
-			{"  ExecutionEndedDeadLetterQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n      SqsManagedSseEnabled: true\n", "  ExecutionEndedDeadLetterQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n"},
+			{"  ExecutionEndedDeadLetterQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n      SqsManagedSseEnabled: !If [HasDataKey, !Ref AWS::NoValue, true]\n", "  ExecutionEndedDeadLetterQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n"},
 		},
 	},
 	{
@@ -540,7 +573,7 @@ var checks = []check{
 			}
 			return e.err()
 		},
-		breaks: [][2]string{{"      SqsManagedSseEnabled: true\n      MessageRetentionPeriod: 1209600\n  HookTaskFailureQueuePolicy:", "      MessageRetentionPeriod: 1209600\n  HookTaskFailureQueuePolicy:"},
+		breaks: [][2]string{{"      SqsManagedSseEnabled: !If [HasDataKey, !Ref AWS::NoValue, true]\n      KmsMasterKeyId: !If [HasDataKey, !Ref DataKmsKeyArn, !Ref AWS::NoValue]\n      MessageRetentionPeriod: 1209600\n  HookTaskFailureQueuePolicy:", "      MessageRetentionPeriod: 1209600\n  HookTaskFailureQueuePolicy:"},
 			{"                Resource: !GetAtt HookTaskFailureQueue.Arn\n", "                Resource: \"*\"\n"},
 			{"        OnFailure:\n          Destination: !GetAtt HookTaskFailureQueue.Arn", "        OnSuccess:\n          Destination: !GetAtt HookTaskFailureQueue.Arn"},
 		},
