@@ -262,6 +262,9 @@ var checks = []check{
 			var e errs
 			param(&e, t, "HooksThrottleRate", "Number", "100")
 			param(&e, t, "HooksThrottleBurst", "Number", "200")
+			// Issue 21: GET /hooks reads up to 100 items a request: its own, lower bucket.
+			param(&e, t, "ListHooksThrottleRate", "Number", "5")
+			param(&e, t, "ListHooksThrottleBurst", "Number", "10")
 			param(&e, t, "WebhooksThrottleRate", "Number", "50")
 			param(&e, t, "WebhooksThrottleBurst", "Number", "100")
 			return e.err()
@@ -431,7 +434,7 @@ var checks = []check{
 			want := map[string]string{ // route key → parameter prefix
 				"POST /hooks/{token}":           "Hooks",
 				"GET /hooks/{token}":            "Hooks",
-				"GET /hooks":                    "Hooks",
+				"GET /hooks":                    "ListHooks",
 				"POST /hooks/{token}/reject":    "Hooks",
 				"POST /hooks/{token}/heartbeat": "Hooks",
 				"ANY /webhooks/{token}":         "Webhooks",
@@ -642,7 +645,8 @@ var checks = []check{
 			var e errs
 			for _, side := range []string{"Read", "Write"} {
 				p, cond := "TableMax"+side+"RequestUnits", "TableMax"+side
-				param(&e, t, p, "Number", "-1")
+				// Issue 21: a default that bounds the bill (-1 or 0 lifts it).
+				param(&e, t, p, "Number", map[string]string{"Read": "2000", "Write": "1000"}[side])
 				e.want(cond, t.get("Conditions", cond), "Not(Or(Equals(Ref("+p+"), -1), Equals(Ref("+p+"), 0)))")
 			}
 			e.want("HooksTable OnDemandThroughput", t.prop("HooksTable", "OnDemandThroughput"),
@@ -653,7 +657,8 @@ var checks = []check{
 		},
 		breaks: [][2]string{{"MaxWriteRequestUnits: !If [TableMaxWrite, !Ref TableMaxWriteRequestUnits, !Ref AWS::NoValue]", "MaxWriteRequestUnits: !Ref TableMaxWriteRequestUnits"},
 			{"TableMaxRead: !Not [!Or [!Equals [!Ref TableMaxReadRequestUnits, -1], !Equals [!Ref TableMaxReadRequestUnits, 0]]]", "TableMaxRead: !Not [!Equals [!Ref TableMaxReadRequestUnits, -1]]"},
-			{"  TableMaxWriteRequestUnits:\n    Type: Number\n    Default: -1", "  TableMaxWriteRequestUnits:\n    Type: Number\n    Default: 40000"},
+			{"  TableMaxWriteRequestUnits:\n    Type: Number\n    Default: 1000", "  TableMaxWriteRequestUnits:\n    Type: Number\n    Default: -1"},
+			{"  TableMaxReadRequestUnits:\n    Type: Number\n    Default: 2000", "  TableMaxReadRequestUnits:\n    Type: Number\n    Default: -1"},
 		},
 	},
 	{
