@@ -73,10 +73,10 @@ chaos: ## randomized fault schedule (e2e TestChaos) over RUNS seeds from SEED; a
 		$(GO) test -count=1 -timeout 2h -parallel $${SFNHOOKS_CHAOS_PARALLEL:-2} -run '^TestChaos$$' -v ./e2e/ 2>&1 \
 		| tee .state/chaos.txt | grep -E '^(---|ok|FAIL|PASS)|^ *--- |chaos(:| seed| total)|FAILED|seed [0-9]+ hook [0-9]+( \(chaos-|: (received \[|invariant|hook item))'
 
-lint: ## gofmt, go vet, cfn-lint and sam validate --lint on template.yaml (offline)
+lint: ## gofmt, go vet, cfn-lint, sam validate --lint and checkov on template.yaml (offline)
 	@scripts/lint.sh
 
-lint-install: ## install cfn-lint and aws-sam-cli (requirements-lint.txt) into .state/venv-lint
+lint-install: ## install cfn-lint and aws-sam-cli (requirements-lint.txt) into .state/venv-lint, checkov into .state/venv-checkov
 	@scripts/lint.sh install
 
 dev: ## local stack for a person: moto, the functions on http://127.0.0.1:3000, example state machines

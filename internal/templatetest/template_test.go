@@ -306,8 +306,8 @@ var checks = []check{
 			}
 			e.want("web ACL scope", t.prop("PublicEdgeWebAcl", "Scope"), "CLOUDFRONT")
 			rules := list(t.prop("PublicEdgeWebAcl", "Rules"))
-			if len(rules) != 1 {
-				e.add("web ACL rules: %d, want the rate-based rule", len(rules))
+			if len(rules) == 0 || expr(at(rules[0], "Name")) != "per-client-rate" {
+				e.add("web ACL rules: %d, the first not per-client-rate: want the rate-based rule first", len(rules))
 			} else {
 				e.want("rate rule action", at(rules[0], "Action"), "{Block: {}}")
 				e.want("rate rule limit", at(rules[0], "Statement", "RateBasedStatement", "Limit"), "Ref(PublicEdgeRateLimit)")
@@ -407,7 +407,7 @@ var checks = []check{
 			param(&e, t, "DataKmsKeyArn", "String", "")
 			e.want("HasDataKey", t.get("Conditions", "HasDataKey"), "Not(Equals(Ref(DataKmsKeyArn), ))")
 			e.want("HooksTable SSESpecification", t.prop("HooksTable", "SSESpecification"),
-				"If(HasDataKey, {SSEEnabled: true, SSEType: KMS, KMSMasterKeyId: Ref(DataKmsKeyArn)}, {SSEEnabled: true})")
+				"{SSEEnabled: true, SSEType: If(HasDataKey, KMS, Ref(AWS::NoValue)), KMSMasterKeyId: If(HasDataKey, Ref(DataKmsKeyArn), Ref(AWS::NoValue))}")
 			onKey := "If(HasDataKey, Ref(DataKmsKeyArn), Ref(AWS::NoValue))"
 			for _, id := range t.resources("AWS::Logs::LogGroup") {
 				e.want(id+" KmsKeyId", t.prop(id, "KmsKeyId"), onKey)
@@ -421,7 +421,7 @@ var checks = []check{
 			}
 			return e.err()
 		},
-		breaks: [][2]string{{"        - {SSEEnabled: true, SSEType: KMS, KMSMasterKeyId: !Ref DataKmsKeyArn}", "        - {SSEEnabled: true}"},
+		breaks: [][2]string{{"        KMSMasterKeyId: !If [HasDataKey, !Ref DataKmsKeyArn, !Ref AWS::NoValue]\n", ""},
 			{"      LogGroupName: !Sub /aws/apigateway/${AWS::StackName}-http-api\n      RetentionInDays: !Ref LogRetentionDays\n      KmsKeyId: !If [HasDataKey, !Ref DataKmsKeyArn, !Ref AWS::NoValue]\n", "      LogGroupName: !Sub /aws/apigateway/${AWS::StackName}-http-api\n      RetentionInDays: !Ref LogRetentionDays\n"},
 			{"  DataKmsKeyArn:\n    Type: String\n    Default: \"\"", "  DataKmsKeyArn:\n    Type: String\n    Default: \"arn:aws:kms:us-east-1:111122223333:key/x\""},
 		},
