@@ -46,8 +46,8 @@ import (
 //   - throttling on the wire (faults.Throttler), absorbed by the SDK's
 //     retryer or, for some resumes, outlasting it (an error: outcome unknown);
 //   - task timeouts (long pauses of the resumer);
-//   - StopExecution of some executions (see env.stop for moto's way of
-//     stopping), and the end-of-execution dispose (DisposeExecution, which
+//   - StopExecution of some executions (ABORTED at once, as on AWS: see
+//     env.stop), and the end-of-execution dispose (DisposeExecution, which
 //     the EventBridge rule would call) at once or only at the end.
 //
 // The checker reads what each execution's awaits received (its output, or
@@ -555,14 +555,16 @@ func (h *chaosHook) stop() {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if _, err := h.sfn.StopExecution(context.Background(), &sfn.StopExecutionInput{ExecutionArn: &h.arn}); err != nil {
+	// ABORTED at once, the parked task closed (scripts/moto_server.py
+	// stops as AWS does): its token answers TaskTimedOut from now on.
+	h.ledger.mu.Lock()
+	_, err := h.sfn.StopExecution(context.Background(), &sfn.StopExecutionInput{ExecutionArn: &h.arn})
+	h.ledger.done[waiter] = true
+	h.ledger.log("stop", "StopExecution", waiter, "", err)
+	h.ledger.mu.Unlock()
+	if err != nil {
 		h.fatalf("stop: %v", err)
 	}
-	h.ledger.mu.Lock()
-	_, _ = h.sfn.SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{TaskToken: &waiter, Output: aws.String(`{"moto":"stopped"}`)})
-	h.ledger.done[waiter] = true
-	h.ledger.log("stop", "SendTaskSuccess", waiter, "", nil)
-	h.ledger.mu.Unlock()
 	for deadline := time.Now().Add(30 * time.Second); h.status() == "RUNNING"; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			h.fatalf("stopped execution still running after 30 s")

@@ -310,8 +310,8 @@ func TestCostWebhookStaticRespond(t *testing.T) {
 		_, err := c.counted.ResumeWebhook(costCtx, wh.Token, request("stored"))
 		return err
 	})
-	c.measure("respond", map[string]int{opPut: 1}, func() error {
-		return c.counted.Respond(costCtx, wh.Token, "req-"+randomSuffix(), hooks.Response{Status: http.StatusOK, Body: []byte("ok")})
+	c.measure("respond", map[string]int{opTransact: 1}, func() error {
+		return c.counted.Respond(costCtx, wh.Token, arn, "req-"+randomSuffix(), hooks.Response{Status: http.StatusOK, Body: []byte("ok")})
 	})
 }
 

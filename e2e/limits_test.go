@@ -378,7 +378,8 @@ func TestWebhookHeaderFilter(t *testing.T) {
 		keep, drop  []string
 		keepCookies bool
 	}{
-		"default":                           {nil, []string{"x-secret", "x-kept"}, []string{"authorization", "proxy-authorization", "cookie"}, false},
+		"default":                           {nil, []string{"x-kept"}, []string{"authorization", "proxy-authorization", "cookie", "x-secret"}, false}, // x-secret names a credential (issue 21)
+		"keep x-secret":                     {&hooks.HeaderFilter{Keep: []string{"X-Secret"}}, []string{"x-secret", "x-kept"}, []string{"authorization"}, false},
 		"keep authorization, drop x-secret": {&hooks.HeaderFilter{Keep: []string{"AUTHORIZATION"}, Drop: []string{"X-Secret"}}, []string{"authorization", "x-kept"}, []string{"proxy-authorization", "cookie", "x-secret"}, false},
 		"keep cookie":                       {&hooks.HeaderFilter{Keep: []string{"Cookie"}}, []string{"cookie"}, []string{"authorization"}, true},
 	} {

@@ -558,4 +558,105 @@ var mutants = []mutant{
 			New: "\tif false && size > MaxHookDataBytes {\n",
 		}},
 	},
+	// Issue 21 (security, second round): MX1-MX10.
+	{
+		Name: "MX1-replay-key-from-unsigned-delivery-id",
+		Desc: "verify: github's unsigned X-GitHub-Delivery is the request's key again (a captured request replayed with a new id is stored again)",
+		File: "pkg/hooks/verify.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\treturn verified{mac: mac}, nil\n",
+			New: "\treturn verified{id: req.header.Get(\"X-GitHub-Delivery\"), mac: mac}, nil\n",
+		}},
+	},
+	{
+		Name: "MX2-signature-headers-to-workflow",
+		Desc: "verify: the signature headers reach the workflow (the stored request is a replayable credential)",
+		File: "pkg/hooks/webhook.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\tf = f.dropping(signatureHeaders(h.Verify)...)\n",
+			New: "\t\t_ = signatureHeaders(h.Verify)\n",
+		}},
+	},
+	{
+		Name: "MX3-weak-signing-key-used",
+		Desc: "verify: a signing key under 16 bytes (whsec_: the empty key) is used to verify",
+		File: "pkg/hooks/verify.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tcase len(key) < MinSigningKeyBytes:\n",
+			New: "\tcase len(key) < 0:\n",
+		}},
+	},
+	{
+		Name: "MX4-respond-any-execution",
+		Desc: "respond: the condition check of the execution that holds the webhook is always true (any execution answers any held caller)",
+		File: "pkg/hooks/webhook.go",
+		Pkgs: []string{"./e2e/"},
+		Edits: []edit{{
+			Old: "\t\t\tConditionExpression:                 aws.String(\"#executionArn = :exec\"),\n\t\t\tExpressionAttributeNames:            names(attrExec),\n\t\t\tExpressionAttributeValues:           map[string]types.AttributeValue{\":exec\": s(executionARN)},\n",
+			New: "\t\t\tConditionExpression:                 aws.String(\"attribute_exists(#pk) OR attribute_not_exists(#pk)\"),\n\t\t\tExpressionAttributeNames:            names(attrPK),\n",
+		}},
+	},
+	{
+		Name: "MX5-link-for-another-execution",
+		Desc: "CreateLink: the hook's holder is not compared with the execution making the link (a public link to another execution's hook)",
+		File: "pkg/hooks/link.go",
+		Pkgs: []string{"./e2e/"},
+		Edits: []edit{{
+			Old: "\tif h.ExecutionARN != in.ExecutionARN {\n",
+			New: "\tif false && h.ExecutionARN != in.ExecutionARN {\n",
+		}},
+	},
+	{
+		Name: "MX6-token-in-kms-context",
+		Desc: "seal: the hook token goes into the KMS encryption context again (CloudTrail logs it in clear)",
+		File: "pkg/hooks/seal.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tif v == 1 {\n\t\tm[\"token\"] = sc.Token\n\t}\n",
+			New: "\tm[\"token\"] = sc.Token\n",
+		}},
+	},
+	{
+		Name: "MX7-unsigned-answered-401",
+		Desc: "verify: a request without a signature is answered 401 (the route confirms the token exists)",
+		File: "pkg/hooks/webhook.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\t// the token exists.\n\t\treturn nil, ErrHookNotFound\n",
+			New: "\t\t// the token exists.\n\t\treturn nil, invalidSignature(\"missing %s header\", name)\n",
+		}},
+	},
+	{
+		Name: "MX8-sealed-delivery-hash-unkeyed",
+		Desc: "verify: a sealed webhook's delivery record keeps the unkeyed sha256 of the body",
+		File: "pkg/hooks/webhook.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tif h.KMSKeyID != \"\" {\n\t\t// A sealed webhook: the record",
+			New: "\tif false {\n\t\t// A sealed webhook: the record",
+		}},
+	},
+	{
+		Name: "MX9-schema-error-echoes-values",
+		Desc: "schema: a violation's error is the validator's message, which repeats the payload's values",
+		File: "pkg/hooks/jsonschema.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "Error: failedKeyword(u.KeywordLocation)})",
+			New: "Error: u.Error.String()})",
+		}},
+	},
+	{
+		Name: "MX10-credential-headers-kept",
+		Desc: "webhook: headers that name credentials (x-api-key, *token*, *secret*) reach the workflow",
+		File: "pkg/hooks/webhook.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\treturn CredentialHeader(name)\n}",
+			New: "\treturn false\n}",
+		}},
+	},
 }

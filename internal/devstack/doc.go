@@ -70,11 +70,15 @@
 //     AWS keeps the token's answer. scripts/moto_server.py patches that too
 //     (TestMotoStepFunctions "a task answered by its token outlives its
 //     invocation's error"); make chaos found it (seed 304774).
-//   - (d) StopExecution of an execution that waits for a token takes effect only when
-//     the task ends (once the task's Lambda invocation has returned; while it still
-//     runs, the execution FAILS when it returns): the execution stays RUNNING, its
-//     token is still accepted, and
-//     then it is ABORTED (or FAILED, if the token was failed). AWS: ABORTED at once.
+//   - (d) StopExecution of an execution that waits for a token took effect only when
+//     the task ended in moto 5.2.5 (the execution stayed RUNNING and its token was
+//     accepted; then it was ABORTED, or FAILED if the task's Lambda invocation was
+//     still running). AWS: ABORTED at once, and the token answers TaskTimedOut.
+//     scripts/moto_server.py makes moto do the same (ExecutionAborted ends the
+//     history at once; SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat of the
+//     stopped execution's tokens answer TaskTimedOut), so on make dev a resume after
+//     StopExecution answers 404 as on AWS (TestMotoStepFunctions "StopExecution of
+//     an execution waiting for a token", cmd/sfnhooks-dev TestDevStopExecution).
 //   - (d) SendTaskHeartbeat is accepted only for tasks with HeartbeatSeconds (then it
 //     keeps the task alive); otherwise InvalidToken (AWS accepts it).
 //   - (e) Supported and checked: Pass, Task, Choice (And, IsPresent, …), Map (ItemsPath,

@@ -563,33 +563,80 @@ func TestMotoStepFunctions(t *testing.T) {
 	})
 
 	t.Run("d/StopExecution of an execution waiting for a token", func(t *testing.T) {
-		fn, tokens := tokenFunction(t)
-		m := stacktest.CreateStateMachine(t, client, `{"StartAt": "A", "States": {`+awaitState("A", fn, "", "")+`}}`)
-		exec := stacktest.StartExecution(t, client, m, `{}`)
-		tok := receive(t, tokens)
-		// While the task's Lambda invocation still runs, moto FAILS the
-		// stopped execution when it returns; wait for it to have returned.
-		stacktest.WaitTaskSubmitted(t, client, exec, 10*time.Second)
-		if _, err := client.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(exec)}); err != nil {
-			t.Fatal(err)
+		// moto 5.2.5 ended such an execution only when its task ended: it
+		// stayed RUNNING and its token was accepted, so on make dev a resume
+		// after StopExecution answered 200 where AWS answers 404.
+		// scripts/moto_server.py makes it AWS's: ABORTED at once (history
+		// included), and the task's token answers TaskTimedOut. Stopped
+		// after the task's Lambda invocation returned, and while it runs.
+		name := stacktest.UniqueName(t, "stop")
+		tokens, release := make(chan string, 1), make(chan struct{})
+		stacktest.Function(t, name, devstack.NewHandler(func(ctx context.Context, ev struct {
+			TaskToken string `json:"taskToken"`
+			Hold      bool   `json:"hold"`
+		}) (string, error) {
+			tokens <- ev.TaskToken
+			if ev.Hold {
+				select {
+				case <-release:
+				case <-ctx.Done():
+				case <-time.After(receiveWait):
+				}
+			}
+			return "", nil
+		}))
+		m := stacktest.CreateStateMachine(t, client, `{"StartAt": "A", "States": {"A": {"Type": "Task",
+			"Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+			"Parameters": {"FunctionName": "`+name+`", "Payload": {"taskToken.$": "$$.Task.Token", "hold.$": "$.hold"}}, "End": true}}}`)
+		newest := func(exec string) sfntypes.HistoryEventType {
+			t.Helper()
+			hist, err := client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(exec), MaxResults: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var last sfntypes.HistoryEvent
+			for _, ev := range hist.Events {
+				if ev.Id > last.Id {
+					last = ev
+				}
+			}
+			return last.Type
 		}
-		// The stop takes effect only when the task ends: until then the execution
-		// stays RUNNING and its token is accepted. AWS: ABORTED at once, and
-		// TaskTimedOut for the token.
-		time.Sleep(300 * time.Millisecond)
-		if st := describe(exec).Status; st != sfntypes.ExecutionStatusRunning {
-			t.Errorf("300ms after StopExecution: %s, want moto's RUNNING", st)
-		}
-		if err := success(tok, `{}`); err != nil {
-			t.Errorf("SendTaskSuccess after StopExecution: %v, want moto's nil", err)
-		}
-		out := stacktest.WaitExecution(t, client, exec, 10*time.Second)
-		if out.Status != sfntypes.ExecutionStatusAborted {
-			t.Errorf("then %s, want ABORTED", out.Status)
-		}
-		var invalid *sfntypes.InvalidToken
-		if err := success(tok, `{}`); !errors.As(err, &invalid) {
-			t.Errorf("SendTaskSuccess once ABORTED: %v, want *types.InvalidToken", err)
+		for _, hold := range []bool{false, true} {
+			exec := stacktest.StartExecution(t, client, m, fmt.Sprintf(`{"hold": %v}`, hold))
+			tok := receive(t, tokens)
+			if !hold {
+				stacktest.WaitTaskSubmitted(t, client, exec, 10*time.Second)
+			}
+			if _, err := client.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(exec)}); err != nil {
+				t.Fatal(err)
+			}
+			if st := describe(exec).Status; st != sfntypes.ExecutionStatusAborted {
+				t.Errorf("invocation running %v: right after StopExecution: %s, want ABORTED", hold, st)
+			}
+			if ev := newest(exec); ev != sfntypes.HistoryEventTypeExecutionAborted {
+				t.Errorf("invocation running %v: the newest history event right after StopExecution: %s, want ExecutionAborted", hold, ev)
+			}
+			var timedOut *sfntypes.TaskTimedOut
+			if err := success(tok, `{}`); !errors.As(err, &timedOut) {
+				t.Errorf("invocation running %v: SendTaskSuccess after StopExecution: %v, want *types.TaskTimedOut", hold, err)
+			}
+			if err := failure(tok, "Late", ""); !errors.As(err, &timedOut) {
+				t.Errorf("invocation running %v: SendTaskFailure after StopExecution: %v, want *types.TaskTimedOut", hold, err)
+			}
+			if err := heartbeat(tok); !errors.As(err, &timedOut) {
+				t.Errorf("invocation running %v: SendTaskHeartbeat after StopExecution: %v, want *types.TaskTimedOut", hold, err)
+			}
+			if hold {
+				release <- struct{}{}
+			}
+			time.Sleep(200 * time.Millisecond) // the invocation's answer, if any, changes nothing
+			if st := describe(exec).Status; st != sfntypes.ExecutionStatusAborted {
+				t.Errorf("invocation running %v: then %s, want ABORTED still", hold, st)
+			}
+			if ev := newest(exec); ev != sfntypes.HistoryEventTypeExecutionAborted {
+				t.Errorf("invocation running %v: then the newest history event %s, want ExecutionAborted", hold, ev)
+			}
 		}
 	})
 

@@ -117,6 +117,7 @@ func TestParseProjectTemplate(t *testing.T) {
 	want := map[string]string{
 		"ResumeHookFunction":    "ResumeHookRole",
 		"ResumeWebhookFunction": "ResumeWebhookRole",
+		"ApprovalLinkFunction":  "ApprovalLinkRole",
 		"HookTaskFunction":      "HookTaskRole",
 	}
 	if !reflect.DeepEqual(tmpl.Functions, want) {

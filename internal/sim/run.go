@@ -547,7 +547,7 @@ func (w *world) respond(e *execState, b, round int, req hooks.WebhookRequest) {
 		err, _ := try(func() error {
 			ctx, cancel := context.WithTimeout(w.ctx, lambdaTimeout)
 			defer cancel()
-			return a.c.Respond(ctx, e.plan.Hook, req.RequestID, hooks.Response{Status: 200, Body: []byte("ok " + req.Body)})
+			return a.c.Respond(ctx, e.plan.Hook, e.arn, req.RequestID, hooks.Response{Status: 200, Body: []byte("ok " + req.Body)})
 		})
 		if err == nil || !sleepCtx(w.ctx, time.Second<<t) {
 			return

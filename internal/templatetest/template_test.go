@@ -151,11 +151,14 @@ func (e errs) err() error {
 }
 
 // functions: each function's logical id, role and reserved concurrency
-// parameter and condition.
-var functions = []struct{ id, role, param, cond string }{
-	{"ResumeHookFunction", "ResumeHookRole", "ResumeHookReservedConcurrency", "ReserveResumeHook"},
-	{"ResumeWebhookFunction", "ResumeWebhookRole", "ResumeWebhookReservedConcurrency", "ReserveResumeWebhook"},
-	{"HookTaskFunction", "HookTaskRole", "HookTaskReservedConcurrency", "ReserveHookTask"},
+// parameter, condition and default.
+var functions = []struct{ id, role, param, cond, reserved string }{
+	{"ResumeHookFunction", "ResumeHookRole", "ResumeHookReservedConcurrency", "ReserveResumeHook", "100"},
+	{"ResumeWebhookFunction", "ResumeWebhookRole", "ResumeWebhookReservedConcurrency", "ReserveResumeWebhook", "100"},
+	// Issue 21: the approval links have a function, and a concurrency, of
+	// their own: held webhook callers cannot take it.
+	{"ApprovalLinkFunction", "ApprovalLinkRole", "ApprovalLinkReservedConcurrency", "ReserveApprovalLink", "10"},
+	{"HookTaskFunction", "HookTaskRole", "HookTaskReservedConcurrency", "ReserveHookTask", "100"},
 }
 
 // param checks a parameter's type and default.
@@ -175,8 +178,13 @@ func encrypted(e *errs, t *tmpl, queue string) {
 		e.add("%s: type %s, want AWS::SQS::Queue", queue, expr(got))
 		return
 	}
-	if expr(t.prop(queue, "SqsManagedSseEnabled")) != "true" && t.prop(queue, "KmsMasterKeyId") == nil {
-		e.add("%s is not encrypted (SqsManagedSseEnabled: true or KmsMasterKeyId)", queue)
+	sse, key := expr(t.prop(queue, "SqsManagedSseEnabled")), expr(t.prop(queue, "KmsMasterKeyId"))
+	switch {
+	case sse == "true":
+	case sse == "If(HasDataKey, Ref(AWS::NoValue), true)" && key == "If(HasDataKey, Ref(DataKmsKeyArn), Ref(AWS::NoValue))":
+	case key != "<missing>" && !strings.HasPrefix(key, "If("):
+	default:
+		e.add("%s is not encrypted (SqsManagedSseEnabled: true, KmsMasterKeyId, or SSE-SQS unless DataKmsKeyArn is set): %s, %s", queue, sse, key)
 	}
 }
 
@@ -254,6 +262,9 @@ var checks = []check{
 			var e errs
 			param(&e, t, "HooksThrottleRate", "Number", "100")
 			param(&e, t, "HooksThrottleBurst", "Number", "200")
+			// Issue 21: GET /hooks reads up to 100 items a request: its own, lower bucket.
+			param(&e, t, "ListHooksThrottleRate", "Number", "5")
+			param(&e, t, "ListHooksThrottleBurst", "Number", "10")
 			param(&e, t, "WebhooksThrottleRate", "Number", "50")
 			param(&e, t, "WebhooksThrottleBurst", "Number", "100")
 			return e.err()
@@ -264,6 +275,158 @@ var checks = []check{
 		},
 	},
 	{
+		// Issue 21: the link pages are not served by resume-webhook, whose
+		// concurrency held webhook callers can fill.
+		name: "the approval links are served by approval-link, with its own integration",
+		run: func(t *tmpl) error {
+			var e errs
+			for _, id := range t.resources("AWS::ApiGatewayV2::Route") {
+				if key := expr(t.prop(id, "RouteKey")); strings.HasSuffix(key, " /links/{id}") {
+					e.want(key+" Target", t.prop(id, "Target"), "Sub(integrations/${ApprovalLinkIntegration})")
+				}
+			}
+			e.want("ApprovalLinkIntegration IntegrationUri", t.prop("ApprovalLinkIntegration", "IntegrationUri"), "GetAtt(ApprovalLinkFunction.Arn)")
+			e.want("LinkApiPermission FunctionName", t.prop("LinkApiPermission", "FunctionName"), "Ref(ApprovalLinkFunction)")
+			return e.err()
+		},
+		breaks: [][2]string{{"      RouteKey: GET /links/{id}\n      Target: !Sub integrations/${ApprovalLinkIntegration}", "      RouteKey: GET /links/{id}\n      Target: !Sub integrations/${ResumeWebhookIntegration}"},
+			{"      IntegrationUri: !GetAtt ApprovalLinkFunction.Arn", "      IntegrationUri: !GetAtt ResumeWebhookFunction.Arn"},
+		},
+	},
+	{
+		// Issue 21: API Gateway's route throttling is one bucket for every
+		// caller; per-client limits need WAF, which HTTP APIs do not take.
+		name: "per-client limits: CloudFront and a WAF rate-based rule in front of the public routes, off by default",
+		run: func(t *tmpl) error {
+			var e errs
+			param(&e, t, "PublicEdgeRateLimit", "Number", "0")
+			e.want("PublicEdge", t.get("Conditions", "PublicEdge"), "Not(Equals(Ref(PublicEdgeRateLimit), 0))")
+			for _, id := range []string{"PublicEdgeWebAcl", "PublicEdgeDistribution"} {
+				e.want(id+" Condition", t.get("Resources", id, "Condition"), "PublicEdge")
+			}
+			e.want("web ACL scope", t.prop("PublicEdgeWebAcl", "Scope"), "CLOUDFRONT")
+			rules := list(t.prop("PublicEdgeWebAcl", "Rules"))
+			if len(rules) == 0 || expr(at(rules[0], "Name")) != "per-client-rate" {
+				e.add("web ACL rules: %d, the first not per-client-rate: want the rate-based rule first", len(rules))
+			} else {
+				e.want("rate rule action", at(rules[0], "Action"), "{Block: {}}")
+				e.want("rate rule limit", at(rules[0], "Statement", "RateBasedStatement", "Limit"), "Ref(PublicEdgeRateLimit)")
+				e.want("rate rule key", at(rules[0], "Statement", "RateBasedStatement", "AggregateKeyType"), "IP")
+			}
+			cfg := t.prop("PublicEdgeDistribution", "DistributionConfig")
+			e.want("distribution web ACL", at(cfg, "WebACLId"), "GetAtt(PublicEdgeWebAcl.Arn)")
+			origins := list(at(cfg, "Origins"))
+			if len(origins) != 1 {
+				e.add("distribution origins: %d, want the API", len(origins))
+			} else {
+				e.want("origin", at(origins[0], "DomainName"), "Sub(${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix})")
+				hdrs := list(at(origins[0], "OriginCustomHeaders"))
+				secret := "Select(2, Split(/, Ref(AWS::StackId)))"
+				if len(hdrs) != 1 || expr(at(hdrs[0], "HeaderName")) != "X-Sfnhooks-Edge" || expr(at(hdrs[0], "HeaderValue")) != secret {
+					e.add("the origin does not send X-Sfnhooks-Edge with the edge secret: %v", expr(at(origins[0], "OriginCustomHeaders")))
+				}
+				e.want("HOOKS_EDGE_SECRET", t.get("Globals", "Function", "Environment", "Variables", "HOOKS_EDGE_SECRET"), "If(PublicEdge, "+secret+", )")
+			}
+			e.want("HOOKS_WEBHOOK_BASE_URL", t.get("Globals", "Function", "Environment", "Variables", "HOOKS_WEBHOOK_BASE_URL"),
+				"If(PublicEdge, Sub(https://${PublicEdgeDistribution.DomainName}), Sub(https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}))")
+			e.want("rule: us-east-1", t.get("Rules", "PublicEdgeNeedsUsEast1", "Assertions"), "[{Assert: Equals(Ref(AWS::Region), us-east-1), AssertDescription: PublicEdgeRateLimit needs the stack in us-east-1 (a web ACL for CloudFront is created there).}]")
+			return e.err()
+		},
+		breaks: [][2]string{{"              Limit: !Ref PublicEdgeRateLimit", "              Limit: 2000000000"},
+			{"          - !Sub https://${PublicEdgeDistribution.DomainName}\n", "          - !Sub https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}\n"},
+			{"        WebACLId: !GetAtt PublicEdgeWebAcl.Arn\n", ""},
+			{"              - HeaderName: X-Sfnhooks-Edge\n", "              - HeaderName: X-Other\n"},
+			{"  PublicEdgeRateLimit:\n    Type: Number\n    Default: 0", "  PublicEdgeRateLimit:\n    Type: Number\n    Default: 1000"},
+		},
+	},
+	{
+		// Issue 21: log fingerprints of tokens are keyed per deployment.
+		name: "log fingerprints are keyed with a key generated per deployment",
+		run: func(t *tmpl) error {
+			var e errs
+			e.want("HOOKS_FINGERPRINT_KEY", t.get("Globals", "Function", "Environment", "Variables", "HOOKS_FINGERPRINT_KEY"),
+				"Sub({{resolve:secretsmanager:${LogFingerprintKey}:SecretString}})")
+			e.want("LogFingerprintKey type", t.get("Resources", "LogFingerprintKey", "Type"), "AWS::SecretsManager::Secret")
+			e.want("LogFingerprintKey length", t.prop("LogFingerprintKey", "GenerateSecretString", "PasswordLength"), "32")
+			return e.err()
+		},
+		breaks: [][2]string{{"        HOOKS_FINGERPRINT_KEY: !Sub \"{{resolve:secretsmanager:${LogFingerprintKey}:SecretString}}\"\n", ""},
+			{"      GenerateSecretString:\n        PasswordLength: 32\n        ExcludePunctuation: true\n\n  # ----", "      GenerateSecretString:\n        PasswordLength: 8\n        ExcludePunctuation: true\n\n  # ----"},
+		},
+	},
+	{
+		// Issue 21: the resume roles read what the settle path needs (the
+		// history), and every role reads executions, and hook-task opens
+		// sealed payloads, of this stack's state machines by name only,
+		// unless DisposeScope=account.
+		name: "execution reads and kms:Decrypt scoped to this stack's state machines, by name",
+		run: func(t *tmpl) error {
+			var e errs
+			names := []string{"approval", "approval-links", "payment", "sealed-approval"}
+			var exact []string
+			for _, n := range names {
+				exact = append(exact, "Sub(arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-"+n+":*)")
+			}
+			want := "If(DisposeStackOnly, [" + strings.Join(exact, ", ") + "], Sub(arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:*:*))"
+			for _, f := range functions {
+				found := false
+				for _, pol := range list(t.prop(f.role, "Policies")) {
+					for _, st := range list(at(pol, "PolicyDocument", "Statement")) {
+						if expr(at(st, "Sid")) != "ReadExecutions" {
+							continue
+						}
+						found = true
+						e.want(f.role+" ReadExecutions Resource", at(st, "Resource"), want)
+						actions := expr(at(st, "Action"))
+						if f.role != "HookTaskRole" && actions != "states:GetExecutionHistory" {
+							e.add("%s reads executions with %s, want states:GetExecutionHistory only (the settle path)", f.role, actions)
+						}
+					}
+					for _, st := range list(at(pol, "PolicyDocument", "Statement")) {
+						if x := expr(st); strings.Contains(x, "kms:Decrypt") && strings.Contains(x, "Ref(HooksKmsKeyArn)") && !strings.Contains(x, want) {
+							e.add("%s: kms:Decrypt is not limited to this stack's state machines by name: %s", f.role, x)
+						}
+					}
+				}
+				if !found {
+					e.add("%s has no ReadExecutions statement", f.role)
+				}
+			}
+			return e.err()
+		},
+		breaks: [][2]string{{"                Action: states:GetExecutionHistory # settling a task", "                Action: [states:GetExecutionHistory, states:DescribeExecution] # settling a task"},
+			{"                          - !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-sealed-approval:*\n", "                          - !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-*:*\n"},
+		},
+	},
+	{
+		// Issue 21: one parameter puts the data at rest under your own KMS
+		// key (table, log groups, queues, secrets); off by default.
+		name: "DataKmsKeyArn encrypts the table, log groups, queues and secrets, off by default",
+		run: func(t *tmpl) error {
+			var e errs
+			param(&e, t, "DataKmsKeyArn", "String", "")
+			e.want("HasDataKey", t.get("Conditions", "HasDataKey"), "Not(Equals(Ref(DataKmsKeyArn), ))")
+			e.want("HooksTable SSESpecification", t.prop("HooksTable", "SSESpecification"),
+				"{SSEEnabled: true, SSEType: If(HasDataKey, KMS, Ref(AWS::NoValue)), KMSMasterKeyId: If(HasDataKey, Ref(DataKmsKeyArn), Ref(AWS::NoValue))}")
+			onKey := "If(HasDataKey, Ref(DataKmsKeyArn), Ref(AWS::NoValue))"
+			for _, id := range t.resources("AWS::Logs::LogGroup") {
+				e.want(id+" KmsKeyId", t.prop(id, "KmsKeyId"), onKey)
+			}
+			for _, id := range t.resources("AWS::SQS::Queue") {
+				e.want(id+" KmsMasterKeyId", t.prop(id, "KmsMasterKeyId"), onKey)
+				e.want(id+" SqsManagedSseEnabled", t.prop(id, "SqsManagedSseEnabled"), "If(HasDataKey, Ref(AWS::NoValue), true)")
+			}
+			for _, id := range t.resources("AWS::SecretsManager::Secret") {
+				e.want(id+" KmsKeyId", t.prop(id, "KmsKeyId"), onKey)
+			}
+			return e.err()
+		},
+		breaks: [][2]string{{"        KMSMasterKeyId: !If [HasDataKey, !Ref DataKmsKeyArn, !Ref AWS::NoValue]\n", ""},
+			{"      LogGroupName: !Sub /aws/apigateway/${AWS::StackName}-http-api\n      RetentionInDays: !Ref LogRetentionDays\n      KmsKeyId: !If [HasDataKey, !Ref DataKmsKeyArn, !Ref AWS::NoValue]\n", "      LogGroupName: !Sub /aws/apigateway/${AWS::StackName}-http-api\n      RetentionInDays: !Ref LogRetentionDays\n"},
+			{"  DataKmsKeyArn:\n    Type: String\n    Default: \"\"", "  DataKmsKeyArn:\n    Type: String\n    Default: \"arn:aws:kms:us-east-1:111122223333:key/x\""},
+		},
+	},
+	{
 		name: "route throttling uses the parameters, per route group",
 		run: func(t *tmpl) error {
 			var e errs
@@ -271,7 +434,7 @@ var checks = []check{
 			want := map[string]string{ // route key → parameter prefix
 				"POST /hooks/{token}":           "Hooks",
 				"GET /hooks/{token}":            "Hooks",
-				"GET /hooks":                    "Hooks",
+				"GET /hooks":                    "ListHooks",
 				"POST /hooks/{token}/reject":    "Hooks",
 				"POST /hooks/{token}/heartbeat": "Hooks",
 				"ANY /webhooks/{token}":         "Webhooks",
@@ -320,7 +483,7 @@ var checks = []check{
 				e.add("functions %v, want %v: a new function needs its reserved concurrency and alarms (and a line in functions)", got, ids)
 			}
 			for _, f := range functions {
-				param(&e, t, f.param, "Number", "100")
+				param(&e, t, f.param, "Number", f.reserved)
 				e.want(f.param+" MinValue", t.get("Parameters", f.param, "MinValue"), "-1")
 				if d := expr(t.get("Parameters", f.param, "Description")); !strings.Contains(d, "-1") || !strings.Contains(d, "quota") {
 					e.add("%s: the description must say -1 disables it and why (a low account quota): %q", f.param, d)
@@ -375,7 +538,7 @@ var checks = []check{
 		breaks: [][2]string{{"            Principal: {Service: events.amazonaws.com}", "            Principal: {Service: sns.amazonaws.com}"},
 			{"          DeadLetterConfig:\n            Arn: !GetAtt ExecutionEndedDeadLetterQueue.Arn\n", ""},
 			{"              ArnEquals: {aws:SourceArn: !GetAtt ExecutionEndedRule.Arn}", "              ArnEquals: {aws:SourceArn: !GetAtt HookTaskFunction.Arn}"},
-			{"  ExecutionEndedDeadLetterQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n      SqsManagedSseEnabled: true\n", "  ExecutionEndedDeadLetterQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n"},
+			{"  ExecutionEndedDeadLetterQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n      SqsManagedSseEnabled: !If [HasDataKey, !Ref AWS::NoValue, true]\n", "  ExecutionEndedDeadLetterQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n"},
 		},
 	},
 	{
@@ -413,7 +576,7 @@ var checks = []check{
 			}
 			return e.err()
 		},
-		breaks: [][2]string{{"      SqsManagedSseEnabled: true\n      MessageRetentionPeriod: 1209600\n  HookTaskFailureQueuePolicy:", "      MessageRetentionPeriod: 1209600\n  HookTaskFailureQueuePolicy:"},
+		breaks: [][2]string{{"      SqsManagedSseEnabled: !If [HasDataKey, !Ref AWS::NoValue, true]\n      KmsMasterKeyId: !If [HasDataKey, !Ref DataKmsKeyArn, !Ref AWS::NoValue]\n      MessageRetentionPeriod: 1209600\n  HookTaskFailureQueuePolicy:", "      MessageRetentionPeriod: 1209600\n  HookTaskFailureQueuePolicy:"},
 			{"                Resource: !GetAtt HookTaskFailureQueue.Arn\n", "                Resource: \"*\"\n"},
 			{"        OnFailure:\n          Destination: !GetAtt HookTaskFailureQueue.Arn", "        OnSuccess:\n          Destination: !GetAtt HookTaskFailureQueue.Arn"},
 		},
@@ -482,7 +645,8 @@ var checks = []check{
 			var e errs
 			for _, side := range []string{"Read", "Write"} {
 				p, cond := "TableMax"+side+"RequestUnits", "TableMax"+side
-				param(&e, t, p, "Number", "-1")
+				// Issue 21: a default that bounds the bill (-1 or 0 lifts it).
+				param(&e, t, p, "Number", map[string]string{"Read": "2000", "Write": "1000"}[side])
 				e.want(cond, t.get("Conditions", cond), "Not(Or(Equals(Ref("+p+"), -1), Equals(Ref("+p+"), 0)))")
 			}
 			e.want("HooksTable OnDemandThroughput", t.prop("HooksTable", "OnDemandThroughput"),
@@ -493,7 +657,8 @@ var checks = []check{
 		},
 		breaks: [][2]string{{"MaxWriteRequestUnits: !If [TableMaxWrite, !Ref TableMaxWriteRequestUnits, !Ref AWS::NoValue]", "MaxWriteRequestUnits: !Ref TableMaxWriteRequestUnits"},
 			{"TableMaxRead: !Not [!Or [!Equals [!Ref TableMaxReadRequestUnits, -1], !Equals [!Ref TableMaxReadRequestUnits, 0]]]", "TableMaxRead: !Not [!Equals [!Ref TableMaxReadRequestUnits, -1]]"},
-			{"  TableMaxWriteRequestUnits:\n    Type: Number\n    Default: -1", "  TableMaxWriteRequestUnits:\n    Type: Number\n    Default: 40000"},
+			{"  TableMaxWriteRequestUnits:\n    Type: Number\n    Default: 1000", "  TableMaxWriteRequestUnits:\n    Type: Number\n    Default: -1"},
+			{"  TableMaxReadRequestUnits:\n    Type: Number\n    Default: 2000", "  TableMaxReadRequestUnits:\n    Type: Number\n    Default: -1"},
 		},
 	},
 	{
@@ -571,7 +736,9 @@ var checks = []check{
 		},
 	},
 	{
-		name: "no role grants dynamodb:ConditionCheckItem",
+		// Issue 21: respond checks, in its transaction, that the execution
+		// it names holds the webhook: hook-task alone needs the action.
+		name: "only hook-task grants dynamodb:ConditionCheckItem",
 		run: func(t *tmpl) error {
 			var e errs
 			for _, f := range functions {
@@ -579,13 +746,18 @@ var checks = []check{
 				if err != nil {
 					return err
 				}
-				if g := granted(gs, "dynamodb:ConditionCheckItem"); g != nil {
+				g := granted(gs, "dynamodb:ConditionCheckItem")
+				switch {
+				case g != nil && f.role != "HookTaskRole":
 					e.add("%s grants %s (line %d)", f.role, g.Action, g.Line)
+				case g == nil && f.role == "HookTaskRole":
+					e.add("HookTaskRole does not grant dynamodb:ConditionCheckItem (respond's check of the execution)")
 				}
 			}
 			return e.err()
 		},
-		breaks: [][2]string{{"                  - dynamodb:BatchWriteItem\n                  - dynamodb:Query # an await", "                  - dynamodb:BatchWriteItem\n                  - dynamodb:ConditionCheckItem\n                  - dynamodb:Query # an await"},
+		breaks: [][2]string{{"                  - dynamodb:ConditionCheckItem # respond: the response", "                  - dynamodb:DescribeTable # respond: the response"},
+			{"                  - dynamodb:GetItem\n                  - dynamodb:PutItem\n                  - dynamodb:UpdateItem\n                  - dynamodb:DeleteItem # unused-by-tests: as resume-hook's", "                  - dynamodb:GetItem\n                  - dynamodb:PutItem\n                  - dynamodb:UpdateItem\n                  - dynamodb:ConditionCheckItem\n                  - dynamodb:DeleteItem # unused-by-tests: as resume-hook's"},
 			{"                  - dynamodb:GetItem\n                  - dynamodb:PutItem\n                  - dynamodb:UpdateItem\n                  - dynamodb:DeleteItem\n                  - dynamodb:BatchWriteItem # unused-by-tests: that dispose", "                  - dynamodb:GetItem\n                  - dynamodb:PutItem\n                  - dynamodb:UpdateItem\n                  - dynamodb:DeleteItem\n                  - dynamodb:* # unused-by-tests: that dispose"},
 		},
 	},
@@ -615,7 +787,37 @@ var checks = []check{
 			return e.err()
 		},
 		breaks: [][2]string{{"                  - states:SendTaskFailure\n                  - states:SendTaskHeartbeat\n", "                  - states:SendTaskFailure\n"},
-			{"                Action: states:SendTaskSuccess\n                Resource: \"*\"\n              - Sid: ReadExecutions\n                Effect: Allow\n                Action:\n                  - states:DescribeExecution # unused-by-tests: pkg/hooks asks whether an execution still runs (today only on hook-task's create and await)\n                  - states:GetExecutionHistory # unused-by-tests: pkg/hooks settles", "                Action: states:SendTask*\n                Resource: \"*\"\n              - Sid: ReadExecutions\n                Effect: Allow\n                Action:\n                  - states:DescribeExecution # unused-by-tests: pkg/hooks asks whether an execution still runs (today only on hook-task's create and await)\n                  - states:GetExecutionHistory # unused-by-tests: pkg/hooks settles"},
+			{"                Action: states:SendTaskSuccess\n                Resource: \"*\"\n              - Sid: ReadExecutions\n                Effect: Allow\n                Action: states:GetExecutionHistory # unused-by-tests: pkg/hooks settles", "                Action: states:SendTask*\n                Resource: \"*\"\n              - Sid: ReadExecutions\n                Effect: Allow\n                Action: states:GetExecutionHistory # unused-by-tests: pkg/hooks settles"},
+		},
+	},
+	{
+		// Issue 21: listing an execution's hooks hands out plain tokens
+		// (enough to resume) and webhook URLs (each webhook's credential):
+		// an operator action. HTTP APIs authorize per route, so GET /hooks
+		// needs SigV4 whatever ResumeAuth gives the other /hooks routes.
+		name: "GET /hooks is AWS_IAM whatever ResumeAuth says",
+		run: func(t *tmpl) error {
+			var e errs
+			found := 0
+			for _, id := range t.resources("AWS::ApiGatewayV2::Route") {
+				if expr(t.prop(id, "RouteKey")) != "GET /hooks" {
+					continue
+				}
+				found++
+				e.want(id+" AuthorizationType", t.prop(id, "AuthorizationType"), "AWS_IAM")
+				if a := t.prop(id, "AuthorizerId"); a != nil {
+					e.add("%s has an AuthorizerId (%s): an IAM route takes none", id, expr(a))
+				}
+			}
+			if found != 1 {
+				e.add("%d routes GET /hooks, want 1", found)
+			}
+			return e.err()
+		},
+		breaks: [][2]string{{"      RouteKey: GET /hooks\n      Target: !Sub integrations/${ResumeHookIntegration}\n      AuthorizationType: AWS_IAM\n",
+			"      RouteKey: GET /hooks\n      Target: !Sub integrations/${ResumeHookIntegration}\n      AuthorizationType: !If [ResumeAuthIAM, AWS_IAM, !If [ResumeAuthJWT, JWT, NONE]]\n"},
+			{"      RouteKey: GET /hooks\n      Target: !Sub integrations/${ResumeHookIntegration}\n      AuthorizationType: AWS_IAM\n",
+				"      RouteKey: GET /hooks\n      Target: !Sub integrations/${ResumeHookIntegration}\n      AuthorizationType: NONE\n"},
 		},
 	},
 	{

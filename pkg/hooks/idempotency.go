@@ -130,6 +130,9 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 		if err != nil {
 			return nil, err
 		}
+		if o.delivery != nil && o.delivery.ttl > 0 { // a signed request's replay window (verify.go)
+			put.Item[attrExpiresAt] = n(c.opts.Now().Add(o.delivery.ttl).Unix())
+		}
 		if !h.waiting() {
 			if h.full() {
 				// A key already applied is answered; a new one is refused

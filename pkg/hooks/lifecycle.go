@@ -63,12 +63,16 @@ func (c *Client) WebhookURL(token string) string {
 // after a lost answer or a crash still tells it. Idempotency records stay
 // until they expire, so a retried resume is still answered.
 //
-// Errors: ErrInvalidToken, *ConflictError when another execution holds the
-// token (nothing is deleted), ErrContention, or a wrapped AWS error (also
-// when the await could not be told: nothing is deleted, retry).
+// Errors: ErrInvalidToken, ErrInvalidRequest (no executionARN),
+// *ConflictError when another execution holds the token (nothing is
+// deleted), ErrContention, or a wrapped AWS error (also when the await
+// could not be told: nothing is deleted, retry).
 func (c *Client) Dispose(ctx context.Context, token, executionARN string) error {
 	if err := ValidateToken(token); err != nil {
 		return err
+	}
+	if executionARN == "" {
+		return fmt.Errorf("%w: executionArn is required: a hook is disposed by the execution that holds it", ErrInvalidRequest)
 	}
 	if err := c.dispose(ctx, token, executionARN); err != nil {
 		var conflict *ConflictError

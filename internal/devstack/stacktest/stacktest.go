@@ -338,10 +338,9 @@ func bridgeLogger() *slog.Logger {
 
 // WaitTaskSubmitted waits until the newest task of execution arn has been
 // submitted (its Lambda invocation returned: TaskSubmitted is the newest
-// task event). moto handles StopExecution differently while the invocation
-// of a waitForTaskToken task is still running (the execution FAILS when it
-// returns) than once it has returned (RUNNING until the task ends, then
-// ABORTED); tests that stop such an execution wait for this first.
+// task event). moto starts a waitForTaskToken task's heartbeat clock (and
+// accepts its heartbeats) only then; tests that heartbeat wait for this
+// first.
 func WaitTaskSubmitted(tb testing.TB, client *sfn.Client, arn string, timeout time.Duration) {
 	tb.Helper()
 	deadline := time.Now().Add(timeout)

@@ -1,4 +1,4 @@
-package resumewebhook
+package approvallink
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 // linkRecorder is a Linker that counts uses; the link protocol itself is
 // tested on the emulator (e2e/link_test.go).
 type linkRecorder struct {
-	recorder
 	uses     int
 	comment  string
 	getCalls int
@@ -89,5 +88,48 @@ func TestLinkRoutes(t *testing.T) {
 	out, _ := New(&linkRecorder{}, slog.New(slog.DiscardHandler)).Handle(context.Background(), linkEvent("GET", "", nil))
 	if !strings.Contains(out.Body, "<style>"+linkCSS+"</style>") {
 		t.Errorf("the page's <style> is not linkCSS byte for byte, so the CSP hash would not match")
+	}
+}
+
+// Every value from the hook or the link is escaped where the page shows
+// it (text, not attributes): no markup of theirs reaches the page.
+func TestLinkPageEscapes(t *testing.T) {
+	d := pageData{Heading: `"><img src=x onerror=alert(1)>`, Description: `a & b <i>`, Form: true, Label: `<b>Go</b>'`,
+		CommentAllowed: true, MaxComment: 1000, Expires: `<x>`}
+	page := d.html()
+	for _, raw := range []string{"<img", "<i>", "<b>", "<x>"} {
+		if strings.Contains(page, raw) {
+			t.Errorf("the page holds %q unescaped:\n%s", raw, page)
+		}
+	}
+	for _, esc := range []string{"&lt;img src=x onerror=alert(1)&gt;", "a &amp; b &lt;i&gt;", "&lt;b&gt;Go&lt;/b&gt;&#39;"} {
+		if !strings.Contains(page, esc) {
+			t.Errorf("the page lacks %q:\n%s", esc, page)
+		}
+	}
+	d = pageData{Heading: "Done", Message: `<script>x</script>`}
+	if page := d.html(); strings.Contains(page, "<script>") || !strings.Contains(page, "<h1>Done</h1>") {
+		t.Errorf("message page:\n%s", page)
+	}
+}
+
+// As resume-webhook's: a link request that went around the distribution
+// gets 403 and no AWS call (resumewebhook.TestEdgeSecret).
+func TestLinkEdgeSecret(t *testing.T) {
+	for _, tc := range []struct {
+		sent   string
+		status int
+	}{{"s3cr3t", 200}, {"", http.StatusForbidden}, {"guess", http.StatusForbidden}} {
+		rec := &linkRecorder{}
+		h := New(rec, slog.New(slog.DiscardHandler))
+		h.EdgeSecret = "s3cr3t"
+		ev := linkEvent("GET", "", map[string]string{"x-sfnhooks-edge": tc.sent})
+		if tc.sent == "" {
+			delete(ev.Headers, "x-sfnhooks-edge")
+		}
+		out, _ := h.Handle(context.Background(), ev)
+		if out.StatusCode != tc.status || (tc.status == http.StatusForbidden) != (rec.getCalls == 0) {
+			t.Errorf("edge header %q: %d (read the link: %v), want %d", tc.sent, out.StatusCode, rec.getCalls > 0, tc.status)
+		}
 	}
 }

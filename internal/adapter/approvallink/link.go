@@ -1,16 +1,23 @@
-package resumewebhook
+// Package approvallink serves the approval links (docs/protocol.md,
+// "Links"): GET /links/{id} shows a confirmation page and never resumes;
+// POST /links/{id} (the page's form) uses the link. It is its own Lambda
+// function (functions/approval-link) with its own reserved concurrency, so
+// callers held by manual webhooks cannot starve the approvers, and its page
+// is written without html/template (text/template's reflection keeps every
+// exported method of the binary alive: 18 MB instead of 12).
+package approvallink
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
 	"errors"
-	"html/template"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,10 +27,6 @@ import (
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
-// Approval links: GET /links/{id} shows a confirmation page and never
-// resumes; POST /links/{id} (the page's form) uses the link
-// (docs/protocol.md, "Links").
-
 // Linker is what the link routes need of hooks.Client.
 type Linker interface {
 	GetLink(ctx context.Context, id string) (*hooks.LinkView, error)
@@ -32,12 +35,25 @@ type Linker interface {
 
 var _ Linker = (*hooks.Client)(nil)
 
+// EnvEdgeSecret names the environment variable with the edge secret
+// (Handler.EdgeSecret; template.yaml sets it when PublicEdgeRateLimit is on).
+const EnvEdgeSecret = httpapi.EnvEdgeSecret
+
+// Handler handles approval-link invocations.
+type Handler struct {
+	links Linker
+	log   *slog.Logger
+	// EdgeSecret, as resumewebhook.Handler's: when set, a request without
+	// it in httpapi.HeaderEdge gets 403 before any AWS call.
+	EdgeSecret string
+}
+
+// New returns a Handler.
+func New(l Linker, log *slog.Logger) *Handler { return &Handler{links: l, log: log} }
+
 var (
-	//go:embed link.html
-	linkHTML string
 	//go:embed link.css
-	linkCSS  string
-	linkPage = template.Must(template.New("link").Parse(linkHTML))
+	linkCSS string
 	// LinkCSP is the Content-Security-Policy of every link page: nothing
 	// may load, the one inline style is allowed by its hash, the form may
 	// only post to this origin, and no site may frame the page.
@@ -54,7 +70,7 @@ func styleHash(css string) string {
 	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
 }
 
-// pageData is what link.html renders.
+// pageData is what a link page shows.
 type pageData struct {
 	Heading        string
 	Description    string
@@ -64,16 +80,44 @@ type pageData struct {
 	MaxComment     int
 	Expires        string
 	Message        string
-	CSS            template.CSS
 }
 
-// isLinkRoute reports whether req is for /links/{id}.
-func isLinkRoute(req *events.APIGatewayV2HTTPRequest) bool {
-	if req.RouteKey != "" && req.RouteKey != "$default" {
-		return strings.HasSuffix(req.RouteKey, " /links/{id}")
+// html renders d. Every value from a hook, a link or a request is escaped
+// with html.EscapeString (&, <, >, ', "); the only raw text is this
+// function's own markup and the embedded style sheet.
+func (d pageData) html() string {
+	e := html.EscapeString
+	var b strings.Builder
+	b.WriteString("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n" +
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n" +
+		"<meta name=\"robots\" content=\"noindex, nofollow\">\n")
+	b.WriteString("<title>" + e(d.Heading) + "</title>\n<style>" + linkCSS + "</style>\n</head>\n<body>\n<main>\n")
+	b.WriteString("<h1>" + e(d.Heading) + "</h1>")
+	if d.Description != "" {
+		b.WriteString("\n<p>" + e(d.Description) + "</p>")
 	}
-	segs := strings.Split(strings.Trim(req.RawPath, "/"), "/")
-	return len(segs) >= 2 && segs[len(segs)-2] == "links"
+	if d.Form {
+		b.WriteString("\n<p class=\"what\">This link will: <strong>" + e(d.Label) + "</strong></p>\n<form method=\"post\">")
+		if d.CommentAllowed {
+			b.WriteString("\n<label for=\"comment\">Comment (optional)</label>\n" +
+				"<textarea id=\"comment\" name=\"comment\" maxlength=\"" + strconv.Itoa(d.MaxComment) + "\" aria-describedby=\"comment-hint\"></textarea>\n" +
+				"<p id=\"comment-hint\" class=\"note\">Up to 1,000 characters; sent with your choice.</p>")
+		}
+		b.WriteString("\n<button type=\"submit\">" + e(d.Label) + "</button>\n</form>\n<p class=\"note\">Nothing happens until you press the button. This link works once")
+		if d.Expires != "" {
+			b.WriteString(" and until " + e(d.Expires))
+		}
+		b.WriteString(".</p>")
+	} else {
+		b.WriteString("\n<p>" + e(d.Message) + "</p>")
+	}
+	b.WriteString("\n</main>\n</body>\n</html>\n")
+	return b.String()
+}
+
+// Handle serves GET and POST /links/{id}. Every outcome is a page.
+func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return h.handleLink(ctx, &ev), nil
 }
 
 // handleLink serves GET and POST /links/{id}.
@@ -86,13 +130,15 @@ func (h *Handler) handleLink(ctx context.Context, req *events.APIGatewayV2HTTPRe
 		data   pageData
 		err    error
 	)
-	switch method {
-	case http.MethodGet:
+	switch {
+	case !httpapi.ViaEdge(req, h.EdgeSecret):
+		err = errNotViaEdge
+	case method == http.MethodGet:
 		var v *hooks.LinkView
 		if v, err = h.links.GetLink(ctx, id); err == nil {
 			status, data = http.StatusOK, formPage(v)
 		}
-	case http.MethodPost:
+	case method == http.MethodPost:
 		var l *hooks.Link
 		comment := ""
 		if comment, err = linkForm(req); err == nil {
@@ -108,7 +154,7 @@ func (h *Handler) handleLink(ctx context.Context, req *events.APIGatewayV2HTTPRe
 		status, data = errorPage(err)
 	}
 	out := renderPage(status, data)
-	if method != http.MethodGet && method != http.MethodPost {
+	if errors.Is(err, errMethod) {
 		out.Headers["allow"] = "GET, POST"
 	}
 	h.logLink(ctx, id, req, status, err, start)
@@ -118,6 +164,9 @@ func (h *Handler) handleLink(ctx context.Context, req *events.APIGatewayV2HTTPRe
 var (
 	errMethod    = errors.New("method not allowed")
 	errForbidden = errors.New("cross-site form submission")
+	// errNotViaEdge: the request went around the distribution in front of
+	// the public routes (its per-client rate limit).
+	errNotViaEdge = errors.New("request without the edge header")
 )
 
 // linkForm checks that the POST comes from the link's own page and returns
@@ -185,6 +234,8 @@ func errorPage(err error) (int, pageData) {
 		return http.StatusNotFound, pageData{Heading: "This link is not valid", Message: "Check that you copied the whole link. Nothing was changed."}
 	case errors.Is(err, hooks.ErrHookNotFound):
 		return http.StatusNotFound, pageData{Heading: "This request is closed", Message: "It no longer waits for an answer. Nothing was changed."}
+	case errors.Is(err, errNotViaEdge):
+		return http.StatusForbidden, pageData{Heading: "Not sent", Message: "Open the link exactly as you received it. Nothing was changed."}
 	case errors.Is(err, errForbidden):
 		return http.StatusForbidden, pageData{Heading: "Not sent", Message: "The confirmation must be sent from the link's own page. Open the link and press its button. Nothing was changed."}
 	case errors.Is(err, errMethod):
@@ -200,13 +251,6 @@ func errorPage(err error) (int, pageData) {
 // renderPage renders d with the headers of every link page: a strict CSP,
 // no referrer, no caching, no sniffing, no framing.
 func renderPage(status int, d pageData) events.APIGatewayV2HTTPResponse {
-	d.CSS = template.CSS(linkCSS)
-	var b bytes.Buffer
-	if err := linkPage.Execute(&b, d); err != nil {
-		status = http.StatusInternalServerError
-		b.Reset()
-		b.WriteString("internal error")
-	}
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: status,
 		Headers: map[string]string{
@@ -217,7 +261,7 @@ func renderPage(status int, d pageData) events.APIGatewayV2HTTPResponse {
 			"x-content-type-options":  "nosniff",
 			"x-frame-options":         "DENY",
 		},
-		Body: b.String(),
+		Body: d.html(),
 	}
 }
 
@@ -237,6 +281,8 @@ func (h *Handler) logLink(ctx context.Context, id string, req *events.APIGateway
 		switch {
 		case errors.Is(err, errForbidden):
 			outcome = "CrossSiteForm"
+		case errors.Is(err, errNotViaEdge):
+			outcome = "NotViaEdge"
 		case errors.Is(err, errMethod):
 			outcome = hooks.CodeMethodNotAllowed
 		case status >= 500:
