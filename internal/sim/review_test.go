@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing/synctest"
 
+	"github.com/sfnhooks/sfnhooks/internal/awsmodel"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 	"testing"
 	"time"
@@ -46,6 +47,20 @@ var reviewScenarios = []struct {
 				{ID: 1, At: 500 * time.Millisecond, Kind: ActKeyed, Key: "k1", Text: `{"p":"k1"}`},
 			},
 			Faults: []FaultRule{{Actor: "act01", Call: 2, Fault: Crash}, {Actor: "act01.retry1", Call: 7, Fault: Crash}}},
+	},
+	{
+		// R2's answer is lost and the SDK's resend is answered TaskTimedOut
+		// (closed: the first send completed the task). The history has grown
+		// by more than 10 pages since the task was scheduled (a Parallel
+		// sibling, a Map), so the settlement does not find the task and takes
+		// it as ended without P: requeued, and the next await gets P again.
+		name: "a long history turns a delivered payload into a duplicate", seed: 1,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 1, Retries: 3}},
+			Actions: []Action{
+				{ID: 1, At: 1 * time.Second, Kind: ActPad, N: 11500},
+				{ID: 2, At: 2 * time.Second, Kind: ActResume, Text: `{"p":"r2"}`},
+			},
+			Faults: []FaultRule{{Actor: "act02", Call: 2, Fault: Lost}}},
 	},
 }
 
@@ -144,6 +159,99 @@ func restoreDiesBeforeSend(t *testing.T, retry1 map[string]rfault) {
 		if st.Pending == 0 && t3.Open() {
 			t.Errorf("the keyed resume was acknowledged (\"applied\"), but its payload is neither pending nor delivered: pending %d, T3 open %v; T1 %s %q, T2 %s %q",
 				st.Pending, t3.Open(), t1.State(), t1.Output, t2.State(), t2.Output)
+		}
+	})
+}
+
+// The EventBridge rule's DisposeExecution for an execution's stop arrives
+// after the execution was redriven (EventBridge delivers asynchronously,
+// and a failed target invocation is retried for hours): it disposes the
+// hooks of a RUNNING execution. A payload acknowledged to the redriven run
+// (requeued into the hook after its old task's closed answer) is deleted,
+// and the redriven run's await then waits for it for ever.
+func TestReviewStaleDisposeExecutionAfterRedrive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig()
+		ctx := context.Background()
+		r.sf.Start(reviewExec)
+		r.sf.NewTask("t1", reviewExec)
+		aw, _ := r.client("await1", nil)
+		mustAwait(t, aw, "t1")
+		// Stopped; its end event is on its way to hook-task.
+		if err := r.sf.Stop(reviewExec); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		// Redriven before the event was handled.
+		if err := r.sf.Redrive(reviewExec); err != nil {
+			t.Fatal(err)
+		}
+		// A resume meanwhile: T1 answers closed, the history shows the
+		// execution running (redriven): requeued, acknowledged.
+		rc, _ := r.client("resume", nil)
+		if _, err := rc.ResumeHook(ctx, "approval-r", json.RawMessage(`{"p":"P"}`)); err != nil {
+			t.Fatalf("resume: %v", err)
+		}
+		// The stop's event is handled now.
+		ev, _ := r.client("events", nil)
+		n, err := ev.DisposeExecution(ctx, reviewExec)
+		t.Logf("DisposeExecution of the running (redriven) execution disposed %d hooks (err %v)", n, err)
+		// The redriven run's await.
+		t2 := r.sf.NewTask("t2", reviewExec)
+		aw2, _ := r.client("await2", nil)
+		mustAwait(t, aw2, "t2")
+		if t2.Open() {
+			st, _ := aw2.GetHook(ctx, "approval-r")
+			t.Errorf("acknowledged payload lost: the execution is %v, its await T2 is open with %d pending (a stale end event disposed the running execution's hook)",
+				status(r, reviewExec), st.Pending)
+		}
+	})
+}
+
+func status(r *rig, arn string) string {
+	s, _ := r.sf.Status(arn)
+	return string(s)
+}
+
+// An await's A1 applies and its answer is lost; before the SDK's resend, a
+// resume completes the await's task T2 (waitForTaskToken: the task closes on
+// SendTaskSuccess while the invocation still runs) and the loop's next
+// await T3 parks (telling T2: closed). The resend of T2's A1 is refused
+// (T3 not told), and T2's await fails T3 with HookAwaitSupersededError and
+// parks T2 (a closed task) in its place: the workflow's only live await is
+// failed by a stale one, and the hook waits on a dead token.
+func TestReviewStaleAwaitResendSupersedesLiveAwait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig()
+		ctx := context.Background()
+		r.sf.Start(reviewExec)
+		r.sf.NewTask("t1", reviewExec)
+		aw1, _ := r.client("await1", nil)
+		mustAwait(t, aw1, "t1")
+		rc0, _ := r.client("resume0", nil)
+		if _, err := rc0.ResumeHook(ctx, "approval-r", json.RawMessage(`{"p":"P0"}`)); err != nil {
+			t.Fatal(err)
+		}
+		t2 := r.sf.NewTask("t2", reviewExec)
+		var t3 *awsmodel.Task
+		aw2, _ := r.client("await2", map[string]rfault{"DynamoDB.UpdateItem#2": {kind: Lost, between: func() {
+			rc, _ := r.client("resume1", nil)
+			if _, err := rc.ResumeHook(ctx, "approval-r", json.RawMessage(`{"p":"P1"}`)); err != nil {
+				t.Errorf("resume P1: %v", err)
+			}
+			t3 = r.sf.NewTask("t3", reviewExec)
+			aw3, _ := r.client("await3", nil)
+			mustAwait(t, aw3, "t3")
+		}}})
+		// T2's A1: #1 is refused on invariant T (T1's delivery is not
+		// marked), then T1 is told (closed), then #2 applies: its answer is lost.
+		mustAwait(t, aw2, "t2")
+		t.Logf("T2 %s %q", t2.State(), t2.Output)
+		if t3 == nil {
+			t.Fatal("the interleaving did not run")
+		}
+		if !t3.Open() {
+			t.Errorf("the live await T3 was closed by T2's stale await: %s %s %q", t3.State(), t3.Error, t3.Cause)
 		}
 	})
 }
