@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"testing/synctest"
 
@@ -252,6 +253,48 @@ func TestReviewStaleAwaitResendSupersedesLiveAwait(t *testing.T) {
 		}
 		if !t3.Open() {
 			t.Errorf("the live await T3 was closed by T2's stale await: %s %s %q", t3.State(), t3.Error, t3.Cause)
+		}
+	})
+}
+
+// A resume's send fails after R1 (throttled past the SDK's retries: the
+// caller gets an error; or its Lambda dies): the parked await T1 has an
+// unsent record. The crash table says "any resume after RedriveAfter sends
+// it". But resumes store behind the record until the pending cap is
+// reached, and from then on every resume is answered 429 from R1's
+// returned item before it redrives anything: T1 waits for ever, and so do
+// the payloads behind it.
+func TestReviewFullHookNeverRedrives(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig()
+		ctx := context.Background()
+		r.sf.Start(reviewExec)
+		t1 := r.sf.NewTask("t1", reviewExec)
+		aw, _ := r.client("await1", nil)
+		if err := aw.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: "approval-r", ExecutionARN: reviewExec, MaxPending: 2}, TaskToken: "t1"}); err != nil {
+			t.Fatal(err)
+		}
+		c0, _ := r.client("resume0", map[string]rfault{"SFN.SendTaskSuccess#1": {kind: Throttled}})
+		if _, err := c0.ResumeHook(ctx, "approval-r", json.RawMessage(`{"p":0}`)); err == nil {
+			t.Fatal("expected the throttled send to fail")
+		}
+		for i := 1; i <= 2; i++ {
+			time.Sleep(time.Second)
+			c, _ := r.client(fmt.Sprintf("resume%d", i), nil)
+			if _, err := c.ResumeHook(ctx, "approval-r", json.RawMessage(fmt.Sprintf(`{"p":%d}`, i))); err != nil {
+				t.Fatalf("resume %d: %v", i, err)
+			}
+		}
+		// Long after RedriveAfter, resumes keep coming (and keep being refused).
+		for i := 3; i <= 6; i++ {
+			time.Sleep(30 * time.Second)
+			c, _ := r.client(fmt.Sprintf("resume%d", i), nil)
+			_, err := c.ResumeHook(ctx, "approval-r", json.RawMessage(fmt.Sprintf(`{"p":%d}`, i)))
+			t.Logf("resume %d at +%ds: %v", i, 2+30*(i-2), err)
+		}
+		if t1.Open() {
+			st, _ := aw.GetHook(ctx, "approval-r")
+			t.Errorf("T1 still waits 2 minutes after its delivery's send failed, with %d payloads pending behind it: resumes on a full hook answer 429 and never redrive", st.Pending)
 		}
 	})
 }
