@@ -298,3 +298,20 @@ func TestReviewFullHookNeverRedrives(t *testing.T) {
 		}
 	})
 }
+
+// Seeds a campaign (SFNHOOKS_SIM_SEEDS=1500 SFNHOOKS_SIM_SEED=700001) found;
+// each must run clean. 700147: a link's send throttled, then a history
+// past 10 pages: the link's payload received twice (duplicate,
+// link-twice). 700840 and 700898: a manual webhook whose workflow disposes
+// while an await is between its refused A1 and its retry: the await
+// re-creates the token after the dispose (stuck; 700898 also lost).
+func TestReviewCampaignSeeds(t *testing.T) {
+	for _, seed := range []uint64{700147, 700840, 700898} {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			r := Simulate(t, Config{Seed: seed})
+			for _, f := range r.Findings {
+				t.Errorf("seed %d: %s", seed, f)
+			}
+		})
+	}
+}
