@@ -659,4 +659,16 @@ var mutants = []mutant{
 			New: "\treturn false\n}",
 		}},
 	},
+	// The adversarial review of issue 20 (D5): a settlement that stops at 10
+	// pages takes a delivered payload for undelivered and hands it out again.
+	{
+		Name: "M59-history-ten-pages",
+		Desc: "settle: read at most 10 history pages (10,000 events), not the whole history: a delivery to a task further back is requeued and received twice",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./internal/sim/"},
+		Edits: []edit{{
+			Old: "const maxHistoryPages = 100",
+			New: "const maxHistoryPages = 10",
+		}},
+	},
 }

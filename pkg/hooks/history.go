@@ -15,10 +15,14 @@ import (
 )
 
 // maxHistoryPages bounds how much of an execution's history a settlement
-// reads (pages of 1,000 events, newest first). What it does not reach is
-// taken as "not delivered": the payload is kept (a possible duplicate),
-// never dropped.
-const maxHistoryPages = 10
+// reads (pages of up to 1,000 events, newest first). A Standard
+// execution's history holds at most 25,000 events (a Step Functions
+// quota), so a settlement reads it to its first event unless pages come
+// back far smaller than asked: the bound is a safety net, not a window.
+// What it does not reach is taken as "not delivered": the payload is kept
+// (a possible duplicate), never dropped. Settlements are rare (a closed
+// task answer, a replayed key), so reading every page costs little.
+const maxHistoryPages = 100
 
 // taskOutcome is what an execution's history says about one task and the
 // execution itself. It is only read on the rare paths (docs/protocol.md,
