@@ -256,14 +256,14 @@ func (a *auditor) refusedHeld(e *execState, body string, c *heldCall) {
 }
 
 // openTasks lists e's tasks still open while e runs.
-func (a *auditor) openTasks(e *execState) []string {
+func (a *auditor) openTasks(e *execState) []*awsmodel.Task {
 	if !a.w.running(e.arn) {
 		return nil
 	}
-	var open []string
+	var open []*awsmodel.Task
 	for _, t := range a.tasks[e] {
-		if t.Open() && !slices.Contains(open, t.Token) {
-			open = append(open, t.Token)
+		if t.Open() && !slices.Contains(open, t) {
+			open = append(open, t)
 		}
 	}
 	return open
@@ -272,8 +272,8 @@ func (a *auditor) openTasks(e *execState) []string {
 // final checks the invariants once the run is quiet.
 func (a *auditor) final() {
 	for _, e := range a.w.execs {
-		for _, tok := range a.openTasks(e) {
-			a.find("stuck", "%s: task %s is still open after every probe: it waits for nothing that will come", e.plan.Name, tok)
+		for _, t := range a.openTasks(e) {
+			a.find("stuck", "%s: task %s is still open after its probe: it waits for nothing that will come", e.plan.Name, t.Token)
 		}
 		a.checkDeliveries(e)
 	}

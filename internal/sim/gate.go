@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -75,6 +76,11 @@ func call[T any](a *actor, op string, do func() (T, error)) (T, error) {
 		return zero, &ddbtypes.TransactionConflictException{Message: aws.String("simulated: Transaction is ongoing for the item")}
 	case Lost:
 		_, _ = do()
+		// The SDK resends after its timeout and backoff: other actors (and
+		// Step Functions) move on meanwhile.
+		if !sleepCtx(a.w.ctx, time.Duration(a.rnd.IntN(2000))*time.Millisecond) {
+			return zero, errShutdown
+		}
 		if _, ok := a.w.gate(a, op+" (resend)"); !ok {
 			return zero, errShutdown
 		}

@@ -120,18 +120,32 @@ func Run(cfg Config) *Result {
 	}
 	w.schedule(w.faultEnd.Add(cfg.Quiet))
 
-	// Probes: the branches stop awaiting after their next payload; each
-	// running execution's hook gets one probe resume per open task, so
-	// every task still open afterwards waits for nothing that will come.
+	// Probes: the branches stop awaiting once GET /hooks says nothing is
+	// pending; each task still open gets one probe resume, in rounds (a
+	// branch may await once more after a round, for a payload a hand-out
+	// had not committed yet), so every task still open afterwards waits
+	// for nothing that will come.
 	w.probing.Store(true)
+	probed := map[*awsmodel.Task]bool{}
 	n := 0
-	for _, e := range w.execs {
-		for range w.aud.openTasks(e) {
-			n++
-			go w.probe(e, n)
+	for range 6 {
+		fresh := 0
+		for _, e := range w.execs {
+			for _, t := range w.aud.openTasks(e) {
+				if probed[t] {
+					continue
+				}
+				probed[t] = true
+				fresh++
+				n++
+				go w.probe(e, n)
+			}
 		}
+		if fresh == 0 {
+			break
+		}
+		w.schedule(time.Now().Add(cfg.Probe / 4))
 	}
-	w.schedule(time.Now().Add(cfg.Probe))
 	w.aud.final()
 	res := &Result{Seed: cfg.Seed, Plan: cfg.Plan, Findings: w.aud.findings, Steps: w.steps, Trace: w.trace}
 	w.stop()
@@ -172,8 +186,12 @@ func (w *world) branch(e *execState, b int) {
 		})
 		if ended {
 			// The execution ended by itself: its hook's payloads go with it,
-			// and the EventBridge rule disposes the hook.
-			w.aud.excuse(e, "succeeded")
+			// and the EventBridge rule disposes the hook. During the probes
+			// a branch ends only once GET /hooks says nothing is pending, so
+			// an end then excuses nothing.
+			if !w.probing.Load() {
+				w.aud.excuse(e, "succeeded")
+			}
 			w.eventBridge(e, 900+b)
 			w.env(d, "end event handled", func() { e.events-- })
 		}
@@ -216,81 +234,106 @@ func (w *world) branch(e *execState, b int) {
 		if !w.env(d, "TaskScheduled", func() { tok = e.newToken(); task = w.sf.NewTask(tok, e.arn); w.aud.task(e, task) }) {
 			return
 		}
-		refused := false
-		for try := 0; ; try++ {
-			ok, invalid := w.invokeAwait(e, b, round, try, tok)
-			if ok {
-				break
+		// The invocation runs beside the task: Step Functions moves on when
+		// the task closes (a resume may complete it while the await's own
+		// Lambda is still sending a resend), and only a failed invocation of
+		// a task still open is retried.
+		type invoked struct{ ok, invalid bool }
+		start := func(try int, tok string) chan invoked {
+			ch := make(chan invoked, 1)
+			go func() {
+				ok, invalid := w.invokeAwait(e, b, round, try, tok)
+				ch <- invoked{ok, invalid}
+			}()
+			return ch
+		}
+		newTimeout := func() (<-chan time.Time, func()) {
+			if e.plan.TimeoutSec <= 0 || w.probing.Load() {
+				return nil, func() {}
 			}
-			if invalid {
-				// hook-task answers a request it refuses (InvalidRequestError)
-				// with an error the state machine does not retry: caught, the
-				// branch ends.
-				w.env(d, "TaskFailed InvalidRequestError", func() {
+			t := time.NewTimer(time.Duration(e.plan.TimeoutSec) * time.Second)
+			return t.C, func() { t.Stop() }
+		}
+		try := 0
+		inv := start(try, tok)
+		timeout, stopTimer := newTimeout()
+		refused := false
+	wait:
+		for {
+			select {
+			case r := <-inv:
+				inv = nil
+				if r.ok {
+					continue
+				}
+				if r.invalid {
+					// hook-task answers a request it refuses (InvalidRequestError)
+					// with an error the state machine does not retry: caught, the
+					// branch ends.
+					w.env(d, "TaskFailed InvalidRequestError", func() {
+						if task.Open() {
+							w.sf.FailTask(tok, "InvalidRequestError", "the await was refused")
+							refused = true
+						}
+					})
+					continue
+				}
+				failed := false
+				if !w.env(d, "TaskFailed Lambda.Unknown", func() {
 					if task.Open() {
-						w.sf.FailTask(tok, "InvalidRequestError", "the await was refused")
+						w.sf.FailTask(tok, "Lambda.Unknown", "the await invocation failed")
+						failed = true
+					}
+				}) {
+					stopTimer()
+					return
+				}
+				if !failed {
+					continue // answered by its token already: it outlives the invocation's error
+				}
+				if try >= e.plan.Retries {
+					w.aud.exhausted(e, b, round)
+					w.env(d, "ExecutionFailed", func() { w.sf.Fail(e.arn, "Lambda.Unknown", "await retries exhausted"); e.events++ })
+					w.aud.excuse(e, "failed")
+					w.eventBridge(e, 800+round)
+					w.env(d, "end event handled", func() { e.events-- })
+					continue
+				}
+				if !sleepCtx(w.ctx, time.Second<<min(try, 4)) {
+					stopTimer()
+					return
+				}
+				if !w.env(d, "TaskScheduled (retry)", func() {
+					if e.plan.NewToken {
+						tok = e.newToken()
+					}
+					task = w.sf.NewTask(tok, e.arn)
+					w.aud.task(e, task)
+				}) {
+					stopTimer()
+					return
+				}
+				try++
+				inv = start(try, tok)
+				stopTimer()
+				timeout, stopTimer = newTimeout()
+			case <-task.Done:
+				break wait
+			case <-timeout:
+				timeout = nil
+				w.env(d, "TaskTimedOut", func() {
+					if task.Open() {
+						w.sf.TimeOutTask(tok, "States.Timeout")
 					}
 				})
-				refused = true
-				break
-			}
-			failed := false
-			if !w.env(d, "TaskFailed Lambda.Unknown", func() {
-				if task.Open() {
-					w.sf.FailTask(tok, "Lambda.Unknown", "the await invocation failed")
-					failed = true
-				}
-			}) {
-				return
-			}
-			if !failed {
-				break // answered by its token already: it outlives the invocation's error
-			}
-			if try >= e.plan.Retries {
-				w.aud.exhausted(e, b, round)
-				w.env(d, "ExecutionFailed", func() { w.sf.Fail(e.arn, "Lambda.Unknown", "await retries exhausted"); e.events++ })
-				w.aud.excuse(e, "failed")
-				w.eventBridge(e, 800+round)
-				w.env(d, "end event handled", func() { e.events-- })
-				break
-			}
-			if !sleepCtx(w.ctx, time.Second<<min(try, 4)) {
-				return
-			}
-			if !w.env(d, "TaskScheduled (retry)", func() {
-				if e.plan.NewToken {
-					tok = e.newToken()
-				}
-				task = w.sf.NewTask(tok, e.arn)
-				w.aud.task(e, task)
-			}) {
+			case <-w.ctx.Done():
+				stopTimer()
 				return
 			}
 		}
+		stopTimer()
 		if refused {
 			w.aud.branchEnded(e, b, "InvalidRequestError")
-			return
-		}
-		var timeout <-chan time.Time
-		if e.plan.TimeoutSec > 0 && !w.probing.Load() {
-			t := time.NewTimer(time.Duration(e.plan.TimeoutSec) * time.Second)
-			defer t.Stop()
-			timeout = t.C
-		}
-		select {
-		case <-task.Done:
-		case <-timeout:
-			w.env(d, "TaskTimedOut", func() {
-				if task.Open() {
-					w.sf.TimeOutTask(tok, "States.Timeout")
-				}
-			})
-			select {
-			case <-task.Done:
-			case <-w.ctx.Done():
-				return
-			}
-		case <-w.ctx.Done():
 			return
 		}
 		var t struct{ Output, Error, Cause string }
@@ -483,7 +526,7 @@ func (w *world) action(i int, act Action) {
 	case ActRedrive:
 		d := w.newActor(fmt.Sprintf("act%02d.sfn", i))
 		w.env(d, "redrive", func() {
-			if w.running(e.arn) || e.finishing || e.live == 0 || e.events > 0 {
+			if w.running(e.arn) || e.finishing || e.live == 0 {
 				return
 			}
 			if w.sf.Redrive(e.arn) == nil {
