@@ -211,6 +211,13 @@ func Generate(seed uint64) *Plan {
 			// The presses come up to 9 days later (link.go).
 			a.Kind, a.Text, a.D = ActLink, fmt.Sprintf("g%d", i), 9*24*time.Hour+time.Minute
 		}
+		if p.Execs[a.Exec].Webhook && a.Kind == ActDispose {
+			// Not simulated: a webhook disposed while its loop's await is in
+			// flight; that await then makes a plain hook again (hook-task's
+			// await names no kind), which the webhook's callers cannot reach
+			// (docs/simulation.md, "What it cannot see").
+			a.Kind = ActStop
+		}
 		if p.Execs[a.Exec].Webhook && (a.Kind == ActResume || a.Kind == ActKeyed || a.Kind == ActReject || a.Kind == ActLink) {
 			// a webhook's callers make requests
 			a.Kind, a.Key, a.N, a.D = ActCalls, "", 20+r.IntN(60), 0
