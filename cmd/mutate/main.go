@@ -29,7 +29,7 @@
 // SFNHOOKS_MOTO_PORT and SFNHOOKS_BRIDGE_PORT from the environment, and run
 // with SFNHOOKS_REQUIRE_STACK=1.
 //
-//	go run ./cmd/mutate [-only M1,M2] [-pkgs ./pkg/hooks/] [-confirm 1] [-list] [-check] [-keep] [-worktree]
+//	go run ./cmd/mutate [-only M1,M2] [-pkgs ./pkg/hooks/] [-confirm 1] [-skip TestX] [-list] [-check] [-keep] [-worktree]
 //
 // Exit status: 0 when every mutant run was killed; 1 when one survived, was
 // killed only by flakes, or was invalid (does not compile); 2 on a usage or
@@ -94,6 +94,7 @@ func main() {
 	pkgsFlag := flag.String("pkgs", "", "comma-separated packages to test instead of each mutant's own list")
 	timeout := flag.Duration("timeout", 5*time.Minute, "go test -timeout for each package run")
 	confirm := flag.Int("confirm", 1, "how many times a killing test, run alone, must fail again with the mutant")
+	skipFlag := flag.String("skip", "", "go test -skip pattern: leave these tests out of the package runs (to see what else kills a mutant)")
 	flag.Parse()
 	if *confirm < 1 {
 		fatal(errors.New("-confirm must be at least 1"))
@@ -181,7 +182,7 @@ func main() {
 	start := time.Now()
 	var results []result
 	for _, m := range selected {
-		r := run(dir, m, originals[m.File], *timeout, *confirm)
+		r := run(dir, m, originals[m.File], *timeout, *confirm, *skipFlag)
 		results = append(results, r)
 		fmt.Fprintf(os.Stderr, "mutate: %-28s %-10s %-60s %5.1fs\n", m.Name, r.status, r.killer, r.took.Seconds())
 		if r.status != "killed" && r.detail != "" {
@@ -313,7 +314,7 @@ const maxFlakes = 3
 // the mutant (confirm times), and passes when run alone without it. A
 // candidate that does not hold is a flake: it is reported, skipped (go test
 // -skip), and the package is run again for another killer.
-func run(dir string, m mutant, orig []byte, timeout time.Duration, confirm int) (r result) {
+func run(dir string, m mutant, orig []byte, timeout time.Duration, confirm int, skipPattern string) (r result) {
 	r.m = m
 	if m.Equivalent != "" {
 		r.status = "equivalent"
@@ -338,10 +339,10 @@ func run(dir string, m mutant, orig []byte, timeout time.Duration, confirm int) 
 		pkgs = defaultPkgs
 	}
 	for _, pkg := range pkgs {
-		var skip []string // flakes set aside in this package
+		var flakes []string // set aside in this package
 		for {
 			write(mutated)
-			o := goTest(dir, pkg, timeout, "", skip)
+			o := goTest(dir, pkg, timeout, "", skipOf(skipPattern, flakes))
 			switch {
 			case o.killer != "":
 				fl := confirmKill(dir, pkg, o.killer, timeout, confirm, func() { write(mutated) }, func() { write(orig) })
@@ -356,7 +357,7 @@ func run(dir string, m mutant, orig []byte, timeout time.Duration, confirm int) 
 					r.detail = "no test killed it for sure; flakes:\n" + strings.Join(r.flakes, "\n")
 					return r
 				}
-				skip = append(skip, o.killer)
+				flakes = append(flakes, o.killer)
 				continue
 			case o.buildFailed:
 				// A mutant that does not compile proves nothing: it is invalid.
@@ -388,7 +389,7 @@ func confirmKill(dir, pkg, test string, timeout time.Duration, confirm int, muta
 	pattern := runPattern(test)
 	mutate()
 	for i := 1; i <= confirm; i++ {
-		c := goTest(dir, pkg, timeout, pattern, nil)
+		c := goTest(dir, pkg, timeout, pattern, "")
 		switch {
 		case c.buildFailed || (c.err != nil && c.killer == ""):
 			return fmt.Sprintf("its rerun with the mutant did not run (%v):\n%s", c.err, tail(c.output))
@@ -404,7 +405,7 @@ func confirmKill(dir, pkg, test string, timeout time.Duration, confirm int, muta
 		if try > 0 {
 			time.Sleep(stackPause)
 		}
-		c = goTest(dir, pkg, timeout, pattern, nil)
+		c = goTest(dir, pkg, timeout, pattern, "")
 		if c.killer == "" && !c.buildFailed && c.err == nil && c.passed[test] {
 			return ""
 		}
@@ -452,23 +453,32 @@ type testEvent struct {
 	Output string
 }
 
-// goTest runs the tests of pkg (those run selects, without those named in
-// skip) with go test -json and stops at the first failing test (-failfast
-// does not stop tests already running in parallel, and a killed mutant's
-// tests often wait for their deadlines): that test is the killer.
-func goTest(dir, pkg string, timeout time.Duration, run string, skip []string) (o testOutcome) {
+// skipOf is the go test -skip pattern that leaves out what pattern
+// matches and the tests named in tests (a top-level | separates whole test
+// paths: testing's splitRegexp).
+func skipOf(pattern string, tests []string) string {
+	var pats []string
+	if pattern != "" {
+		pats = append(pats, pattern)
+	}
+	for _, t := range tests {
+		pats = append(pats, runPattern(t))
+	}
+	return strings.Join(pats, "|")
+}
+
+// goTest runs the tests of pkg (those run selects, without those skip
+// matches) with go test -json and stops at the first failing test
+// (-failfast does not stop tests already running in parallel, and a killed
+// mutant's tests often wait for their deadlines): that test is the killer.
+func goTest(dir, pkg string, timeout time.Duration, run, skip string) (o testOutcome) {
 	o.passed = map[string]bool{}
 	args := []string{"test", "-json", "-p", "1", "-parallel", "8", "-count=1", "-failfast", "-timeout", timeout.String()}
 	if run != "" {
 		args = append(args, "-run", run)
 	}
-	if len(skip) > 0 {
-		// A top-level | separates whole test paths (testing's splitRegexp).
-		var pats []string
-		for _, t := range skip {
-			pats = append(pats, runPattern(t))
-		}
-		args = append(args, "-skip", strings.Join(pats, "|"))
+	if skip != "" {
+		args = append(args, "-skip", skip)
 	}
 	cmd := exec.Command("go", append(args, pkg)...)
 	cmd.Dir = dir

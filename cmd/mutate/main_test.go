@@ -85,12 +85,14 @@ func TestRunCountsOnlyKillsThatHold(t *testing.T) {
 		wantStatus string
 		wantKiller string
 		wantFlakes []string // substrings of the flakes reported, in order
+		skip       string
 	}{
-		{"killed", bug, []string{killerTest}, "killed", "./ TestKiller", nil},
-		{"flake only", noop, []string{flakyTest, killerTest}, "FLAKY", "", []string{"TestAFlaky: failed once with the mutant, then passed alone with it"}},
-		{"flake then a kill", bug, []string{flakyTest, killerTest}, "killed", "./ TestKiller", []string{"TestAFlaky: failed once with the mutant"}},
-		{"fails without the mutant", bug, []string{brokenTest, killerTest}, "killed", "./ TestKiller", []string{"TestABroken: fails without the mutant too"}},
-		{"survived", noop, []string{killerTest}, "SURVIVED", "", nil},
+		{"killed", bug, []string{killerTest}, "killed", "./ TestKiller", nil, ""},
+		{"flake only", noop, []string{flakyTest, killerTest}, "FLAKY", "", []string{"TestAFlaky: failed once with the mutant, then passed alone with it"}, ""},
+		{"flake then a kill", bug, []string{flakyTest, killerTest}, "killed", "./ TestKiller", []string{"TestAFlaky: failed once with the mutant"}, ""},
+		{"fails without the mutant", bug, []string{brokenTest, killerTest}, "killed", "./ TestKiller", []string{"TestABroken: fails without the mutant too"}, ""},
+		{"survived", noop, []string{killerTest}, "SURVIVED", "", nil, ""},
+		{"killer skipped", bug, []string{killerTest}, "SURVIVED", "", nil, "TestKiller"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := fakeRepo(t, tc.tests...)
@@ -98,7 +100,7 @@ func TestRunCountsOnlyKillsThatHold(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := run(dir, tc.m, orig, time.Minute, 1)
+			r := run(dir, tc.m, orig, time.Minute, 1, tc.skip)
 			if r.status != tc.wantStatus || r.killer != tc.wantKiller {
 				t.Fatalf("%s: status %s killer %q, want %s %q; flakes %q; detail:\n%s", tc.name, r.status, r.killer, tc.wantStatus, tc.wantKiller, r.flakes, r.detail)
 			}
