@@ -349,4 +349,55 @@ var mutants = []mutant{
 			New: "\t\t\t\tif err := c.commit(ctx, cur, *f); err != nil {\n\t\t\t\t\treturn err\n\t\t\t\t}\n\t\t\t\tcontinue\n",
 		}},
 	},
+	// Issue 20, section 3: the five bugs a test audit injected and no test
+	// caught (pkg/hooks/audit_test.go holds a test for each), then a
+	// mutant for each decision point that had none.
+	{
+		Name: "M60-settle-any-task-same-text",
+		Desc: "settle: a payload counts as delivered when any task of the execution succeeded with the same text, not the task of this token (a second identical {\"approved\":true} to a timed-out task is acknowledged, then lost)",
+		File: "pkg/hooks/history.go",
+		Edits: []edit{{
+			Old: "out.Delivered = slices.ContainsFunc(carried, func(ev sfntypes.HistoryEvent) bool { return scheduledBy(events, ev) == scheduled })",
+			New: "out.Delivered = len(carried) > 0",
+		}},
+	},
+	{
+		Name: "M61-keyed-record-no-pos",
+		Desc: "resumeIdempotent (I2): the keyed resume's in-flight record carries no queue position (pos), so its requeue puts the payload at the back of the queue (FIFO broken)",
+		File: "pkg/hooks/idempotency.go",
+		Edits: []edit{{
+			Old: "f = inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}",
+			New: "f = inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now()}",
+		}},
+	},
+	{
+		Name: "M62-replay-stores-without-looking",
+		Desc: "confirmDelivery (keyed replay, record no longer in flight, not in the history): the payload is stored again without looking for it among the stored payloads (isPending), so a requeued payload is stored twice under one key",
+		File: "pkg/hooks/idempotency.go",
+		Edits: []edit{{
+			Old: "\tpending, err := c.isPending(ctx, h, match)\n\tif err != nil || pending {\n\t\treturn &rec.Hook, err\n\t}\n",
+			New: "",
+		}},
+	},
+	{
+		Name: "M63-closed-by-any-task",
+		Desc: "settle: \"the task's end is in the history\" (Closed) is true when any task of the execution ended, not the one of this token, so a closed answer whose end lags the history is requeued (needs faults.Tasks.Schedule: a task scheduled with no end yet)",
+		File: "pkg/hooks/history.go",
+		Edits: []edit{{
+			Old: "out.Closed = slices.ContainsFunc(closed, func(ev sfntypes.HistoryEvent) bool { return scheduledBy(events, ev) == scheduled })",
+			New: "out.Closed = len(closed) > 0",
+		}},
+	},
+	{
+		Name: "M64-requeue-keeps-lim",
+		Desc: "requeue (a resume's record): dlv goes back by one but lim does not (invariant L broken: 3 pending under maxPending 2)",
+		File: "pkg/hooks/delivery.go",
+		Edits: []edit{{
+			Old: "aws.String(\"REMOVE #waiter, #inflight SET #dlv = :prev, #lim = if_not_exists(#lim, :nolim) - :one\"),\n\t\t\t\tExpressionAttributeNames: names(attrInflight, fID, attrDlv, attrWaiter, attrLim),",
+			New: "aws.String(\"REMOVE #waiter, #inflight SET #dlv = :prev\"),\n\t\t\t\tExpressionAttributeNames: names(attrInflight, fID, attrDlv, attrWaiter),",
+		}, {
+			Old: "\":fid\": s(f.ID), \":seq\": n(seq), \":prev\": n(seq - 1),\n\t\t\t\t\t\":nolim\": n(noLim), \":one\": n(1),\n",
+			New: "\":fid\": s(f.ID), \":seq\": n(seq), \":prev\": n(seq - 1),\n",
+		}},
+	},
 }

@@ -20,6 +20,12 @@ import (
 // TaskFailed with the error and cause, or TaskTimedOut), so the library's settlement of closed tasks can be
 // tested. Tests of behaviour run against the emulator; use this only for
 // these faults, and say so in the test.
+//
+// On AWS a task's TaskScheduled and TaskStarted events are in the history
+// from the moment its state is entered, before the awaiting Lambda runs:
+// a task can be scheduled with its end not in the history yet (it is
+// open, or its end lags). Schedule writes them so; a task not scheduled
+// by the test gets them when it ends, just before its end event.
 type Tasks struct {
 	mu         sync.Mutex
 	done       map[string]string // task token → output it succeeded with
@@ -45,6 +51,16 @@ func (t *Tasks) event(typ sfntypes.HistoryEventType, prev int64, fn func(*sfntyp
 	}
 	t.events = append(t.events, ev)
 	return ev.Id
+}
+
+// Schedule enters token's task: its TaskScheduled and TaskStarted events
+// are in the history from now on, with no end until it completes, fails or
+// is closed (as on AWS, where the events come before the await runs). A
+// task already scheduled is left as it is.
+func (t *Tasks) Schedule(token string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.schedule(token)
 }
 
 // schedule records the TaskScheduled event of token (once).
