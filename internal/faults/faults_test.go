@@ -1,8 +1,12 @@
 package faults
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 )
 
 // Answers says which calls were made and what each answered, the crashed
@@ -63,5 +67,44 @@ func TestAnswers(t *testing.T) {
 	in.Reset()
 	if got := in.Answers(); len(got) != 0 {
 		t.Errorf("after Reset: %+v, want none", got)
+	}
+}
+
+// GetExecutionHistory pages as AWS does: MaxResults events a page, newest
+// first with ReverseOrder, and a NextToken that goes on after the last
+// event returned.
+func TestTasksHistoryPages(t *testing.T) {
+	tasks := NewTasks()
+	for i := range 5 {
+		tasks.Schedule(string(rune('a' + i))) // 2 events each
+	}
+	for _, reverse := range []bool{false, true} {
+		var ids []int64
+		in := &sfn.GetExecutionHistoryInput{MaxResults: 4, ReverseOrder: reverse}
+		pages := 0
+		for {
+			out, err := tasks.GetExecutionHistory(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages++
+			if len(out.Events) > 4 {
+				t.Fatalf("a page of %d events, want at most 4", len(out.Events))
+			}
+			for _, ev := range out.Events {
+				ids = append(ids, ev.Id)
+			}
+			if out.NextToken == nil {
+				break
+			}
+			in.NextToken = out.NextToken
+		}
+		want := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+		if reverse {
+			slices.Reverse(want)
+		}
+		if pages != 3 || !slices.Equal(ids, want) {
+			t.Errorf("reverse %v: %d pages of ids %v, want 3 pages of %v", reverse, pages, ids, want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -154,7 +155,11 @@ func (t *Tasks) DescribeExecution(context.Context, *sfn.DescribeExecutionInput, 
 	return &sfn.DescribeExecutionOutput{Status: status}, nil
 }
 
-// GetExecutionHistory returns the recorded events, in one page.
+// GetExecutionHistory returns the recorded events in pages of
+// MaxResults (1,000 when 0 or more, as on AWS), oldest first or, with
+// ReverseOrder, newest first. The NextToken names the last event returned,
+// so a page read after new events were written goes on where the last one
+// ended.
 func (t *Tasks) GetExecutionHistory(_ context.Context, in *sfn.GetExecutionHistoryInput, _ ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -163,7 +168,24 @@ func (t *Tasks) GetExecutionHistory(_ context.Context, in *sfn.GetExecutionHisto
 	if in.ReverseOrder {
 		slices.Reverse(evs)
 	}
-	return &sfn.GetExecutionHistoryOutput{Events: evs}, nil
+	if in.NextToken != nil {
+		last, err := strconv.ParseInt(*in.NextToken, 10, 64)
+		i := slices.IndexFunc(evs, func(ev sfntypes.HistoryEvent) bool { return ev.Id == last })
+		if err != nil || i < 0 {
+			return nil, &sfntypes.InvalidToken{Message: aws.String("invalid next token (faults.Tasks)")}
+		}
+		evs = evs[i+1:]
+	}
+	size := int(in.MaxResults)
+	if size <= 0 || size > 1000 {
+		size = 1000
+	}
+	out := &sfn.GetExecutionHistoryOutput{Events: evs}
+	if len(evs) > size {
+		out.Events = evs[:size]
+		out.NextToken = aws.String(strconv.FormatInt(evs[size-1].Id, 10))
+	}
+	return out, nil
 }
 
 // Close ends token's task without an output, as a timeout does.
