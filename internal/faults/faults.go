@@ -50,6 +50,17 @@ type Call struct {
 	Op string
 }
 
+// Answer is what became of one call through the injector.
+type Answer struct {
+	Call
+	// Made: the call reached the service (its effect, if any, stays).
+	// False when a crash came before it or FailWith answered for it.
+	Made bool
+	// Err is the call's error: the service's, or FailWith's (nil: it
+	// succeeded).
+	Err error
+}
+
 // Crash is the panic value of an injected crash.
 type Crash struct {
 	Call Call
@@ -68,6 +79,8 @@ type Injector struct {
 	mu        sync.Mutex
 	n         int
 	ops       []string
+	answers   []Answer
+	gen       int // counts CrashAt and Reset: a call begun before one is not recorded after it
 	crashAt   int
 	crashWhen When
 	fail      func(Call) error
@@ -81,7 +94,8 @@ func New() *Injector { return &Injector{} }
 func (in *Injector) CrashAt(n int, w When) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	in.n, in.ops, in.crashAt, in.crashWhen = 0, nil, n, w
+	in.n, in.ops, in.answers, in.crashAt, in.crashWhen = 0, nil, nil, n, w
+	in.gen++
 }
 
 // FailWith makes every call for which fn returns a non-nil error answer
@@ -96,7 +110,8 @@ func (in *Injector) FailWith(fn func(Call) error) {
 func (in *Injector) Reset() {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	in.n, in.ops, in.crashAt, in.crashWhen, in.fail = 0, nil, 0, 0, nil
+	in.n, in.ops, in.answers, in.crashAt, in.crashWhen, in.fail = 0, nil, nil, 0, 0, nil
+	in.gen++
 }
 
 // Ops lists the operations called since the injector was last armed or
@@ -107,6 +122,25 @@ func (in *Injector) Ops() []string {
 	return append([]string(nil), in.ops...)
 }
 
+// Answers lists what became of each call since the injector was last
+// armed or reset, in order: whether it was made and its error. A call a
+// crash came before is listed, not made; one a crash came after is listed
+// with its answer, which nobody else saw; one still in progress, not made.
+func (in *Injector) Answers() []Answer {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return append([]Answer(nil), in.answers...)
+}
+
+// answered records what became of call c, begun in generation gen.
+func (in *Injector) answered(gen int, c Call, made bool, err error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if gen == in.gen && c.N <= len(in.answers) {
+		in.answers[c.N-1] = Answer{Call: c, Made: made, Err: err}
+	}
+}
+
 // Armed reports whether a crash is armed and has not fired yet.
 func (in *Injector) Armed() bool {
 	in.mu.Lock()
@@ -115,12 +149,14 @@ func (in *Injector) Armed() bool {
 }
 
 // begin registers a call and says what to do with it.
-func (in *Injector) begin(op string) (c Call, crash When, err error) {
+func (in *Injector) begin(op string) (c Call, gen int, crash When, err error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.n++
 	in.ops = append(in.ops, op)
 	c = Call{N: in.n, Op: op}
+	in.answers = append(in.answers, Answer{Call: c}) // filled in by answered
+	gen = in.gen
 	if in.crashAt == in.n {
 		crash = in.crashWhen
 		in.crashAt = 0
@@ -128,20 +164,23 @@ func (in *Injector) begin(op string) (c Call, crash When, err error) {
 	if in.fail != nil {
 		err = in.fail(c)
 	}
-	return c, crash, err
+	return c, gen, crash, err
 }
 
 // do runs call under the injector's plan.
 func do[T any](in *Injector, op string, call func() (T, error)) (T, error) {
-	c, crash, err := in.begin(op)
+	c, gen, crash, err := in.begin(op)
 	if crash == Before {
+		in.answered(gen, c, false, nil)
 		panic(&Crash{Call: c, When: Before})
 	}
 	if err != nil {
+		in.answered(gen, c, false, err)
 		var zero T
 		return zero, err
 	}
 	out, err := call()
+	in.answered(gen, c, true, err)
 	if crash == After {
 		panic(&Crash{Call: c, When: After})
 	}

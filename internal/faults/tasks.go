@@ -21,6 +21,12 @@ import (
 // TaskFailed with the error and cause, or TaskTimedOut), so the library's settlement of closed tasks can be
 // tested. Tests of behaviour run against the emulator; use this only for
 // these faults, and say so in the test.
+//
+// On AWS a task's TaskScheduled and TaskStarted events are in the history
+// from the moment its state is entered, before the awaiting Lambda runs:
+// a task can be scheduled with its end not in the history yet (it is
+// open, or its end lags). Schedule writes them so; a task not scheduled
+// by the test gets them when it ends, just before its end event.
 type Tasks struct {
 	mu         sync.Mutex
 	done       map[string]string // task token → output it succeeded with
@@ -46,6 +52,16 @@ func (t *Tasks) event(typ sfntypes.HistoryEventType, prev int64, fn func(*sfntyp
 	}
 	t.events = append(t.events, ev)
 	return ev.Id
+}
+
+// Schedule enters token's task: its TaskScheduled and TaskStarted events
+// are in the history from now on, with no end until it completes, fails or
+// is closed (as on AWS, where the events come before the await runs). A
+// task already scheduled is left as it is.
+func (t *Tasks) Schedule(token string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.schedule(token)
 }
 
 // schedule records the TaskScheduled event of token (once).
@@ -139,8 +155,11 @@ func (t *Tasks) DescribeExecution(context.Context, *sfn.DescribeExecutionInput, 
 	return &sfn.DescribeExecutionOutput{Status: status}, nil
 }
 
-// GetExecutionHistory returns the recorded events in pages of MaxResults
-// (1,000 when not given), as Step Functions does.
+// GetExecutionHistory returns the recorded events in pages of
+// MaxResults (1,000 when 0 or more, as on AWS), oldest first or, with
+// ReverseOrder, newest first. The NextToken names the last event returned,
+// so a page read after new events were written goes on where the last one
+// ended.
 func (t *Tasks) GetExecutionHistory(_ context.Context, in *sfn.GetExecutionHistoryInput, _ ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -149,15 +168,22 @@ func (t *Tasks) GetExecutionHistory(_ context.Context, in *sfn.GetExecutionHisto
 	if in.ReverseOrder {
 		slices.Reverse(evs)
 	}
+	if in.NextToken != nil {
+		last, err := strconv.ParseInt(*in.NextToken, 10, 64)
+		i := slices.IndexFunc(evs, func(ev sfntypes.HistoryEvent) bool { return ev.Id == last })
+		if err != nil || i < 0 {
+			return nil, &sfntypes.InvalidToken{Message: aws.String("invalid next token (faults.Tasks)")}
+		}
+		evs = evs[i+1:]
+	}
 	size := int(in.MaxResults)
-	if size <= 0 {
+	if size <= 0 || size > 1000 {
 		size = 1000
 	}
-	from, _ := strconv.Atoi(aws.ToString(in.NextToken))
-	from = min(from, len(evs))
-	out := &sfn.GetExecutionHistoryOutput{Events: evs[from:min(from+size, len(evs))]}
-	if from+size < len(evs) {
-		out.NextToken = aws.String(strconv.Itoa(from + size))
+	out := &sfn.GetExecutionHistoryOutput{Events: evs}
+	if len(evs) > size {
+		out.Events = evs[:size]
+		out.NextToken = aws.String(strconv.FormatInt(evs[size-1].Id, 10))
 	}
 	return out, nil
 }
@@ -211,16 +237,6 @@ func (t *Tasks) Fail(token, errName string) {
 	t.failed[token] = errName
 	started := t.schedule(token) + 1
 	t.event(sfntypes.HistoryEventTypeTaskFailed, started, nil)
-}
-
-// Schedule writes token's TaskScheduled (and TaskStarted) events now, as
-// Step Functions does when the task starts: its end is then "not in the
-// history yet" until it completes, fails or times out. Without it a task's
-// events are written when it ends.
-func (t *Tasks) Schedule(token string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.schedule(token)
 }
 
 // Redrive runs an ended execution again (RedriveExecution): it is RUNNING,
