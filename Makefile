@@ -41,9 +41,9 @@ bench: ## benchmarks: AWS calls per operation, ns/op and allocs/op
 	@scripts/stack.sh up >/dev/null && trap 'scripts/stack.sh down >/dev/null' EXIT; \
 		SFNHOOKS_REQUIRE_STACK=1 $(GO) test -p 1 -run '^$$' -bench . -benchmem ./... | tee .state/bench.txt
 
-# Sizes: SFNHOOKS_SCALE_HOT, _INFLIGHT, _HOOKS, _RESUMES, _LATENCY (internal/awsmodel/scale_test.go).
-scale: ## the scale model: naive pattern, previous and current protocol on internal/awsmodel (no AWS, no emulator; ~50 s)
-	@$(GO) test -count=1 -run '^$$' -bench '^BenchmarkScale$$' -benchtime=1x ./internal/awsmodel/
+# Sizes: SFNHOOKS_SCALE_HOT, _INFLIGHT, _HOOKS, _RESUMES, _LATENCY (internal/testbench/awsmodel/scale_test.go).
+scale: ## the scale model: naive pattern, previous and current protocol on internal/testbench/awsmodel (no AWS, no emulator; ~50 s)
+	@$(GO) test -count=1 -run '^$$' -bench '^BenchmarkScale$$' -benchtime=1x ./internal/testbench/awsmodel/
 
 coldstart: ## cold start of each bootstrap under the Lambda Runtime Interface Emulator, and bootstrap sizes
 	@scripts/coldstart.sh
@@ -78,7 +78,7 @@ SEEDS ?= 2000
 sim: ## deterministic simulation of the protocol (no emulator): SEEDS schedules from SEED; a finding prints its seed and shrunk schedule
 	@set -o pipefail; mkdir -p .state; \
 	SFNHOOKS_SIM_SEEDS=$(SEEDS) SFNHOOKS_SIM_SEED=$(or $(SEED),1) \
-		$(GO) test -count=1 -timeout 4h -run '^TestSimulator$$' -v ./internal/sim/ 2>&1 | tee .state/sim.txt \
+		$(GO) test -count=1 -timeout 4h -run '^TestSimulator$$' -v ./internal/testbench/sim/ 2>&1 | tee .state/sim.txt \
 		| grep -E '^(---|ok|FAIL|PASS)|sim:|FINDING|^ +[a-z-]+: '
 
 lint: ## gofmt, go vet, cfn-lint, sam validate --lint and checkov on template.yaml (offline)

@@ -26,9 +26,9 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/hooktask"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
-	"github.com/sfnhooks/sfnhooks/internal/faults"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/faults"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -65,7 +65,7 @@ import (
 // the number of resumes planned to outlast the retryer, plus one.
 //
 // moto accepts SendTaskSuccess on a task that completed or timed out while
-// its execution runs, and drops the output (internal/devstack doc, (d)).
+// its execution runs, and drops the output (internal/testbench/devstack doc, (d)).
 // AWS answers TaskTimedOut. The task-token calls of every client of a run go
 // through a tokenLedger (ledger_test.go), which gives AWS's answer: a token completed once, or
 // whose TimeoutSeconds has (nearly) passed since its await was invoked, is

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/hooktask"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 

@@ -20,9 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/approvallink"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
-	"github.com/sfnhooks/sfnhooks/internal/faults"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/faults"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -390,7 +390,7 @@ func TestLinkProtocol(t *testing.T) {
 }
 
 // A link used by a process that dies before or after any one of its AWS
-// calls (internal/faults: moto cannot kill a Lambda): pressing the button
+// calls (internal/testbench/faults: moto cannot kill a Lambda): pressing the button
 // again resumes the hook once, or answers 410 "used" when the first
 // attempt got as far as marking the link used; the other link of the
 // group stays retired, and exactly one payload is stored.

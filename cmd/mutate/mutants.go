@@ -665,7 +665,7 @@ var mutants = []mutant{
 		Name: "M59-history-ten-pages",
 		Desc: "settle: read at most 10 history pages (10,000 events), not the whole history: a delivery to a task further back is requeued and received twice",
 		File: "pkg/hooks/history.go",
-		Pkgs: []string{"./internal/sim/"},
+		Pkgs: []string{"./internal/testbench/sim/"},
 		Edits: []edit{{
 			Old: "const maxHistoryPages = 100",
 			New: "const maxHistoryPages = 10",

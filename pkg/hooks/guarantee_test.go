@@ -19,9 +19,9 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
-	"github.com/sfnhooks/sfnhooks/internal/faults"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/faults"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -508,7 +508,7 @@ func TestSlowHandOutIsNotTakenOver(t *testing.T) {
 // moment fails with TransactionConflictException, which the SDK does not
 // retry; on a hot hook an append (S1) or a commit (A5) holds the hook item
 // often. moto serializes everything and never answers it (the
-// internal/awsmodel benchmark found it). Resume, await and create retry it
+// internal/testbench/awsmodel benchmark found it). Resume, await and create retry it
 // as contention.
 func TestTransactionConflictIsRetried(t *testing.T) {
 	t.Parallel()

@@ -12,7 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/sfnhooks/sfnhooks/internal/iamactions"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/iamactions"
 )
 
 // tmpl is a parsed template: its source and its root mapping.
@@ -850,7 +850,7 @@ var checks = []check{
 }
 
 func TestTemplate(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("..", "..", "template.yaml"))
+	src, err := os.ReadFile(filepath.Join("..", "..", "..", "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/sfnhooks/sfnhooks/internal/awsmodel"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/awsmodel"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 

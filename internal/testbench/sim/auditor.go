@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sfnhooks/sfnhooks/internal/awsmodel"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/awsmodel"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
 )
 
 func TestMissingPolicy(t *testing.T) {

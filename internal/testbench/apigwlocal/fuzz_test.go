@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumewebhook"
-	"github.com/sfnhooks/sfnhooks/internal/apigwlocal"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/apigwlocal"
 )
 
 // FuzzNewRequest feeds raw HTTP/1.1 requests, as net/http parses them, to

@@ -106,7 +106,7 @@ func TestParseTemplateErrors(t *testing.T) {
 // TestParseProjectTemplate: the project's template parses, and each function
 // has its own role.
 func TestParseProjectTemplate(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("..", "..", "template.yaml"))
+	src, err := os.ReadFile(filepath.Join("..", "..", "..", "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing/synctest"
 
-	"github.com/sfnhooks/sfnhooks/internal/awsmodel"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/awsmodel"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 	"testing"
 	"time"

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/sfnhooks/sfnhooks/internal/apigwlocal"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/apigwlocal"
 )
 
 func TestNewRequest(t *testing.T) {
