@@ -201,7 +201,7 @@ func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, payload s
 		},
 	}
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
-		_, err := c.db.TransactWriteItems(ctx, in)
+		_, err := c.transact(ctx, in)
 		if err == nil {
 			return nil
 		}
@@ -272,7 +272,7 @@ func (c *Client) restore(ctx context.Context, token, hookID, id, payload string)
 			continue
 		}
 		f := inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
-		_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		_, err = c.transact(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: []types.TransactWriteItem{
 				{Update: &types.Update{
 					TableName:                &c.table,
@@ -346,7 +346,7 @@ func (c *Client) commit(ctx context.Context, h *hookItem, f inflight) error {
 		},
 	}
 	for range c.opts.MaxAttempts {
-		_, err := c.db.TransactWriteItems(ctx, in)
+		_, err := c.transact(ctx, in)
 		if err == nil {
 			return nil
 		}

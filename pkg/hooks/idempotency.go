@@ -164,7 +164,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 		vals := map[string]types.AttributeValue{":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1),
 			":kind": s(string(kind)), ":nolim": n(noLim)}
 		cond := "#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid AND #kind = :kind" + o.cond(nm, vals)
-		_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		_, err = c.transact(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: []types.TransactWriteItem{
 				{Update: &types.Update{
 					TableName:                 &c.table,
