@@ -493,6 +493,9 @@ var mutants = []mutant{
 			Old: "ok, err := c.appendPayload(ctx, h, \"\", o, mark)",
 			New: "ok, err := c.appendPayload(ctx, h, \"\", o, nil)",
 		}, {
+			Old: "\t\tmark.Item[attrDelivery] = s(f.ID)\n\t\tmark.Item[attrTask] = s(h.Waiter)\n",
+			New: "",
+		}, {
 			Old: "\t\t\t\t{Put: mark},\n",
 			New: "",
 		}},
