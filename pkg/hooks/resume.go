@@ -341,10 +341,10 @@ func (e *configuredError) Error() string { return "webhook settings to apply fir
 // over a counter. extra joins the transaction (an idempotency record); a
 // non-empty kind joins the condition. ok is false when the transaction was
 // canceled (an await parked meanwhile, or a conflicting transaction on the
-// hook item): the caller looks again; but canceled on its own MSG put, it
-// is the resend of an attempt that applied: ok. Unless the payload was acknowledged
-// already (o.acked), the pending cap joins the condition (seq < lim; a hook
-// without lim predates the cap).
+// hook item): the caller looks again; canceled on its own MSG put, it is
+// the resend of an attempt that applied: ok. Unless the payload was
+// acknowledged already (o.acked), the pending cap joins the condition
+// (seq < lim; a hook without lim predates the cap).
 func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, o *outgoing, extra *types.Put) (ok bool, err error) {
 	payload := o.body
 	cond := "#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))"
