@@ -493,6 +493,9 @@ var mutants = []mutant{
 			Old: "ok, err := c.appendPayload(ctx, h, \"\", o, mark)",
 			New: "ok, err := c.appendPayload(ctx, h, \"\", o, nil)",
 		}, {
+			Old: "\t\tmark.Item[attrDelivery] = s(f.ID)\n\t\tmark.Item[attrTask] = s(h.Waiter)\n",
+			New: "",
+		}, {
 			Old: "\t\t\t\t{Put: mark},\n",
 			New: "",
 		}},
@@ -913,5 +916,55 @@ var mutants = []mutant{
 		Edits: []edit{
 			{Old: "return verified{id: jsonString(req.body, \"event_id\"), mac: mac, timed: true}, nil", New: "return verified{mac: mac, timed: true}, nil"},
 		},
+	},
+	{
+		Name: "M90-transact-no-token",
+		Desc: "transact: no ClientRequestToken: S1's resend after a lost answer applies again once an await committed the first copy",
+		File: "pkg/hooks/transact.go",
+		Pkgs: []string{"./internal/testbench/sim/", "./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tin.ClientRequestToken = aws.String(c.requestToken())\n",
+			New: "\tif false {\n\t\tin.ClientRequestToken = aws.String(c.requestToken())\n\t}\n",
+		}},
+	},
+	{
+		Name: "M91-append-own-msg-not-applied",
+		Desc: "S1 appendPayload: a resend canceled on its own MSG put is taken for contention (stored again from R1)",
+		File: "pkg/hooks/resume.go",
+		Pkgs: []string{"./pkg/hooks/", "./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\t\tif conditionCanceled(codes, 1) {\n\t\t\t// MSG#key exists",
+			New: "\t\tif false && conditionCanceled(codes, 1) {\n\t\t\t// MSG#key exists",
+		}},
+	},
+	{
+		Name: "M92-restore-mark-names-nothing",
+		Desc: "restore into a parked await: the marker does not name the new delivery (a replay takes it for a stored payload)",
+		File: "pkg/hooks/delivery.go",
+		Pkgs: []string{"./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\t\tmark.Item[attrDelivery] = s(f.ID)\n\t\tmark.Item[attrTask] = s(h.Waiter)\n",
+			New: "",
+		}},
+	},
+	{
+		Name: "M93-restored-delivery-not-restored-again",
+		Desc: "followMark: a restored delivery whose task ended without the payload counts as done (not restored again)",
+		File: "pkg/hooks/delivery.go",
+		Pkgs: []string{"./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\t}\n\treturn d, nil\n}",
+			New: "\t}\n\treturn \"\", nil\n}",
+		}},
+	},
+	{
+		Name: "M94-requeue-marker-taken-as-requeued",
+		Desc: "requeue: canceled on the marker alone counts as requeued already (a restore's unsent delivery is not followed)",
+		File: "pkg/hooks/delivery.go",
+		Pkgs: []string{"./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\t\tcase conditionCanceled(codes, 1):\n\t\t\t// Requeued already by another requeuer",
+			New: "\t\tcase conditionCanceled(codes, 1) || conditionCanceled(codes, 2):\n\t\t\t// Requeued already by another requeuer",
+		}},
 	},
 }

@@ -164,7 +164,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 		vals := map[string]types.AttributeValue{":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1),
 			":kind": s(string(kind)), ":nolim": n(noLim)}
 		cond := "#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid AND #kind = :kind" + o.cond(nm, vals)
-		_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		_, err = c.transact(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: []types.TransactWriteItem{
 				{Update: &types.Update{
 					TableName:                 &c.table,
@@ -214,7 +214,9 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 //     handed to (the record's task token), never another task's identical
 //     output. That task ended without it (its resumer died and the next
 //     await took the record for consumed, or it was requeued): it is
-//     restored, once per delivery (a requeue of it counts).
+//     restored, once per delivery (a requeue of it counts); a restore that
+//     handed it to an await named that delivery in its marker, which is
+//     then finished in turn (followMark).
 //
 // With no record, notFound is returned.
 func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *outgoing, notFound error) (*Hook, error) {
@@ -274,7 +276,9 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *
 // confirmDelivery checks that the payload of an idempotent resume whose
 // record is no longer in flight reached the task it was handed to (rec.Task),
 // and restores it when that task ended without it: as a new payload, unless
-// its delivery was requeued or restored already (the BACK# marker).
+// its delivery was requeued or restored already (the BACK# marker: stored,
+// or handed to an await whose delivery the marker names and restore
+// finishes).
 func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, payload string, match payloadMatch, rec *idemRecord) (*Hook, error) {
 	var out taskOutcome
 	var err error
@@ -303,7 +307,9 @@ func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, p
 		// say how yet: it may have just succeeded with this payload.
 		return nil, fmt.Errorf("confirm the delivery of an earlier resume with this key: its task's end is not in the execution history yet: %w", errTaskUnsettled)
 	}
-	if err := c.restore(ctx, token, h.HookID, rec.DeliveryID, payload); err != nil {
+	hk := rec.Hook
+	hk.Token = token
+	if err := c.restore(ctx, &hk, rec.DeliveryID, payload, match); err != nil {
 		if errors.Is(err, ErrHookNotFound) {
 			c.forgetKey(ctx, token, key, rec.DeliveryID)
 		}

@@ -510,7 +510,7 @@ func (c *Client) claimLink(ctx context.Context, l *linkItem) error {
 			},
 		}})
 	}
-	_, err := c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	_, err := c.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return nil
 	}

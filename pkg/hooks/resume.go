@@ -341,9 +341,10 @@ func (e *configuredError) Error() string { return "webhook settings to apply fir
 // over a counter. extra joins the transaction (an idempotency record); a
 // non-empty kind joins the condition. ok is false when the transaction was
 // canceled (an await parked meanwhile, or a conflicting transaction on the
-// hook item): the caller looks again. Unless the payload was acknowledged
-// already (o.acked), the pending cap joins the condition (seq < lim; a hook
-// without lim predates the cap).
+// hook item): the caller looks again; canceled on its own MSG put, it is
+// the resend of an attempt that applied: ok. Unless the payload was
+// acknowledged already (o.acked), the pending cap joins the condition
+// (seq < lim; a hook without lim predates the cap).
 func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, o *outgoing, extra *types.Put) (ok bool, err error) {
 	payload := o.body
 	cond := "#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))"
@@ -374,11 +375,19 @@ func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, o *o
 	if extra != nil {
 		items = append(items, types.TransactWriteItem{Put: extra})
 	}
-	_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	_, err = c.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return true, nil
 	}
 	if codes, ok := canceledReasons(err); ok {
+		if conditionCanceled(codes, 1) {
+			// MSG#key exists: its key is this call's own (clock and
+			// random suffix), so only this transaction wrote it. This is
+			// the SDK's resend of an attempt that applied and whose answer
+			// was lost, past the ClientRequestToken's window (or on an
+			// emulator that ignores it): stored, once.
+			return true, nil
+		}
 		if extra != nil && conditionCanceled(codes, 2) {
 			return false, errIdempotencyKeyUsed
 		}

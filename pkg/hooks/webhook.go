@@ -971,7 +971,7 @@ func (c *Client) Respond(ctx context.Context, token, executionARN, requestID str
 		}},
 	}}
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
-		_, err = c.db.TransactWriteItems(ctx, in)
+		_, err = c.transact(ctx, in)
 		codes, canceled := canceledReasons(err)
 		switch {
 		case err == nil:

@@ -41,7 +41,13 @@
 // Config.TxHold between prepare and commit: another transaction on a held
 // item is canceled with CancellationReasons code "TransactionConflict", a
 // single write on it fails with TransactionConflictException as DynamoDB
-// documents (or waits, Config.WritesWait); a per-call latency (default
+// documents (or waits, Config.WritesWait), and that are idempotent by
+// their ClientRequestToken (txtoken.go: the same token and request within
+// TokenWindow, 10 minutes, of the applied one's completion succeed and
+// apply nothing; another request with it is
+// IdempotentParameterMismatchException; during its hold
+// TransactionInProgressException; a canceled transaction is not
+// remembered; 1 to 36 characters); a per-call latency (default
 // 5ms); per-partition token buckets of 1,000 WCU/s and 3,000 RCU/s (a
 // write costs 1 WCU per KB begun of the larger of the item before and
 // after it, a transaction twice that and all or nothing, a read 1 RCU per
@@ -74,7 +80,8 @@
 // BatchGetItem, items under and over 400 KB), replays its DynamoDB
 // requests on the model and compares each answer and the final table.
 // model_test.go checks what moto cannot show: transaction holds and
-// conflicts (TestTransactionHold…), throttling and costs
+// conflicts (TestTransactionHold…), ClientRequestToken idempotency, which
+// moto ignores (txtoken_test.go: TestTransactClientRequestToken…), throttling and costs
 // (TestPartitionThrottling, TestTransactionCost, TestWriteCostBySize),
 // latency, item sizes and the limit (TestItemSize, TestItemSizeLimit,
 // TestHooksItemSizes), batches (TestBatchWriteItem…, TestBatchGetItem,

@@ -2,6 +2,7 @@ package awsmodel
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/big"
@@ -103,7 +104,8 @@ type DynamoDB struct {
 
 	mu      sync.Mutex
 	parts   map[string]*partition
-	maxItem int // the largest item ever stored, bytes
+	maxItem int    // the largest item ever stored, bytes
+	tokens  tokens // ClientRequestTokens of applied transactions (txtoken.go)
 
 	// Throttled and Conflicts count the ProvisionedThroughputExceeded
 	// answers (each attempt) and TransactionConflicts.
@@ -631,8 +633,19 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 		attrs map[string]types.AttributeValue
 	}
 	var steps []step
+	tok := in.ClientRequestToken
+	var sum [sha256.Size]byte
+	if tok != nil {
+		sum = fingerprint(in)
+	}
 	err := d.call(ctx, "TransactWriteItems", func(now time.Time) error {
 		steps = steps[:0]
+		if tok != nil {
+			// Applied already with this token: success, nothing applied.
+			if done, err := d.tokens.check(*tok, sum, now); done || err != nil {
+				return err
+			}
+		}
 		reasons := make([]types.CancellationReason, len(in.TransactItems))
 		canceled := false
 		cost := map[string]float64{}
@@ -720,6 +733,9 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 				Message:             aws.String("Transaction cancelled, please refer cancellation reasons for specific reasons"),
 				CancellationReasons: reasons,
 			}
+		}
+		if tok != nil {
+			d.tokens.remember(*tok, sum, now.Add(d.cfg.TxHold))
 		}
 		for _, s := range steps {
 			d.stored(s.attrs)
