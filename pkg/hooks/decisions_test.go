@@ -491,7 +491,7 @@ func TestLinkClaimDecides(t *testing.T) {
 			side := sideClientSF(t, table, nil, tasks)
 			token := "link-l1-" + suffix()
 			awaitScheduled(t, c, tasks, token, "T1")
-			link, err := c.CreateLink(ctx, hooks.CreateLinkInput{Token: token, Payload: map[string]any{"approved": true}, Expiry: time.Hour})
+			link, err := c.CreateLink(ctx, hooks.CreateLinkInput{Token: token, ExecutionARN: execA, Payload: map[string]any{"approved": true}, Expiry: time.Hour})
 			if err != nil {
 				t.Fatal(err)
 			}
