@@ -386,8 +386,20 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 		default:
 			// Another await is parked, or its delivery is not known to
 			// have reached it (its send may have failed): fail it before
-			// A1 drops it, then A1 again with it told.
+			// A1 drops it, then A1 again with it told. But first, this
+			// await's own task must still be open: a refused A1 may be
+			// the SDK's resend of one that applied, after which a resume
+			// completed this task and the execution's next await parked
+			// (the waiter found). A closed task has nothing to await: it
+			// tells no one and parks nothing.
 			if w := cur.untold(told); w != "" {
+				open, err := c.taskOpen(ctx, in.TaskToken)
+				if err != nil {
+					return err
+				}
+				if !open {
+					return nil
+				}
 				if err := c.tell(ctx, w, ErrorNameSuperseded, supersededCause(in.Token)); err != nil {
 					return err
 				}
@@ -397,6 +409,20 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 		}
 	}
 	return ErrContention
+}
+
+// taskOpen reports whether the task of taskToken is still open
+// (SendTaskHeartbeat succeeds; a closed-task answer means it is over). Any
+// other error is returned: the caller decides nothing on it.
+func (c *Client) taskOpen(ctx context.Context, taskToken string) (bool, error) {
+	_, err := c.sfn.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: &taskToken})
+	if taskClosed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check that the awaiting task is open: send task heartbeat: %w", err)
+	}
+	return true, nil
 }
 
 func supersededCause(token string) string {
