@@ -247,7 +247,7 @@ func (c *Client) Register(ctx context.Context, in RegisterInput) (*Hook, error) 
 		holder := getS(old, attrExec)
 		if takeOvers < 2 {
 			takeOvers++
-			taken, err := c.takeOverEnded(ctx, in.Token, holder)
+			taken, err := c.takeOverEnded(ctx, in.Token, holder, decodeHook(old))
 			if err != nil {
 				return nil, err
 			}
@@ -348,7 +348,7 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 		case cur == nil:
 			continue
 		case cur.ExecutionARN != in.ExecutionARN:
-			taken, err := c.takeOverEnded(ctx, in.Token, cur.ExecutionARN)
+			taken, err := c.takeOverEnded(ctx, in.Token, cur.ExecutionARN, cur)
 			if err != nil {
 				return err
 			}
@@ -445,14 +445,29 @@ func (c *Client) reportConflict(ctx context.Context, in *AwaitInput, holder stri
 // takeOverEnded frees token when the execution holding it has ended (its
 // hook outlived it: a create or await that ran after the execution ended,
 // or an end-of-execution dispose that was lost). The delete is conditioned
-// on that execution still holding the token. taken reports that the token
-// may be free now; false when the holder runs or Step Functions cannot say.
-func (c *Client) takeOverEnded(ctx context.Context, token, holder string) (taken bool, err error) {
+// on that execution still holding the token and, as DisposeExecution's, on
+// the hook still being as seen (the item the refused write returned, read
+// before Step Functions said the holder ended): a holder redriven in
+// between keeps what its new run did. taken reports that the token may be
+// free now; false when the holder runs (also when it was redriven just
+// now) or Step Functions cannot say.
+func (c *Client) takeOverEnded(ctx context.Context, token, holder string, seen *hookItem) (taken bool, err error) {
 	running, known := c.executionRunning(ctx, holder)
 	if !known || running {
 		return false, nil
 	}
-	if err := c.Dispose(ctx, token, holder); err != nil && !isConflict(err) {
+	ended := func(ctx context.Context) (bool, error) {
+		running, err := c.describeRunning(ctx, holder)
+		return !running, err
+	}
+	if seen != nil && seen.ExecutionARN != holder {
+		seen = nil
+	}
+	err = c.dispose(ctx, token, holder, seen, ended)
+	switch {
+	case errors.Is(err, errExecutionRuns):
+		return false, nil
+	case err != nil && !isConflict(err):
 		return false, fmt.Errorf("take over the hook of ended execution %s: %w", holder, err)
 	}
 	return true, nil
