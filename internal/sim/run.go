@@ -629,11 +629,19 @@ func (w *world) eventBridge(e *execState, i int) {
 			return err
 		})
 		if err == nil {
-			if n > 0 || failed {
-				// Only a dispose excuses: an execution redriven since its
-				// end keeps its hooks, and what it loses later counts.
-				w.aud.excuse(e, "events")
+			if n == 0 && !failed {
+				// Nothing disposed: the hooks were gone already (what
+				// was acknowledged after the end went with them: still
+				// excused), or the execution runs again (redriven since
+				// its end): it keeps its hooks, and what it loses later
+				// counts.
+				runs := false
+				w.env(a, "end event disposed nothing", func() { runs = w.running(e.arn) })
+				if runs {
+					return
+				}
 			}
+			w.aud.excuse(e, "events")
 			return
 		}
 		failed = true
