@@ -212,3 +212,45 @@ func TestExecutionEndedEventShape(t *testing.T) {
 		}
 	}
 }
+
+// An execution-end event that arrives while the execution runs (a late
+// event after a redrive: moto cannot redrive, so the event of a stop that
+// did not happen stands for it; to hook-task both are an end event for a
+// RUNNING execution) disposes nothing: hook-task asks Step Functions first,
+// and the await still gets the payload.
+func TestLateEndedEventForRunningExecution(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	order := "late-" + randomSuffix()
+	token := "approval-" + order
+	arn := e.start("approval", map[string]string{"orderId": order})
+	e.waiting(token)
+	desc, err := e.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: &arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc.Status, desc.StopDate = "ABORTED", aws.Time(time.Now())
+	raw, err := json.Marshal(devstack.ExecutionEndedEvent(desc, "us-east-1", "123456789012"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	out, err := devstack.NewHandler(hooktask.New(e.hooks, log).Handle).Invoke(ctx, raw)
+	if err != nil {
+		t.Fatalf("hook-task on the end event: %v", err)
+	}
+	var res hooktask.Result
+	if err := json.Unmarshal(out, &res); err != nil || res.Disposed != 0 {
+		t.Errorf("hook-task on an end event of a running execution: %s (%v), want 0 disposed", out, err)
+	}
+	if n := len(e.items(token)); n != 1 {
+		t.Fatalf("the running execution's hook: %d items after the late end event, want it kept", n)
+	}
+	if r := e.post(token, `{"approved": true}`, nil); r.Status != http.StatusOK {
+		t.Fatalf("resume after the late end event: %d %s, want 200", r.Status, r.Body)
+	}
+	if d := e.finish(arn); d.Status != "SUCCEEDED" {
+		t.Errorf("execution: %s %s, want SUCCEEDED", d.Status, aws.ToString(d.Error))
+	}
+}

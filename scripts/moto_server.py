@@ -10,13 +10,14 @@ runs moto's own WSGI application behind one lock for DynamoDB requests
 (X-Amz-Target: DynamoDB_20120810.*); every other service stays concurrent
 (Step Functions executions call back into the server while they run).
 
-Four defects of moto 5.2.5's Step Functions are patched as well, so that
+Five defects of moto 5.2.5's Step Functions are patched as well, so that
 executions answer as on AWS (see _patch_step_functions and
 _patch_stop_execution): SendTaskFailure keeps its cause, a task that misses
 its HeartbeatSeconds fails with States.HeartbeatTimeout, a waitForTaskToken
 task completed by its token is not failed by the Lambda invocation that errs
-afterwards, and StopExecution aborts an execution at once (its task tokens
-then answer TaskTimedOut).
+afterwards, SendTaskHeartbeat accepts any open task and answers a closed one
+as closed, and StopExecution aborts an execution at once (its task
+tokens then answer TaskTimedOut).
 
 Usage: python moto_server.py -H HOST -p PORT   (as moto_server)
 """
@@ -51,7 +52,7 @@ def linearizable(app):
 
 
 def _patch_step_functions() -> None:
-    """Make moto's Step Functions answer as AWS does on two points.
+    """Make moto's Step Functions answer as AWS does on four points.
 
     - SendTaskFailure: moto's response handler reads taskToken and error
       and drops cause, so a Catch sees "Cause": "" and the history's
@@ -67,6 +68,7 @@ def _patch_step_functions() -> None:
       invocation's later error changes nothing. Here, an invocation error
       with the token's outcome already in hand lets the task end with that
       outcome.
+    - SendTaskHeartbeat: see below.
     """
     from moto.core.responses import EmptyResult
     from moto.stepfunctions import responses
@@ -126,6 +128,34 @@ def _patch_step_functions() -> None:
             env.stack.append({"StatusCode": 200})
 
     StateTaskServiceLambda._eval_service_task = _eval_service_task
+
+    # SendTaskHeartbeat: moto answers InvalidToken for an open task whose
+    # state has no HeartbeatSeconds (it only finds tokens with a heartbeat
+    # timer), and success for a task already answered by its token while
+    # its execution runs on. AWS accepts a heartbeat for any open callback
+    # task (without HeartbeatSeconds it has no effect) and answers
+    # TaskTimedOut for one that is closed (here TaskDoesNotExist: moto's
+    # send_task_heartbeat names every consumer error so). An await checks its
+    # own task this way before it supersedes another (docs/protocol.md,
+    # "Await").
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        CallbackConsumerTimeout,
+        CallbackNotifyConsumerError,
+        CallbackPoolManager,
+    )
+
+    def heartbeat(self, callback_id):
+        endpoint = self._pool.get(callback_id, None)
+        if endpoint is None:
+            return False
+        if endpoint.consumer_error is not None:
+            raise CallbackNotifyConsumerError(callback_consumer_error=endpoint.consumer_error)
+        if endpoint.get_outcome() is not None:
+            raise CallbackNotifyConsumerError(callback_consumer_error=CallbackConsumerTimeout())
+        endpoint.notify_heartbeat()
+        return True
+
+    CallbackPoolManager.heartbeat = heartbeat
 
 
 def _patch_stop_execution() -> None:

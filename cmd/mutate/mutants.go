@@ -121,8 +121,8 @@ var mutants = []mutant{
 		Desc: "resume: a stale in-flight record is not redriven before storing",
 		File: "pkg/hooks/resume.go",
 		Edits: []edit{{
-			Old: "\t\t_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)\n",
-			New: "",
+			Old: "\t\t// requeued) now; an error leaves it for the next resume.\n\t\t_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)\n",
+			New: "\t\t// requeued) now; an error leaves it for the next resume.\n",
 		}},
 	},
 	{
@@ -363,8 +363,8 @@ var mutants = []mutant{
 		File: "pkg/hooks/lifecycle.go",
 		Pkgs: []string{"./pkg/hooks/"},
 		Edits: []edit{{
-			Old: `cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND " + toldCond(nm, vals, told) + ")"`,
-			New: `cond := "attribute_not_exists(#pk) OR #executionArn = :exec"`,
+			Old: `cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND " + toldCond(nm, vals, told)` + "\n",
+			New: `cond := "attribute_not_exists(#pk) OR (#executionArn = :exec"` + "\n",
 		}, {
 			Old: "\t\t\th := decodeHook(out.Attributes)\n",
 			New: "\t\t\th := decodeHook(out.Attributes)\n\t\t\tif w := h.untold(nil); w != \"\" {\n\t\t\t\t_ = c.sendFailure(ctx, w, ErrorNameDisposed, \"hook \"+Redact(token)+\" was disposed\")\n\t\t\t}\n",
@@ -412,8 +412,8 @@ var mutants = []mutant{
 		File: "pkg/hooks/lifecycle.go",
 		Pkgs: []string{"./pkg/hooks/"},
 		Edits: []edit{{
-			Old: `cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND " + toldCond(nm, vals, told) + ")"`,
-			New: `cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND (attribute_exists(#inflight) OR " + toldCond(nm, vals, told) + "))"`,
+			Old: `cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND " + toldCond(nm, vals, told)` + "\n",
+			New: `cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND (attribute_exists(#inflight) OR " + toldCond(nm, vals, told) + ")"` + "\n",
 		}},
 	},
 	// Issue 20, defects 4, 5, 6, 10 and 11 (fix-b): M45 to M52.
@@ -971,6 +971,57 @@ var mutants = []mutant{
 		Edits: []edit{{
 			Old: "\t\tcase conditionCanceled(codes, 1):\n\t\t\t// Requeued already by another requeuer",
 			New: "\t\tcase conditionCanceled(codes, 1) || conditionCanceled(codes, 2):\n\t\t\t// Requeued already by another requeuer",
+		}},
+	},
+	// Review fixes (revfix-b): D1, D3, D4 of the adversarial review.
+	{
+		Name: "M95-full-hook-no-redrive",
+		Desc: "resume: a full hook answers 429 without redriving a dead delivery first (its await waits for ever behind the full queue)",
+		File: "pkg/hooks/resume.go",
+		Pkgs: []string{"./internal/testbench/sim/", "./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\t\t// behind it stays full).\n\t\t\t_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)\n",
+			New: "\t\t\t// behind it stays full).\n",
+		}},
+	},
+	{
+		Name: "M96-full-hook-keyed-no-redrive",
+		Desc: "resumeIdempotent: a new key on a full hook answers 429 without redriving a dead delivery first",
+		File: "pkg/hooks/idempotency.go",
+		Pkgs: []string{"./internal/testbench/sim/", "./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\t\t\t\t// full behind it would never drain.\n\t\t\t\t\t_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)\n",
+			New: "\t\t\t\t\t// full behind it would never drain.\n",
+		}},
+	},
+	{
+		Name: "M97-dispose-execution-unasked",
+		Desc: "DisposeExecution: disposes on the end event without asking whether the execution runs again (redriven since)",
+		File: "pkg/hooks/lifecycle.go",
+		Pkgs: []string{"./internal/testbench/sim/", "./pkg/hooks/", "./e2e/"},
+		Edits: []edit{{
+			Old: "if ok, err := ended(ctx); err != nil || !ok {",
+			New: "if ok, err := ended(ctx); err != nil || (false && !ok) {",
+		}},
+	},
+	{
+		Name: "M98-dispose-execution-unpinned",
+		Desc: "dispose: DisposeExecution's (and the take-over's) delete is not pinned to the hook as read before Step Functions said the execution ended (a redrive in between loses what the new run had)",
+		File: "pkg/hooks/lifecycle.go",
+		Pkgs: []string{"./internal/testbench/sim/", "./pkg/hooks/", "./e2e/"},
+		Edits: []edit{{
+			Old: "\t\tif pin != nil {\n\t\t\tcond += \" AND \" + pinCond(nm, vals, pin)",
+			New: "\t\tif false && pin != nil {\n\t\t\tcond += \" AND \" + pinCond(nm, vals, pin)",
+		}},
+	},
+	{
+		Name: "M99-await-supersedes-from-closed-task",
+		Desc: "await: A1 refused on a waiter it did not see supersedes it without checking that its own task is still open (a stale resend fails the live await)",
+		File: "pkg/hooks/await.go",
+		Pkgs: []string{"./internal/testbench/sim/", "./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\t\t\topen, err := c.taskOpen(ctx, in.TaskToken)\n\t\t\t\tif err != nil {\n\t\t\t\t\treturn err\n\t\t\t\t}\n\t\t\t\tif !open {\n\t\t\t\t\treturn nil\n\t\t\t\t}\n",
+			New: "",
 		}},
 	},
 }

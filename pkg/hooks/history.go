@@ -242,6 +242,16 @@ func compactJSON(s string) string {
 // known is false when Step Functions cannot say (an ARN it does not
 // accept, or an error): the caller then keeps what it has.
 func (c *Client) executionRunning(ctx context.Context, executionARN string) (running, known bool) {
+	running, err := c.describeRunning(ctx, executionARN)
+	return running, err == nil
+}
+
+// describeRunning asks Step Functions (DescribeExecution) whether
+// executionARN runs: RUNNING, or PENDING_REDRIVE (a redrive was accepted and
+// the execution is about to run again: its hooks are still wanted). Every
+// other status is an end, and so is an execution that does not exist. An
+// error means Step Functions could not say.
+func (c *Client) describeRunning(ctx context.Context, executionARN string) (bool, error) {
 	// Metadata only: the status is all that is needed, and a state machine
 	// encrypted with a customer managed key would otherwise require
 	// kms:Decrypt of the caller for the input and output.
@@ -252,9 +262,9 @@ func (c *Client) executionRunning(ctx context.Context, executionARN string) (run
 	if err != nil {
 		var notExist *sfntypes.ExecutionDoesNotExist
 		if errors.As(err, &notExist) {
-			return false, true
+			return false, nil
 		}
-		return false, false
+		return false, fmt.Errorf("describe execution: %w", err)
 	}
-	return out.Status == sfntypes.ExecutionStatusRunning, true
+	return out.Status == sfntypes.ExecutionStatusRunning || out.Status == sfntypes.ExecutionStatusPendingRedrive, nil
 }

@@ -142,6 +142,10 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 					return nil, err
 				}
 				if rec == nil {
+					// As in resume: a dead delivery is redriven
+					// before the refusal (best effort), else a hook
+					// full behind it would never drain.
+					_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)
 					return nil, tooManyPending(h)
 				}
 				return c.replay(ctx, h, token, key, o, nil)

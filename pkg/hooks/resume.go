@@ -202,7 +202,12 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, o 
 			// What S1's condition (seq < lim) would refuse: answered
 			// without trying it. A hook that fills meanwhile is refused
 			// by S1 itself. An acknowledged payload going back into the
-			// queue (acked) is never refused.
+			// queue (acked) is never refused. A record its sender left
+			// behind is redriven first (best effort): a hook may be full
+			// because its await never got that delivery, and nothing
+			// else would ever send it (its await waits, the queue
+			// behind it stays full).
+			_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)
 			return nil, tooManyPending(h)
 		}
 		// R1's condition failed on the hook it returned: a hook with a

@@ -252,7 +252,9 @@ func respondWith(raw json.RawMessage) (*hooks.RespondWith, error) {
 	return &rw, nil
 }
 
-// handleEvent disposes the hooks of an execution that ended.
+// handleEvent disposes the hooks of an execution that ended. The event
+// may be late: DisposeExecution asks Step Functions first, and an
+// execution redriven since (running again) keeps its hooks (disposed 0).
 func (h *Handler) handleEvent(ctx context.Context, raw json.RawMessage, start time.Time) (*Result, error) {
 	var ev events.CloudWatchEvent
 	var detail struct {

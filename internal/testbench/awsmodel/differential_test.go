@@ -353,7 +353,11 @@ func runScenario(t *testing.T, ctx context.Context, rec *recorder, table string)
 	if strings.Join(listed, ",") != a+","+b {
 		t.Fatalf("list hooks: %v, want [%s %s]", listed, a, b)
 	}
-	step("dispose execution (Query byExecution, Dispose of each)")
+	step("dispose execution (Query byExecution, BatchGetItem, Dispose of each)")
+	// DisposeExecution disposes the hooks of an execution that ended.
+	if err := sf.Stop(diffExec); err != nil {
+		t.Fatal(err)
+	}
 	n, err := c.DisposeExecution(ctx, diffExec)
 	must("dispose execution", err)
 	if n != 2 {

@@ -1235,6 +1235,10 @@ func TestHooksListAndDisposeExecution(t *testing.T) {
 		if got, _ := list(hooks.StatePending); strings.Join(got, ",") != "h4" {
 			t.Errorf("fullPage %v: pending: %v, want [h4]", fullPage, got)
 		}
+		// DisposeExecution disposes the hooks of an execution that ended.
+		if err := sf.Stop(modelExec); err != nil {
+			t.Fatal(err)
+		}
 		n, err := c.DisposeExecution(ctx, modelExec)
 		if err != nil || n != 6 {
 			t.Errorf("fullPage %v: DisposeExecution: %d, %v; want 6 disposed", fullPage, n, err)

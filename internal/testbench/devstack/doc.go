@@ -79,8 +79,14 @@
 //     stopped execution's tokens answer TaskTimedOut), so on make dev a resume after
 //     StopExecution answers 404 as on AWS (TestMotoStepFunctions "StopExecution of
 //     an execution waiting for a token", cmd/sfnhooks-dev TestDevStopExecution).
-//   - (d) SendTaskHeartbeat is accepted only for tasks with HeartbeatSeconds (then it
-//     keeps the task alive); otherwise InvalidToken (AWS accepts it).
+//   - (d) SendTaskHeartbeat was accepted only for tasks with HeartbeatSeconds (then it
+//     keeps the task alive), otherwise InvalidToken, and accepted for a task its
+//     token had completed while the execution runs on. AWS accepts it for any open
+//     task and answers TaskTimedOut for a closed one; scripts/moto_server.py makes
+//     moto accept it for any open task and answer a closed one TaskDoesNotExist
+//     (what moto says for other closed tasks; pkg/hooks takes both for closed). An
+//     await checks its own task so before it supersedes another
+//     (docs/protocol.md, "Await").
 //   - (e) Supported and checked: Pass, Task, Choice (And, IsPresent, …), Map (ItemsPath,
 //     ItemSelector/ItemProcessor and the older Parameters/Iterator,
 //     $$.Map.Item.Value/Index), Parallel, Wait, Fail; Parameters, ResultSelector,
