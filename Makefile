@@ -1,7 +1,7 @@
 # sfnhooks — make help lists the targets.
 SHELL := /usr/bin/env bash
 GO    ?= go
-FUNCTIONS := resume-hook resume-webhook hook-task
+FUNCTIONS := resume-hook resume-webhook approval-link hook-task
 # Lambda runs provided.al2023 on arm64 (template.yaml).
 GOOS_LAMBDA   ?= linux
 GOARCH_LAMBDA ?= arm64
@@ -9,7 +9,7 @@ BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 
 .DEFAULT_GOAL := help
 .PHONY: help build test test-browser mutate bench scale fuzz coldstart stress chaos sim lint dev deploy clean stack-up stack-down lint-install \
-	build-ResumeHookFunction build-ResumeWebhookFunction build-HookTaskFunction
+	build-ResumeHookFunction build-ResumeWebhookFunction build-ApprovalLinkFunction build-HookTaskFunction
 # sam (aws-sam-cli) from the project's lint virtualenv (scripts/lint.sh install).
 SAM ?= .state/venv-lint/bin/sam
 
@@ -41,9 +41,9 @@ bench: ## benchmarks: AWS calls per operation, ns/op and allocs/op
 	@scripts/stack.sh up >/dev/null && trap 'scripts/stack.sh down >/dev/null' EXIT; \
 		SFNHOOKS_REQUIRE_STACK=1 $(GO) test -p 1 -run '^$$' -bench . -benchmem ./... | tee .state/bench.txt
 
-# Sizes: SFNHOOKS_SCALE_HOT, _INFLIGHT, _HOOKS, _RESUMES, _LATENCY (internal/awsmodel/scale_test.go).
-scale: ## the scale model: naive pattern, previous and current protocol on internal/awsmodel (no AWS, no emulator; ~50 s)
-	@$(GO) test -count=1 -run '^$$' -bench '^BenchmarkScale$$' -benchtime=1x ./internal/awsmodel/
+# Sizes: SFNHOOKS_SCALE_HOT, _INFLIGHT, _HOOKS, _RESUMES, _LATENCY (internal/testbench/awsmodel/scale_test.go).
+scale: ## the scale model: naive pattern, previous and current protocol on internal/testbench/awsmodel (no AWS, no emulator; ~50 s)
+	@$(GO) test -count=1 -run '^$$' -bench '^BenchmarkScale$$' -benchtime=1x ./internal/testbench/awsmodel/
 
 coldstart: ## cold start of each bootstrap under the Lambda Runtime Interface Emulator, and bootstrap sizes
 	@scripts/coldstart.sh
@@ -78,13 +78,13 @@ SEEDS ?= 2000
 sim: ## deterministic simulation of the protocol (no emulator): SEEDS schedules from SEED; a finding prints its seed and shrunk schedule
 	@set -o pipefail; mkdir -p .state; \
 	SFNHOOKS_SIM_SEEDS=$(SEEDS) SFNHOOKS_SIM_SEED=$(or $(SEED),1) \
-		$(GO) test -count=1 -timeout 4h -run '^TestSimulator$$' -v ./internal/sim/ 2>&1 | tee .state/sim.txt \
+		$(GO) test -count=1 -timeout 4h -run '^TestSimulator$$' -v ./internal/testbench/sim/ 2>&1 | tee .state/sim.txt \
 		| grep -E '^(---|ok|FAIL|PASS)|sim:|FINDING|^ +[a-z-]+: '
 
-lint: ## gofmt, go vet, cfn-lint and sam validate --lint on template.yaml (offline)
+lint: ## gofmt, go vet, cfn-lint, sam validate --lint and checkov on template.yaml (offline)
 	@scripts/lint.sh
 
-lint-install: ## install cfn-lint and aws-sam-cli (requirements-lint.txt) into .state/venv-lint
+lint-install: ## install cfn-lint and aws-sam-cli (requirements-lint.txt) into .state/venv-lint, checkov into .state/venv-checkov
 	@scripts/lint.sh install
 
 dev: ## local stack for a person: moto, the functions on http://127.0.0.1:3000, example state machines
@@ -110,6 +110,8 @@ build-ResumeHookFunction:
 	$(call lambda_bootstrap,resume-hook)
 build-ResumeWebhookFunction:
 	$(call lambda_bootstrap,resume-webhook)
+build-ApprovalLinkFunction:
+	$(call lambda_bootstrap,approval-link)
 build-HookTaskFunction:
 	$(call lambda_bootstrap,hook-task)
 

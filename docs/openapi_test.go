@@ -23,10 +23,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumehook"
-	"github.com/sfnhooks/sfnhooks/internal/apigwlocal"
-	"github.com/sfnhooks/sfnhooks/internal/awsstub"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/apigwlocal"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/awsstub"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 

@@ -26,9 +26,9 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/hooktask"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
-	"github.com/sfnhooks/sfnhooks/internal/faults"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/faults"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -46,15 +46,18 @@ import (
 //   - throttling on the wire (faults.Throttler), absorbed by the SDK's
 //     retryer or, for some resumes, outlasting it (an error: outcome unknown);
 //   - task timeouts (long pauses of the resumer);
-//   - StopExecution of some executions (see env.stop for moto's way of
-//     stopping), and the end-of-execution dispose (DisposeExecution, which
+//   - StopExecution of some executions (ABORTED at once, as on AWS: see
+//     env.stop), and the end-of-execution dispose (DisposeExecution, which
 //     the EventBridge rule would call) at once or only at the end.
 //
 // The checker reads what each execution's awaits received (its output, or
 // its history when it was stopped) and the table, and asserts: every
 // acknowledged payload reached exactly one await, in acknowledgement order
 // (the client is sequential), except the duplicates docs/protocol.md admits
-// (a plain resume retried after a crash: counted); a plain resume that
+// (a plain resume retried after a crash that came after its write:
+// counted; duplicateAdmitted, the rule of TestCrashResume); every output
+// an await received is a payload some resume sent (or a timed-out await's
+// Catch: chaosPayloads); a plain resume that
 // returned an error is "unknown" and may arrive 0 or 1 times (a keyed one is
 // retried with its key until answered); nothing is delivered after being
 // refused; no await is parked while a payload is pending; no hook is left
@@ -62,7 +65,7 @@ import (
 // the number of resumes planned to outlast the retryer, plus one.
 //
 // moto accepts SendTaskSuccess on a task that completed or timed out while
-// its execution runs, and drops the output (internal/devstack doc, (d)).
+// its execution runs, and drops the output (internal/testbench/devstack doc, (d)).
 // AWS answers TaskTimedOut. The task-token calls of every client of a run go
 // through a tokenLedger (ledger_test.go), which gives AWS's answer: a token completed once, or
 // whose TimeoutSeconds has (nearly) passed since its await was invoked, is
@@ -155,6 +158,7 @@ type chaosStats struct {
 	acked, delivered, duplicates, unknowns, unknownDelivered int64
 	refused, fillers, resumerCrashes, taskCrashes            int64
 	throttled, timeouts, stopped, disposedByRule             int64
+	dupAdmitted, badOutputs, timedOutAwaits                  int64
 }
 
 func (s *chaosStats) add(o *chaosStats) {
@@ -163,16 +167,17 @@ func (s *chaosStats) add(o *chaosStats) {
 		{&s.unknowns, &o.unknowns}, {&s.unknownDelivered, &o.unknownDelivered}, {&s.refused, &o.refused},
 		{&s.fillers, &o.fillers}, {&s.resumerCrashes, &o.resumerCrashes}, {&s.taskCrashes, &o.taskCrashes},
 		{&s.throttled, &o.throttled}, {&s.timeouts, &o.timeouts}, {&s.stopped, &o.stopped},
-		{&s.disposedByRule, &o.disposedByRule},
+		{&s.disposedByRule, &o.disposedByRule}, {&s.dupAdmitted, &o.dupAdmitted}, {&s.badOutputs, &o.badOutputs},
+		{&s.timedOutAwaits, &o.timedOutAwaits},
 	} {
 		atomic.AddInt64(p.d, atomic.LoadInt64(p.v))
 	}
 }
 
 func (s *chaosStats) String() string {
-	return fmt.Sprintf("acknowledged %d (fillers %d), delivered %d, duplicates %d, unknowns %d (delivered %d), refused %d; "+
+	return fmt.Sprintf("acknowledged %d (fillers %d), delivered %d, duplicates %d (admitted %d), unknowns %d (delivered %d), refused %d, outputs not sent by a resume %d, awaits timed out %d; "+
 		"crashes: resumer %d, hook-task %d; throttled answers %d; closed-by-timeout answers %d; stopped %d; hooks disposed by DisposeExecution %d",
-		s.acked, s.fillers, s.delivered, s.duplicates, s.unknowns, s.unknownDelivered, s.refused,
+		s.acked, s.fillers, s.delivered, s.duplicates, s.dupAdmitted, s.unknowns, s.unknownDelivered, s.refused, s.badOutputs, s.timedOutAwaits,
 		s.resumerCrashes, s.taskCrashes, s.throttled, s.timeouts, s.stopped, s.disposedByRule)
 }
 
@@ -401,8 +406,9 @@ func (h *chaosHook) start() {
 
 func chaosBody(name string) json.RawMessage { return json.RawMessage(`{"p":"` + name + `"}`) }
 
-// resumeOnce resumes p once with the victim client under p's faults.
-func (h *chaosHook) resumeOnce(p *chaosPayload, crash bool) (*faults.Crash, error) {
+// resumeOnce resumes p once with the victim client under p's faults. wrote
+// is the call that wrote p, when it crashed (acknowledgingWrite; 0: none).
+func (h *chaosHook) resumeOnce(p *chaosPayload, crash bool) (c *faults.Crash, wrote int, err error) {
 	h.resumer.Reset()
 	// Throttling outlasts the retryer only on a first attempt with no
 	// crash planned: its error is the fault under test.
@@ -418,28 +424,29 @@ func (h *chaosHook) resumeOnce(p *chaosPayload, crash bool) (*faults.Crash, erro
 	if p.keyed {
 		key = "k-" + p.name
 	}
-	var err error
 	before := h.thr.Throttled()
-	c := faults.Recover(func() {
+	c = faults.Recover(func() {
 		_, err = h.victim.ResumeHook(context.Background(), h.token, chaosBody(p.name), idem(key)...)
 	})
 	atomic.AddInt64(&h.st.throttled, h.thr.Throttled()-before)
 	if c != nil {
 		atomic.AddInt64(&h.st.resumerCrashes, 1)
+		wrote = acknowledgingWrite(h.resumer.Answers())
 	}
-	return c, err
+	return c, wrote, err
 }
 
 // send resumes p as its caller would: a crash or an error is retried with
 // the key; without a key a crash is retried naively (a duplicate is
-// admitted) and an error is left unknown.
+// admitted if the crashed attempt had written p, as in TestCrashResume:
+// duplicateAdmitted) and an error is left unknown.
 func (h *chaosHook) send(p *chaosPayload) {
 	if p.taskAt > 0 {
 		h.task.CrashAt(p.taskAt, p.taskWhen)
 	}
-	c, err := h.resumeOnce(p, true)
+	c, wrote, err := h.resumeOnce(p, true)
 	if c != nil {
-		h.t.Logf("seed %d hook %d: resume %s (keyed %v): %s", h.seed, h.idx, p.name, p.keyed, c)
+		h.t.Logf("seed %d hook %d: resume %s (keyed %v): %s; its write: call %d", h.seed, h.idx, p.name, p.keyed, c, wrote)
 	}
 	exp := chaosExpect{name: p.name, min: 1, max: 1}
 	switch {
@@ -453,17 +460,19 @@ func (h *chaosHook) send(p *chaosPayload) {
 		h.expect = append(h.expect, chaosExpect{name: p.name, min: 0, max: 1, unknown: true})
 		return
 	default:
-		// Retry until answered: with the key, exactly once; without, each
-		// earlier attempt may have been applied.
-		if !p.keyed {
+		// Retry until answered: with the key, exactly once; without, the
+		// crashed attempt may have been applied if it made its write, and
+		// each attempt that failed may have been.
+		if !p.keyed && c != nil && duplicateAdmitted(wrote, c.Call.N, c.When) {
 			exp.max++
+			atomic.AddInt64(&h.st.dupAdmitted, 1)
 		}
 		for attempt := 0; ; attempt++ {
 			if attempt == 10 {
 				h.fatalf("resume %s: no answer after 10 retries: %v", p.name, err)
 			}
 			time.Sleep(crashRedrive + 50*time.Millisecond)
-			c, err = h.resumeOnce(p, false)
+			c, _, err = h.resumeOnce(p, false)
 			if c == nil && err == nil {
 				break
 			}
@@ -555,14 +564,16 @@ func (h *chaosHook) stop() {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if _, err := h.sfn.StopExecution(context.Background(), &sfn.StopExecutionInput{ExecutionArn: &h.arn}); err != nil {
+	// ABORTED at once, the parked task closed (scripts/moto_server.py
+	// stops as AWS does): its token answers TaskTimedOut from now on.
+	h.ledger.mu.Lock()
+	_, err := h.sfn.StopExecution(context.Background(), &sfn.StopExecutionInput{ExecutionArn: &h.arn})
+	h.ledger.done[waiter] = true
+	h.ledger.log("stop", "StopExecution", waiter, "", err)
+	h.ledger.mu.Unlock()
+	if err != nil {
 		h.fatalf("stop: %v", err)
 	}
-	h.ledger.mu.Lock()
-	_, _ = h.sfn.SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{TaskToken: &waiter, Output: aws.String(`{"moto":"stopped"}`)})
-	h.ledger.done[waiter] = true
-	h.ledger.log("stop", "SendTaskSuccess", waiter, "", nil)
-	h.ledger.mu.Unlock()
 	for deadline := time.Now().Add(30 * time.Second); h.status() == "RUNNING"; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			h.fatalf("stopped execution still running after 30 s")
@@ -669,14 +680,56 @@ func (h *chaosHook) received() []string {
 	default:
 		h.fatalf("execution %s: error %s, cause %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
 	}
-	var got []string
-	for _, r := range raws {
-		var v struct{ P string }
-		if json.Unmarshal([]byte(r), &v) == nil && v.P != "" {
-			got = append(got, v.P)
-		}
+	got, timedOut, bad := chaosPayloads(raws, h.token)
+	atomic.AddInt64(&h.st.timedOutAwaits, int64(timedOut))
+	if len(bad) > 0 {
+		// Every resume and filler sends {"p":name}: anything else reached
+		// an await from somewhere no caller sent it (an empty or foreign
+		// payload redriven, a rejection's slot sent as a payload, …).
+		atomic.AddInt64(&h.st.badOutputs, int64(len(bad)))
+		h.t.Errorf("seed %d hook %d: awaits received %q, which no resume sent (every payload is {\"p\":name}); all received: %q", h.seed, h.idx, bad, raws)
+		h.report()
 	}
 	return got
+}
+
+// chaosPayloads returns the names of the payloads {"p":name} among what
+// the awaits of the hook token received (raws, in order), how many were
+// the Catch of a timed-out await, and the outputs that are neither.
+//
+// A timed-out await's Catch (chaosMachine) loops back to the await on AWS;
+// moto instead ends the Map iteration with the Catch's output, the
+// iteration's input with "timedOut": {"Error": "States.Timeout", …}. That
+// is an await that received nothing, not a payload.
+func chaosPayloads(raws []string, token string) (names []string, timedOut int, bad []string) {
+	for _, r := range raws {
+		var caught struct {
+			Round    *int   `json:"round"`
+			Token    string `json:"token"`
+			TimedOut *struct {
+				Error string `json:"Error"`
+				Cause string `json:"Cause"`
+			} `json:"timedOut"`
+		}
+		dec := json.NewDecoder(strings.NewReader(r))
+		dec.DisallowUnknownFields()
+		if dec.Decode(&caught) == nil && !dec.More() && caught.Round != nil && caught.Token == token &&
+			caught.TimedOut != nil && caught.TimedOut.Error == "States.Timeout" {
+			timedOut++
+			continue
+		}
+		var v struct {
+			P string `json:"p"`
+		}
+		dec = json.NewDecoder(strings.NewReader(r))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&v); err != nil || v.P == "" || dec.More() {
+			bad = append(bad, r)
+			continue
+		}
+		names = append(names, v.P)
+	}
+	return names, timedOut, bad
 }
 
 // check compares what was received with what was acknowledged, and the
@@ -844,4 +897,44 @@ func TestChaosReproEmptyRedrive(t *testing.T) {
 		}
 	}
 	r.expect(r.received(), []string{"P1", "P2"}, "")
+}
+
+// TestChaosChecker holds the checker's own rules, without the stack: a
+// crashed plain resume admits a duplicate only once it made the write of
+// its payload (the rule of TestCrashResume), and a received output that
+// is not {"p":name} is reported, not dropped.
+func TestChaosChecker(t *testing.T) {
+	made := func(n int, op string, err error) faults.Answer {
+		return faults.Answer{Call: faults.Call{N: n, Op: op}, Made: true, Err: err}
+	}
+	notMade := func(n int, op string) faults.Answer { return faults.Answer{Call: faults.Call{N: n, Op: op}} }
+	refused := errors.New("ConditionalCheckFailed")
+	for _, tc := range []struct {
+		name    string
+		answers []faults.Answer
+		crash   faults.Crash
+		dup     bool
+	}{
+		{"before R1", []faults.Answer{notMade(1, "DynamoDB.UpdateItem")}, faults.Crash{Call: faults.Call{N: 1}, When: faults.Before}, false},
+		{"after R1 took the waiter", []faults.Answer{made(1, "DynamoDB.UpdateItem", nil)}, faults.Crash{Call: faults.Call{N: 1}, When: faults.After}, true},
+		{"after R1 refused (stored path)", []faults.Answer{made(1, "DynamoDB.UpdateItem", refused)}, faults.Crash{Call: faults.Call{N: 1}, When: faults.After}, false},
+		{"before S1", []faults.Answer{made(1, "DynamoDB.UpdateItem", refused), notMade(2, "DynamoDB.TransactWriteItems")}, faults.Crash{Call: faults.Call{N: 2}, When: faults.Before}, false},
+		{"after S1 canceled", []faults.Answer{made(1, "DynamoDB.UpdateItem", refused), made(2, "DynamoDB.TransactWriteItems", refused)}, faults.Crash{Call: faults.Call{N: 2}, When: faults.After}, false},
+		{"after S1", []faults.Answer{made(1, "DynamoDB.UpdateItem", refused), made(2, "DynamoDB.TransactWriteItems", nil)}, faults.Crash{Call: faults.Call{N: 2}, When: faults.After}, true},
+		{"before R2", []faults.Answer{made(1, "DynamoDB.UpdateItem", nil), notMade(2, "SFN.SendTaskSuccess")}, faults.Crash{Call: faults.Call{N: 2}, When: faults.Before}, true},
+	} {
+		w := acknowledgingWrite(tc.answers)
+		if got := duplicateAdmitted(w, tc.crash.Call.N, tc.crash.When); got != tc.dup {
+			t.Errorf("%s: duplicate admitted %v (write at call %d), want %v", tc.name, got, w, tc.dup)
+		}
+	}
+	names, timedOut, bad := chaosPayloads([]string{
+		`{"p":"P1"}`, `{"moto":"stopped"}`, `""`, `{"p":"P2","x":1}`, `{"p":""}`,
+		`{"round": 1, "token": "tok", "timedOut": {"Error": "States.Timeout", "Cause": ""}}`,
+		`{"round": 2, "token": "other", "timedOut": {"Error": "States.Timeout", "Cause": ""}}`,
+		`{"p":"P3"}`,
+	}, "tok")
+	if !slices.Equal(names, []string{"P1", "P3"}) || timedOut != 1 || len(bad) != 5 {
+		t.Errorf("chaosPayloads: names %q, timed out %d, bad %q; want P1, P3, one timed-out await and the 5 others reported", names, timedOut, bad)
+	}
 }

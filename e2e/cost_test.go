@@ -14,10 +14,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -178,6 +179,9 @@ const (
 	opQuery    = "DynamoDB.Query"
 	opSuccess  = "SFN.SendTaskSuccess"
 	opFailure  = "SFN.SendTaskFailure"
+	opBeat     = "SFN.SendTaskHeartbeat"
+	opDescribe = "SFN.DescribeExecution"
+	opBatchGet = "DynamoDB.BatchGetItem"
 )
 
 // The tests below assert each row of docs/protocol.md's "Cost per
@@ -195,6 +199,66 @@ func TestCostAwaitParksAndResumeParked(t *testing.T) {
 		return err
 	})
 	c.delivered(arn, `{"n":1}`)
+}
+
+// An await that supersedes a parked one (the other await's task is open):
+// A1 refused, SendTaskHeartbeat of its own task (open), SendTaskFailure of
+// the parked task, A1. The hook's execution is arn; the two task tokens
+// are those of two running executions, which is all Step Functions sees.
+func TestCostAwaitSupersedes(t *testing.T) {
+	t.Parallel()
+	c := newCostEnv(t)
+	token := "cost-supersede-" + randomSuffix()
+	arn1, tt1 := c.execution()
+	arn2, tt2 := c.execution()
+	if err := c.hooks.Await(costCtx, costAwait(token, arn1, tt1)); err != nil {
+		t.Fatal(err)
+	}
+	c.measure("await, nothing pending, replaces a waiter not told", map[string]int{opUpdate: 2, opBeat: 1, opFailure: 1}, func() error {
+		return c.counted.Await(costCtx, costAwait(token, arn1, tt2))
+	})
+	if _, err := c.hooks.ResumeHook(costCtx, token, json.RawMessage(`{"n":9}`)); err != nil {
+		t.Fatal(err)
+	}
+	if out := c.finish(arn1); out.Status != "FAILED" || aws.ToString(out.Error) != hooks.ErrorNameSuperseded {
+		t.Errorf("execution whose await was superseded: %s %s, want FAILED %s", out.Status, aws.ToString(out.Error), hooks.ErrorNameSuperseded)
+	}
+	c.delivered(arn2, `{"n":9}`)
+}
+
+// The execution-end event (DisposeExecution): no hook → the index query
+// alone; hooks of a running execution → read, DescribeExecution, nothing
+// deleted; of an ended one → read, DescribeExecution, each hook's dispose.
+func TestCostDisposeExecution(t *testing.T) {
+	t.Parallel()
+	c := newCostEnv(t)
+	arn, _ := c.execution()
+	c.measure("execution-end event, no hook", map[string]int{opQuery: 1}, func() error {
+		_, err := c.counted.DisposeExecution(costCtx, arn)
+		return err
+	})
+	token := "cost-ended-" + randomSuffix()
+	c.register(token, arn)
+	c.measure("execution-end event, the execution runs", map[string]int{opQuery: 1, opBatchGet: 1, opDescribe: 1}, func() error {
+		n, err := c.counted.DisposeExecution(costCtx, arn)
+		if err == nil && n != 0 {
+			err = fmt.Errorf("%d disposed, want 0", n)
+		}
+		return err
+	})
+	if _, err := c.sfn.StopExecution(costCtx, &sfn.StopExecutionInput{ExecutionArn: &arn}); err != nil {
+		t.Fatal(err)
+	}
+	c.measure("execution-end event, one hook", map[string]int{opQuery: 1, opBatchGet: 1, opDescribe: 1, opDelete: 1}, func() error {
+		n, err := c.counted.DisposeExecution(costCtx, arn)
+		if err == nil && n != 1 {
+			err = fmt.Errorf("%d disposed, want 1", n)
+		}
+		return err
+	})
+	if items := c.items(token); len(items) != 0 {
+		t.Errorf("after the end event: %d items, want none", len(items))
+	}
 }
 
 func TestCostResumeStoredAwaitPendingGet(t *testing.T) {
@@ -310,8 +374,8 @@ func TestCostWebhookStaticRespond(t *testing.T) {
 		_, err := c.counted.ResumeWebhook(costCtx, wh.Token, request("stored"))
 		return err
 	})
-	c.measure("respond", map[string]int{opPut: 1}, func() error {
-		return c.counted.Respond(costCtx, wh.Token, "req-"+randomSuffix(), hooks.Response{Status: http.StatusOK, Body: []byte("ok")})
+	c.measure("respond", map[string]int{opTransact: 1}, func() error {
+		return c.counted.Respond(costCtx, wh.Token, arn, "req-"+randomSuffix(), hooks.Response{Status: http.StatusOK, Body: []byte("ok")})
 	})
 }
 

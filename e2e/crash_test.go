@@ -21,9 +21,9 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/hooktask"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
-	"github.com/sfnhooks/sfnhooks/internal/faults"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/faults"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -328,6 +328,7 @@ func TestCrashResume(t *testing.T) {
 					if c := r.crashResume("P1", key, p.n, p.when); c == nil {
 						t.Fatalf("no crash at %v; calls %v", p, r.resumer.Ops())
 					}
+					answers := r.resumer.Answers()
 					// The caller saw no answer: it retries (after a pause, as
 					// a client backs off).
 					time.Sleep(crashRedrive + 50*time.Millisecond)
@@ -335,23 +336,66 @@ func TestCrashResume(t *testing.T) {
 					r.resume("P2", "")
 					r.startIf(!tc.parked, 3)
 					// A plain retry may duplicate P1 only if the crashed
-					// attempt wrote it: from the call that applies it (R1 to
-					// a parked await, S1 to the store) on. Before that call,
-					// or after an R1 that failed its condition, nothing was
-					// written and P1 must arrive exactly once.
+					// attempt wrote it (duplicateAdmitted).
 					firstWrite := 2 // stored: R1 fails its condition, S1 writes
 					if tc.parked {
 						firstWrite = 1 // R1 takes the waiter
 					}
 					dup := ""
-					if !tc.key && (p.n > firstWrite || (p.n == firstWrite && p.when == faults.After)) {
+					if !tc.key && duplicateAdmitted(firstWrite, p.n, p.when) {
 						dup = "P1"
+					}
+					if !tc.key {
+						// The chaos test, which cannot know where the write
+						// is, reads it from the answers: the same rule.
+						want := 0
+						if dup != "" {
+							want = firstWrite
+						}
+						if got := acknowledgingWrite(answers); got != want {
+							t.Errorf("acknowledgingWrite of %+v = %d, want %d", answers, got, want)
+						}
 					}
 					r.expect(r.received(), []string{"P1", "P2"}, dup)
 				})
 			}
 		})
 	}
+}
+
+// duplicateAdmitted reports whether the retry of a plain (unkeyed) resume
+// that crashed at call n (when) may deliver its payload a second time
+// (docs/protocol.md, "One duplicate window", 1): only if the crashed
+// attempt had made the write that acknowledges the payload, call
+// firstWrite (R1 when it takes a parked await, S1 when it stores; 0: it
+// made none). Before that call, or after an R1 that failed its condition,
+// nothing was written and the payload must arrive exactly once.
+func duplicateAdmitted(firstWrite, n int, when faults.When) bool {
+	return firstWrite > 0 && (n > firstWrite || (n == firstWrite && when == faults.After))
+}
+
+// acknowledgingWrite is the call of a plain resume's attempt that wrote
+// its payload, read from what the attempt's calls answered
+// (faults.Injector.Answers): R1, its first call, when that UpdateItem
+// succeeded (it took a parked await); else the first TransactWriteItems
+// that succeeded (S1 stored it); 0 when the attempt made neither. A
+// redrive of an older record between R1 and S1 may write with a
+// TransactWriteItems (its requeue or commit), which is then taken for S1:
+// that only admits a duplicate that cannot happen, never refuses one that
+// can.
+func acknowledgingWrite(answers []faults.Answer) int {
+	if len(answers) == 0 {
+		return 0
+	}
+	if r1 := answers[0]; r1.Op == "DynamoDB.UpdateItem" && r1.Made && r1.Err == nil {
+		return r1.N
+	}
+	for _, a := range answers[1:] {
+		if a.Op == "DynamoDB.TransactWriteItems" && a.Made && a.Err == nil {
+			return a.N
+		}
+	}
+	return 0
 }
 
 // setup brings the run to the state a resume under test finds: an await
@@ -568,7 +612,8 @@ func TestThrottledCallsAreRetried(t *testing.T) {
 }
 
 // TestCrashRespond crashes the payment example's respond task before and
-// after its one AWS call (PutItem of the response). Step Functions retries
+// after its one AWS call (TransactWriteItems: the check that the execution
+// holds the webhook, and the put of the response). Step Functions retries
 // it; writing the same response again is idempotent, so the provider held
 // by the manual webhook gets exactly the workflow's 200 OK, and the
 // execution succeeds.
@@ -593,7 +638,7 @@ func TestCrashRespond(t *testing.T) {
 				Payment json.RawMessage `json:"payment"`
 			}
 			r.succeeded(arn, &out)
-			if r.task.Armed() || !slices.Contains(r.task.Ops(), "DynamoDB.PutItem") {
+			if r.task.Armed() || r.task.Ops()[2] != "DynamoDB.TransactWriteItems" {
 				t.Fatalf("no crash at the respond: %v", r.task.Ops())
 			}
 			if string(out.Payment) != `{"paid":true,"amount":4200}` {

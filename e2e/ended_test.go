@@ -10,45 +10,34 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/hooktask"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
-// Hooks of ended executions (issue 9, item 5), on the emulator: moto
-// answers a stopped execution's task token with InvalidToken, and its
-// history and DescribeExecution say ABORTED. No EventBridge rule runs in
-// the tests, so the hook outlives its execution as it does on AWS when the
-// end-of-execution dispose is late or lost.
+// Hooks of ended executions (issue 9, item 5), on the emulator: as on AWS
+// (scripts/moto_server.py makes moto do so), a stopped execution is ABORTED
+// at once, its history ends with ExecutionAborted and its task tokens answer
+// TaskTimedOut. No EventBridge rule runs in the tests, so the hook outlives
+// its execution as it does on AWS when the end-of-execution dispose is late
+// or lost.
 
-// stop stops the execution arn awaiting token, as AWS does: at once. moto
-// only ends an execution that waits for a task token when that task
-// completes (internal/devstack/doc.go, (d)), so the test completes the
-// parked task itself with an output no test sends, read from the hook
-// item; AWS would have aborted the execution without it.
+// stop stops the execution arn awaiting token, and checks it is ABORTED at
+// once.
 func (e *env) stop(arn, token string) {
 	e.t.Helper()
 	st, err := e.hooks.GetHook(context.Background(), token)
 	if err != nil || !st.Waiting {
 		e.t.Fatalf("stop: no await parked on %s: %+v %v", token, st, err)
 	}
-	var waiter string
-	for _, it := range e.items(token) {
-		if v, ok := it["waiter"].(*dbtypes.AttributeValueMemberS); ok {
-			waiter = v.Value
-		}
-	}
-	stacktest.WaitTaskSubmitted(e.t, e.sfn, arn, 30*time.Second)
 	if _, err := e.sfn.StopExecution(context.Background(), &sfn.StopExecutionInput{ExecutionArn: &arn}); err != nil {
 		e.t.Fatal(err)
 	}
-	_, _ = e.sfn.SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{TaskToken: &waiter, Output: aws.String(`{"moto":"stopped"}`)})
-	if out := e.finish(arn); out.Status != "ABORTED" {
-		e.t.Fatalf("stopped execution: status %s", out.Status)
+	out, err := e.sfn.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: &arn})
+	if err != nil || out.Status != "ABORTED" {
+		e.t.Fatalf("stopped execution: %v %v, want ABORTED at once", out, err)
 	}
 }
 
@@ -221,5 +210,47 @@ func TestExecutionEndedEventShape(t *testing.T) {
 		if v, ok := got.Detail[k]; !ok || v != want {
 			t.Errorf("detail.%s = %v (present %v), want %v", k, v, ok, want)
 		}
+	}
+}
+
+// An execution-end event that arrives while the execution runs (a late
+// event after a redrive: moto cannot redrive, so the event of a stop that
+// did not happen stands for it; to hook-task both are an end event for a
+// RUNNING execution) disposes nothing: hook-task asks Step Functions first,
+// and the await still gets the payload.
+func TestLateEndedEventForRunningExecution(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	order := "late-" + randomSuffix()
+	token := "approval-" + order
+	arn := e.start("approval", map[string]string{"orderId": order})
+	e.waiting(token)
+	desc, err := e.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: &arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc.Status, desc.StopDate = "ABORTED", aws.Time(time.Now())
+	raw, err := json.Marshal(devstack.ExecutionEndedEvent(desc, "us-east-1", "123456789012"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	out, err := devstack.NewHandler(hooktask.New(e.hooks, log).Handle).Invoke(ctx, raw)
+	if err != nil {
+		t.Fatalf("hook-task on the end event: %v", err)
+	}
+	var res hooktask.Result
+	if err := json.Unmarshal(out, &res); err != nil || res.Disposed != 0 {
+		t.Errorf("hook-task on an end event of a running execution: %s (%v), want 0 disposed", out, err)
+	}
+	if n := len(e.items(token)); n != 1 {
+		t.Fatalf("the running execution's hook: %d items after the late end event, want it kept", n)
+	}
+	if r := e.post(token, `{"approved": true}`, nil); r.Status != http.StatusOK {
+		t.Fatalf("resume after the late end event: %d %s, want 200", r.Status, r.Body)
+	}
+	if d := e.finish(arn); d.Status != "SUCCEEDED" {
+		t.Errorf("execution: %s %s, want SUCCEEDED", d.Status, aws.ToString(d.Error))
 	}
 }

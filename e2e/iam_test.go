@@ -50,11 +50,12 @@ import (
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/sfnhooks/sfnhooks/internal/adapter/approvallink"
 	"github.com/sfnhooks/sfnhooks/internal/adapter/hooktask"
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumehook"
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumewebhook"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/iamactions"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/iamactions"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -65,6 +66,7 @@ import (
 var iamFunctions = map[string]reflect.Type{
 	"ResumeHookFunction":    reflect.TypeFor[resumehook.Resumer](),
 	"ResumeWebhookFunction": reflect.TypeFor[resumewebhook.Resumer](),
+	"ApprovalLinkFunction":  reflect.TypeFor[approvallink.Linker](),
 	"HookTaskFunction":      reflect.TypeFor[hooktask.Hooks](),
 }
 

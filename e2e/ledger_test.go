@@ -16,7 +16,7 @@ import (
 )
 
 // tokenLedger gives task-token calls AWS's answers where moto's differ
-// (internal/devstack/doc.go, (d)): moto accepts SendTaskSuccess for a task
+// (internal/testbench/devstack/doc.go, (d)): moto accepts SendTaskSuccess for a task
 // that completed or timed out while its execution runs and drops the
 // output, a loss the library could not see; AWS answers TaskTimedOut. A
 // token is closed once a call completed it, once its await invocation

@@ -6,9 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,8 +27,8 @@ import (
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/hooktask"
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumehook"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/internal/emf"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
@@ -188,19 +191,81 @@ func (e *env) sendTo(h lambda.Handler, method, token, body string) httpResponse 
 	return e.send(e.event(method, token, body))
 }
 
+// pendingCapASL creates a hook with $.maxPending, then parks on a second
+// hook, the gate ($.gate), until the test resumes it, and then awaits one
+// payload of the first and ends with it as $.request. The gate holds the
+// execution for exactly as long as the test needs (a Wait state of a few
+// seconds raced the test on a loaded machine).
+const pendingCapASL = `{
+  "StartAt": "Create",
+  "States": {
+    "Create": {
+      "Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke",
+      "Parameters": {
+        "FunctionName": "${HookTaskFunctionArn}",
+        "Payload": {"action": "create", "token.$": "$.token", "executionArn.$": "$$.Execution.Id", "maxPending.$": "$.maxPending"}
+      },
+      "ResultPath": null,
+      "Next": "Gate"
+    },
+    "Gate": {
+      "Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+      "Parameters": {
+        "FunctionName": "${HookTaskFunctionArn}",
+        "Payload": {"action": "await", "token.$": "$.gate", "executionArn.$": "$$.Execution.Id", "taskToken.$": "$$.Task.Token"}
+      },
+      "ResultPath": null,
+      "Next": "Await"
+    },
+    "Await": {
+      "Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+      "Parameters": {
+        "FunctionName": "${HookTaskFunctionArn}",
+        "Payload": {"action": "await", "token.$": "$.token", "executionArn.$": "$$.Execution.Id", "taskToken.$": "$$.Task.Token"}
+      },
+      "ResultPath": "$.request",
+      "End": true
+    }
+  }
+}`
+
 // The pending cap (issue 11, item 1): a hook created with maxPending 3
 // stores three resumes; the fourth is answered 429 TooManyPending with
 // Retry-After, and nothing is stored or counted. The await takes one
 // payload, which frees a slot: the next resume is accepted. Through the
 // real resume-hook handler, whose metrics (EMF lines) count what it did.
+//
+// The execution is held on a gate hook while the hook fills (its await is
+// parked: observed with GetHook), and goes on to its await only when the
+// test resumes the gate, so no await can take a payload before the cap is
+// checked, however slow the machine.
 func TestPendingCap(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	var metrics syncBuffer
 	route := e.metricsRoute(&metrics)
-	token := "capped-" + randomSuffix()
-	arn := e.startLimits(limitsInput{Action: "create", Token: token, MaxPending: 3, PauseSeconds: 3})
-	e.waitFor("the hook", func() bool { return len(e.hookItem(token)) > 0 })
+	token, gate := "capped-"+randomSuffix(), "gate-"+randomSuffix()
+	fnARN := "arn:aws:lambda:" + devstack.DefaultRegion + ":" + account + ":function:" + e.funcName
+	sm, err := e.sfn.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
+		Name:       aws.String("pendingcap-" + e.funcName),
+		Definition: aws.String(strings.ReplaceAll(pendingCapASL, "${HookTaskFunctionArn}", fnARN)),
+		RoleArn:    aws.String("arn:aws:iam::" + account + ":role/sfnhooks-example"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	input, _ := json.Marshal(map[string]any{"token": token, "gate": gate, "maxPending": 3})
+	exec, err := e.sfn.StartExecution(context.Background(), &sfn.StartExecutionInput{
+		StateMachineArn: sm.StateMachineArn, Name: aws.String("pendingcap-" + randomSuffix()), Input: aws.String(string(input)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(exec.ExecutionArn)
+	e.waiting(gate) // the hook is created, and the execution holds before its await
 	for i := 1; i <= 3; i++ {
 		if r := e.sendTo(route, "POST", token, `{"n":`+strconv.Itoa(i)+`}`); r.Status != http.StatusOK {
 			t.Fatalf("resume %d: %d %s, want 200", i, r.Status, r.Body)
@@ -215,7 +280,10 @@ func TestPendingCap(t *testing.T) {
 		t.Errorf("code %q, want %q", code, hooks.CodeTooManyPending)
 	}
 	if after := e.items(token); !equalItems(before, after) {
-		t.Errorf("a refused resume changed the table:\nbefore %v\nafter  %v", before, after)
+		t.Errorf("a refused resume changed the table:\nbefore %s\nafter  %s", showItems(before), showItems(after))
+	}
+	if r := e.post(gate, `{}`, nil); r.Status != http.StatusOK {
+		t.Fatalf("resume the gate: %d %s, want 200", r.Status, r.Body)
 	}
 	var out struct {
 		Request json.RawMessage `json:"request"`
@@ -226,13 +294,13 @@ func TestPendingCap(t *testing.T) {
 	}
 	item := e.hookItem(token)
 	if seq, dlv, lim := num(item, "seq"), num(item, "dlv"), num(item, "lim"); seq != 3 || dlv != 1 || lim != dlv+3 {
-		t.Errorf("after the await: seq %d dlv %d lim %d, want 3, 1, 4 (lim = dlv + maxPending)", seq, dlv, lim)
+		t.Errorf("after the await: seq %d dlv %d lim %d, want 3, 1, 4 (lim = dlv + maxPending); hook item %s", seq, dlv, lim, showItem(item))
 	}
 	if r := e.sendTo(route, "POST", token, `{"n":5}`); r.Status != http.StatusOK {
 		t.Fatalf("resume after the await freed a slot: %d %s, want 200", r.Status, r.Body)
 	}
 	if n := e.stored(token); n != 3 {
-		t.Errorf("%d payloads stored, want 3 (n 2, 3 and 5)", n)
+		t.Errorf("%d payloads stored, want 3 (n 2, 3 and 5): %s", n, showItems(e.items(token)))
 	}
 	if r := e.sendTo(route, "POST", "unknown-"+randomSuffix(), `{}`); r.Status != http.StatusNotFound {
 		t.Errorf("unknown token: %d, want 404", r.Status)
@@ -291,9 +359,52 @@ func checkEMF(t *testing.T, out, function string) map[string]float64 {
 }
 
 func equalItems(a, b []map[string]dbtypes.AttributeValue) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return bytes.Equal(ja, jb)
+	return showItems(a) == showItems(b)
+}
+
+// showItems prints items readably, one per line (attribute values, not
+// the SDK's pointers).
+func showItems(items []map[string]dbtypes.AttributeValue) string {
+	var lines []string
+	for _, it := range items {
+		lines = append(lines, "\n  "+showItem(it))
+	}
+	return "[" + strings.Join(lines, "") + "]"
+}
+
+// showItem prints an item as {name=value …}, names sorted; numbers bare,
+// strings quoted, maps and lists as their elements.
+func showItem(item map[string]dbtypes.AttributeValue) string {
+	return showAV(&dbtypes.AttributeValueMemberM{Value: item})
+}
+
+func showAV(av dbtypes.AttributeValue) string {
+	switch v := av.(type) {
+	case *dbtypes.AttributeValueMemberS:
+		return strconv.Quote(v.Value)
+	case *dbtypes.AttributeValueMemberN:
+		return v.Value
+	case *dbtypes.AttributeValueMemberBOOL:
+		return strconv.FormatBool(v.Value)
+	case *dbtypes.AttributeValueMemberNULL:
+		return "null"
+	case *dbtypes.AttributeValueMemberB:
+		return fmt.Sprintf("b%q", v.Value)
+	case *dbtypes.AttributeValueMemberL:
+		var parts []string
+		for _, x := range v.Value {
+			parts = append(parts, showAV(x))
+		}
+		return "[" + strings.Join(parts, " ") + "]"
+	case *dbtypes.AttributeValueMemberM:
+		names := slices.Sorted(maps.Keys(v.Value))
+		var parts []string
+		for _, k := range names {
+			parts = append(parts, k+"="+showAV(v.Value[k]))
+		}
+		return "{" + strings.Join(parts, " ") + "}"
+	}
+	return fmt.Sprintf("%T", av)
 }
 
 // The held-caller cap (issue 11, item 1): a manual webhook with
@@ -378,7 +489,8 @@ func TestWebhookHeaderFilter(t *testing.T) {
 		keep, drop  []string
 		keepCookies bool
 	}{
-		"default":                           {nil, []string{"x-secret", "x-kept"}, []string{"authorization", "proxy-authorization", "cookie"}, false},
+		"default":                           {nil, []string{"x-kept"}, []string{"authorization", "proxy-authorization", "cookie", "x-secret"}, false}, // x-secret names a credential (issue 21)
+		"keep x-secret":                     {&hooks.HeaderFilter{Keep: []string{"X-Secret"}}, []string{"x-secret", "x-kept"}, []string{"authorization"}, false},
 		"keep authorization, drop x-secret": {&hooks.HeaderFilter{Keep: []string{"AUTHORIZATION"}, Drop: []string{"X-Secret"}}, []string{"authorization", "x-kept"}, []string{"proxy-authorization", "cookie", "x-secret"}, false},
 		"keep cookie":                       {&hooks.HeaderFilter{Keep: []string{"Cookie"}}, []string{"cookie"}, []string{"authorization"}, true},
 	} {

@@ -19,18 +19,18 @@ import (
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/sfnhooks/sfnhooks/internal/adapter/resumewebhook"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
-	"github.com/sfnhooks/sfnhooks/internal/faults"
+	"github.com/sfnhooks/sfnhooks/internal/adapter/approvallink"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/faults"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
 // Approval links (docs/protocol.md, "Links") through the real
-// resume-webhook handler, which serves GET and POST /links/{id}, on the
+// approval-link handler, which serves GET and POST /links/{id}, on the
 // emulator.
 
-// linkRoute is the resume-webhook handler on the env's table; its client's
+// linkRoute is the approval-link handler on the env's table; its client's
 // clock is now() (a test moves it past a link's expiry).
 func (e *env) linkRoute(now func() time.Time) lambda.Handler {
 	e.t.Helper()
@@ -44,7 +44,7 @@ func (e *env) linkRoute(now func() time.Time) lambda.Handler {
 		e.t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return devstack.NewHandler(resumewebhook.New(client, log).Handle)
+	return devstack.NewHandler(approvallink.New(client, log).Handle)
 }
 
 // linkCall sends method /links/{id} (id as it stands in the URL) with a
@@ -343,12 +343,13 @@ func TestLinkProtocol(t *testing.T) {
 			in   hooks.CreateLinkInput
 			want error
 		}{
-			{"unknown hook", hooks.CreateLinkInput{Token: "no-such-" + randomSuffix(), Payload: 1}, hooks.ErrHookNotFound},
+			{"no execution", hooks.CreateLinkInput{Token: token, Payload: 1}, hooks.ErrInvalidRequest},
+			{"unknown hook", hooks.CreateLinkInput{Token: "no-such-" + randomSuffix(), ExecutionARN: "arn:exec:links", Payload: 1}, hooks.ErrHookNotFound},
 			{"other execution", hooks.CreateLinkInput{Token: token, ExecutionARN: "arn:exec:other", Payload: 1}, hooks.ErrConflict},
-			{"bad payload", hooks.CreateLinkInput{Token: token, Payload: json.RawMessage(`{`)}, hooks.ErrInvalidPayload},
-			{"payload too large", hooks.CreateLinkInput{Token: token, Payload: strings.Repeat("x", hooks.MaxLinkPayloadBytes)}, hooks.ErrPayloadTooLarge},
-			{"long label", hooks.CreateLinkInput{Token: token, Payload: 1, Label: strings.Repeat("l", 201)}, hooks.ErrInvalidRequest},
-			{"negative expiry", hooks.CreateLinkInput{Token: token, Payload: 1, Expiry: -time.Second}, hooks.ErrInvalidRequest},
+			{"bad payload", hooks.CreateLinkInput{Token: token, ExecutionARN: "arn:exec:links", Payload: json.RawMessage(`{`)}, hooks.ErrInvalidPayload},
+			{"payload too large", hooks.CreateLinkInput{Token: token, ExecutionARN: "arn:exec:links", Payload: strings.Repeat("x", hooks.MaxLinkPayloadBytes)}, hooks.ErrPayloadTooLarge},
+			{"long label", hooks.CreateLinkInput{Token: token, ExecutionARN: "arn:exec:links", Payload: 1, Label: strings.Repeat("l", 201)}, hooks.ErrInvalidRequest},
+			{"negative expiry", hooks.CreateLinkInput{Token: token, ExecutionARN: "arn:exec:links", Payload: 1, Expiry: -time.Second}, hooks.ErrInvalidRequest},
 		} {
 			if _, err := e.hooks.CreateLink(ctx, tc.in); !errors.Is(err, tc.want) {
 				t.Errorf("%q: %v, want %v", tc.name, err, tc.want)
@@ -357,10 +358,11 @@ func TestLinkProtocol(t *testing.T) {
 		// The hook-task action refuses what a state machine may get wrong.
 		stk, _ := stacktest.Bridge(t)
 		for _, tc := range []struct{ name, body, errorType string }{
-			{"no payload", `{"action":"link","token":"` + token + `","label":"Go"}`, "InvalidRequestError"},
-			{"negative expiry", `{"action":"link","token":"` + token + `","payload":1,"expirySeconds":-1}`, "InvalidRequestError"},
-			{"unknown hook", `{"action":"link","token":"nobody-` + randomSuffix() + `","payload":1}`, "HookNotFoundError"},
-			{"unknown field", `{"action":"link","token":"` + token + `","payload":1,"labels":"x"}`, "InvalidRequestError"},
+			{"no payload", `{"action":"link","token":"` + token + `","label":"Go","executionArn":"arn:exec:links"}`, "InvalidRequestError"},
+			{"negative expiry", `{"action":"link","token":"` + token + `","payload":1,"expirySeconds":-1,"executionArn":"arn:exec:links"}`, "InvalidRequestError"},
+			{"unknown hook", `{"action":"link","token":"nobody-` + randomSuffix() + `","payload":1,"executionArn":"arn:exec:links"}`, "HookNotFoundError"},
+			{"unknown field", `{"action":"link","token":"` + token + `","payload":1,"labels":"x","executionArn":"arn:exec:links"}`, "InvalidRequestError"},
+			{"no execution", `{"action":"link","token":"` + token + `","payload":1}`, "InvalidRequestError"},
 		} {
 			_, fnErr, body := invokeDirect(t, stk, e.funcName, tc.body)
 			var got struct {
@@ -370,7 +372,7 @@ func TestLinkProtocol(t *testing.T) {
 				t.Errorf("link task %q: function error %q body %s, want errorType %s", tc.name, fnErr, body, tc.errorType)
 			}
 		}
-		_, fnErr, body := invokeDirect(t, stk, e.funcName, `{"action":"link","token":"`+token+`","payload":{"a":1},"label":"Approve","group":"g","expirySeconds":60}`)
+		_, fnErr, body := invokeDirect(t, stk, e.funcName, `{"action":"link","token":"`+token+`","payload":{"a":1},"label":"Approve","group":"g","expirySeconds":60,"executionArn":"arn:exec:links"}`)
 		var res struct {
 			Link hooks.Link `json:"link"`
 		}
@@ -388,7 +390,7 @@ func TestLinkProtocol(t *testing.T) {
 }
 
 // A link used by a process that dies before or after any one of its AWS
-// calls (internal/faults: moto cannot kill a Lambda): pressing the button
+// calls (internal/testbench/faults: moto cannot kill a Lambda): pressing the button
 // again resumes the hook once, or answers 410 "used" when the first
 // attempt got as far as marking the link used; the other link of the
 // group stays retired, and exactly one payload is stored.
@@ -418,7 +420,7 @@ func TestLinkCrashes(t *testing.T) {
 				t.Fatal(err)
 			}
 			mk := func(v bool) string {
-				l, err := e.hooks.CreateLink(ctx, hooks.CreateLinkInput{Token: token, Payload: map[string]bool{"approved": v}, Group: "decision"})
+				l, err := e.hooks.CreateLink(ctx, hooks.CreateLinkInput{Token: token, ExecutionARN: "arn:exec:crash", Payload: map[string]bool{"approved": v}, Group: "decision"})
 				if err != nil {
 					t.Fatal(err)
 				}

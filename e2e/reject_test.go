@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/sfnhooks/sfnhooks/internal/apigwlocal"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/apigwlocal"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -45,8 +45,8 @@ type rejectOutput struct {
 
 // A rejection fails the await with its error name: the state machine
 // catches it by name and ends in the Catch branch, whose input shows the
-// error and cause. Resume A, then reject R at once: A reaches the first
-// await, R fails the second (sent to it, or queued until it parks).
+// error and cause. Resume A, then reject R once the second await is
+// parked: A reaches the first await, R fails the second.
 func TestRejectIsCaughtByName(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -56,6 +56,13 @@ func TestRejectIsCaughtByName(t *testing.T) {
 	if r := e.post(token, `{"p":"A"}`, nil); r.Status != http.StatusOK {
 		t.Fatalf("resume A: %d %s", r.Status, r.Body)
 	}
+	// The second await parks first, so the rejection is sent to it by
+	// resume-hook (SendTaskFailure: e2e/iam_test.go needs one such call in
+	// every run); TestRejectQueuedBeforeAwaitDirect has the queued case.
+	e.waitFor("the second await", func() bool {
+		st, err := e.hooks.GetHook(context.Background(), token)
+		return err == nil && st.Waiting && st.Delivered == 1
+	})
 	r := e.action(token, "reject", `{"error":"OrderRejected","cause":"out of stock"}`)
 	var hook hooks.Hook
 	if r.Status != http.StatusOK || json.Unmarshal([]byte(r.Body), &hook) != nil || hook.Token != token || hook.ExecutionARN != arn {

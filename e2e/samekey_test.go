@@ -12,15 +12,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
 // awsTaskAnswers gives SendTaskSuccess AWS's answer for a task token that
 // was already completed: TaskTimedOut ("Provided task does not exist
 // anymore"). moto 5.2.5 accepts such a call silently while the execution
-// runs (internal/devstack doc, (d)), so without this the emulator cannot
+// runs (internal/testbench/devstack doc, (d)), so without this the emulator cannot
 // show what a second completion does. The first call is delayed by
 // slowFirst, as a slow network or Lambda may delay it.
 type awsTaskAnswers struct {

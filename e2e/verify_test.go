@@ -16,13 +16,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
 // The payment example verifies Standard Webhooks signatures (secret in
 // moto's Secrets Manager). Through the real resume-webhook handler:
-// unsigned, tampered, wrongly signed and stale requests get 401 and store
+// an unsigned request gets the 404 of an unknown token; tampered, wrongly
+// signed and stale requests get 401; none stores
 // nothing; the signed request (its body base64 from API Gateway) reaches
 // the workflow, which answers 200 OK; the provider's retry of it (same
 // webhook-id, new timestamp and signature) gets the same 200 OK without
@@ -54,11 +55,13 @@ func TestPaymentVerified(t *testing.T) {
 		maps.Copy(h, jsonCT)
 		return webhookCall{Header: h, Body: sent, Unsigned: true}
 	}
+	if a := w.do(token, webhookCall{Header: jsonCT, Body: body, Unsigned: true}); a.Status != http.StatusNotFound || !strings.Contains(string(a.Body), hooks.CodeHookNotFound) {
+		t.Fatalf("unsigned: got %d %s, want the 404 of an unknown token", a.Status, a.Body)
+	}
 	for _, tc := range []struct {
 		name string
 		call webhookCall
 	}{
-		{"unsigned", webhookCall{Header: jsonCT, Body: body, Unsigned: true}},
 		{"tampered body", signedWith(e.paymentSecret, body, []byte(`{"paid": true, "amount": 1}`))},
 		{"wrong secret", signedWith("whsec_c2ZuaG9va3MtYW5vdGhlci1zZWNyZXQ=", body, body)},
 		{"stale", webhookCall{Header: jsonCT, Body: body, SignedAt: time.Now().Add(-10 * time.Minute)}},

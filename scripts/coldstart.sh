@@ -30,7 +30,7 @@
 #
 # Environment:
 #   COLDSTART_RUNS       samples per function (default 20; inittrace uses the same)
-#   COLDSTART_FUNCTIONS  functions to measure (default: resume-hook resume-webhook hook-task)
+#   COLDSTART_FUNCTIONS  functions to measure (default: resume-hook resume-webhook approval-link hook-task)
 #   GO                   go command (default go)
 # Needs: Linux (RIE runs Linux binaries), bash >= 5 (EPOCHREALTIME, /dev/tcp), Go.
 # State (in .state/, ignored by git): bin/aws-lambda-rie; coldstart/ (builds, logs).
@@ -41,7 +41,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 GO="${GO:-go}"
 RUNS="${COLDSTART_RUNS:-20}"
-read -r -a FUNCTIONS <<<"${COLDSTART_FUNCTIONS:-resume-hook resume-webhook hook-task}"
+read -r -a FUNCTIONS <<<"${COLDSTART_FUNCTIONS:-resume-hook resume-webhook approval-link hook-task}"
 STATE="$ROOT/.state"
 WORK="$STATE/coldstart"
 # The emulator, pinned: the version the Go module proxy serves for it.
@@ -145,6 +145,7 @@ event() {
 	case $1 in
 	resume-hook) echo '{"version":"2.0","routeKey":"POST /hooks/{token}","rawPath":"/hooks/bad\u0007token","headers":{"content-type":"application/json"},"requestContext":{"http":{"method":"POST","path":"/hooks/bad\u0007token"}},"body":"{}"}' ;;
 	resume-webhook) echo '{"version":"2.0","routeKey":"ANY /webhooks/{token}","rawPath":"/webhooks/bad\u0007token","requestContext":{"http":{"method":"POST","path":"/webhooks/bad\u0007token"}},"body":""}' ;;
+	approval-link) echo '{"version":"2.0","routeKey":"GET /links/{id}","rawPath":"/links/bad.id","pathParameters":{"id":"bad.id"},"requestContext":{"http":{"method":"GET","path":"/links/bad.id"}},"body":""}' ;;
 	hook-task) echo '{"action":"coldstart-probe","token":"coldstart"}' ;;
 	"$BASELINE") echo '{"probe":"coldstart"}' ;;
 	*) echo '{}' ;;
@@ -154,6 +155,7 @@ expect() {
 	case $1 in
 	resume-hook) echo '"statusCode":400' ;;    # invalid token
 	resume-webhook) echo '"statusCode":404' ;; # an invalid token is an unknown webhook
+	approval-link) echo '"statusCode":404' ;;  # an invalid id is an unknown link: no AWS call
 	hook-task) echo 'unknown action' ;;
 	"$BASELINE") echo '"probe":"coldstart"' ;;
 	*) echo '' ;;

@@ -10,16 +10,21 @@ runs moto's own WSGI application behind one lock for DynamoDB requests
 (X-Amz-Target: DynamoDB_20120810.*); every other service stays concurrent
 (Step Functions executions call back into the server while they run).
 
-Three defects of moto 5.2.5's Step Functions are patched as well, so that
-executions answer as on AWS (see _patch_step_functions): SendTaskFailure
-keeps its cause, a task that misses its HeartbeatSeconds fails with
-States.HeartbeatTimeout, and a waitForTaskToken task completed by its token
-is not failed by the Lambda invocation that errs afterwards.
+Five defects of moto 5.2.5's Step Functions are patched as well, so that
+executions answer as on AWS (see _patch_step_functions and
+_patch_stop_execution): SendTaskFailure keeps its cause, a task that misses
+its HeartbeatSeconds fails with States.HeartbeatTimeout, a waitForTaskToken
+task completed by its token is not failed by the Lambda invocation that errs
+afterwards, SendTaskHeartbeat accepts any open task and answers a closed one
+as closed, and StopExecution aborts an execution at once (its task
+tokens then answer TaskTimedOut).
 
 Usage: python moto_server.py -H HOST -p PORT   (as moto_server)
 """
 
 import argparse
+import functools
+import inspect
 import os
 import signal
 import threading
@@ -47,7 +52,7 @@ def linearizable(app):
 
 
 def _patch_step_functions() -> None:
-    """Make moto's Step Functions answer as AWS does on two points.
+    """Make moto's Step Functions answer as AWS does on four points.
 
     - SendTaskFailure: moto's response handler reads taskToken and error
       and drops cause, so a Catch sees "Cause": "" and the history's
@@ -63,6 +68,7 @@ def _patch_step_functions() -> None:
       invocation's later error changes nothing. Here, an invocation error
       with the token's outcome already in hand lets the task end with that
       outcome.
+    - SendTaskHeartbeat: see below.
     """
     from moto.core.responses import EmptyResult
     from moto.stepfunctions import responses
@@ -79,7 +85,7 @@ def _patch_step_functions() -> None:
     def send_task_failure(self):
         backend = self.stepfunction_backend
         kwargs = {"error": self._get_param("error")}
-        if "cause" in backend.send_task_failure.__code__.co_varnames:
+        if "cause" in inspect.signature(backend.send_task_failure).parameters:
             kwargs["cause"] = self._get_param("cause")
         backend.send_task_failure(self._get_param("taskToken"), **kwargs)
         return EmptyResult()
@@ -123,6 +129,157 @@ def _patch_step_functions() -> None:
 
     StateTaskServiceLambda._eval_service_task = _eval_service_task
 
+    # SendTaskHeartbeat: moto answers InvalidToken for an open task whose
+    # state has no HeartbeatSeconds (it only finds tokens with a heartbeat
+    # timer), and success for a task already answered by its token while
+    # its execution runs on. AWS accepts a heartbeat for any open callback
+    # task (without HeartbeatSeconds it has no effect) and answers
+    # TaskTimedOut for one that is closed (here TaskDoesNotExist: moto's
+    # send_task_heartbeat names every consumer error so). An await checks its
+    # own task this way before it supersedes another (docs/protocol.md,
+    # "Await").
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        CallbackConsumerTimeout,
+        CallbackNotifyConsumerError,
+        CallbackPoolManager,
+    )
+
+    def heartbeat(self, callback_id):
+        endpoint = self._pool.get(callback_id, None)
+        if endpoint is None:
+            return False
+        if endpoint.consumer_error is not None:
+            raise CallbackNotifyConsumerError(callback_consumer_error=endpoint.consumer_error)
+        if endpoint.get_outcome() is not None:
+            raise CallbackNotifyConsumerError(callback_consumer_error=CallbackConsumerTimeout())
+        endpoint.notify_heartbeat()
+        return True
+
+    CallbackPoolManager.heartbeat = heartbeat
+
+
+def _patch_stop_execution() -> None:
+    """StopExecution aborts at once, as on AWS.
+
+    moto 5.2.5 only marks the program stopped: an execution that waits for a
+    task token stays RUNNING until that task ends (its token is still
+    accepted, and the execution then ends ABORTED, or FAILED when the
+    task's Lambda invocation was still running). So on make dev a resume
+    after StopExecution answered 200 where AWS answers 404 and the hook is
+    disposed. AWS: the execution is ABORTED at once, ExecutionAborted ends
+    its history, and its task tokens answer TaskTimedOut.
+
+    Here the stop also closes every callback endpoint of the execution (a
+    later SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat of its
+    tokens answers TaskTimedOut), writes ExecutionAborted, sets the status,
+    and keeps both: what the interpreter's thread does when its task ends
+    (a Lambda invocation returning, the woken wait) writes no more events
+    and changes no status.
+    """
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser import models
+    from moto.stepfunctions.parser.api import (
+        ExecutionAbortedEventDetails,
+        ExecutionStatus,
+        HistoryEventType,
+    )
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerTimeout
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+    from moto.stepfunctions.parser.backend import execution as execution_module
+
+    class TaskTimedOut(AWSError):
+        # moto's own TaskTimedOut cannot be raised without a message
+        # (a TypeError, answered 500): this one can, and models.py raises it.
+        TYPE = "TaskTimedOut"
+        STATUS = 400
+
+        def __init__(self, message: str = "Task Timed Out: 'Provided task does not exist anymore'"):
+            super().__init__(message)
+
+    class TaskDoesNotExist(AWSError):
+        TYPE = "TaskDoesNotExist"
+        STATUS = 400
+
+        def __init__(self, message: str = "Task Does Not Exist: 'Provided task does not exist'"):
+            super().__init__(message)
+
+    models.TaskTimedOut = TaskTimedOut
+    models.TaskDoesNotExist = TaskDoesNotExist
+
+    add_event = EventManager.add_event
+
+    def guarded_add_event(self, context, *args, **kwargs):
+        if getattr(self, "_sfnhooks_closed", False):
+            return context.last_published_event_id  # the execution was stopped: nothing follows ExecutionAborted
+        return add_event(self, context, *args, **kwargs)
+
+    EventManager.add_event = guarded_add_event
+
+    Execution = execution_module.Execution
+    stop = Execution.stop
+
+    def stop_at_once(self, stop_date, error, cause):
+        worker = self.exec_worker
+        running = worker is not None and self.exec_status == ExecutionStatus.RUNNING
+        stop(self, stop_date=stop_date, error=error, cause=cause)
+        if not running:
+            return
+        env = worker.env
+        for endpoint in list(env.callback_pool_manager._pool.values()):
+            if endpoint.get_outcome() is None:
+                endpoint.report(CallbackConsumerTimeout())
+            endpoint.interrupt_all()
+        manager = env.event_manager
+        manager._sfnhooks_closed = True
+        env.event_history_context.source_event_id = 0
+        add_event(
+            manager,
+            context=env.event_history_context,
+            event_type=HistoryEventType.ExecutionAborted,
+            event_details=EventDetails(
+                executionAbortedEventDetails=ExecutionAbortedEventDetails(error=error or None, cause=cause or None)
+            ),
+        )
+        self._sfnhooks_stopped = True
+        self.exec_status = ExecutionStatus.ABORTED
+        self.stop_date = stop_date
+
+    Execution.stop = stop_at_once
+
+    comm = execution_module.BaseExecutionWorkerCommunication
+    reflect = comm._reflect_execution_status
+
+    def keep_aborted(self):
+        if getattr(self.execution, "_sfnhooks_stopped", False):
+            return  # ABORTED at StopExecution, whatever the task did since
+        reflect(self)
+
+    comm._reflect_execution_status = keep_aborted
+
+    def stopped_token(backend, token):
+        for execution in backend._get_executions():
+            worker = getattr(execution, "exec_worker", None)
+            if getattr(execution, "_sfnhooks_stopped", False) and worker is not None:
+                if worker.env.callback_pool_manager.get(token) is not None:
+                    return True
+        return False
+
+    for name in ("send_task_success", "send_task_failure", "send_task_heartbeat"):
+        original = getattr(models.StepFunctionsParserBackend, name)
+
+        @functools.wraps(original)  # its signature: send_task_failure's handler looks for "cause"
+        def answer(self, task_token, *args, _original=original, **kwargs):
+            # A stopped execution's token is a timed-out task's on AWS. moto
+            # looks for it among RUNNING executions only (InvalidToken), or
+            # answers TaskDoesNotExist for any closed endpoint (it tests the
+            # wrapper exception, not the consumer error it carries).
+            if stopped_token(self, task_token):
+                raise TaskTimedOut()
+            return _original(self, task_token, *args, **kwargs)
+
+        setattr(models.StepFunctionsParserBackend, name, answer)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -134,6 +291,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     signal.signal(signal.SIGINT, lambda *_: os._exit(0))
     _patch_step_functions()
+    _patch_stop_execution()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, linearizable(app), threaded=True, request_handler=MotoRequestHandler)
 

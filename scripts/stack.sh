@@ -12,7 +12,7 @@
 # moto is started with MOTO_PORT=$SFNHOOKS_BRIDGE_PORT: its Step Functions interpreter
 # sends every call it makes (Lambda Invoke, aws-sdk:* integrations) to
 # http://localhost:$MOTO_PORT. That port belongs to the Lambda bridge
-# (internal/devstack), which runs our Go handlers in-process and proxies everything
+# (internal/testbench/devstack), which runs our Go handlers in-process and proxies everything
 # else to moto. The bridge is started by the tests (or the dev server), not here, so
 # state machines can only call Lambda or aws-sdk integrations while a bridge runs.
 #

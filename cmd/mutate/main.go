@@ -2,7 +2,8 @@
 // it applies each mutant of mutants.go, one at a time, to a copy of the
 // repository, runs the tests that matter against the offline AWS stack, and
 // requires each mutant to be killed (a test fails). It prints a table:
-// mutant, result, killing test (the first failing test), time.
+// mutant, result, killing test (the first failing test that holds, see
+// below), time.
 //
 // Why a table of hand-written mutants and not a mutation tool: the tools
 // for Go (go-mutesting and its forks) are unmaintained and mutate blindly
@@ -17,17 +18,22 @@
 // step with the code. The working tree is never modified: the commit HEAD
 // (with -worktree: the working tree, without .git and .state) is copied to
 // a temporary directory once, and each mutant is written there and undone
-// after its run. The first test to fail kills the mutant (the run stops
-// there) and must then pass without the mutant, or the result is an error.
+// after its run. The first test to fail is the candidate killer (the run
+// stops there); it kills the mutant only if, run alone, it fails again
+// with the mutant (-confirm times) and passes without it. Otherwise it is
+// reported as a flake, skipped, and the package runs again for another
+// killer; a mutant that only flakes failed is FLAKY, not killed (a timing
+// flake once passed for a kill: issue 20).
 //
 // The stack must be up (make mutate starts it): the tests read
 // SFNHOOKS_MOTO_PORT and SFNHOOKS_BRIDGE_PORT from the environment, and run
 // with SFNHOOKS_REQUIRE_STACK=1.
 //
-//	go run ./cmd/mutate [-only M1,M2] [-pkgs ./pkg/hooks/] [-list] [-check] [-keep] [-worktree]
+//	go run ./cmd/mutate [-only M1,M2] [-pkgs ./pkg/hooks/] [-confirm 1] [-skip TestX] [-list] [-check] [-keep] [-worktree]
 //
-// Exit status: 0 when every mutant run was killed; 1 when one survived or
-// was invalid (does not compile); 2 on a usage or setup error.
+// Exit status: 0 when every mutant run was killed; 1 when one survived, was
+// killed only by flakes, or was invalid (does not compile); 2 on a usage or
+// setup error.
 package main
 
 import (
@@ -72,8 +78,9 @@ var defaultPkgs = []string{"./pkg/hooks/", "./e2e/"}
 
 type result struct {
 	m      mutant
-	status string // killed, SURVIVED, INVALID, ERROR
+	status string // killed, SURVIVED, FLAKY, INVALID, ERROR
 	killer string
+	flakes []string // candidate killers that did not hold (see run)
 	took   time.Duration
 	detail string
 }
@@ -86,7 +93,12 @@ func main() {
 	worktree := flag.Bool("worktree", false, "copy the working tree (uncommitted changes, yours and others') instead of HEAD")
 	pkgsFlag := flag.String("pkgs", "", "comma-separated packages to test instead of each mutant's own list")
 	timeout := flag.Duration("timeout", 5*time.Minute, "go test -timeout for each package run")
+	confirm := flag.Int("confirm", 1, "how many times a killing test, run alone, must fail again with the mutant")
+	skipFlag := flag.String("skip", "", "go test -skip pattern: leave these tests out of the package runs (to see what else kills a mutant)")
 	flag.Parse()
+	if *confirm < 1 {
+		fatal(errors.New("-confirm must be at least 1"))
+	}
 
 	root, err := repoRoot()
 	if err != nil {
@@ -170,7 +182,7 @@ func main() {
 	start := time.Now()
 	var results []result
 	for _, m := range selected {
-		r := run(dir, m, originals[m.File], *timeout, false)
+		r := run(dir, m, originals[m.File], *timeout, *confirm, *skipFlag)
 		results = append(results, r)
 		fmt.Fprintf(os.Stderr, "mutate: %-28s %-10s %-60s %5.1fs\n", m.Name, r.status, r.killer, r.took.Seconds())
 		if r.status != "killed" && r.detail != "" {
@@ -179,7 +191,7 @@ func main() {
 	}
 
 	fmt.Printf("\n%-28s %-10s %-60s %s\n", "MUTANT", "RESULT", "KILLED BY", "TIME")
-	failed, equivalent := 0, 0
+	failed, equivalent, flaky := 0, 0, 0
 	for _, r := range results {
 		killer := r.killer
 		if killer == "" {
@@ -190,13 +202,24 @@ func main() {
 		case "equivalent":
 			equivalent++
 			killer = "- (not run: " + r.m.Equivalent + ")"
+		case "FLAKY":
+			flaky++
+			failed++
 		default:
 			failed++
 		}
+		if len(r.flakes) > 0 {
+			killer += fmt.Sprintf(" (%d flake(s) set aside)", len(r.flakes))
+		}
 		fmt.Printf("%-28s %-10s %-60s %5.1fs\n", r.m.Name, r.status, killer, r.took.Seconds())
 	}
-	fmt.Printf("%d mutants: %d killed, %d equivalent (not run), %d not killed; %s\n",
-		len(results), len(results)-failed-equivalent, equivalent, failed, time.Since(start).Round(time.Second))
+	for _, r := range results {
+		for _, f := range r.flakes {
+			fmt.Printf("flake  %-28s %s\n", r.m.Name, strings.SplitN(f, "\n", 2)[0])
+		}
+	}
+	fmt.Printf("%d mutants: %d killed, %d equivalent (not run), %d not killed (%d of them only by flakes); %s\n",
+		len(results), len(results)-failed-equivalent, equivalent, failed, flaky, time.Since(start).Round(time.Second))
 	if failed > 0 {
 		if !*keep {
 			os.RemoveAll(dir)
@@ -275,9 +298,23 @@ func apply(src []byte, edits []edit) ([]byte, error) {
 	return out, nil
 }
 
-// run applies m in the copy dir, tests m's packages in order (stopping at
-// the first that fails) and restores the file.
-func run(dir string, m mutant, orig []byte, timeout time.Duration, retried bool) (r result) {
+// stackPause is how long a rerun without the mutant waits before its
+// second try.
+var stackPause = 5 * time.Second
+
+// maxFlakes bounds the candidate killers a mutant's run may set aside as
+// flakes before it gives up looking for a test that kills it for sure.
+const maxFlakes = 3
+
+// run applies m in the copy dir and tests m's packages in order (stopping
+// at the first that kills it), then restores the file.
+//
+// A test counts as the killer only when it is proven to depend on the
+// mutant: it failed in the package run, fails again when run alone with
+// the mutant (confirm times), and passes when run alone without it. A
+// candidate that does not hold is a flake: it is reported, skipped (go test
+// -skip), and the package is run again for another killer.
+func run(dir string, m mutant, orig []byte, timeout time.Duration, confirm int, skipPattern string) (r result) {
 	r.m = m
 	if m.Equivalent != "" {
 		r.status = "equivalent"
@@ -291,50 +328,101 @@ func run(dir string, m mutant, orig []byte, timeout time.Duration, retried bool)
 		r.status, r.detail = "ERROR", err.Error()
 		return r
 	}
-	if err := os.WriteFile(path, mutated, 0o644); err != nil {
-		r.status, r.detail = "ERROR", err.Error()
-		return r
-	}
-	defer func() {
-		if err := os.WriteFile(path, orig, 0o644); err != nil {
-			fatal(fmt.Errorf("restore %s in the copy: %w", m.File, err))
+	write := func(b []byte) {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			fatal(fmt.Errorf("write %s in the copy: %w", m.File, err))
 		}
-	}()
+	}
+	defer write(orig)
 	pkgs := m.Pkgs
 	if len(pkgs) == 0 {
 		pkgs = defaultPkgs
 	}
 	for _, pkg := range pkgs {
-		o := goTest(dir, pkg, timeout, "")
-		switch {
-		case o.killer != "":
-			r.status, r.killer = "killed", pkg+" "+o.killer
-			// The killer must pass without the mutant, or it proves nothing
-			// (a flaky or broken test).
-			if err := os.WriteFile(path, orig, 0o644); err != nil {
-				fatal(fmt.Errorf("restore %s in the copy: %w", m.File, err))
-			}
-			if c := goTest(dir, pkg, timeout, runPattern(o.killer)); c.killer != "" || c.buildFailed || c.err != nil {
-				r.status, r.detail = "ERROR", fmt.Sprintf("%s fails without the mutant too:\n%s", o.killer, c.output)
-				if !retried {
-					// Once more: the stack may have been disturbed (a
-					// bridge port taken for a moment by another process).
-					time.Sleep(5 * time.Second)
-					return run(dir, m, orig, timeout, true)
+		var flakes []string // set aside in this package
+		for {
+			write(mutated)
+			o := goTest(dir, pkg, timeout, "", skipOf(skipPattern, flakes))
+			switch {
+			case o.killer != "":
+				fl := confirmKill(dir, pkg, o.killer, timeout, confirm, func() { write(mutated) }, func() { write(orig) })
+				if fl == "" {
+					r.status, r.killer = "killed", pkg+" "+o.killer
+					return r
 				}
+				r.flakes = append(r.flakes, pkg+" "+o.killer+": "+fl)
+				fmt.Fprintf(os.Stderr, "mutate: %s: flake: %s %s: %s\n", m.Name, pkg, o.killer, fl)
+				if len(r.flakes) >= maxFlakes {
+					r.status = "FLAKY"
+					r.detail = "no test killed it for sure; flakes:\n" + strings.Join(r.flakes, "\n")
+					return r
+				}
+				flakes = append(flakes, o.killer)
+				continue
+			case o.buildFailed:
+				// A mutant that does not compile proves nothing: it is invalid.
+				r.status, r.detail = "INVALID", o.output
+				return r
+			case o.err != nil:
+				r.status, r.detail = "ERROR", fmt.Sprintf("go test %s: %v\n%s", pkg, o.err, o.output)
+				return r
 			}
-			return r
-		case o.buildFailed:
-			// A mutant that does not compile proves nothing: it is invalid.
-			r.status, r.detail = "INVALID", o.output
-			return r
-		case o.err != nil:
-			r.status, r.detail = "ERROR", fmt.Sprintf("go test %s: %v\n%s", pkg, o.err, o.output)
-			return r
+			break // every test of pkg passed (but the flakes skipped)
 		}
 	}
 	r.status = "SURVIVED"
+	if len(r.flakes) > 0 {
+		// Only flakes failed: not a kill.
+		r.status = "FLAKY"
+		r.detail = "no test killed it for sure; flakes:\n" + strings.Join(r.flakes, "\n")
+	}
 	return r
+}
+
+// confirmKill checks the candidate killer test of pkg: run alone, it must
+// fail again with the mutant (confirm times), and pass without it (the
+// stack may be disturbed for a moment by another process: one more try
+// after a pause). mutate and restore write the mutated and the original
+// file. It returns "" when the kill holds, else why the candidate is a
+// flake.
+func confirmKill(dir, pkg, test string, timeout time.Duration, confirm int, mutate, restore func()) string {
+	pattern := runPattern(test)
+	mutate()
+	for i := 1; i <= confirm; i++ {
+		c := goTest(dir, pkg, timeout, pattern, "")
+		switch {
+		case c.buildFailed || (c.err != nil && c.killer == ""):
+			return fmt.Sprintf("its rerun with the mutant did not run (%v):\n%s", c.err, tail(c.output))
+		case c.killer == "" && c.passed[test]:
+			return fmt.Sprintf("failed once with the mutant, then passed alone with it (rerun %d of %d)", i, confirm)
+		case c.killer == "":
+			return fmt.Sprintf("its rerun with the mutant ran no test %s", test)
+		}
+	}
+	restore()
+	var c testOutcome
+	for try := 0; try < 2; try++ {
+		if try > 0 {
+			time.Sleep(stackPause)
+		}
+		c = goTest(dir, pkg, timeout, pattern, "")
+		if c.killer == "" && !c.buildFailed && c.err == nil && c.passed[test] {
+			return ""
+		}
+	}
+	if c.killer == "" && c.err == nil && !c.buildFailed {
+		return fmt.Sprintf("its rerun without the mutant ran no test %s", test)
+	}
+	return fmt.Sprintf("fails without the mutant too (twice):\n%s", tail(c.output))
+}
+
+// tail is the end of a test output, for a report.
+func tail(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > 20 {
+		lines = lines[len(lines)-20:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // runPattern is the go test -run pattern of exactly the test name
@@ -351,7 +439,8 @@ func runPattern(name string) string {
 var running atomic.Int64
 
 type testOutcome struct {
-	killer      string // the first test that failed
+	killer      string          // the first test that failed
+	passed      map[string]bool // the tests that passed
 	buildFailed bool
 	output      string // the text output, for diagnosis
 	err         error  // go test failed without a failing test or a build failure
@@ -364,14 +453,32 @@ type testEvent struct {
 	Output string
 }
 
-// goTest runs the tests of pkg with go test -json and stops at the first
-// failing test (-failfast does not stop tests already running in
-// parallel, and a killed mutant's tests often wait for their deadlines):
-// that test is the killer.
-func goTest(dir, pkg string, timeout time.Duration, run string) (o testOutcome) {
+// skipOf is the go test -skip pattern that leaves out what pattern
+// matches and the tests named in tests (a top-level | separates whole test
+// paths: testing's splitRegexp).
+func skipOf(pattern string, tests []string) string {
+	var pats []string
+	if pattern != "" {
+		pats = append(pats, pattern)
+	}
+	for _, t := range tests {
+		pats = append(pats, runPattern(t))
+	}
+	return strings.Join(pats, "|")
+}
+
+// goTest runs the tests of pkg (those run selects, without those skip
+// matches) with go test -json and stops at the first failing test
+// (-failfast does not stop tests already running in parallel, and a killed
+// mutant's tests often wait for their deadlines): that test is the killer.
+func goTest(dir, pkg string, timeout time.Duration, run, skip string) (o testOutcome) {
+	o.passed = map[string]bool{}
 	args := []string{"test", "-json", "-p", "1", "-parallel", "8", "-count=1", "-failfast", "-timeout", timeout.String()}
 	if run != "" {
 		args = append(args, "-run", run)
+	}
+	if skip != "" {
+		args = append(args, "-skip", skip)
 	}
 	cmd := exec.Command("go", append(args, pkg)...)
 	cmd.Dir = dir
@@ -407,6 +514,9 @@ func goTest(dir, pkg string, timeout time.Duration, run string) (o testOutcome) 
 		text.WriteString(ev.Output)
 		if ev.Action == "build-fail" {
 			o.buildFailed = true
+		}
+		if ev.Action == "pass" && ev.Test != "" {
+			o.passed[ev.Test] = true
 		}
 		if ev.Action == "fail" && ev.Test != "" && o.killer == "" {
 			o.killer = ev.Test

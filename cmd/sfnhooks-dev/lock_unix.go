@@ -10,7 +10,7 @@ import (
 )
 
 // tryLock takes the exclusive flock the tests take on the bridge's lock file
-// (internal/devstack/stacktest), without waiting. It is released when the
+// (internal/testbench/devstack/stacktest), without waiting. It is released when the
 // file is closed or the process exits.
 func tryLock(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)

@@ -2,9 +2,9 @@
 //
 // It uses the offline AWS stack (moto; it runs scripts/stack.sh up when none
 // answers, and scripts/stack.sh down on exit if it did), binds the Lambda
-// bridge with the real hook-task, resume-hook and resume-webhook handlers,
-// creates the hooks table and the example state machines, and serves the API
-// Gateway routes of template.yaml on a local port (default
+// bridge with the real hook-task, resume-hook, resume-webhook and
+// approval-link handlers, creates the hooks table and the example state
+// machines, and serves the API Gateway routes of template.yaml on a local port (default
 // http://127.0.0.1:3000) with the same handlers, fed payload format 2.0
 // events. It writes the endpoints and ARNs to .state/dev.json, prints a curl
 // walkthrough of the approval example, and stays in the foreground until
@@ -51,11 +51,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/sfnhooks/sfnhooks/internal/adapter/approvallink"
 	"github.com/sfnhooks/sfnhooks/internal/adapter/hooktask"
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumehook"
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumewebhook"
-	"github.com/sfnhooks/sfnhooks/internal/apigwlocal"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/apigwlocal"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -71,6 +72,7 @@ var (
 	hookTaskName      = stackName + "-hook-task"
 	resumeHookName    = stackName + "-resume-hook"
 	resumeWebhookName = stackName + "-resume-webhook"
+	approvalLinkName  = stackName + "-approval-link"
 )
 
 // The payment example's signing secret (template.yaml's PaymentWebhookSecret,
@@ -97,7 +99,9 @@ func main() {
 	root := flag.String("root", ".", "repository root (scripts/, examples/, .state/)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if err := run(log, *root, *addr); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, log, *root, *addr, ""); err != nil {
 		fmt.Fprintf(os.Stderr, "make dev: %v\n", err)
 		os.Exit(1)
 	}
@@ -127,12 +131,16 @@ type devState struct {
 	PaymentSecret map[string]string `json:"paymentSecret"`
 }
 
-func run(log *slog.Logger, root, addr string) error {
+// run is make dev until ctx is done. statePath is where the endpoints and
+// ARNs are written ("": root/.state/dev.json).
+func run(ctx context.Context, log *slog.Logger, root, addr, statePath string) error {
 	root, err := filepath.Abs(root)
 	if err != nil {
 		return err
 	}
-	statePath := filepath.Join(root, ".state", "dev.json")
+	if statePath == "" {
+		statePath = filepath.Join(root, ".state", "dev.json")
+	}
 	stk, err := devstack.StackFromEnv()
 	if err != nil {
 		return err
@@ -154,9 +162,6 @@ func run(log *slog.Logger, root, addr string) error {
 		return fmt.Errorf("listen on %s: %w%s (set SFNHOOKS_DEV_ADDR to another address)", addr, err, runningHint(statePath))
 	}
 	apiURL := "http://" + ln.Addr().String()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	// The emulator: use the one that answers, or start it (and stop it on exit).
 	startedMoto := false
@@ -198,10 +203,12 @@ func run(log *slog.Logger, root, addr string) error {
 	hookTask := devstack.NewHandler(hooktask.New(client, fnLog(hookTaskName)).Handle)
 	resumeHook := devstack.NewHandler(resumehook.New(client, fnLog(resumeHookName)).Handle)
 	resumeWebhook := devstack.NewHandler(resumewebhook.New(client, fnLog(resumeWebhookName)).Handle)
+	approvalLink := devstack.NewHandler(approvallink.New(client, fnLog(approvalLinkName)).Handle)
 	bridge := devstack.NewBridge(stk.MotoURL, map[string]lambda.Handler{
 		hookTaskName:      hookTask,
 		resumeHookName:    resumeHook,
 		resumeWebhookName: resumeWebhook,
+		approvalLinkName:  approvalLink,
 	}, log.With(slog.String("component", "bridge")))
 	var bridgeSrv *http.Server
 	for deadline := time.Now().Add(5 * time.Second); ; {
@@ -248,8 +255,8 @@ func run(log *slog.Logger, root, addr string) error {
 		{Key: "POST /hooks/{token}/reject", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "POST /hooks/{token}/heartbeat", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "ANY /webhooks/{token}", Function: resumeWebhook, FunctionName: resumeWebhookName},
-		{Key: "GET /links/{id}", Function: resumeWebhook, FunctionName: resumeWebhookName},
-		{Key: "POST /links/{id}", Function: resumeWebhook, FunctionName: resumeWebhookName},
+		{Key: "GET /links/{id}", Function: approvalLink, FunctionName: approvalLinkName},
+		{Key: "POST /links/{id}", Function: approvalLink, FunctionName: approvalLinkName},
 	}, log.With(slog.String("component", "api")))
 	if err != nil {
 		return err
@@ -285,6 +292,7 @@ func run(log *slog.Logger, root, addr string) error {
 			"hookTask":      hookTaskARN,
 			"resumeHook":    strings.Replace(hookTaskARN, hookTaskName, resumeHookName, 1),
 			"resumeWebhook": strings.Replace(hookTaskARN, hookTaskName, resumeWebhookName, 1),
+			"approvalLink":  strings.Replace(hookTaskARN, hookTaskName, approvalLinkName, 1),
 		},
 		StateMachines: machines,
 		KMSKeyARN:     keyARN,

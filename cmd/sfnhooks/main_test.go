@@ -24,9 +24,9 @@ import (
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/hooktask"
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumehook"
-	"github.com/sfnhooks/sfnhooks/internal/apigwlocal"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/apigwlocal"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 

@@ -26,5 +26,7 @@ func main() {
 		log.Error("init", slog.Any("err", err))
 		os.Exit(1)
 	}
-	lambda.StartHandlerFunc(resumewebhook.New(client, log).Handle)
+	h := resumewebhook.New(client, log)
+	h.EdgeSecret = os.Getenv(resumewebhook.EnvEdgeSecret) // set when CloudFront and WAF are in front (PublicEdgeRateLimit)
+	lambda.StartHandlerFunc(h.Handle)
 }

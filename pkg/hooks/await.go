@@ -247,7 +247,7 @@ func (c *Client) Register(ctx context.Context, in RegisterInput) (*Hook, error) 
 		holder := getS(old, attrExec)
 		if takeOvers < 2 {
 			takeOvers++
-			taken, err := c.takeOverEnded(ctx, in.Token, holder)
+			taken, err := c.takeOverEnded(ctx, in.Token, holder, decodeHook(old))
 			if err != nil {
 				return nil, err
 			}
@@ -348,7 +348,7 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 		case cur == nil:
 			continue
 		case cur.ExecutionARN != in.ExecutionARN:
-			taken, err := c.takeOverEnded(ctx, in.Token, cur.ExecutionARN)
+			taken, err := c.takeOverEnded(ctx, in.Token, cur.ExecutionARN, cur)
 			if err != nil {
 				return err
 			}
@@ -386,8 +386,20 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 		default:
 			// Another await is parked, or its delivery is not known to
 			// have reached it (its send may have failed): fail it before
-			// A1 drops it, then A1 again with it told.
+			// A1 drops it, then A1 again with it told. But first, this
+			// await's own task must still be open: a refused A1 may be
+			// the SDK's resend of one that applied, after which a resume
+			// completed this task and the execution's next await parked
+			// (the waiter found). A closed task has nothing to await: it
+			// tells no one and parks nothing.
 			if w := cur.untold(told); w != "" {
+				open, err := c.taskOpen(ctx, in.TaskToken)
+				if err != nil {
+					return err
+				}
+				if !open {
+					return nil
+				}
 				if err := c.tell(ctx, w, ErrorNameSuperseded, supersededCause(in.Token)); err != nil {
 					return err
 				}
@@ -397,6 +409,20 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 		}
 	}
 	return ErrContention
+}
+
+// taskOpen reports whether the task of taskToken is still open
+// (SendTaskHeartbeat succeeds; a closed-task answer means it is over). Any
+// other error is returned: the caller decides nothing on it.
+func (c *Client) taskOpen(ctx context.Context, taskToken string) (bool, error) {
+	_, err := c.sfn.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: &taskToken})
+	if taskClosed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check that the awaiting task is open: send task heartbeat: %w", err)
+	}
+	return true, nil
 }
 
 func supersededCause(token string) string {
@@ -419,14 +445,29 @@ func (c *Client) reportConflict(ctx context.Context, in *AwaitInput, holder stri
 // takeOverEnded frees token when the execution holding it has ended (its
 // hook outlived it: a create or await that ran after the execution ended,
 // or an end-of-execution dispose that was lost). The delete is conditioned
-// on that execution still holding the token. taken reports that the token
-// may be free now; false when the holder runs or Step Functions cannot say.
-func (c *Client) takeOverEnded(ctx context.Context, token, holder string) (taken bool, err error) {
+// on that execution still holding the token and, as DisposeExecution's, on
+// the hook still being as seen (the item the refused write returned, read
+// before Step Functions said the holder ended): a holder redriven in
+// between keeps what its new run did. taken reports that the token may be
+// free now; false when the holder runs (also when it was redriven just
+// now) or Step Functions cannot say.
+func (c *Client) takeOverEnded(ctx context.Context, token, holder string, seen *hookItem) (taken bool, err error) {
 	running, known := c.executionRunning(ctx, holder)
 	if !known || running {
 		return false, nil
 	}
-	if err := c.Dispose(ctx, token, holder); err != nil && !isConflict(err) {
+	ended := func(ctx context.Context) (bool, error) {
+		running, err := c.describeRunning(ctx, holder)
+		return !running, err
+	}
+	if seen != nil && seen.ExecutionARN != holder {
+		seen = nil
+	}
+	err = c.dispose(ctx, token, holder, seen, ended)
+	switch {
+	case errors.Is(err, errExecutionRuns):
+		return false, nil
+	case err != nil && !isConflict(err):
 		return false, fmt.Errorf("take over the hook of ended execution %s: %w", holder, err)
 	}
 	return true, nil

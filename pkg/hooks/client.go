@@ -38,11 +38,14 @@ type DynamoDBAPI interface {
 type StepFunctionsAPI interface {
 	SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
 	SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
-	// SendTaskHeartbeat keeps a parked await alive (Heartbeat).
+	// SendTaskHeartbeat keeps a parked await alive (Heartbeat), and tells
+	// an await whether its own task is still open before it supersedes
+	// another.
 	SendTaskHeartbeat(context.Context, *sfn.SendTaskHeartbeatInput, ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error)
 	// DescribeExecution and GetExecutionHistory are called on rare paths
-	// only: a token held by another execution (is it still running?), and
-	// a task that Step Functions says is over (did it get the payload?).
+	// only: a token held by another execution (is it still running?), an
+	// execution's end event (not redriven since?), and a task that Step
+	// Functions says is over (did it get the payload?).
 	DescribeExecution(context.Context, *sfn.DescribeExecutionInput, ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
 	GetExecutionHistory(context.Context, *sfn.GetExecutionHistoryInput, ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error)
 }

@@ -201,7 +201,7 @@ func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, payload s
 		},
 	}
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
-		_, err := c.db.TransactWriteItems(ctx, in)
+		_, err := c.transact(ctx, in)
 		if err == nil {
 			return nil
 		}
@@ -210,13 +210,22 @@ func (c *Client) requeue(ctx context.Context, h *hookItem, f inflight, payload s
 			return fmt.Errorf("requeue: %w", err)
 		}
 		switch {
-		case conditionCanceled(codes, 1) || conditionCanceled(codes, 2):
+		case conditionCanceled(codes, 1):
 			// Requeued already by another requeuer of this delivery: the
-			// payload is stored (or was, and has been handed out since).
+			// payload is stored at pos.
 			return nil
+		case conditionCanceled(codes, 2):
+			// Requeued (and handed out since) or restored already: the
+			// marker says which; a restore into an await names a delivery
+			// that its restorer may not have sent.
+			next, err := c.followMark(ctx, &h.Hook, f.ID, payload, exactly(payload))
+			if err != nil || next == "" {
+				return err
+			}
+			return c.restore(ctx, &h.Hook, next, payload, exactly(payload))
 		case conditionCanceled(codes, 0):
 			// A newer await replaced the record (presumed it consumed).
-			return c.restore(ctx, h.Token, h.HookID, f.ID, payload)
+			return c.restore(ctx, &h.Hook, f.ID, payload, exactly(payload))
 		}
 		// Canceled for another reason (TransactionConflict with a
 		// concurrent write of the hook item): nothing written; again.
@@ -240,22 +249,27 @@ func (c *Client) requeueMark(h *hookItem, id string) *types.Put {
 	}
 }
 
-// restore acknowledges again, as a new payload of hook hookID, the payload
-// of delivery id: its task ended without it, and the record that named it
-// is gone (a newer await presumed it consumed), so nothing else holds it.
-// It is handed to a parked await (R1's write, in a transaction) or stored
-// (S1), with the marker BACK#<id> in the same transaction: restored at
-// most once, whoever restores it (two requeuers, a keyed replay), and never
-// beside a requeue of the same delivery. Never refused by the pending cap
-// (it was acknowledged already). ErrHookNotFound: the hook is gone.
-func (c *Client) restore(ctx context.Context, token, hookID, id, payload string) error {
+// restore acknowledges again, as a new payload of hook hk, the payload of
+// delivery id: its task ended without it, and the record that named it is
+// gone (a newer await presumed it consumed), so nothing else holds it. It
+// is handed to a parked await (R1's write, in a transaction) or stored
+// (S1), with the marker BACK#<id> in the same transaction: put back at most
+// once per delivery, whoever restores it (two requeuers, a keyed replay),
+// and never beside a requeue of the same delivery. Handed to an await, the
+// marker names the new delivery (its id and the await's task token), so
+// that whoever finds the marker later (another restorer, a replay, this
+// restore's own resend after a lost answer) finishes that delivery
+// (followMark) instead of taking the marker for proof that P arrived.
+// Never refused by the pending cap (it was acknowledged already).
+// ErrHookNotFound: the hook is gone. match finds P in a task's output.
+func (c *Client) restore(ctx context.Context, hk *Hook, id, payload string, match payloadMatch) error {
 	o := ackedBody(payload)
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
-		h, err := c.getHookItem(ctx, token)
+		h, err := c.getHookItem(ctx, hk.Token)
 		if err != nil {
 			return err
 		}
-		if h == nil || h.HookID != hookID {
+		if h == nil || h.HookID != hk.HookID {
 			return ErrHookNotFound
 		}
 		mark := c.requeueMark(h, id)
@@ -263,7 +277,13 @@ func (c *Client) restore(ctx context.Context, token, hookID, id, payload string)
 			ok, err := c.appendPayload(ctx, h, "", o, mark)
 			switch {
 			case errors.Is(err, errIdempotencyKeyUsed):
-				return nil // restored or requeued already
+				// Put back already: finish what that did.
+				next, err := c.followMark(ctx, hk, id, payload, match)
+				if err != nil || next == "" {
+					return err
+				}
+				id = next
+				r.again()
 			case err != nil:
 				return err
 			case ok:
@@ -272,11 +292,13 @@ func (c *Client) restore(ctx context.Context, token, hookID, id, payload string)
 			continue
 		}
 		f := inflight{ID: c.opts.NewID(), Payload: payload, At: c.opts.Now(), Pos: c.queueKey()}
-		_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		mark.Item[attrDelivery] = s(f.ID)
+		mark.Item[attrTask] = s(h.Waiter)
+		_, err = c.transact(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: []types.TransactWriteItem{
 				{Update: &types.Update{
 					TableName:                &c.table,
-					Key:                      hookKey(token),
+					Key:                      hookKey(h.Token),
 					ConditionExpression:      aws.String("#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid"),
 					UpdateExpression:         aws.String(takeSet),
 					ExpressionAttributeNames: names(attrWaiter, attrInflight, attrHookID, attrSeq, attrDlv, attrLim),
@@ -299,10 +321,73 @@ func (c *Client) restore(ctx context.Context, token, hookID, id, payload string)
 			return fmt.Errorf("restore payload: %w", err)
 		}
 		if conditionCanceled(codes, 1) {
-			return nil // restored or requeued already
+			// Put back already, by another restorer or requeuer, or by
+			// this very transaction (the SDK's resend after a lost answer,
+			// past the token's window: the marker names f.ID, in flight,
+			// and followMark sends it).
+			next, err := c.followMark(ctx, hk, id, payload, match)
+			if err != nil || next == "" {
+				return err
+			}
+			id = next
+			r.again()
 		}
 	}
 	return fmt.Errorf("restore payload: %w", ErrContention)
+}
+
+// followMark finishes what the marker BACK#<id> says became of the payload
+// of delivery id, which someone put back already:
+//
+//   - the marker names no delivery: the payload was stored (requeued, or
+//     restored as a stored payload), and an await commits a stored
+//     payload only after sending it: nothing more to do.
+//   - it names delivery d to task T (a restore into a parked await): d is
+//     finished as a replay finishes its record's delivery. Still in flight
+//     → sent now (the restorer may have died or been throttled before its
+//     send); a concurrent sender is harmless (one closed answer, settled as
+//     delivered). Gone → T's history: T got the payload → nothing more; T
+//     ended without it → next is d: the caller restores the payload as
+//     delivery d's, at most once again (BACK#<d>); T's end not shown yet →
+//     an error (unknown; retry). The execution over → ErrHookNotFound.
+func (c *Client) followMark(ctx context.Context, hk *Hook, id, payload string, match payloadMatch) (next string, err error) {
+	got, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &c.table, Key: itemKey(hk.Token, requeuedSK(id)), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", fmt.Errorf("read requeue marker: %w", err)
+	}
+	d, task := getS(got.Item, attrDelivery), getS(got.Item, attrTask)
+	if d == "" {
+		// Stored (or the marker expired with its hook).
+		return "", nil
+	}
+	h, err := c.getHookItem(ctx, hk.Token)
+	if err != nil {
+		return "", err
+	}
+	if h != nil && h.HookID == hk.HookID && h.Inflight != nil && h.Inflight.ID == d {
+		res, err := c.redrive(ctx, h, 0)
+		if err != nil {
+			return "", fmt.Errorf("send the restored delivery: %w", err)
+		}
+		if res == executionOver {
+			return "", ErrHookNotFound
+		}
+		return "", nil
+	}
+	out, err := c.settleEnd(ctx, hk.ExecutionARN, task, payload, match)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("confirm the restored delivery: %w", err)
+	case out.Delivered:
+		return "", nil
+	case out.Ended:
+		return "", ErrHookNotFound
+	case !out.Closed:
+		return "", fmt.Errorf("confirm the restored delivery: its task's end is not in the execution history yet: %w", errTaskUnsettled)
+	}
+	return d, nil
 }
 
 // release forgets a dead waiter whose uncommitted hand-out f did not reach
@@ -346,7 +431,7 @@ func (c *Client) commit(ctx context.Context, h *hookItem, f inflight) error {
 		},
 	}
 	for range c.opts.MaxAttempts {
-		_, err := c.db.TransactWriteItems(ctx, in)
+		_, err := c.transact(ctx, in)
 		if err == nil {
 			return nil
 		}

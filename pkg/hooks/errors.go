@@ -74,6 +74,14 @@ var (
 	// errorType WeakWebhookTokenError.
 	ErrWeakWebhookToken = errors.New("webhook token is too weak")
 
+	// ErrWeakSigningKey: a verified webhook's secret holds a signing key
+	// shorter than MinSigningKeyBytes (a Standard Webhooks "whsec_" is an
+	// empty key, with which anyone can sign). CreateWebhook refuses it
+	// (with ErrInvalidRequest: HTTP 400, InvalidRequestError); at
+	// verification the weak key is never used, and a secret with no other
+	// key fails the request with a 500 (InternalError), nothing stored.
+	ErrWeakSigningKey = errors.New("webhook signing key is too short")
+
 	// ErrEncryptionKey: a resume's encryption key cannot seal for this hook:
 	// the hook is sealed with another key (WithEncryptionKey must name the
 	// hook's own key), or KMS refused a data key of it (unknown, disabled,

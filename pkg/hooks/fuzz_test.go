@@ -177,7 +177,7 @@ func FuzzValidateToken(f *testing.F) {
 					return c.Await(ctx, AwaitInput{RegisterInput: RegisterInput{Token: token, ExecutionARN: exec}, TaskToken: "task"})
 				},
 				"Dispose": func() error { return c.Dispose(ctx, token, exec) },
-				"Respond": func() error { return c.Respond(ctx, token, "req-1", Response{Status: 200}) },
+				"Respond": func() error { return c.Respond(ctx, token, exec, "req-1", Response{Status: 200}) },
 			}
 			if token != "" { // an empty token asks CreateWebhook for a new one
 				ops["CreateWebhook"] = func() error {

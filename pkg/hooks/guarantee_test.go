@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,9 +19,9 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
-	"github.com/sfnhooks/sfnhooks/internal/faults"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/faults"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -249,18 +250,22 @@ func TestHookItemStaysSmall(t *testing.T) {
 // each gets a distinct one.
 func TestConcurrentAwaitsGetDistinctPayloads(t *testing.T) {
 	t.Parallel()
-	twoAwaits(t, "twoawaits-", 30*time.Second, 200*time.Millisecond) // T1 is alive: never settle its hand-out
+	twoAwaits(t, "twoawaits-", 30*time.Second, false) // T1 is alive: never settle its hand-out
 }
 
 // twoAwaits stores P1 and P2, starts an await T1 whose SendTaskSuccess is
-// held, then an await T2 (its client's HandOffWait is handOffWait), lets T1
-// send after hold, and requires T1 to get P1 and T2 to get P2.
-func twoAwaits(t *testing.T, prefix string, handOffWait, hold time.Duration) {
+// held, then an await T2 (its client's HandOffWait is handOffWait), and
+// lets T1 send only once T2 met T1's uncommitted hand-out: T2's A1 was
+// refused (P1 is still pending) and T2 went round to A1 again instead of
+// taking a stored payload, after settling the hand-out from the history
+// first when settles. It requires T1 to get P1 and T2 to get P2, and
+// checks that the meeting happened.
+func twoAwaits(t *testing.T, prefix string, handOffWait time.Duration, settles bool) {
 	t.Helper()
 	ctx := context.Background()
 	tasks := faults.NewTasks()
 	inj1 := faults.New()
-	c1, _, table := guaranteeClient(t, inj1, tasks)
+	c1, db, table := guaranteeClient(t, inj1, tasks)
 	token := prefix + suffix()
 	storePayloads(t, c1, token, `{"p":1}`, `{"p":2}`)
 	sending, release := make(chan struct{}), make(chan struct{})
@@ -271,9 +276,32 @@ func twoAwaits(t *testing.T, prefix string, handOffWait, hold time.Duration) {
 		}
 		return nil
 	})
+	// T2's client goes through inj2, which tells when T2 has met the
+	// hand-out and waits for its commit: an A1 that comes right after
+	// T2's refused A1 (not the backlog's Query: P2 alone pending would
+	// lead there), or, when it settles, right after its read of the
+	// history (the task is open: T2 keeps waiting). The callback runs
+	// before each call is made.
+	inj2 := faults.New()
+	met := make(chan struct{})
+	var once sync.Once
+	prev := ""
+	inj2.FailWith(func(call faults.Call) error {
+		waitsAgain := prev == "DynamoDB.UpdateItem"
+		if settles {
+			waitsAgain = prev == "SFN.GetExecutionHistory"
+		}
+		if call.Op == "DynamoDB.UpdateItem" && waitsAgain {
+			once.Do(func() { close(met) })
+		}
+		prev = call.Op
+		return nil
+	})
+	moto := dynamodb.NewFromConfig(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()))
 	c2, err := hooks.New(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()), func(o *hooks.Options) {
 		o.TableName = table
-		o.StepFunctions = tasks
+		o.DynamoDB = inj2.DynamoDB(moto)
+		o.StepFunctions = inj2.StepFunctions(tasks)
 		o.HandOffWait = handOffWait
 	})
 	if err != nil {
@@ -286,11 +314,35 @@ func twoAwaits(t *testing.T, prefix string, handOffWait, hold time.Duration) {
 	go func() { errs <- await(c1, "T1") }()
 	select {
 	case <-sending:
+	case err := <-errs:
+		t.Fatalf("T1 returned before it sent: %v (%v)", err, inj1.Ops())
 	case <-time.After(30 * time.Second):
 		t.Fatal("T1 never sent")
 	}
+	// What T2 is to meet: T1's hand-out of P1, uncommitted (it names the
+	// stored payload by its key), with P1 and P2 pending. (Read without
+	// c1: its injector is held by T1's send.)
+	item := getHookItem(t, db, table, token)
+	f, _ := item["inflight"].(*types.AttributeValueMemberM)
+	w, _ := item["waiter"].(*types.AttributeValueMemberS)
+	if f == nil || f.Value["key"] == nil || w == nil || w.Value != "T1" {
+		t.Fatalf("while T1 sends: hook item %v, want T1's uncommitted hand-out in flight", item)
+	}
+	seq, _ := item["seq"].(*types.AttributeValueMemberN)
+	dlv, _ := item["dlv"].(*types.AttributeValueMemberN)
+	if seq == nil || dlv == nil || seq.Value != "2" || dlv.Value != "0" {
+		t.Fatalf("while T1 sends: hook item %v, want seq 2, dlv 0 (P1 handed out, uncommitted; P2)", item)
+	}
 	go func() { errs <- await(c2, "T2") }()
-	time.Sleep(hold) // T2 meets T1's uncommitted hand-out
+	select {
+	case <-met:
+	case err := <-errs:
+		close(release)
+		t.Fatalf("an await returned before T2 met T1's hand-out: %v; T2's calls %v", err, inj2.Ops())
+	case <-time.After(30 * time.Second):
+		close(release)
+		t.Fatalf("T2 did not meet T1's hand-out; its calls %v", inj2.Ops())
+	}
 	close(release)
 	for range 2 {
 		select {
@@ -301,6 +353,14 @@ func twoAwaits(t *testing.T, prefix string, handOffWait, hold time.Duration) {
 		case <-time.After(60 * time.Second):
 			t.Fatal("an await did not return")
 		}
+	}
+	answers := inj2.Answers()
+	var ccf *types.ConditionalCheckFailedException
+	if len(answers) == 0 || answers[0].Op != "DynamoDB.UpdateItem" || !answers[0].Made || !errors.As(answers[0].Err, &ccf) {
+		t.Errorf("T2's first call %+v, want its A1 refused on the pending payloads", answers)
+	}
+	if read := slices.Contains(inj2.Ops(), "SFN.GetExecutionHistory"); read != settles {
+		t.Errorf("T2 read the history: %v, want %v; its calls %v", read, settles, inj2.Ops())
 	}
 	o1, _ := tasks.Output("T1")
 	o2, _ := tasks.Output("T2")
@@ -441,14 +501,14 @@ func TestClosedAnswerBeforeHistoryIsNotRequeued(t *testing.T) {
 // await sends it.
 func TestSlowHandOutIsNotTakenOver(t *testing.T) {
 	t.Parallel()
-	twoAwaits(t, "slowhandout-", 100*time.Millisecond, 600*time.Millisecond) // stale long before T1 sends
+	twoAwaits(t, "slowhandout-", 100*time.Millisecond, true) // stale long before T1 sends
 }
 
 // On AWS a plain write to an item that a transaction is writing at that
 // moment fails with TransactionConflictException, which the SDK does not
 // retry; on a hot hook an append (S1) or a commit (A5) holds the hook item
 // often. moto serializes everything and never answers it (the
-// internal/awsmodel benchmark found it). Resume, await and create retry it
+// internal/testbench/awsmodel benchmark found it). Resume, await and create retry it
 // as contention.
 func TestTransactionConflictIsRetried(t *testing.T) {
 	t.Parallel()

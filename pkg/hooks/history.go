@@ -15,10 +15,14 @@ import (
 )
 
 // maxHistoryPages bounds how much of an execution's history a settlement
-// reads (pages of 1,000 events, newest first). What it does not reach is
-// taken as "not delivered": the payload is kept (a possible duplicate),
-// never dropped.
-const maxHistoryPages = 10
+// reads (pages of up to 1,000 events, newest first). A Standard
+// execution's history holds at most 25,000 events (a Step Functions
+// quota), so a settlement reads it to its first event unless pages come
+// back far smaller than asked: the bound is a safety net, not a window.
+// What it does not reach is taken as "not delivered": the payload is kept
+// (a possible duplicate), never dropped. Settlements are rare (a closed
+// task answer, a replayed key), so reading every page costs little.
+const maxHistoryPages = 100
 
 // taskOutcome is what an execution's history says about one task and the
 // execution itself. It is only read on the rare paths (docs/protocol.md,
@@ -238,6 +242,16 @@ func compactJSON(s string) string {
 // known is false when Step Functions cannot say (an ARN it does not
 // accept, or an error): the caller then keeps what it has.
 func (c *Client) executionRunning(ctx context.Context, executionARN string) (running, known bool) {
+	running, err := c.describeRunning(ctx, executionARN)
+	return running, err == nil
+}
+
+// describeRunning asks Step Functions (DescribeExecution) whether
+// executionARN runs: RUNNING, or PENDING_REDRIVE (a redrive was accepted and
+// the execution is about to run again: its hooks are still wanted). Every
+// other status is an end, and so is an execution that does not exist. An
+// error means Step Functions could not say.
+func (c *Client) describeRunning(ctx context.Context, executionARN string) (bool, error) {
 	// Metadata only: the status is all that is needed, and a state machine
 	// encrypted with a customer managed key would otherwise require
 	// kms:Decrypt of the caller for the input and output.
@@ -248,9 +262,9 @@ func (c *Client) executionRunning(ctx context.Context, executionARN string) (run
 	if err != nil {
 		var notExist *sfntypes.ExecutionDoesNotExist
 		if errors.As(err, &notExist) {
-			return false, true
+			return false, nil
 		}
-		return false, false
+		return false, fmt.Errorf("describe execution: %w", err)
 	}
-	return out.Status == sfntypes.ExecutionStatusRunning, true
+	return out.Status == sfntypes.ExecutionStatusRunning || out.Status == sfntypes.ExecutionStatusPendingRedrive, nil
 }

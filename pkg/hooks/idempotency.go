@@ -130,6 +130,9 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 		if err != nil {
 			return nil, err
 		}
+		if o.delivery != nil && o.delivery.ttl > 0 { // a signed request's replay window (verify.go)
+			put.Item[attrExpiresAt] = n(c.opts.Now().Add(o.delivery.ttl).Unix())
+		}
 		if !h.waiting() {
 			if h.full() {
 				// A key already applied is answered; a new one is refused
@@ -139,6 +142,10 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 					return nil, err
 				}
 				if rec == nil {
+					// As in resume: a dead delivery is redriven
+					// before the refusal (best effort), else a hook
+					// full behind it would never drain.
+					_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)
 					return nil, tooManyPending(h)
 				}
 				return c.replay(ctx, h, token, key, o, nil)
@@ -161,7 +168,7 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 		vals := map[string]types.AttributeValue{":w": s(h.Waiter), ":hid": s(h.HookID), ":f": f.av(), ":one": n(1),
 			":kind": s(string(kind)), ":nolim": n(noLim)}
 		cond := "#waiter = :w AND attribute_not_exists(#inflight) AND #hookId = :hid AND #kind = :kind" + o.cond(nm, vals)
-		_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		_, err = c.transact(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: []types.TransactWriteItem{
 				{Update: &types.Update{
 					TableName:                 &c.table,
@@ -211,7 +218,9 @@ func (c *Client) resumeIdempotent(ctx context.Context, token, hookID string, o *
 //     handed to (the record's task token), never another task's identical
 //     output. That task ended without it (its resumer died and the next
 //     await took the record for consumed, or it was requeued): it is
-//     restored, once per delivery (a requeue of it counts).
+//     restored, once per delivery (a requeue of it counts); a restore that
+//     handed it to an await named that delivery in its marker, which is
+//     then finished in turn (followMark).
 //
 // With no record, notFound is returned.
 func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *outgoing, notFound error) (*Hook, error) {
@@ -271,7 +280,9 @@ func (c *Client) replay(ctx context.Context, h *hookItem, token, key string, o *
 // confirmDelivery checks that the payload of an idempotent resume whose
 // record is no longer in flight reached the task it was handed to (rec.Task),
 // and restores it when that task ended without it: as a new payload, unless
-// its delivery was requeued or restored already (the BACK# marker).
+// its delivery was requeued or restored already (the BACK# marker: stored,
+// or handed to an await whose delivery the marker names and restore
+// finishes).
 func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, payload string, match payloadMatch, rec *idemRecord) (*Hook, error) {
 	var out taskOutcome
 	var err error
@@ -300,7 +311,9 @@ func (c *Client) confirmDelivery(ctx context.Context, h *hookItem, token, key, p
 		// say how yet: it may have just succeeded with this payload.
 		return nil, fmt.Errorf("confirm the delivery of an earlier resume with this key: its task's end is not in the execution history yet: %w", errTaskUnsettled)
 	}
-	if err := c.restore(ctx, token, h.HookID, rec.DeliveryID, payload); err != nil {
+	hk := rec.Hook
+	hk.Token = token
+	if err := c.restore(ctx, &hk, rec.DeliveryID, payload, match); err != nil {
 		if errors.Is(err, ErrHookNotFound) {
 			c.forgetKey(ctx, token, key, rec.DeliveryID)
 		}

@@ -92,7 +92,7 @@ func msgPrefix(hookID string) string { return "MSG#" + hookID + "#" }
 // item of the hook follows its stored payloads but its webhook responses
 // (a Limit 1 Query of the last stored payload then ends the partition on
 // moto too, which sets LastEvaluatedKey whenever an item follows:
-// internal/awsmodel compares the two).
+// internal/testbench/awsmodel compares the two).
 func requeuedSK(id string) string { return "BACK#" + id }
 
 // storedQuery queries the payloads h stores, oldest first, with a

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -113,7 +114,10 @@ func validatePayload(s *compiledSchema, payload string) error {
 			return
 		}
 		if u.Error != nil && len(u.Errors) == 0 {
-			out.Details = append(out.Details, SchemaViolation{InstanceLocation: u.InstanceLocation, KeywordLocation: u.KeywordLocation, Error: u.Error.String()})
+			// The keyword only: the library's message repeats the payload's
+			// values ("'4111…' does not match pattern"), which must reach
+			// neither the caller nor the logs (sealed hooks included).
+			out.Details = append(out.Details, SchemaViolation{InstanceLocation: u.InstanceLocation, KeywordLocation: u.KeywordLocation, Error: failedKeyword(u.KeywordLocation)})
 		}
 		for i := range u.Errors {
 			walk(&u.Errors[i])
@@ -121,9 +125,20 @@ func validatePayload(s *compiledSchema, payload string) error {
 	}
 	walk(ve.BasicOutput())
 	if len(out.Details) == 0 {
-		out.Details = []SchemaViolation{{Error: ve.Error()}}
+		out.Details = []SchemaViolation{{Error: "does not match the schema"}}
 	}
 	return out
+}
+
+// failedKeyword says which keyword of the schema failed, from its location
+// (a JSON pointer: "/properties/card/pattern" → `fails "pattern"`).
+func failedKeyword(loc string) string {
+	kw := loc[strings.LastIndex(loc, "/")+1:]
+	kw = strings.NewReplacer("~1", "/", "~0", "~").Replace(kw)
+	if kw == "" {
+		return "does not match the schema"
+	}
+	return "fails " + strconv.Quote(kw)
 }
 
 // schemaCache keeps compiled schemas by the sha256 of their text (a hook's

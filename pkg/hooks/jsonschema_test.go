@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
-	"github.com/sfnhooks/sfnhooks/internal/faults"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/faults"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -190,5 +190,33 @@ func TestSchemaOfPlainHookNotRevealedToWebhooks(t *testing.T) {
 			t.Fatalf("webhook request to a plain hook with a schema: %v, want the uniform 404", err)
 		}
 		_, _ = c.ResumeHook(ctx, token, json.RawMessage(`{"approved":"no"}`)) // teaches the client the schema
+	}
+}
+
+// Schema errors report locations and keywords only, never the payload's
+// values (issue 21): a 422 body or a log line must not repeat a card number
+// that failed a pattern, nor a key that failed additionalProperties. Sealed
+// hooks included (the plaintext is checked before it is sealed).
+func TestSchemaErrorsHoldNoPayloadValues(t *testing.T) {
+	t.Parallel()
+	c, _, _, _ := testClient(t)
+	ctx := context.Background()
+	token := "schema-values-" + suffix()
+	schema := `{"type":"object","additionalProperties":false,"properties":{"card":{"type":"string","pattern":"^4[0-9]{3}$"},"n":{"type":"integer","maximum":5},"e":{"enum":["a","b"]}}}`
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA, Schema: json.RawMessage(schema)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.ResumeHook(ctx, token, json.RawMessage(`{"card":"4111111111111111","n":987654,"e":"c0nf1dential","s3cret-key":1}`))
+	wantSchemaError(t, "values", err)
+	body, _ := json.Marshal(hooks.ErrorFor(err))
+	for _, v := range []string{"4111111111111111", "987654", "987,654", "c0nf1dential", "s3cret-key"} {
+		if strings.Contains(err.Error(), v) || strings.Contains(string(body), v) {
+			t.Errorf("the schema error repeats the payload's %q:\n%v\n%s", v, err, body)
+		}
+	}
+	for _, kw := range []string{"pattern", "maximum", "enum", "additionalProperties"} {
+		if !strings.Contains(string(body), kw) {
+			t.Errorf("the schema error does not name the keyword %q: %s", kw, body)
+		}
 	}
 }

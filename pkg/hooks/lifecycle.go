@@ -63,14 +63,18 @@ func (c *Client) WebhookURL(token string) string {
 // after a lost answer or a crash still tells it. Idempotency records stay
 // until they expire, so a retried resume is still answered.
 //
-// Errors: ErrInvalidToken, *ConflictError when another execution holds the
-// token (nothing is deleted), ErrContention, or a wrapped AWS error (also
-// when the await could not be told: nothing is deleted, retry).
+// Errors: ErrInvalidToken, ErrInvalidRequest (no executionARN),
+// *ConflictError when another execution holds the token (nothing is
+// deleted), ErrContention, or a wrapped AWS error (also when the await
+// could not be told: nothing is deleted, retry).
 func (c *Client) Dispose(ctx context.Context, token, executionARN string) error {
 	if err := ValidateToken(token); err != nil {
 		return err
 	}
-	if err := c.dispose(ctx, token, executionARN); err != nil {
+	if executionARN == "" {
+		return fmt.Errorf("%w: executionArn is required: a hook is disposed by the execution that holds it", ErrInvalidRequest)
+	}
+	if err := c.dispose(ctx, token, executionARN, nil, nil); err != nil {
 		var conflict *ConflictError
 		if errors.As(err, &conflict) {
 			return err
@@ -83,13 +87,25 @@ func (c *Client) Dispose(ctx context.Context, token, executionARN string) error 
 // dispose is docs/protocol.md, "Dispose": D1 deletes the hook unless it
 // names a waiter not told yet; refused, D2 fails that waiter and D1 is made
 // again with it told. The stored payloads go last (D3).
-func (c *Client) dispose(ctx context.Context, token, executionARN string) error {
+//
+// pin, when not nil, is the hook as it was read before Step Functions said
+// its execution had ended (DisposeExecution): D1 is then also conditioned
+// on the hook being in that state still (pinCond), so that nothing a
+// redriven run did after that answer is deleted. A D1 refused because the
+// hook changed asks ended again: if the execution still has ended, the
+// hook as the refused D1 returned it is pinned and D1 made again;
+// otherwise errExecutionRuns.
+func (c *Client) dispose(ctx context.Context, token, executionARN string, pin *hookItem, ended func(context.Context) (bool, error)) error {
 	var told []string
 	var read *hookItem // the hook as the last refused delete returned it
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
 		nm := names(attrPK, attrExec)
 		vals := map[string]types.AttributeValue{":exec": s(executionARN)}
-		cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND " + toldCond(nm, vals, told) + ")"
+		cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND " + toldCond(nm, vals, told)
+		if pin != nil {
+			cond += " AND " + pinCond(nm, vals, pin)
+		}
+		cond += ")"
 		out, err := c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 			TableName:                           &c.table,
 			Key:                                 hookKey(token),
@@ -125,6 +141,21 @@ func (c *Client) dispose(ctx context.Context, token, executionARN string) error 
 		}
 		if h.ExecutionARN != executionARN {
 			return &ConflictError{Token: token, ExecutionARN: h.ExecutionARN}
+		}
+		if pin != nil && !pin.sameState(h) {
+			// Changed since Step Functions said the execution ended:
+			// perhaps by a run redriven since. Nobody is told before the
+			// status is asked again.
+			stillEnded, err := ended(ctx)
+			if err != nil {
+				return err
+			}
+			if !stillEnded {
+				return errExecutionRuns
+			}
+			pin = h
+			r.again()
+			continue
 		}
 		if w := h.untold(told); w != "" {
 			if err := c.tell(ctx, w, ErrorNameDisposed, "hook "+Redact(token)+" was disposed"); err != nil {
@@ -171,10 +202,104 @@ func (c *Client) deleteStored(ctx context.Context, h *hookItem) error {
 	return nil
 }
 
-// DisposeExecution disposes every hook of an execution; the EventBridge rule
-// on execution status changes calls it when an execution ends. It returns
-// how many hooks it disposed.
+// errExecutionRuns: DisposeExecution found the execution running (again):
+// its hooks stay.
+var errExecutionRuns = errors.New("the execution runs")
+
+// pinCond is the condition term "the hook is still in the state of pin":
+// the same incarnation, the same counters, the same waiter and the same
+// in-flight record (or none). Every write that acknowledges, hands out or
+// parks changes one of them (R1, S1, A1, A3, A5, a requeue). It adds the
+// names and values it uses.
+func pinCond(nm map[string]string, vals map[string]types.AttributeValue, pin *hookItem) string {
+	for _, a := range []string{attrHookID, attrSeq, attrDlv, attrWaiter, attrInflight} {
+		nm["#"+a] = a
+	}
+	vals[":pinHid"], vals[":pinSeq"], vals[":pinDlv"] = s(pin.HookID), n(pin.Seq), n(pin.Dlv)
+	cond := "#hookId = :pinHid AND #seq = :pinSeq AND #dlv = :pinDlv"
+	if pin.Waiter == "" {
+		cond += " AND attribute_not_exists(#waiter)"
+	} else {
+		vals[":pinWaiter"] = s(pin.Waiter)
+		cond += " AND #waiter = :pinWaiter"
+	}
+	if pin.Inflight == nil {
+		cond += " AND attribute_not_exists(#inflight)"
+	} else {
+		nm["#"+fID] = fID
+		vals[":pinFlight"] = s(pin.Inflight.ID)
+		cond += " AND #inflight.#id = :pinFlight"
+	}
+	return cond
+}
+
+// sameState reports whether o is in the state of h that pinCond(h) holds.
+func (h *hookItem) sameState(o *hookItem) bool {
+	flight := func(x *hookItem) string {
+		if x.Inflight == nil {
+			return ""
+		}
+		return "f:" + x.Inflight.ID
+	}
+	return o != nil && o.HookID == h.HookID && o.Seq == h.Seq && o.Dlv == h.Dlv &&
+		o.Waiter == h.Waiter && flight(o) == flight(h)
+}
+
+// DisposeExecution disposes every hook of an execution that has ended; the
+// EventBridge rule on execution status changes calls it when an execution
+// ends. It returns how many hooks it disposed.
+//
+// An end event can be late (EventBridge retries a failed delivery for
+// hours): the execution may have been redriven since, and a redriven run
+// uses the same hooks. So the hooks are read first, then Step Functions is
+// asked (DescribeExecution, once): an execution that runs (RUNNING, or
+// PENDING_REDRIVE) keeps its hooks, and 0 is returned. Each hook is then
+// deleted as Dispose does, but only while it is as it was read before that
+// answer: a hook that changed meanwhile is looked at again (docs/protocol.md,
+// "DisposeExecution"). An execution without hooks costs no
+// DescribeExecution.
+//
+// Errors: a wrapped AWS error, also when Step Functions cannot say whether
+// the execution runs (nothing is deleted: the event is retried).
 func (c *Client) DisposeExecution(ctx context.Context, executionARN string) (int, error) {
+	found, err := c.executionHooks(ctx, executionARN)
+	if err != nil {
+		return 0, fmt.Errorf("dispose execution %s: %w", executionARN, err)
+	}
+	if len(found) == 0 {
+		return 0, nil
+	}
+	ended := func(ctx context.Context) (bool, error) {
+		running, err := c.describeRunning(ctx, executionARN)
+		return !running, err
+	}
+	if ok, err := ended(ctx); err != nil || !ok {
+		if err != nil {
+			err = fmt.Errorf("dispose execution %s: has it ended? %w", executionARN, err)
+		}
+		return 0, err
+	}
+	count := 0
+	for _, h := range found {
+		err := c.dispose(ctx, h.Token, executionARN, h, ended)
+		switch {
+		case errors.Is(err, errExecutionRuns):
+			return count, nil // redriven meanwhile: the rest stay too
+		case errors.Is(err, ErrConflict):
+			continue // the token belongs to another execution since it was read
+		case err != nil:
+			return count, fmt.Errorf("dispose execution %s: dispose hook %s: %w", executionARN, Redact(h.Token), err)
+		}
+		count++
+	}
+	return count, nil
+}
+
+// executionHooks reads the hooks of executionARN: its byExecution index
+// (KEYS_ONLY), then the hook items (consistent BatchGetItem, 100 at a
+// time). An item that is gone or names another execution (the index lags
+// a dispose or a take-over) is left out.
+func (c *Client) executionHooks(ctx context.Context, executionARN string) ([]*hookItem, error) {
 	p := dynamodb.NewQueryPaginator(c.db, &dynamodb.QueryInput{
 		TableName:                 &c.table,
 		IndexName:                 aws.String(IndexByExecution),
@@ -182,23 +307,31 @@ func (c *Client) DisposeExecution(ctx context.Context, executionARN string) (int
 		ExpressionAttributeNames:  names(attrExec),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":exec": s(executionARN)},
 	})
-	count := 0
+	var tokens []string
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return count, fmt.Errorf("dispose execution %s: list hooks: %w", executionARN, err)
+			return nil, fmt.Errorf("list hooks: %w", err)
 		}
 		for _, item := range page.Items {
-			token := strings.TrimPrefix(getS(item, attrPK), "HOOK#")
-			err := c.Dispose(ctx, token, executionARN)
-			if errors.Is(err, ErrConflict) {
-				continue // the index lagged: the token already belongs to another execution
+			if tok, ok := strings.CutPrefix(getS(item, attrPK), "HOOK#"); ok && getS(item, attrSK) == skHook {
+				tokens = append(tokens, tok)
 			}
-			if err != nil {
-				return count, fmt.Errorf("dispose execution %s: %w", executionARN, err)
-			}
-			count++
 		}
 	}
-	return count, nil
+	var out []*hookItem
+	for len(tokens) > 0 {
+		chunk := tokens[:min(100, len(tokens))]
+		tokens = tokens[len(chunk):]
+		items, err := c.getHookItems(ctx, chunk)
+		if err != nil {
+			return nil, err
+		}
+		for _, tok := range chunk {
+			if h := items[tok]; h != nil && h.ExecutionARN == executionARN {
+				out = append(out, h)
+			}
+		}
+	}
+	return out, nil
 }

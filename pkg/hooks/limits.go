@@ -104,9 +104,6 @@ func checkWebhookToken(in *CreateWebhookInput) error {
 	if err := ValidateToken(in.Token); err != nil {
 		return err
 	}
-	if in.Verify != nil {
-		return nil // verified: the signature, not the URL, is the credential
-	}
 	if len(in.Token) >= MinWebhookTokenLength && strings.Trim(in.Token, urlSafe) == "" {
 		return nil
 	}

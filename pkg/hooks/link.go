@@ -95,8 +95,9 @@ func (e *LinkGoneError) Is(target error) bool { return target == ErrLinkGone }
 type CreateLinkInput struct {
 	// Token names the hook the link resumes (it must exist: create it first).
 	Token string
-	// ExecutionARN, when set, must be the execution that holds the hook
-	// (else *ConflictError).
+	// ExecutionARN is the execution that makes the link: it must hold the
+	// hook (required; else *ConflictError). The link is bound to that
+	// hook's incarnation (hookId), which no other execution ever holds.
 	ExecutionARN string
 	// Payload is what the hook receives (JSON; a json.RawMessage or []byte
 	// is taken as JSON text), at most MaxLinkPayloadBytes. A JSON object
@@ -205,6 +206,9 @@ func (c *Client) CreateLink(ctx context.Context, in CreateLinkInput) (*Link, err
 	if err := ValidateToken(in.Token); err != nil {
 		return nil, err
 	}
+	if in.ExecutionARN == "" {
+		return nil, fmt.Errorf("%w: executionArn is required ($$.Execution.Id): a link is made by the execution that holds the hook", ErrInvalidRequest)
+	}
 	label := in.Label
 	if label == "" {
 		label = DefaultLinkLabel
@@ -235,7 +239,7 @@ func (c *Client) CreateLink(ctx context.Context, in CreateLinkInput) (*Link, err
 	if h == nil {
 		return nil, fmt.Errorf("create link for %s: %w", Redact(in.Token), ErrHookNotFound)
 	}
-	if in.ExecutionARN != "" && h.ExecutionARN != in.ExecutionARN {
+	if h.ExecutionARN != in.ExecutionARN {
 		return nil, &ConflictError{Token: in.Token, ExecutionARN: h.ExecutionARN}
 	}
 	now := c.opts.Now()
@@ -506,7 +510,7 @@ func (c *Client) claimLink(ctx context.Context, l *linkItem) error {
 			},
 		}})
 	}
-	_, err := c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	_, err := c.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return nil
 	}

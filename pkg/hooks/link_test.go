@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfnhooks/sfnhooks/internal/faults"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/faults"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -38,7 +38,7 @@ func TestLinkClaimedResumesOnce(t *testing.T) {
 			if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
 				t.Fatal(err)
 			}
-			l, err := c.CreateLink(ctx, hooks.CreateLinkInput{Token: token, Payload: map[string]bool{"approved": true}})
+			l, err := c.CreateLink(ctx, hooks.CreateLinkInput{Token: token, ExecutionARN: execA, Payload: map[string]bool{"approved": true}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,11 +80,11 @@ func TestLinkGroupOutlivesSiblings(t *testing.T) {
 	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
 		t.Fatal(err)
 	}
-	short, err := c.CreateLink(ctx, hooks.CreateLinkInput{Token: token, Payload: "yes", Group: "choice", Expiry: time.Hour})
+	short, err := c.CreateLink(ctx, hooks.CreateLinkInput{Token: token, ExecutionARN: execA, Payload: "yes", Group: "choice", Expiry: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	long, err := c.CreateLink(ctx, hooks.CreateLinkInput{Token: token, Payload: "no", Group: "choice", Expiry: 30 * 24 * time.Hour})
+	long, err := c.CreateLink(ctx, hooks.CreateLinkInput{Token: token, ExecutionARN: execA, Payload: "no", Group: "choice", Expiry: 30 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestLinkValidNoLongerThanItsHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Advance(24 * time.Hour)
-	l, err := c.CreateLink(ctx, hooks.CreateLinkInput{Token: token, Payload: true, Group: "g", Expiry: 48 * time.Hour})
+	l, err := c.CreateLink(ctx, hooks.CreateLinkInput{Token: token, ExecutionARN: execA, Payload: true, Group: "g", Expiry: 48 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,9 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
-	"github.com/sfnhooks/sfnhooks/internal/faults"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/faults"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 

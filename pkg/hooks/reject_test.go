@@ -11,7 +11,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
-	"github.com/sfnhooks/sfnhooks/internal/faults"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/faults"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 

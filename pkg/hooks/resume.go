@@ -202,7 +202,12 @@ func (c *Client) resume(ctx context.Context, token, hookID string, kind Kind, o 
 			// What S1's condition (seq < lim) would refuse: answered
 			// without trying it. A hook that fills meanwhile is refused
 			// by S1 itself. An acknowledged payload going back into the
-			// queue (acked) is never refused.
+			// queue (acked) is never refused. A record its sender left
+			// behind is redriven first (best effort): a hook may be full
+			// because its await never got that delivery, and nothing
+			// else would ever send it (its await waits, the queue
+			// behind it stays full).
+			_, _ = c.redrive(ctx, h, c.opts.RedriveAfter)
 			return nil, tooManyPending(h)
 		}
 		// R1's condition failed on the hook it returned: a hook with a
@@ -341,9 +346,10 @@ func (e *configuredError) Error() string { return "webhook settings to apply fir
 // over a counter. extra joins the transaction (an idempotency record); a
 // non-empty kind joins the condition. ok is false when the transaction was
 // canceled (an await parked meanwhile, or a conflicting transaction on the
-// hook item): the caller looks again. Unless the payload was acknowledged
-// already (o.acked), the pending cap joins the condition (seq < lim; a hook
-// without lim predates the cap).
+// hook item): the caller looks again; canceled on its own MSG put, it is
+// the resend of an attempt that applied: ok. Unless the payload was
+// acknowledged already (o.acked), the pending cap joins the condition
+// (seq < lim; a hook without lim predates the cap).
 func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, o *outgoing, extra *types.Put) (ok bool, err error) {
 	payload := o.body
 	cond := "#hookId = :hid AND (attribute_not_exists(#waiter) OR attribute_exists(#inflight))"
@@ -374,11 +380,19 @@ func (c *Client) appendPayload(ctx context.Context, h *hookItem, kind Kind, o *o
 	if extra != nil {
 		items = append(items, types.TransactWriteItem{Put: extra})
 	}
-	_, err = c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	_, err = c.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return true, nil
 	}
 	if codes, ok := canceledReasons(err); ok {
+		if conditionCanceled(codes, 1) {
+			// MSG#key exists: its key is this call's own (clock and
+			// random suffix), so only this transaction wrote it. This is
+			// the SDK's resend of an attempt that applied and whose answer
+			// was lost, past the ClientRequestToken's window (or on an
+			// emulator that ignores it): stored, once.
+			return true, nil
+		}
 		if extra != nil && conditionCanceled(codes, 2) {
 			return false, errIdempotencyKeyUsed
 		}

@@ -41,33 +41,46 @@ const (
 	// SealedMarker is the member that marks a JSON object as a sealed
 	// envelope; its value is the format version.
 	SealedMarker = "sfnhooks:sealed"
-	// SealedVersion is the envelope format this package writes and opens.
-	SealedVersion = 1
+	// SealedVersion is the envelope format this package writes. It opens
+	// it and version 1, whose KMS encryption context also held the token
+	// (CloudTrail logs contexts in clear: version 2 leaves it out).
+	SealedVersion = 2
 	// SealedAlg is the one content algorithm: AES-256-GCM, 96-bit nonce,
 	// 128-bit tag appended to the ciphertext.
 	SealedAlg = "AES256GCM"
 )
 
-// SealContext is the encryption context of a sealed payload: the hook
-// incarnation it was resumed to. It is the KMS encryption context of the
-// data key and, as canonical JSON, the AES-GCM additional data.
+// SealContext is the context of a sealed payload: the hook incarnation it
+// was resumed to. As canonical JSON it is the AES-GCM additional data, so
+// all three are bound to the ciphertext. The KMS encryption context of the
+// data key is hookId and executionArn (version 2): CloudTrail logs KMS
+// encryption contexts in clear, and a token is a credential (a webhook's
+// URL); the random hookId names the incarnation as well. Version 1 put the
+// token in the KMS context too.
 type SealContext struct {
 	Token        string `json:"token"`
 	HookID       string `json:"hookId"`
 	ExecutionARN string `json:"executionArn"`
 }
 
-func (sc SealContext) kms() map[string]string {
-	return map[string]string{"token": sc.Token, "hookId": sc.HookID, "executionArn": sc.ExecutionARN}
+// kms is the KMS encryption context of an envelope of version v.
+func (sc SealContext) kms(v int) map[string]string {
+	m := map[string]string{"hookId": sc.HookID, "executionArn": sc.ExecutionARN}
+	if v == 1 {
+		m["token"] = sc.Token
+	}
+	return m
 }
 
-// aad is the canonical JSON of the context: keys sorted, no whitespace, no
-// HTML escaping.
+// aad is the canonical JSON of the context, token included: keys sorted,
+// no whitespace, no HTML escaping (the same for both versions).
 func (sc SealContext) aad() []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(sc.kms()) // a map of strings always encodes; map keys are sorted
+	m := sc.kms(2)
+	m["token"] = sc.Token
+	_ = enc.Encode(m) // a map of strings always encodes; map keys are sorted
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
@@ -108,8 +121,8 @@ func ParseEnvelope(b []byte) (*Envelope, error) {
 	if err := json.Unmarshal(b, &e); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotSealed, err)
 	}
-	if e.Version != SealedVersion || e.Alg != SealedAlg {
-		return nil, fmt.Errorf("%w: version %d, alg %q (want %d, %q)", ErrNotSealed, e.Version, e.Alg, SealedVersion, SealedAlg)
+	if (e.Version != SealedVersion && e.Version != 1) || e.Alg != SealedAlg {
+		return nil, fmt.Errorf("%w: version %d, alg %q (want 1 or %d, %q)", ErrNotSealed, e.Version, e.Alg, SealedVersion, SealedAlg)
 	}
 	return &e, nil
 }
@@ -120,7 +133,7 @@ func seal(ctx context.Context, api KMSAPI, keyID string, sc SealContext, plainte
 	out, err := api.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{
 		KeyId:             aws.String(keyID),
 		KeySpec:           kmstypes.DataKeySpecAes256,
-		EncryptionContext: sc.kms(),
+		EncryptionContext: sc.kms(SealedVersion),
 	})
 	if err != nil {
 		if code, ok := kmsRefused(err); ok {
@@ -171,7 +184,7 @@ func (e *Envelope) Open(ctx context.Context, api KMSAPI) (json.RawMessage, error
 	out, err := api.Decrypt(ctx, &kms.DecryptInput{
 		CiphertextBlob:    edk,
 		KeyId:             aws.String(e.KeyID),
-		EncryptionContext: e.Context.kms(),
+		EncryptionContext: e.Context.kms(e.Version),
 	})
 	if err != nil {
 		if _, ok := kmsRefused(err); ok {

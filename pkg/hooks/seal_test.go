@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
-	"github.com/sfnhooks/sfnhooks/internal/awsstub"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/awsstub"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -180,7 +180,8 @@ func TestOpenRefusesWrongKeyOrContext(t *testing.T) {
 			e.CT = base64.StdEncoding.EncodeToString(ct)
 		}), hooks.ErrOpenRefused},
 		{"not sealed", []byte(`{"n":1}`), hooks.ErrNotSealed},
-		{"unknown version", edit(func(e *hooks.Envelope) { e.Version = 2 }), hooks.ErrNotSealed},
+		{"unknown version", edit(func(e *hooks.Envelope) { e.Version = 3 }), hooks.ErrNotSealed},
+		{"version 1 (the token in the KMS context)", edit(func(e *hooks.Envelope) { e.Version = 1 }), hooks.ErrOpenRefused},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pt, err := hooks.Open(ctx, api, tc.env)

@@ -1,10 +1,14 @@
 package hooks
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"os"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -45,12 +49,51 @@ func ValidateToken(token string) error {
 	return nil
 }
 
-// Redact returns a short, stable fingerprint of a secret (a hook token or a
-// Step Functions task token) that is safe to log: "sha256:" and the first 12
-// hex digits of its SHA-256.
+// EnvFingerprintKey names the environment variable with the key of log
+// fingerprints (Redact): the template sets one per deployment.
+const EnvFingerprintKey = "HOOKS_FINGERPRINT_KEY"
+
+// fingerprint is the key of Redact: EnvFingerprintKey's value when it has
+// at least 16 bytes, else 32 random bytes chosen once per process (then
+// fingerprints compare within that process only).
+var fingerprint struct {
+	mu  sync.Mutex
+	key []byte
+}
+
+func fingerprintKey() []byte {
+	fingerprint.mu.Lock()
+	defer fingerprint.mu.Unlock()
+	if fingerprint.key == nil {
+		if k := os.Getenv(EnvFingerprintKey); len(k) >= 16 {
+			fingerprint.key = []byte(k)
+		} else {
+			fingerprint.key = make([]byte, 32)
+			_, _ = rand.Read(fingerprint.key) // crypto/rand.Read never fails (Go 1.24+)
+		}
+	}
+	return fingerprint.key
+}
+
+// SetFingerprintKey sets the key of Redact's fingerprints (instead of
+// EnvFingerprintKey): processes that log about the same hooks and share a
+// key give them the same fingerprints.
+func SetFingerprintKey(key []byte) {
+	fingerprint.mu.Lock()
+	defer fingerprint.mu.Unlock()
+	fingerprint.key = append([]byte(nil), key...)
+}
+
+// Redact returns a short, stable fingerprint of a secret (a hook token, a
+// link id or a Step Functions task token) that is safe to log: "fp:" and 12
+// hex digits of its HMAC-SHA256 under the deployment's key
+// (EnvFingerprintKey). Unkeyed, 48 bits of a hash of a predictable token
+// (approval-order-734911) are reversed by trying candidates; keyed, only a
+// holder of the key can test a guess.
 func Redact(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return "sha256:" + hex.EncodeToString(sum[:6])
+	m := hmac.New(sha256.New, fingerprintKey())
+	m.Write([]byte(secret))
+	return "fp:" + hex.EncodeToString(m.Sum(nil)[:6])
 }
 
 // Secret is a string that logs as its fingerprint (see Redact), never in full.

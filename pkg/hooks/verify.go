@@ -77,13 +77,58 @@ type Verify struct {
 	// seconds; the signed content is then "timestamp.body" (as Stripe's)
 	// and the timestamp must be within the tolerance (hmac).
 	TimestampHeader string `json:"timestampHeader,omitempty"`
-	// IDHeader names the header with the provider's delivery id, the
-	// idempotency key of the request (hmac; e.g. X-Shopify-Webhook-Id).
+	// IDHeader names the header with the provider's delivery id (hmac;
+	// e.g. X-Shopify-Webhook-Id). It is not signed, so it is not what a
+	// retry or a replay is recognized by (the request's MAC is); the
+	// workflow receives it with the other headers.
 	IDHeader string `json:"idHeader,omitempty"`
 }
 
 // MaxToleranceSeconds bounds Verify.ToleranceSeconds (one day).
 const MaxToleranceSeconds = 86400
+
+// MinSigningKeyBytes is the shortest signing key a verified webhook
+// accepts (128 bits): the secret's bytes, or for Standard Webhooks the
+// bytes its base64 after "whsec_" decodes to. A shorter one is refused at
+// creation and never used to verify (ErrWeakSigningKey).
+const MinSigningKeyBytes = 16
+
+// signingKey returns the HMAC key secret stands for under scheme; false
+// when it stands for none (not base64 after "whsec_").
+func signingKey(scheme, secret string) ([]byte, bool) {
+	if scheme == SchemeStandardWebhooks {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+		return key, err == nil
+	}
+	return []byte(secret), true
+}
+
+// weakKey describes why secret is not a usable key under scheme, or "".
+func weakKey(scheme, secret string) string {
+	key, ok := signingKey(scheme, secret)
+	switch {
+	case !ok:
+		return "is not base64 after whsec_"
+	case len(key) < MinSigningKeyBytes:
+		return fmt.Sprintf("is a key of %d bytes; keys must be at least %d bytes", len(key), MinSigningKeyBytes)
+	}
+	return ""
+}
+
+// strongSecrets returns the secrets whose keys are long enough to verify
+// with; ErrWeakSigningKey when none is.
+func strongSecrets(scheme string, secrets []string) ([]string, error) {
+	var strong []string
+	for _, sec := range secrets {
+		if weakKey(scheme, sec) == "" {
+			strong = append(strong, sec)
+		}
+	}
+	if len(strong) == 0 {
+		return nil, fmt.Errorf("%w: the webhook's secret holds no signing key of at least %d bytes; nothing was accepted", ErrWeakSigningKey, MinSigningKeyBytes)
+	}
+	return strong, nil
+}
 
 // validate checks v as a webhook's configuration and fills the defaults of
 // the hmac scheme.
@@ -143,11 +188,28 @@ type signedRequest struct {
 	tolerance time.Duration
 }
 
-// checkSignature verifies req under v with any of secrets and returns the
-// provider's delivery id ("" if the request carries none). Every failure
+// verified is what a valid signature tells about a request.
+type verified struct {
+	// id is the provider's delivery id when the signature covers it
+	// (webhook-id, Stripe's and Slack's event ids in the signed body), "" otherwise.
+	id string
+	// mac is the MAC that matched: a keyed hash of everything the
+	// signature covers. Sending the same request again repeats it.
+	mac []byte
+	// timed reports that the signature covers a timestamp checked
+	// against the tolerance: a replay is refused once it is stale.
+	timed bool
+}
+
+// checkSignature verifies req under v with any of secrets. Every failure
 // is ErrInvalidSignature with a message that says what was wrong, never
 // which secret or what signature was expected.
-func checkSignature(v *Verify, secrets []string, req signedRequest) (deliveryID string, err error) {
+func checkSignature(v *Verify, secrets []string, req signedRequest) (verified, error) {
+	// A weak key (an empty one: anyone can sign) is never used.
+	secrets, err := strongSecrets(v.Scheme, secrets)
+	if err != nil {
+		return verified{}, err
+	}
 	if v.ToleranceSeconds > 0 {
 		req.tolerance = time.Duration(v.ToleranceSeconds) * time.Second
 	}
@@ -163,7 +225,20 @@ func checkSignature(v *Verify, secrets []string, req signedRequest) (deliveryID 
 	case SchemeHMAC:
 		return checkHMAC(v, secrets, req)
 	}
-	return "", invalidSignature("the webhook's verification scheme %q is unknown", v.Scheme)
+	return verified{}, invalidSignature("the webhook's verification scheme %q is unknown", v.Scheme)
+}
+
+// signatureHeaders are the headers that carry a request's signature under
+// v (lower case): they are not handed to the workflow, where the request
+// with them would be a replayable credential.
+func signatureHeaders(v *Verify) []string {
+	switch v.Scheme {
+	case SchemeGitHub:
+		return []string{"x-hub-signature-256", "x-hub-signature"} // GitHub also sends an HMAC-SHA1 of the same body
+	case SchemeHMAC:
+		return []string{strings.ToLower(v.Header)}
+	}
+	return []string{strings.ToLower(signatureHeader(v))}
 }
 
 // signatureHeader is the header that carries a request's signature under
@@ -194,18 +269,20 @@ func mac(h func() hash.Hash, key []byte, parts ...[]byte) []byte {
 	return m.Sum(nil)
 }
 
-// anyMatch reports whether one of the candidate signatures equals one of
-// the expected MACs (hmac.Equal: constant time for equal lengths).
-func anyMatch(expected, candidates [][]byte) bool {
-	ok := false
+// anyMatch returns the first expected MAC that equals one of the candidate
+// signatures, or nil (hmac.Equal: constant time for equal lengths).
+func anyMatch(expected, candidates [][]byte) []byte {
+	var match []byte
 	for _, e := range expected {
 		for _, c := range candidates {
 			if hmac.Equal(e, c) {
-				ok = true // no early exit: the time does not tell which matched
+				if match == nil {
+					match = e // no early exit: the time does not tell which matched
+				}
 			}
 		}
 	}
-	return ok
+	return match
 }
 
 // checkTimestamp parses a Unix time in seconds and checks it is within the
@@ -222,13 +299,13 @@ func checkTimestamp(ts string, req signedRequest) error {
 	return nil
 }
 
-func checkStandardWebhooks(secrets []string, req signedRequest) (string, error) {
+func checkStandardWebhooks(secrets []string, req signedRequest) (verified, error) {
 	id, ts, sigs := req.header.Get("Webhook-Id"), req.header.Get("Webhook-Timestamp"), req.header.Get("Webhook-Signature")
 	if id == "" || ts == "" || sigs == "" {
-		return "", invalidSignature("missing webhook-id, webhook-timestamp or webhook-signature header")
+		return verified{}, invalidSignature("missing webhook-id, webhook-timestamp or webhook-signature header")
 	}
 	if err := checkTimestamp(ts, req); err != nil {
-		return "", err
+		return verified{}, err
 	}
 	var candidates [][]byte
 	for _, f := range strings.Fields(sigs) {
@@ -242,19 +319,20 @@ func checkStandardWebhooks(secrets []string, req signedRequest) (string, error) 
 	}
 	var expected [][]byte
 	for _, s := range secrets {
-		key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "whsec_"))
-		if err != nil {
-			continue // not a Standard Webhooks secret; checked at load (secretKeys)
+		key, ok := signingKey(SchemeStandardWebhooks, s)
+		if !ok {
+			continue // not a Standard Webhooks secret (strongSecrets keeps none)
 		}
 		expected = append(expected, mac(sha256.New, key, []byte(id), []byte("."), []byte(ts), []byte("."), req.body))
 	}
-	if !anyMatch(expected, candidates) {
-		return "", invalidSignature("no v1 signature in webhook-signature matches the request")
+	mac := anyMatch(expected, candidates)
+	if mac == nil {
+		return verified{}, invalidSignature("no v1 signature in webhook-signature matches the request")
 	}
-	return id, nil
+	return verified{id: id, mac: mac, timed: true}, nil
 }
 
-func checkStripe(secrets []string, req signedRequest) (string, error) {
+func checkStripe(secrets []string, req signedRequest) (verified, error) {
 	header := req.header.Get("Stripe-Signature")
 	var ts string
 	var candidates [][]byte
@@ -270,58 +348,63 @@ func checkStripe(secrets []string, req signedRequest) (string, error) {
 		}
 	}
 	if ts == "" || len(candidates) == 0 {
-		return "", invalidSignature("missing or malformed Stripe-Signature header (want t=<timestamp>,v1=<signature>)")
+		return verified{}, invalidSignature("missing or malformed Stripe-Signature header (want t=<timestamp>,v1=<signature>)")
 	}
 	if err := checkTimestamp(ts, req); err != nil {
-		return "", err
+		return verified{}, err
 	}
 	var expected [][]byte
 	for _, s := range secrets {
 		expected = append(expected, mac(sha256.New, []byte(s), []byte(ts), []byte("."), req.body))
 	}
-	if !anyMatch(expected, candidates) {
-		return "", invalidSignature("no v1 signature in Stripe-Signature matches the request")
+	mac := anyMatch(expected, candidates)
+	if mac == nil {
+		return verified{}, invalidSignature("no v1 signature in Stripe-Signature matches the request")
 	}
-	return jsonString(req.body, "id"), nil
+	return verified{id: jsonString(req.body, "id"), mac: mac, timed: true}, nil
 }
 
-func checkGitHub(secrets []string, req signedRequest) (string, error) {
+func checkGitHub(secrets []string, req signedRequest) (verified, error) {
 	sig, ok := strings.CutPrefix(req.header.Get("X-Hub-Signature-256"), "sha256=")
 	got, err := hex.DecodeString(sig)
 	if !ok || err != nil || len(got) == 0 {
-		return "", invalidSignature("missing or malformed X-Hub-Signature-256 header (want sha256=<hex>)")
+		return verified{}, invalidSignature("missing or malformed X-Hub-Signature-256 header (want sha256=<hex>)")
 	}
 	var expected [][]byte
 	for _, s := range secrets {
 		expected = append(expected, mac(sha256.New, []byte(s), req.body))
 	}
-	if !anyMatch(expected, [][]byte{got}) {
-		return "", invalidSignature("X-Hub-Signature-256 does not match the request")
+	mac := anyMatch(expected, [][]byte{got})
+	if mac == nil {
+		return verified{}, invalidSignature("X-Hub-Signature-256 does not match the request")
 	}
-	return req.header.Get("X-GitHub-Delivery"), nil
+	// X-GitHub-Delivery is not signed: anyone holding a captured request
+	// can set a new one. The request is known by its MAC instead.
+	return verified{mac: mac}, nil
 }
 
-func checkSlack(secrets []string, req signedRequest) (string, error) {
+func checkSlack(secrets []string, req signedRequest) (verified, error) {
 	ts := req.header.Get("X-Slack-Request-Timestamp")
 	sig, ok := strings.CutPrefix(req.header.Get("X-Slack-Signature"), "v0=")
 	got, err := hex.DecodeString(sig)
 	if ts == "" || !ok || err != nil || len(got) == 0 {
-		return "", invalidSignature("missing X-Slack-Request-Timestamp, or missing or malformed X-Slack-Signature header (want v0=<hex>)")
+		return verified{}, invalidSignature("missing X-Slack-Request-Timestamp, or missing or malformed X-Slack-Signature header (want v0=<hex>)")
 	}
 	if err := checkTimestamp(ts, req); err != nil {
-		return "", err
+		return verified{}, err
 	}
 	var expected [][]byte
 	for _, s := range secrets {
 		expected = append(expected, mac(sha256.New, []byte(s), []byte("v0:"), []byte(ts), []byte(":"), req.body))
 	}
-	if !anyMatch(expected, [][]byte{got}) {
-		return "", invalidSignature("X-Slack-Signature does not match the request")
+	mac := anyMatch(expected, [][]byte{got})
+	if mac == nil {
+		return verified{}, invalidSignature("X-Slack-Signature does not match the request")
 	}
-	return jsonString(req.body, "event_id"), nil
+	return verified{id: jsonString(req.body, "event_id"), mac: mac, timed: true}, nil
 }
 
-func checkHMAC(v *Verify, secrets []string, req signedRequest) (string, error) {
+func checkHMAC(v *Verify, secrets []string, req signedRequest) (verified, error) {
 	sig, ok := strings.CutPrefix(strings.TrimSpace(req.header.Get(v.Header)), v.Prefix)
 	var got []byte
 	var err error
@@ -331,16 +414,16 @@ func checkHMAC(v *Verify, secrets []string, req signedRequest) (string, error) {
 		got, err = hex.DecodeString(sig)
 	}
 	if !ok || err != nil || len(got) == 0 {
-		return "", invalidSignature("missing or malformed %s header", v.Header)
+		return verified{}, invalidSignature("missing or malformed %s header", v.Header)
 	}
 	var parts [][]byte
 	if v.TimestampHeader != "" {
 		ts := req.header.Get(v.TimestampHeader)
 		if ts == "" {
-			return "", invalidSignature("missing %s header", v.TimestampHeader)
+			return verified{}, invalidSignature("missing %s header", v.TimestampHeader)
 		}
 		if err := checkTimestamp(ts, req); err != nil {
-			return "", err
+			return verified{}, err
 		}
 		parts = append(parts, []byte(ts), []byte("."))
 	}
@@ -353,13 +436,13 @@ func checkHMAC(v *Verify, secrets []string, req signedRequest) (string, error) {
 	for _, s := range secrets {
 		expected = append(expected, mac(h, []byte(s), parts...))
 	}
-	if !anyMatch(expected, [][]byte{got}) {
-		return "", invalidSignature("%s does not match the request", v.Header)
+	mac := anyMatch(expected, [][]byte{got})
+	if mac == nil {
+		return verified{}, invalidSignature("%s does not match the request", v.Header)
 	}
-	if v.IDHeader == "" {
-		return "", nil
-	}
-	return req.header.Get(v.IDHeader), nil
+	// The idHeader (X-Shopify-Webhook-Id, …) is not signed: the request is
+	// known by its MAC, which is the same for the provider's retries.
+	return verified{mac: mac, timed: v.TimestampHeader != ""}, nil
 }
 
 // jsonString returns the top-level string field name of the JSON object

@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -38,7 +39,7 @@ func runSignedCases(t *testing.T, cases []signedCase) {
 			for k, val := range tc.header {
 				h.Set(k, val)
 			}
-			id, err := checkSignature(&v, tc.secrets, signedRequest{header: h, body: []byte(tc.body), now: time.Unix(tc.now, 0), tolerance: DefaultSignatureTolerance})
+			got, err := checkSignature(&v, tc.secrets, signedRequest{header: h, body: []byte(tc.body), now: time.Unix(tc.now, 0), tolerance: DefaultSignatureTolerance})
 			if tc.wantErr {
 				if !errors.Is(err, ErrInvalidSignature) {
 					t.Fatalf("%q: got %v, want ErrInvalidSignature", tc.name, err)
@@ -51,8 +52,11 @@ func runSignedCases(t *testing.T, cases []signedCase) {
 			if err != nil {
 				t.Fatalf("%q: got %v, want a valid signature", tc.name, err)
 			}
-			if id != tc.wantID {
-				t.Fatalf("%q: delivery id %q, want %q", tc.name, id, tc.wantID)
+			if got.id != tc.wantID {
+				t.Fatalf("%q: delivery id %q, want %q", tc.name, got.id, tc.wantID)
+			}
+			if len(got.mac) == 0 {
+				t.Fatalf("%q: no MAC of the signed content", tc.name)
 			}
 		})
 	}
@@ -69,7 +73,7 @@ func TestSignaturePublishedExamples(t *testing.T) {
 		// secret "It's a Secret to Everybody".
 		{name: "github docs", verify: Verify{Scheme: SchemeGitHub}, secrets: []string{"It's a Secret to Everybody"},
 			header: map[string]string{"X-Hub-Signature-256": "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17", "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958"},
-			body:   "Hello, World!", now: 1700000000, wantID: "72d3162e-cc78-11e3-81ab-4c9367dc0958"},
+			body:   "Hello, World!", now: 1700000000}, // X-GitHub-Delivery is not signed: no delivery id
 		{name: "github docs, wrong secret", verify: Verify{Scheme: SchemeGitHub}, secrets: []string{"It's a Secret to Nobody"},
 			header: map[string]string{"X-Hub-Signature-256": "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"},
 			body:   "Hello, World!", now: 1700000000, wantErr: true},
@@ -143,14 +147,14 @@ func TestSignatureOpenSSLVectors(t *testing.T) {
 	const now = 1700000000
 	stripe := opensslHMAC(t, "sha256", "whsec_stripe_test_secret", `1700000000.{"id":"evt_1","type":"payment_intent.succeeded"}`,
 		"e59021b31c5352689b4ae9ae2c627b00ad461d2b5cc1aeb30e33c9616fd307f1")
-	github := opensslHMAC(t, "sha256", "gh-secret", `{"ref":"refs/heads/main"}`,
-		"9f32f83d1b7bd4fb6bde84ce10c5ba99a441c0e256342fe2da9a729c00222d9e")
-	slack := opensslHMAC(t, "sha256", "slack-secret", `v0:1700000000:{"event_id":"Ev1"}`,
-		"824f5c9109484cd76636408fc4a3e8825a8803c892f42914f4b16289de604cf2")
-	shopify := hexToBase64(t, opensslHMAC(t, "sha256", "shpss_secret", `{"order":1}`,
-		"c8354da66c5008d1100bd74a091fe1a1dcfd7936f667737041af778e84602057"))
-	sha512 := opensslHMAC(t, "sha512", "hmac-secret", `1700000000.{"a":1}`,
-		"3c7cf7ce785a6e6d91ed8456b984c12021b2df9fb694003b4ea4d8787c55907020790af220d70f95fb0cc0a8e7ecd9e87e78edb75adf80ef78578c0a1cd10d11")
+	github := opensslHMAC(t, "sha256", "gh-secret-0123456789", `{"ref":"refs/heads/main"}`,
+		"512f1fd7cf0917b92824b74b6e151df02403801f4df13d5e347a2601ed2b2d11")
+	slack := opensslHMAC(t, "sha256", "slack-secret-0123456789", `v0:1700000000:{"event_id":"Ev1"}`,
+		"8254732cc8856eff416da333bec0452de9fffecf55a34e31b4903f11cb153800")
+	shopify := hexToBase64(t, opensslHMAC(t, "sha256", "shpss_secret_0123456789", `{"order":1}`,
+		"870e31e9911703b39f65ad2453d1c543aba7cf4f40d357c75ae6e630e0361d90"))
+	sha512 := opensslHMAC(t, "sha512", "hmac-secret-0123456789", `1700000000.{"a":1}`,
+		"7fc4c722e66c3d5c039e8e2b036a6e55f7955aa3b22784c44b8363ea400c03d47a9a7ac9e40778995a88040b6b27a50940e82fa10de9f23c7c0fa7353a883ad4")
 	// Standard Webhooks keys are base64 after "whsec_": the key is the
 	// 32 bytes "sfnhooks-test-key-0123456789abcd":
 	//   printf '%s' 'msg_1.1700000000.{"x":1}' | openssl dgst -sha256 -mac HMAC \
@@ -168,7 +172,7 @@ func TestSignatureOpenSSLVectors(t *testing.T) {
 		{name: "stripe, one of two v1 (Stripe signs with each active secret)", verify: Verify{Scheme: SchemeStripe}, secrets: []string{"whsec_stripe_test_secret"},
 			header: map[string]string{"Stripe-Signature": "t=1700000000,v1=" + strings.Repeat("00", 32) + ",v1=" + stripe},
 			body:   `{"id":"evt_1","type":"payment_intent.succeeded"}`, now: now, wantID: "evt_1"},
-		{name: "stripe, wrong secret", verify: Verify{Scheme: SchemeStripe}, secrets: []string{"whsec_other"},
+		{name: "stripe, wrong secret", verify: Verify{Scheme: SchemeStripe}, secrets: []string{"whsec_other_stripe_secret"},
 			header: map[string]string{"Stripe-Signature": "t=1700000000,v1=" + stripe},
 			body:   `{"id":"evt_1","type":"payment_intent.succeeded"}`, now: now, wantErr: true},
 		{name: "stripe, tampered body", verify: Verify{Scheme: SchemeStripe}, secrets: []string{"whsec_stripe_test_secret"},
@@ -180,25 +184,25 @@ func TestSignatureOpenSSLVectors(t *testing.T) {
 		{name: "stripe, replayed under a new timestamp", verify: Verify{Scheme: SchemeStripe}, secrets: []string{"whsec_stripe_test_secret"},
 			header: map[string]string{"Stripe-Signature": "t=1700000100,v1=" + stripe},
 			body:   `{"id":"evt_1","type":"payment_intent.succeeded"}`, now: now + 100, wantErr: true},
-		{name: "github", verify: Verify{Scheme: SchemeGitHub}, secrets: []string{"gh-secret"},
+		{name: "github", verify: Verify{Scheme: SchemeGitHub}, secrets: []string{"gh-secret-0123456789"},
 			header: map[string]string{"X-Hub-Signature-256": "sha256=" + github, "X-GitHub-Delivery": "d-1"},
-			body:   `{"ref":"refs/heads/main"}`, now: now, wantID: "d-1"},
-		{name: "github, rotated: old secret still accepted", verify: Verify{Scheme: SchemeGitHub}, secrets: []string{"gh-new-secret", "gh-secret"},
+			body:   `{"ref":"refs/heads/main"}`, now: now}, // not signed: the request is known by its MAC
+		{name: "github, rotated: old secret still accepted", verify: Verify{Scheme: SchemeGitHub}, secrets: []string{"gh-new-secret-0123456789", "gh-secret-0123456789"},
 			header: map[string]string{"X-Hub-Signature-256": "sha256=" + github},
 			body:   `{"ref":"refs/heads/main"}`, now: now},
-		{name: "github, rotated: new secret accepted", verify: Verify{Scheme: SchemeGitHub}, secrets: []string{"gh-secret", "gh-old-secret"},
+		{name: "github, rotated: new secret accepted", verify: Verify{Scheme: SchemeGitHub}, secrets: []string{"gh-secret-0123456789", "gh-old-secret-0123456789"},
 			header: map[string]string{"X-Hub-Signature-256": "sha256=" + github},
 			body:   `{"ref":"refs/heads/main"}`, now: now},
-		{name: "github, rotation over: old secret refused", verify: Verify{Scheme: SchemeGitHub}, secrets: []string{"gh-new-secret"},
+		{name: "github, rotation over: old secret refused", verify: Verify{Scheme: SchemeGitHub}, secrets: []string{"gh-new-secret-0123456789"},
 			header: map[string]string{"X-Hub-Signature-256": "sha256=" + github},
 			body:   `{"ref":"refs/heads/main"}`, now: now, wantErr: true},
-		{name: "github, sha1 header only", verify: Verify{Scheme: SchemeGitHub}, secrets: []string{"gh-secret"},
+		{name: "github, sha1 header only", verify: Verify{Scheme: SchemeGitHub}, secrets: []string{"gh-secret-0123456789"},
 			header: map[string]string{"X-Hub-Signature": "sha1=" + github[:40]},
 			body:   `{"ref":"refs/heads/main"}`, now: now, wantErr: true},
-		{name: "slack", verify: Verify{Scheme: SchemeSlack}, secrets: []string{"slack-secret"},
+		{name: "slack", verify: Verify{Scheme: SchemeSlack}, secrets: []string{"slack-secret-0123456789"},
 			header: map[string]string{"X-Slack-Request-Timestamp": "1700000000", "X-Slack-Signature": "v0=" + slack},
 			body:   `{"event_id":"Ev1"}`, now: now, wantID: "Ev1"},
-		{name: "slack, wrong secret", verify: Verify{Scheme: SchemeSlack}, secrets: []string{"slack-other"},
+		{name: "slack, wrong secret", verify: Verify{Scheme: SchemeSlack}, secrets: []string{"slack-other-0123456789"},
 			header: map[string]string{"X-Slack-Request-Timestamp": "1700000000", "X-Slack-Signature": "v0=" + slack},
 			body:   `{"event_id":"Ev1"}`, now: now, wantErr: true},
 		{name: "standard-webhooks", verify: Verify{Scheme: SchemeStandardWebhooks}, secrets: []string{swSecret},
@@ -211,22 +215,22 @@ func TestSignatureOpenSSLVectors(t *testing.T) {
 			header: swHeader, body: `{"x":2}`, now: now, wantErr: true},
 		{name: "standard-webhooks, stale", verify: Verify{Scheme: SchemeStandardWebhooks, ToleranceSeconds: 60}, secrets: []string{swSecret},
 			header: swHeader, body: `{"x":1}`, now: now + 61, wantErr: true},
-		{name: "hmac shopify", verify: shopifyVerify, secrets: []string{"shpss_secret"},
+		{name: "hmac shopify", verify: shopifyVerify, secrets: []string{"shpss_secret_0123456789"},
 			header: map[string]string{"X-Shopify-Hmac-Sha256": shopify, "X-Shopify-Webhook-Id": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"},
-			body:   `{"order":1}`, now: now, wantID: "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"},
-		{name: "hmac shopify, tampered", verify: shopifyVerify, secrets: []string{"shpss_secret"},
+			body:   `{"order":1}`, now: now}, // the idHeader is not signed: the request is known by its MAC
+		{name: "hmac shopify, tampered", verify: shopifyVerify, secrets: []string{"shpss_secret_0123456789"},
 			header: map[string]string{"X-Shopify-Hmac-Sha256": shopify},
 			body:   `{"order":2}`, now: now, wantErr: true},
-		{name: "hmac sha512 with prefix and timestamp", verify: sha512Verify, secrets: []string{"hmac-secret"},
+		{name: "hmac sha512 with prefix and timestamp", verify: sha512Verify, secrets: []string{"hmac-secret-0123456789"},
 			header: map[string]string{"X-Signature": "sha512=" + sha512, "X-Timestamp": "1700000000"},
 			body:   `{"a":1}`, now: now},
-		{name: "hmac sha512, stale", verify: sha512Verify, secrets: []string{"hmac-secret"},
+		{name: "hmac sha512, stale", verify: sha512Verify, secrets: []string{"hmac-secret-0123456789"},
 			header: map[string]string{"X-Signature": "sha512=" + sha512, "X-Timestamp": "1700000000"},
 			body:   `{"a":1}`, now: now - 400, wantErr: true},
-		{name: "hmac sha512, no prefix", verify: sha512Verify, secrets: []string{"hmac-secret"},
+		{name: "hmac sha512, no prefix", verify: sha512Verify, secrets: []string{"hmac-secret-0123456789"},
 			header: map[string]string{"X-Signature": sha512, "X-Timestamp": "1700000000"},
 			body:   `{"a":1}`, now: now, wantErr: true},
-		{name: "hmac sha512, missing timestamp", verify: sha512Verify, secrets: []string{"hmac-secret"},
+		{name: "hmac sha512, missing timestamp", verify: sha512Verify, secrets: []string{"hmac-secret-0123456789"},
 			header: map[string]string{"X-Signature": "sha512=" + sha512},
 			body:   `{"a":1}`, now: now, wantErr: true},
 	})
@@ -258,6 +262,46 @@ func TestVerifyConfig(t *testing.T) {
 		}
 		if err != nil && (!errors.Is(err, ErrInvalidRequest) || ErrorFor(err).Status != http.StatusBadRequest) {
 			t.Errorf("%q: got %v, want ErrInvalidRequest (400)", tc.name, err)
+		}
+	}
+}
+
+// Keys shorter than MinSigningKeyBytes are refused at verification: a
+// Standard Webhooks secret "whsec_" decodes to an empty HMAC key, with
+// which anyone can sign (issue 21). A request signed with such a key is
+// never accepted; a strong key beside it (a rotation) still works.
+func TestWeakSigningKeyRefused(t *testing.T) {
+	t.Parallel()
+	const now = 1700000000
+	body := `{"x":1}`
+	emptyKeySig := "v1," + base64.StdEncoding.EncodeToString(mac(sha256.New, nil, []byte("msg_1.1700000000."+body)))
+	sw := map[string]string{"webhook-id": "msg_1", "webhook-timestamp": "1700000000", "webhook-signature": emptyKeySig}
+	short := "fifteen-bytes.."
+	ghSig := "sha256=" + hex.EncodeToString(mac(sha256.New, []byte(short), []byte(body)))
+	for _, tc := range []struct {
+		name    string
+		verify  Verify
+		secrets []string
+		header  map[string]string
+		weak    bool // refused as a weak key (not merely a wrong signature)
+	}{
+		{"standard-webhooks whsec_ (empty key)", Verify{Scheme: SchemeStandardWebhooks}, []string{"whsec_"}, sw, true},
+		{"github, a 15-byte secret", Verify{Scheme: SchemeGitHub}, []string{short}, map[string]string{"X-Hub-Signature-256": ghSig}, true},
+		{"the empty key beside a strong one", Verify{Scheme: SchemeStandardWebhooks}, []string{"whsec_", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, sw, false},
+	} {
+		v := tc.verify
+		h := http.Header{}
+		for k, val := range tc.header {
+			h.Set(k, val)
+		}
+		_, err := checkSignature(&v, tc.secrets, signedRequest{header: h, body: []byte(body), now: time.Unix(now, 0), tolerance: DefaultSignatureTolerance})
+		switch {
+		case err == nil:
+			t.Errorf("%s: a request signed with a weak key was accepted", tc.name)
+		case tc.weak && !errors.Is(err, ErrWeakSigningKey):
+			t.Errorf("%s: %v, want ErrWeakSigningKey", tc.name, err)
+		case !tc.weak && !errors.Is(err, ErrInvalidSignature):
+			t.Errorf("%s: %v, want ErrInvalidSignature (the weak key ignored)", tc.name, err)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -15,10 +16,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -91,7 +93,6 @@ func TestVerifiedWebhook(t *testing.T) {
 		name string
 		r    *http.Request
 	}{
-		{"unsigned", swRequest(t, h.Token, "", "msg_a", now, body)},
 		{"wrong secret", swRequest(t, h.Token, "whsec_"+base64.StdEncoding.EncodeToString([]byte("not the secret")), "msg_a", now, body)},
 		{"tampered body", func() *http.Request {
 			r := swRequest(t, h.Token, swNew, "msg_a", now, body)
@@ -216,18 +217,25 @@ func TestVerifiedWebhookSecretCache(t *testing.T) {
 	// A cold container refuses an unsigned request without reading the secret.
 	cold := p.newCaller(t)
 	p.calls.Reset()
-	if _, err := cold.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, "", "msg_u", time.Now(), `{}`)); !errors.Is(err, hooks.ErrInvalidSignature) {
-		t.Fatalf("unsigned request: %v, want ErrInvalidSignature", err)
+	if _, err := cold.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, "", "msg_u", time.Now(), `{}`)); !errors.Is(err, hooks.ErrHookNotFound) {
+		t.Fatalf("unsigned request: %v, want ErrHookNotFound (as an unknown token)", err)
 	}
 	if got := p.calls.Count("Secrets Manager.GetSecretValue"); got != 0 {
 		t.Fatalf("unsigned request on a cold cache: %d GetSecretValue (%s), want 0", got, p.calls)
 	}
+	// A secret deleted after the webhook was created (create refuses one
+	// that does not exist), read by a cold container.
+	gone := newSecret(t, swNew)
 	missing, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA,
-		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: strings.Replace(arn, "sfnhooks/test-", "sfnhooks/none-", 1)}})
+		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: gone}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = p.caller.ResumeWebhook(ctx, missing.Token, swRequest(t, missing.Token, swNew, "msg_x", time.Now(), `{}`))
+	sm := secretsmanager.NewFromConfig(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()))
+	if _, err := sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: &gone, ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.newCaller(t).ResumeWebhook(ctx, missing.Token, swRequest(t, missing.Token, swNew, "msg_x", time.Now(), `{}`))
 	if api := hooks.ErrorFor(err); api.Status != http.StatusInternalServerError {
 		t.Fatalf("missing secret: got %v (%d), want 500", err, api.Status)
 	}
@@ -250,28 +258,37 @@ func TestCreateWebhookVerifyRefused(t *testing.T) {
 	}
 }
 
-// A verified webhook may keep a short, readable token (payment-<id>): the
-// signature, not the URL, is its credential.
-func TestVerifiedWebhookShortToken(t *testing.T) {
+// A verified webhook needs the same token strength as any webhook, and an
+// unsigned request to it is answered exactly as one to an unknown token
+// (issue 21): with a short chosen token (payment-<id>) and 401 for
+// unsigned requests, the public route confirmed which tokens exist. A
+// request with a signature that fails still gets 401 (the provider's
+// secret is wrong): only whoever has the URL can tell.
+func TestVerifiedWebhookTokenAndUnsignedAnswer(t *testing.T) {
 	t.Parallel()
 	p := newWebhookPair(t)
 	ctx := context.Background()
 	arn := newSecret(t, swNew)
-	token := "payment-" + suffix()
-	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{Token: token, ExecutionARN: execA,
-		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: arn}})
-	if err != nil || h.Token != token {
-		t.Fatalf("verified webhook with token %q: %+v %v, want it created", token, h, err)
+	verify := &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: arn}
+	if _, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{Token: "payment-" + suffix(), ExecutionARN: execA, Verify: verify}); !errors.Is(err, hooks.ErrWeakWebhookToken) {
+		t.Fatalf("verified webhook with a short chosen token: %v, want ErrWeakWebhookToken", err)
 	}
-	if _, err := p.caller.ResumeWebhook(ctx, token, swRequest(t, token, "", "msg_1", time.Now(), `{}`)); !errors.Is(err, hooks.ErrInvalidSignature) {
-		t.Fatalf("unsigned request to %q: %v, want ErrInvalidSignature", token, err)
+	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA, Verify: verify})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := p.caller.ResumeWebhook(ctx, token, swRequest(t, token, swNew, "msg_1", time.Now(), `{}`)); err != nil {
-		t.Fatalf("signed request to %q: %v", token, err)
+	_, unsigned := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, "", "msg_1", time.Now(), `{}`))
+	unknownToken := "unknown-" + suffix() + "-0123456789abcdef"
+	_, unknown := p.caller.ResumeWebhook(ctx, unknownToken, swRequest(t, unknownToken, "", "msg_1", time.Now(), `{}`))
+	a, b := hooks.ErrorResponse(unsigned), hooks.ErrorResponse(unknown)
+	if !errors.Is(unsigned, hooks.ErrHookNotFound) || a.Status != b.Status || string(a.Body) != string(b.Body) {
+		t.Fatalf("unsigned request to a verified webhook: %d %s; to an unknown token: %d %s; want the same 404", a.Status, a.Body, b.Status, b.Body)
 	}
-	// Without verify, the same kind of token is refused (checkWebhookToken).
-	if _, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{Token: "payment-" + suffix(), ExecutionARN: execA}); !errors.Is(err, hooks.ErrWeakWebhookToken) {
-		t.Fatalf("unverified webhook with a short token: %v, want ErrWeakWebhookToken", err)
+	if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, "whsec_"+base64.StdEncoding.EncodeToString([]byte("not the secret, 16+ bytes")), "msg_1", time.Now(), `{}`)); !errors.Is(err, hooks.ErrInvalidSignature) {
+		t.Fatalf("wrongly signed request: %v, want ErrInvalidSignature (401)", err)
+	}
+	if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, swNew, "msg_1", time.Now(), `{}`)); err != nil {
+		t.Fatalf("signed request: %v", err)
 	}
 }
 
@@ -291,8 +308,8 @@ func TestVerifiedSealedWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := `{"card":"4242 4242 4242 4242"}`
-	if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, "", "msg_s", time.Now(), body)); !errors.Is(err, hooks.ErrInvalidSignature) {
-		t.Fatalf("unsigned request: %v, want ErrInvalidSignature", err)
+	if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, "", "msg_s", time.Now(), body)); !errors.Is(err, hooks.ErrHookNotFound) {
+		t.Fatalf("unsigned request: %v, want ErrHookNotFound (as an unknown token)", err)
 	}
 	for i := range 3 { // the delivery and two retries, nobody waiting
 		if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, swNew, "msg_s", time.Now().Add(time.Duration(i)*time.Second), body)); err != nil {
@@ -318,5 +335,92 @@ func TestVerifiedSealedWebhook(t *testing.T) {
 	}
 	if out, err := nextOutput(p.outputs, 300*time.Millisecond); err == nil {
 		t.Fatalf("a retried delivery reached the workflow again: %s", out)
+	}
+}
+
+// A signing key shorter than 16 bytes is refused when the webhook is
+// created (InvalidRequest, nothing created), and at verification when the
+// secret was weakened afterwards (500, nothing stored): "whsec_" is an
+// empty HMAC key with which anyone can sign (issue 21).
+func TestWeakSigningKeyOnMoto(t *testing.T) {
+	t.Parallel()
+	p := newWebhookPair(t)
+	ctx := context.Background()
+	weak := newSecret(t, "whsec_")
+	_, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA,
+		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: weak}})
+	if !errors.Is(err, hooks.ErrInvalidRequest) || !errors.Is(err, hooks.ErrWeakSigningKey) || !strings.Contains(err.Error(), "16 bytes") {
+		t.Fatalf("create with the secret whsec_: %v, want ErrInvalidRequest and ErrWeakSigningKey saying 16 bytes", err)
+	}
+	missing := strings.Replace(weak, "sfnhooks/test-", "sfnhooks/none-", 1)
+	_, err = p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA,
+		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: missing}})
+	if !errors.Is(err, hooks.ErrInvalidRequest) {
+		t.Fatalf("create with a secret that does not exist: %v, want ErrInvalidRequest", err)
+	}
+
+	arn := newSecret(t, swNew)
+	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA,
+		Verify: &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: arn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := secretsmanager.NewFromConfig(devstack.AWSConfig(stacktest.RequireStack(t).MotoURL.String()))
+	if _, err := sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: &arn, SecretString: aws.String("whsec_")}); err != nil {
+		t.Fatal(err)
+	}
+	cold := p.newCaller(t) // reads the weakened secret
+	m := hmac.New(sha256.New, nil)
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	m.Write([]byte("msg_w." + ts + ".{}"))
+	r := httptest.NewRequest("POST", "/webhooks/"+h.Token, strings.NewReader(`{}`))
+	r.Header.Set("Webhook-Id", "msg_w")
+	r.Header.Set("Webhook-Timestamp", ts)
+	r.Header.Set("Webhook-Signature", "v1,"+base64.StdEncoding.EncodeToString(m.Sum(nil)))
+	resp, err := cold.ResumeWebhook(ctx, h.Token, r)
+	if api := hooks.ErrorFor(err); err == nil || api.Status != http.StatusInternalServerError || !errors.Is(err, hooks.ErrWeakSigningKey) {
+		t.Fatalf("a request signed with the empty key: %v %v, want ErrWeakSigningKey (500)", resp, err)
+	}
+	if st, err := p.workflow.GetHook(ctx, h.Token); err != nil || st.Pending != 0 {
+		t.Fatalf("after the request signed with the empty key: %+v %v, want nothing stored", st, err)
+	}
+}
+
+// A sealed webhook's idempotency record keeps a keyed hash of the verified
+// body, not its sha256 (issue 21): anyone reading the table could otherwise
+// confirm a guessed payload ("4242 4242 4242 4242") against it, which
+// sealing is meant to prevent (docs/sealed.md). A retry still matches.
+func TestSealedWebhookRecordHashIsKeyed(t *testing.T) {
+	t.Parallel()
+	p := newWebhookPair(t)
+	ctx := context.Background()
+	h, err := p.workflow.CreateWebhook(ctx, hooks.CreateWebhookInput{ExecutionARN: execA,
+		Encrypt: &hooks.Encrypt{KMSKeyID: kmsKey(t)},
+		Verify:  &hooks.Verify{Scheme: hooks.SchemeStandardWebhooks, SecretARN: newSecret(t, swNew)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"card":"4242 4242 4242 4242"}`
+	for i := range 2 { // the delivery and its retry
+		if _, err := p.caller.ResumeWebhook(ctx, h.Token, swRequest(t, h.Token, swNew, "msg_k", time.Now().Add(time.Duration(i)*time.Second), body)); err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	unkeyed := map[string]bool{}
+	for _, v := range []string{body, "webhook-body\n" + body} {
+		sum := sha256.Sum256([]byte(v))
+		unkeyed[hex.EncodeToString(sum[:])] = true
+	}
+	records := 0
+	for _, it := range scanAll(t, p.db, p.table) {
+		if sk := it["sk"].(*types.AttributeValueMemberS).Value; strings.HasPrefix(sk, "IDEM#") {
+			records++
+			if hash := it["hash"].(*types.AttributeValueMemberS).Value; unkeyed[hash] {
+				t.Errorf("the idempotency record keeps the unkeyed sha256 of the plaintext body: %s", hash)
+			}
+		}
+	}
+	if st, err := p.workflow.GetHook(ctx, h.Token); err != nil || records != 1 || st.Pending != 1 {
+		t.Fatalf("%d records, %+v %v: want the delivery stored once", records, st, err)
 	}
 }

@@ -3,13 +3,16 @@ package hooks
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
 
 // DefaultWebhookDeadline is how long a manual webhook holds its caller by
@@ -278,14 +282,34 @@ type CreateWebhookInput struct {
 // DefaultDroppedHeaders are left out of the request a workflow receives
 // (they would be stored in DynamoDB and land in Step Functions' history)
 // unless a webhook keeps them (HeaderFilter.Keep). Dropping cookie also
-// drops the cookies list.
+// drops the cookies list. Headers whose names say they carry a credential
+// (CredentialHeader) are left out too.
 var DefaultDroppedHeaders = []string{"authorization", "proxy-authorization", "cookie"}
+
+// CredentialHeader reports whether the header name (lower case) names a
+// credential, which the request a workflow receives leaves out unless the
+// webhook keeps it by name: x-api-key, api-key, apikey, and any name with
+// token, secret, password or passwd in it (x-gitlab-token, private-token,
+// x-amz-security-token, x-webhook-secret, …).
+func CredentialHeader(name string) bool {
+	switch name {
+	case "x-api-key", "api-key", "apikey", "x-apikey":
+		return true
+	}
+	for _, w := range []string{"token", "secret", "password", "passwd"} {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // MaxHeaderFilterNames bounds the names of a HeaderFilter.
 const MaxHeaderFilterNames = 100
 
 // HeaderFilter is a webhook's choice of request headers: Keep names
-// headers of DefaultDroppedHeaders to hand to the workflow after all;
+// headers of DefaultDroppedHeaders, or credential headers
+// (CredentialHeader), to hand to the workflow after all;
 // Drop names more headers to leave out. Names are case-insensitive; a name
 // may not be in both. In JSON: {"keep": [...], "drop": [...]}.
 type HeaderFilter struct {
@@ -345,7 +369,18 @@ func (f *HeaderFilter) dropped(name string) bool {
 			return true
 		}
 	}
-	return false
+	return CredentialHeader(name)
+}
+
+// dropping returns f (nil: the default) that also drops names (lower case).
+func (f *HeaderFilter) dropping(names ...string) *HeaderFilter {
+	out := &HeaderFilter{}
+	if f != nil {
+		out.Keep = f.Keep
+		out.Drop = append(out.Drop, f.Drop...)
+	}
+	out.Drop = append(out.Drop, names...)
+	return out
 }
 
 // filtered returns a copy of req without the headers f drops.
@@ -421,6 +456,9 @@ func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hoo
 		if err := v.validate(); err != nil {
 			return nil, err
 		}
+		if err := c.checkSigningKeys(ctx, &v); err != nil {
+			return nil, err
+		}
 		b, err := json.Marshal(v)
 		if err != nil {
 			return nil, fmt.Errorf("%w: verify: %v", ErrInvalidRequest, err)
@@ -435,6 +473,25 @@ func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hoo
 		return nil, fmt.Errorf("%w: token %s is a plain hook of this execution, not a webhook", ErrInvalidRequest, Redact(in.Token))
 	}
 	return h, nil
+}
+
+// checkSigningKeys reads v's secret and refuses one that holds a key
+// shorter than MinSigningKeyBytes, or none (a secret that does not exist:
+// ErrInvalidRequest; one that cannot be read otherwise: the AWS error).
+func (c *Client) checkSigningKeys(ctx context.Context, v *Verify) error {
+	secrets, err := c.secrets.get(ctx, v.SecretARN)
+	if _, missing := errors.AsType[*smtypes.ResourceNotFoundException](err); missing {
+		return fmt.Errorf("%w: verify: the secret %s does not exist", ErrInvalidRequest, v.SecretARN)
+	}
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	for i, sec := range secrets {
+		if why := weakKey(v.Scheme, sec); why != "" {
+			return fmt.Errorf("%w: verify: secret %d of %s %s: %w", ErrInvalidRequest, i+1, v.SecretARN, why, ErrWeakSigningKey)
+		}
+	}
+	return nil
 }
 
 // WebhookRequest is what a workflow receives when its webhook is called:
@@ -607,6 +664,11 @@ func (c *Client) resumeConfigured(ctx context.Context, h *hookItem, req *Webhook
 			return nil, nil, nil, fmt.Errorf("decode the webhook's header filter: %w", err)
 		}
 	}
+	if h.Verify != nil {
+		// The request with its signature would be a replayable
+		// credential wherever the payload goes (table, history).
+		f = f.dropping(signatureHeaders(h.Verify)...)
+	}
 	p, err := c.webhookPayload(req, f)
 	if err != nil {
 		return nil, nil, nil, err
@@ -656,32 +718,67 @@ func (c *Client) verifyRequest(ctx context.Context, h *hookItem, req *WebhookReq
 	}
 	if name := signatureHeader(v); header.Get(name) == "" {
 		// Unsigned: refused without reading the secret, so a flood of
-		// unsigned requests costs no Secrets Manager call.
-		return nil, invalidSignature("missing %s header", name)
+		// unsigned requests costs no Secrets Manager call, and answered as
+		// an unknown token is, so the public route does not confirm that
+		// the token exists.
+		return nil, ErrHookNotFound
 	}
 	secrets, err := c.secrets.get(ctx, v.SecretARN)
 	if err != nil {
 		return nil, err
 	}
-	deliveryID, err := checkSignature(v, secrets, signedRequest{header: header, body: body, now: c.opts.Now(), tolerance: c.opts.SignatureTolerance})
-	if err != nil || deliveryID == "" {
+	tolerance := c.opts.SignatureTolerance
+	if v.ToleranceSeconds > 0 {
+		tolerance = time.Duration(v.ToleranceSeconds) * time.Second
+	}
+	got, err := checkSignature(v, secrets, signedRequest{header: header, body: body, now: c.opts.Now(), tolerance: c.opts.SignatureTolerance})
+	if err != nil {
 		return nil, err
 	}
-	req.RequestID = deliveryRequestID(h.Token, deliveryID)
-	return &deliveryKey{
-		key:    "delivery:" + deliveryID,
-		hash:   sha256Hex("webhook-body\n" + string(body)),
-		prefix: `{"requestId":` + strconv.Quote(req.RequestID) + `,`,
-	}, nil
+	dk := &deliveryKey{key: "delivery:" + got.id, hash: sha256Hex("webhook-body\n" + string(body))}
+	req.RequestID = deliveryRequestID(h.Token, got.id)
+	if got.id == "" {
+		// No signed delivery id (github, hmac; slack without event_id): the
+		// request is known by what its signature covers, so a captured
+		// request sent again, with a new unsigned delivery id or none, is
+		// answered as the first and reaches the workflow once. A signature
+		// that covers a timestamp is refused once stale; one that covers
+		// none stays valid, so its key is kept as long as a webhook lives.
+		signed := base64.RawURLEncoding.EncodeToString(got.mac)
+		dk.key = "signed:" + signed
+		dk.ttl = c.opts.HookTTL
+		if got.timed {
+			dk.ttl = max(c.opts.IdempotencyTTL, 2*tolerance)
+		}
+		req.RequestID = deliveryRequestID(h.Token, dk.key)
+	}
+	dk.prefix = `{"requestId":` + strconv.Quote(req.RequestID) + `,`
+	if h.KMSKeyID != "" {
+		// A sealed webhook: the record must not let a reader of the table
+		// confirm a guessed body. HMAC keyed with the request's key, which
+		// the table holds only as its sha256 (IDEM#…) and which carries a
+		// delivery id or a MAC no reader has.
+		m := hmac.New(sha256.New, []byte(dk.key))
+		m.Write([]byte("webhook-body\n"))
+		m.Write(body)
+		dk.hash = "hmac:" + hex.EncodeToString(m.Sum(nil))
+	}
+	return dk, nil
 }
 
 // deliveryKey is how a verified webhook request with a delivery id is
 // resumed with it as idempotency key (docs/protocol.md, "Verified
 // webhooks").
 type deliveryKey struct {
-	key string // the idempotency key: "delivery:" + the delivery id
+	// key is the idempotency key: "delivery:" + the signed delivery id, or
+	// "signed:" + the MAC of a request whose signature covers no delivery id.
+	key string
+	// ttl, when set, is how long the key is remembered (instead of
+	// IdempotencyTTL): as long as a replay of the request would pass.
+	ttl time.Duration
 	// hash is what the key stands for: the sha256 of the verified body (a
-	// provider's retry has other headers: timestamp, signature).
+	// provider's retry has other headers: timestamp, signature); for a
+	// sealed webhook an HMAC of it keyed with key.
 	hash string
 	// prefix is how a replay finds the first request in the history or
 	// among the stored payloads: its beginning, {"requestId":"dlv-…",.
@@ -803,19 +900,28 @@ func (c *Client) hookGone(ctx context.Context, h *Hook) (bool, error) {
 }
 
 // Respond writes the response of a manual webhook to the request
-// requestID (WebhookRequest.RequestID); the caller held by ResumeWebhook
-// gets it. A Status of 0 is 200. Each request is answered once: the first
+// requestID (WebhookRequest.RequestID) for the execution executionARN,
+// which must hold the webhook token; the caller held by ResumeWebhook gets
+// it. A Status of 0 is 200. Each request is answered once: the first
 // write stands; writing the same response again succeeds (a task retried
 // after a crash), another one fails with ErrResponseAlreadySent. The
 // response item expires after Options.ResponseTTL.
 //
-// Errors: ErrInvalidToken, ErrInvalidRequest (no request id, bad status),
-// ErrResponseAlreadySent (wrapped), *ResponseTooLargeError
-// (ErrPayloadTooLarge) when the item would exceed DynamoDB's 400 KB, or a
-// wrapped AWS error.
-func (c *Client) Respond(ctx context.Context, token, requestID string, resp Response) error {
+// The write is one transaction whose condition check ties it to the
+// execution: executionARN must hold token (hook-task is the trust boundary,
+// README "Running it on AWS safely").
+//
+// Errors: ErrInvalidToken, ErrInvalidRequest (no execution or request id,
+// bad status), ErrHookNotFound (no hook has the token), *ConflictError
+// (another execution holds it), ErrResponseAlreadySent (wrapped),
+// *ResponseTooLargeError (ErrPayloadTooLarge) when the item would exceed
+// DynamoDB's 400 KB, ErrContention, or a wrapped AWS error.
+func (c *Client) Respond(ctx context.Context, token, executionARN, requestID string, resp Response) error {
 	if err := ValidateToken(token); err != nil {
 		return err
+	}
+	if executionARN == "" {
+		return fmt.Errorf("%w: executionArn is required ($$.Execution.Id): a response is written for the execution that holds the webhook", ErrInvalidRequest)
 	}
 	if requestID == "" || len(requestID) > MaxTokenLength {
 		return fmt.Errorf("%w: requestId is required (at most %d bytes)", ErrInvalidRequest, MaxTokenLength)
@@ -847,20 +953,49 @@ func (c *Client) Respond(ctx context.Context, token, requestID string, resp Resp
 	if size := itemSize(item); size > MaxResponseItemBytes {
 		return &ResponseTooLargeError{Size: size, Limit: MaxResponseItemBytes}
 	}
-	_, err = c.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 &c.table,
-		Item:                      item,
-		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #digest = :digest"),
-		ExpressionAttributeNames:  names(attrPK, attrDigest),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":digest": item[attrDigest]},
-	})
-	if _, ok := conditionFailed(err); ok {
-		return fmt.Errorf("respond to request %s: %w", requestID, ErrResponseAlreadySent)
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{ConditionCheck: &types.ConditionCheck{
+			TableName:                           &c.table,
+			Key:                                 hookKey(token),
+			ConditionExpression:                 aws.String("#executionArn = :exec"),
+			ExpressionAttributeNames:            names(attrExec),
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":exec": s(executionARN)},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+		{Put: &types.Put{
+			TableName:                 &c.table,
+			Item:                      item,
+			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #digest = :digest"),
+			ExpressionAttributeNames:  names(attrPK, attrDigest),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":digest": item[attrDigest]},
+		}},
+	}}
+	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
+		_, err = c.transact(ctx, in)
+		codes, canceled := canceledReasons(err)
+		switch {
+		case err == nil:
+			return nil
+		case conditionCanceled(codes, 0):
+			var tce *types.TransactionCanceledException
+			errors.As(err, &tce)
+			holder := getS(tce.CancellationReasons[0].Item, attrExec)
+			if holder == "" {
+				return fmt.Errorf("respond to request %s: %w", requestID, ErrHookNotFound)
+			}
+			return &ConflictError{Token: token, ExecutionARN: holder}
+		case conditionCanceled(codes, 1):
+			return fmt.Errorf("respond to request %s: %w", requestID, ErrResponseAlreadySent)
+		case canceled && slices.Contains(codes, "TransactionConflict"), transactionConflict(err):
+			continue // the hook item is in another transaction (a hot webhook's appends): again
+		default:
+			return fmt.Errorf("respond to request %s: %w", requestID, err)
+		}
 	}
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("respond to request %s: %w", requestID, err)
 	}
-	return nil
+	return fmt.Errorf("respond to request %s: %w", requestID, ErrContention)
 }
 
 // itemSize is the size DynamoDB counts for item: attribute names plus

@@ -81,7 +81,7 @@ func benchManual(b *testing.B, delay time.Duration) {
 					if req, err = request(out); err == nil {
 						time.Sleep(delay)
 						start = time.Now()
-						err = p.workflow.Respond(ctx, h.Token, req.RequestID, hooks.Response{Status: 200, Body: []byte("OK")})
+						err = p.workflow.Respond(ctx, h.Token, execA, req.RequestID, hooks.Response{Status: 200, Body: []byte("OK")})
 					}
 				}
 				if err != nil {

@@ -16,12 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/sfnhooks/sfnhooks/internal/awscalls"
-	"github.com/sfnhooks/sfnhooks/internal/awsstub"
-	"github.com/sfnhooks/sfnhooks/internal/devstack"
-	"github.com/sfnhooks/sfnhooks/internal/devstack/stacktest"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/awsstub"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
@@ -103,6 +104,9 @@ type webhookPair struct {
 	// newCaller returns another caller's Client (a new container: cold
 	// caches), counted in calls.
 	newCaller func(testing.TB) *hooks.Client
+	// db and table: the table both use, for tests that read its items.
+	db    *dynamodb.Client
+	table string
 }
 
 func newWebhookPair(tb testing.TB, optFns ...func(*hooks.Options)) *webhookPair {
@@ -110,7 +114,8 @@ func newWebhookPair(tb testing.TB, optFns ...func(*hooks.Options)) *webhookPair 
 	p := &webhookPair{calls: &awscalls.Counter{}, outputs: make(chan string, 16)}
 	sfnStandIn := capturingSFN{awsstub.AcceptingSFN{Calls: p.calls}, p.outputs}
 	var table string
-	p.caller, _, table = newTestClient(tb, p.calls, append(optFns, func(o *hooks.Options) { o.StepFunctions = sfnStandIn })...)
+	p.caller, p.db, table = newTestClient(tb, p.calls, append(optFns, func(o *hooks.Options) { o.StepFunctions = sfnStandIn })...)
+	p.table = table
 	cfg := devstack.AWSConfig(stacktest.RequireStack(tb).MotoURL.String())
 	// The workflow's own Step Functions calls are not the caller's: not counted.
 	wf, err := hooks.New(cfg, func(o *hooks.Options) { o.TableName = table; o.StepFunctions = capturingSFN{outputs: p.outputs} })
@@ -179,14 +184,14 @@ func TestResumeWebhookFromGoServer(t *testing.T) {
 			t.Errorf("workflow received %+v", req)
 		}
 		made := hooks.Response{Status: 201, Header: http.Header{"X-M": {"1", "2"}}, Body: []byte("made")}
-		if err := p.workflow.Respond(ctx, h.Token, req.RequestID, made); err != nil {
+		if err := p.workflow.Respond(ctx, h.Token, execA, req.RequestID, made); err != nil {
 			t.Error(err)
 		}
 		// A retried respond task writes the same response again: applied once, no error.
-		if err := p.workflow.Respond(ctx, h.Token, req.RequestID, made); err != nil {
+		if err := p.workflow.Respond(ctx, h.Token, execA, req.RequestID, made); err != nil {
 			t.Errorf("the same response again: %v, want nil", err)
 		}
-		err = p.workflow.Respond(ctx, h.Token, req.RequestID, hooks.Response{Status: 200})
+		err = p.workflow.Respond(ctx, h.Token, execA, req.RequestID, hooks.Response{Status: 200})
 		if !errors.Is(err, hooks.ErrResponseAlreadySent) || hooks.ErrorFor(err).Code != hooks.CodeResponseAlreadySent {
 			t.Errorf("second response: %v, want ErrResponseAlreadySent", err)
 		}
@@ -209,7 +214,7 @@ func TestResumeWebhookFromGoServer(t *testing.T) {
 func TestRespondTooLarge(t *testing.T) {
 	t.Parallel()
 	c, db, _, table := testClient(t)
-	err := c.Respond(context.Background(), "wh-"+suffix(), "req-1", hooks.Response{Body: bytes.Repeat([]byte("x"), 401*1024)})
+	err := c.Respond(context.Background(), "wh-"+suffix(), execA, "req-1", hooks.Response{Body: bytes.Repeat([]byte("x"), 401*1024)})
 	var tooLarge *hooks.ResponseTooLargeError
 	if !errors.As(err, &tooLarge) || !errors.Is(err, hooks.ErrPayloadTooLarge) || !strings.Contains(err.Error(), "409600") {
 		t.Fatalf("got %v, want *ResponseTooLargeError naming 409600", err)
@@ -225,7 +230,7 @@ func TestRespondStatusOutOfRange(t *testing.T) {
 	t.Parallel()
 	c, db, _, table := testClient(t)
 	for _, status := range []int{-1, 101, 199, 600} {
-		err := c.Respond(context.Background(), "wh-"+suffix(), "req-1", hooks.Response{Status: status})
+		err := c.Respond(context.Background(), "wh-"+suffix(), execA, "req-1", hooks.Response{Status: status})
 		if !errors.Is(err, hooks.ErrInvalidRequest) || hooks.ErrorFor(err).Status != 400 {
 			t.Errorf("status %d: %v, want ErrInvalidRequest (400)", status, err)
 		}

@@ -25,7 +25,7 @@ type Hooks interface {
 	Dispose(ctx context.Context, token, executionARN string) error
 	DisposeExecution(ctx context.Context, executionARN string) (int, error)
 	CreateWebhook(ctx context.Context, in hooks.CreateWebhookInput) (*hooks.Hook, error)
-	Respond(ctx context.Context, token, requestID string, resp hooks.Response) error
+	Respond(ctx context.Context, token, executionARN, requestID string, resp hooks.Response) error
 	Open(ctx context.Context, in hooks.OpenInput) (json.RawMessage, error)
 	CreateLink(ctx context.Context, in hooks.CreateLinkInput) (*hooks.Link, error)
 }
@@ -156,6 +156,13 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 		h.logOutcome(ctx, &req, nil, err, start)
 		return nil, httpapi.InvokeError(err)
 	}
+	if req.ExecutionARN == "" && knownAction(req.Action) {
+		// hook-task is the trust boundary: every action acts for the
+		// execution it names, and only on what that execution holds.
+		err := fmt.Errorf("%w: executionArn is required ($$.Execution.Id): hook-task acts for the execution that holds the hook", hooks.ErrInvalidRequest)
+		h.logOutcome(ctx, &req, nil, err, start)
+		return nil, httpapi.InvokeError(err)
+	}
 	reg := hooks.RegisterInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt, Schema: req.Schema,
 		MaxPending: req.MaxPending}
 	var (
@@ -191,16 +198,12 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 			}
 		}
 		if err == nil {
-			if err = h.hooks.Respond(ctx, req.Token, req.RequestID, resp); err == nil {
+			if err = h.hooks.Respond(ctx, req.Token, req.ExecutionARN, req.RequestID, resp); err == nil {
 				res.Responded = req.RequestID
 			}
 		}
 	case ActionOpen:
-		if req.ExecutionARN == "" {
-			err = fmt.Errorf("%w: executionArn is required ($$.Execution.Id)", hooks.ErrInvalidRequest)
-		} else {
-			res.Opened, err = h.hooks.Open(ctx, hooks.OpenInput{Envelope: req.Envelope, ExecutionARN: req.ExecutionARN, Token: req.Token})
-		}
+		res.Opened, err = h.hooks.Open(ctx, hooks.OpenInput{Envelope: req.Envelope, ExecutionARN: req.ExecutionARN, Token: req.Token})
 	case ActionLink:
 		switch {
 		case len(req.Payload) == 0:
@@ -224,6 +227,15 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 	return &res, nil
 }
 
+// knownAction reports whether a is one of the actions of a Request.
+func knownAction(a string) bool {
+	switch a {
+	case ActionCreate, ActionAwait, ActionDispose, ActionCreateWebhook, ActionRespond, ActionOpen, ActionLink:
+		return true
+	}
+	return false
+}
+
 // maxExpirySeconds bounds a link's expirySeconds before it becomes a
 // time.Duration (hooks.CreateLink then checks it against the hook TTL).
 const maxExpirySeconds = 10 * 365 * 24 * 3600
@@ -240,7 +252,9 @@ func respondWith(raw json.RawMessage) (*hooks.RespondWith, error) {
 	return &rw, nil
 }
 
-// handleEvent disposes the hooks of an execution that ended.
+// handleEvent disposes the hooks of an execution that ended. The event
+// may be late: DisposeExecution asks Step Functions first, and an
+// execution redriven since (running again) keeps its hooks (disposed 0).
 func (h *Handler) handleEvent(ctx context.Context, raw json.RawMessage, start time.Time) (*Result, error) {
 	var ev events.CloudWatchEvent
 	var detail struct {

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/httpapi"
-	"github.com/sfnhooks/sfnhooks/internal/apigwlocal"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/apigwlocal"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 

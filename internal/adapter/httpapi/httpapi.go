@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -146,4 +147,28 @@ func MethodNotAllowed(method string, allow ...string) events.APIGatewayV2HTTPRes
 func InvokeError(err error) error {
 	api := hooks.ErrorFor(err)
 	return messages.InvokeResponse_Error{Type: hooks.LambdaErrorType(api.Code), Message: api.Message}
+}
+
+// HeaderEdge is the header CloudFront adds to every request it sends to
+// the API when the template's per-client limits are on (PublicEdgeRateLimit),
+// with the stack's edge secret (HOOKS_EDGE_SECRET) as its value. Lower case,
+// as API Gateway's payload 2.0 headers.
+const HeaderEdge = "x-sfnhooks-edge"
+
+// EnvEdgeSecret names the environment variable with the edge secret ("":
+// no distribution in front, every request is served).
+const EnvEdgeSecret = "HOOKS_EDGE_SECRET"
+
+// ViaEdge reports whether req may be served: always without a secret, else
+// only when it carries HeaderEdge with it (compared in constant time). A
+// request without it reached the API's own URL, around the distribution and
+// its per-client rate limit. It removes the header from req, so that it
+// never reaches a workflow.
+func ViaEdge(req *events.APIGatewayV2HTTPRequest, secret string) bool {
+	got, ok := req.Headers[HeaderEdge]
+	delete(req.Headers, HeaderEdge)
+	if secret == "" {
+		return true
+	}
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(secret)) == 1
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumehook"
-	"github.com/sfnhooks/sfnhooks/internal/awsstub"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/awsstub"
 )
 
 // BenchmarkHandleHTTPResume is the whole resume-hook path of one POST

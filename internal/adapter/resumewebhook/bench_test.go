@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumewebhook"
-	"github.com/sfnhooks/sfnhooks/internal/awsstub"
+	"github.com/sfnhooks/sfnhooks/internal/testbench/awsstub"
 )
 
 // BenchmarkHandleStaticWebhook is the whole resume-webhook path of one

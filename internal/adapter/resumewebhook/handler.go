@@ -18,37 +18,44 @@ import (
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
-// Resumer is what the handler needs of hooks.Client: webhooks, and the
-// approval links it also serves (the public routes).
+// Resumer is what the handler needs of hooks.Client. (The approval links,
+// the other public routes, are their own function: approvallink.)
 type Resumer interface {
 	ResumeWebhook(ctx context.Context, token string, r *http.Request) (*hooks.Response, error)
-	Linker
 }
 
 var _ Resumer = (*hooks.Client)(nil)
 
+// EnvEdgeSecret names the environment variable with the edge secret
+// (Handler.EdgeSecret; template.yaml sets it when PublicEdgeRateLimit is on).
+const EnvEdgeSecret = httpapi.EnvEdgeSecret
+
 // Handler handles resume-webhook invocations.
 type Handler struct {
 	hooks Resumer
-	links Linker
 	log   *slog.Logger
+	// EdgeSecret, when set, is the value of httpapi.HeaderEdge a request
+	// must carry (the template's per-client limits put CloudFront in
+	// front): others get 403 before any AWS call.
+	EdgeSecret string
 }
 
 // New returns a Handler.
-func New(r Resumer, log *slog.Logger) *Handler { return &Handler{hooks: r, links: r, log: log} }
+func New(r Resumer, log *slog.Logger) *Handler { return &Handler{hooks: r, log: log} }
 
 // Handle serves ANY /webhooks/{token}. Every outcome, errors included, is a
 // response: the webhook's answer, or the JSON error of hooks.ErrorFor
 // (404 for any token that is not a live webhook, 413, 502, 504, …).
-//
-// It also serves GET and POST /links/{id} (link.go).
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	if isLinkRoute(&req) {
-		return h.handleLink(ctx, &req), nil
-	}
 	start := time.Now()
 	token, err := httpapi.Token(&req, "webhooks")
 	var resp *hooks.Response
+	if !httpapi.ViaEdge(&req, h.EdgeSecret) {
+		out := Response(hooks.ErrorResponse(&hooks.APIError{Status: http.StatusForbidden, Code: CodeNotViaEdge,
+			Message: "send this request to the URL the webhook was given"}))
+		h.logOutcome(ctx, token, &req, out.StatusCode, errNotViaEdge, start)
+		return out, nil
+	}
 	if err != nil {
 		err = hooks.ErrHookNotFound // an invalid token is just a token no webhook has
 	} else {
@@ -64,6 +71,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	h.logOutcome(ctx, token, &req, out.StatusCode, err, start)
 	return out, nil
 }
+
+// CodeNotViaEdge is the error code of a request that went around the
+// distribution in front of the public routes (403).
+const CodeNotViaEdge = "NotViaEdge"
+
+var errNotViaEdge = &hooks.APIError{Status: http.StatusForbidden, Code: CodeNotViaEdge, Message: "request without the edge header"}
 
 // Request is the http.Request of an API Gateway payload 2.0 event: its full
 // URL (https://domainName + rawPath + rawQueryString), headers (API Gateway

@@ -15,17 +15,17 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/sfnhooks/sfnhooks/internal/adapter/httpapi"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
 // recorder answers resp (or err) and keeps what it was asked.
 type recorder struct {
-	Linker // nil: these tests send no link requests
-	resp   *hooks.Response
-	err    error
-	token  string
-	req    *http.Request
-	body   []byte
+	resp  *hooks.Response
+	err   error
+	token string
+	req   *http.Request
+	body  []byte
 }
 
 func (r *recorder) ResumeWebhook(_ context.Context, token string, req *http.Request) (*hooks.Response, error) {
@@ -110,5 +110,40 @@ func TestHandleErrors(t *testing.T) {
 				t.Errorf("%q: got %d %v %s, want %d %s", tc.name, out.StatusCode, out.Headers, out.Body, tc.status, tc.code)
 			}
 		})
+	}
+}
+
+// Behind the template's per-client limits (PublicEdgeRateLimit: CloudFront
+// and WAF), CloudFront adds the header HeaderEdge with the stack's secret:
+// a request without it went around the distribution (and its per-client
+// rate limit) to the API's own URL, and is refused 403 before any AWS call.
+// The header never reaches the workflow.
+func TestEdgeSecret(t *testing.T) {
+	for _, tc := range []struct {
+		name, secret, sent string
+		status             int
+	}{
+		{"no edge: anything goes", "", "", 200},
+		{"through the distribution", "s3cr3t", "s3cr3t", 200},
+		{"around it", "s3cr3t", "", http.StatusForbidden},
+		{"a wrong secret", "s3cr3t", "guess", http.StatusForbidden},
+	} {
+		rec := &recorder{resp: &hooks.Response{Status: 200}}
+		h := New(rec, slog.New(slog.DiscardHandler))
+		h.EdgeSecret = tc.secret
+		ev := event(t)
+		if tc.sent != "" {
+			ev.Headers[httpapi.HeaderEdge] = tc.sent
+		}
+		out, err := h.Handle(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.StatusCode != tc.status || (tc.status == http.StatusForbidden) != (rec.req == nil) {
+			t.Errorf("%q: %d (resumed: %v), want %d", tc.name, out.StatusCode, rec.req != nil, tc.status)
+		}
+		if rec.req != nil && rec.req.Header.Get(httpapi.HeaderEdge) != "" {
+			t.Errorf("%q: the workflow would receive the edge secret", tc.name)
+		}
 	}
 }
