@@ -1024,4 +1024,17 @@ var mutants = []mutant{
 			New: "",
 		}},
 	},
+	// The campaign after the fixes (seed 1439): a token retried by Step
+	// Functions has a TaskScheduled per attempt; the settlement must take
+	// the newest.
+	{
+		Name: "M100-settle-first-attempt",
+		Desc: "settle: the token's oldest TaskScheduled (a failed attempt of a task retried with the same token) is taken for its task: a delivery to the current attempt is settled as not delivered, requeued and received twice",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "ev.TaskScheduledEventDetails != nil && ev.Id > scheduled &&",
+			New: "ev.TaskScheduledEventDetails != nil &&",
+		}},
+	},
 }

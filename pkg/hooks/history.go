@@ -126,7 +126,10 @@ func (c *Client) settleMatch(ctx context.Context, executionARN, taskToken, paylo
 				sfntypes.HistoryEventTypeTaskStartFailed, sfntypes.HistoryEventTypeTaskSubmitFailed:
 				closed = append(closed, ev)
 			case sfntypes.HistoryEventTypeTaskScheduled:
-				if taskToken != "" && ev.TaskScheduledEventDetails != nil &&
+				// The newest TaskScheduled of the token: a task retried
+				// with the same token (Retry of the await's invocation)
+				// has one per attempt, and a send reaches the current one.
+				if taskToken != "" && ev.TaskScheduledEventDetails != nil && ev.Id > scheduled &&
 					containsString(aws.ToString(ev.TaskScheduledEventDetails.Parameters), taskToken) {
 					scheduled = ev.Id
 				}

@@ -69,6 +69,18 @@ var scenarios = []struct {
 			},
 			KeyedProbes: true},
 	},
+	{
+		// Found by the campaign after the fixes (seed 1439): an await's
+		// invocation failed and Step Functions retried the task with the
+		// same token; a keyed resume's send to it applied with its answer
+		// lost; the SDK's resend answered closed, and the settlement took
+		// the token's first TaskScheduled (the failed attempt) for its task:
+		// not delivered, requeued, received twice.
+		name: "a task retried with the same token is settled by its last attempt", seed: 1439,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 2, Retries: 4}},
+			Actions: []Action{{ID: 4, At: 29497 * time.Millisecond, Kind: ActKeyed, Text: `{"p":"r4"}`, Key: "k4"}},
+			Faults:  []FaultRule{{Actor: "E1.b1.await00.try0", Call: 3, Fault: Refused}, {Actor: "act04", Call: 3, Fault: Lost}}},
+	},
 }
 
 // TestSimulatorScenarios replays each kept scenario: none may find anything.
