@@ -81,6 +81,16 @@ var scenarios = []struct {
 			Actions: []Action{{ID: 4, At: 29497 * time.Millisecond, Kind: ActKeyed, Text: `{"p":"r4"}`, Key: "k4"}},
 			Faults:  []FaultRule{{Actor: "E1.b1.await00.try0", Call: 3, Fault: Refused}, {Actor: "act04", Call: 3, Fault: Lost}}},
 	},
+	{
+		// Defect 1: the workflow disposes while an await is parked; the
+		// delete's answer is lost and the SDK resends it. The resend finds
+		// no item, so a dispose that fails the waiter after deleting (from
+		// the delete's ALL_OLD) never tells it: the task waits for ever.
+		name: "a repeated dispose still fails the parked await", seed: 1,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 1, Retries: 3}},
+			Actions: []Action{{ID: 0, At: 5 * time.Second, Kind: ActDispose}},
+			Faults:  []FaultRule{{Actor: "act00.try0", Call: 1, Fault: Lost}}},
+	},
 }
 
 // TestSimulatorScenarios replays each kept scenario: none may find anything.
