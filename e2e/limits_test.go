@@ -27,9 +27,9 @@ import (
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/hooktask"
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumehook"
+	"github.com/sfnhooks/sfnhooks/internal/emf"
 	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack"
 	"github.com/sfnhooks/sfnhooks/internal/testbench/devstack/stacktest"
-	"github.com/sfnhooks/sfnhooks/internal/emf"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
