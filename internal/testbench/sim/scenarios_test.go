@@ -91,6 +91,21 @@ var scenarios = []struct {
 			Actions: []Action{{ID: 0, At: 5 * time.Second, Kind: ActDispose}},
 			Faults:  []FaultRule{{Actor: "act00.try0", Call: 1, Fault: Lost}}},
 	},
+	{
+		// Defect 5 and the audit's first injected bug: T1 received
+		// {"approved":true}; a keyed resume of the same text took T2 and
+		// died before its send; T2 timed out and the next await dropped the
+		// record. The keyed retry must confirm against T2, its own task: a
+		// settlement that accepts any task's identical output (T1's) answers
+		// "applied" for a payload that reached no task.
+		name: "a keyed replay is confirmed by its own task only", seed: 2,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 1, TimeoutSec: 5, Retries: 3}},
+			Actions: []Action{
+				{ID: 0, At: time.Second, Kind: ActResume, Text: `{"approved":true}`},
+				{ID: 1, At: 3 * time.Second, Kind: ActKeyed, Text: `{"approved":true}`, Key: "k1"},
+			},
+			Faults: []FaultRule{{Actor: "act01", Call: 2, Fault: Crash}}},
+	},
 }
 
 // TestSimulatorScenarios replays each kept scenario: none may find anything.
