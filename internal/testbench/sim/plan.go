@@ -208,8 +208,9 @@ func Generate(seed uint64) *Plan {
 		case k < 93:
 			a.Kind, a.N, a.D = ActLag, 1+r.IntN(4), time.Duration(1+r.IntN(5))*time.Second
 		default:
-			// The presses come up to 9 days later (link.go).
-			a.Kind, a.Text, a.D = ActLink, fmt.Sprintf("g%d", i), 9*24*time.Hour+time.Minute
+			// The presses come up to 16 days later (link): past a group item that
+			// expired with its claiming link (7 days + 7).
+			a.Kind, a.Text, a.D = ActLink, fmt.Sprintf("g%d", i), 16*24*time.Hour+time.Minute
 		}
 		if p.Execs[a.Exec].Webhook && a.Kind == ActDispose {
 			// Not simulated: a webhook disposed while its loop's await is in

@@ -729,7 +729,7 @@ func (w *world) link(i int, e *execState, act Action) {
 	}
 	press(resumerName(i), l1, ua)
 	rnd := rand.New(rand.NewPCG(w.cfg.Seed, hash64(act.Text)))
-	for k, d := range []time.Duration{[]time.Duration{time.Second, 26 * time.Hour}[rnd.IntN(2)], []time.Duration{2 * time.Second, 9 * 24 * time.Hour}[rnd.IntN(2)]} {
+	for k, d := range []time.Duration{[]time.Duration{time.Second, 26 * time.Hour}[rnd.IntN(2)], []time.Duration{2 * time.Second, 16 * 24 * time.Hour}[rnd.IntN(2)]} {
 		if !sleepCtx(w.ctx, d) {
 			return
 		}

@@ -106,6 +106,15 @@ var scenarios = []struct {
 			},
 			Faults: []FaultRule{{Actor: "act01", Call: 2, Fault: Crash}}},
 	},
+	{
+		// Defect 8: a link of a group was used; the group item expired
+		// with that link's life + 7 days, and 16 days later the sibling,
+		// valid 30 days, claimed the group again and resumed the hook a
+		// second time.
+		name: "a link group resumes once over its life", seed: 2,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 1, Retries: 3}},
+			Actions: []Action{{ID: 0, At: time.Second, Kind: ActLink, Text: "g1", D: 16*24*time.Hour + time.Minute}}},
+	},
 }
 
 // TestSimulatorScenarios replays each kept scenario: none may find anything.
