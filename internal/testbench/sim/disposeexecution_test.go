@@ -48,13 +48,7 @@ func TestDisposeExecutionRacesRedrive(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				r := newRig()
 				ctx := context.Background()
-				r.sf.Start(reviewExec)
-				r.sf.NewTask("t1", reviewExec)
-				aw, _ := r.client("await1", nil)
-				mustAwait(t, aw, "t1")
-				if err := r.sf.Stop(reviewExec); err != nil {
-					t.Fatal(err)
-				}
+				r.parkThenStop(t)
 				time.Sleep(time.Second)
 				var t2 *awsmodel.Task
 				ev, _ := r.client("events", map[string]rfault{"DynamoDB.DeleteItem#1": {kind: None, between: func() {
@@ -107,13 +101,7 @@ func TestPendingRedriveRuns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig()
 		ctx := context.Background()
-		r.sf.Start(reviewExec)
-		r.sf.NewTask("t1", reviewExec)
-		aw, _ := r.client("await1", nil)
-		mustAwait(t, aw, "t1")
-		if err := r.sf.Stop(reviewExec); err != nil {
-			t.Fatal(err)
-		}
+		r.parkThenStop(t)
 		c, err := hooks.New(awsConfig(), func(o *hooks.Options) {
 			o.TableName = "sim"
 			o.DynamoDB = r.db
@@ -151,13 +139,7 @@ func TestTakeOverRacesRedrive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig()
 		ctx := context.Background()
-		r.sf.Start(reviewExec)
-		r.sf.NewTask("t1", reviewExec)
-		aw, _ := r.client("await1", nil)
-		mustAwait(t, aw, "t1")
-		if err := r.sf.Stop(reviewExec); err != nil {
-			t.Fatal(err)
-		}
+		r.parkThenStop(t)
 		time.Sleep(time.Second)
 		const other = reviewExec + "-other"
 		r.sf.Start(other)

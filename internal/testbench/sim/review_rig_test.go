@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -69,6 +70,21 @@ func (r *rig) client(name string, rules map[string]rfault) (*hooks.Client, *tap)
 		panic(err)
 	}
 	return c, t
+}
+
+// parkThenStop starts reviewExec, parks its await of task t1 on the hook
+// and stops the execution (its end event not handled yet); it returns the
+// await's client.
+func (r *rig) parkThenStop(t *testing.T) *hooks.Client {
+	t.Helper()
+	r.sf.Start(reviewExec)
+	r.sf.NewTask("t1", reviewExec)
+	aw, _ := r.client("await1", nil)
+	mustAwait(t, aw, "t1")
+	if err := r.sf.Stop(reviewExec); err != nil {
+		t.Fatal(err)
+	}
+	return aw
 }
 
 func tcall[T any](t *tap, op string, do func() (T, error)) (T, error) {

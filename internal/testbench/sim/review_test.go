@@ -182,14 +182,8 @@ func TestReviewStaleDisposeExecutionAfterRedrive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig()
 		ctx := context.Background()
-		r.sf.Start(reviewExec)
-		r.sf.NewTask("t1", reviewExec)
-		aw, _ := r.client("await1", nil)
-		mustAwait(t, aw, "t1")
-		// Stopped; its end event is on its way to hook-task.
-		if err := r.sf.Stop(reviewExec); err != nil {
-			t.Fatal(err)
-		}
+		// Parked, then stopped; its end event is on its way to hook-task.
+		r.parkThenStop(t)
 		time.Sleep(time.Second)
 		// Redriven before the event was handled.
 		if err := r.sf.Redrive(reviewExec); err != nil {
