@@ -48,6 +48,11 @@ type RegisterInput struct {
 	// MaxPending caps the payloads the hook stores undelivered (0:
 	// Options.MaxPending). Fixed by the hook's first registration.
 	MaxPending int
+	// Tags label the hook for operators ("customer:acme"): at most MaxTags
+	// strings of the form key:value, each at most MaxTagBytes (ValidateTags).
+	// Like metadata, the first create or await that gives tags sets them;
+	// later ones keep the hook's own. ListStateMachineHooks filters on one.
+	Tags []string
 
 	// Set by CreateWebhook: a manual webhook's held-caller cap, and its
 	// header filter (JSON) when not the default.
@@ -99,6 +104,11 @@ func (in *RegisterInput) validate() error {
 	if in.Encrypt != nil && len(in.Encrypt.KMSKeyID) > 2048 {
 		return fmt.Errorf("%w: encrypt.kmsKeyId is longer than 2048 bytes", ErrInvalidRequest)
 	}
+	tags, err := ValidateTags(in.Tags)
+	if err != nil {
+		return err
+	}
+	in.Tags = tags
 	if in.Kind == "" {
 		in.Kind = KindHook
 	}
@@ -123,6 +133,18 @@ func (c *Client) registerSet(in *RegisterInput, vals map[string]types.AttributeV
 		// Invariant L (docs/protocol.md, "Limits"): lim = dlv + maxPending.
 		"#maxPending = if_not_exists(#maxPending, :cap), #lim = if_not_exists(#dlv, :zero) + if_not_exists(#maxPending, :cap)"
 	vals[":cap"] = n(c.maxPending(in))
+	if sm := StateMachineARN(in.ExecutionARN); sm != "" {
+		// The byStateMachine index's keys, fixed for the incarnation like
+		// createdAt (a hook created before the index gets them at its next
+		// create or await, with that time as its place in the order).
+		vals[":smShard"] = s(smShard(sm, in.Token))
+		vals[":smSort"] = s(smSort(now, in.Token))
+		set += ", #smShard = if_not_exists(#smShard, :smShard), #smSort = if_not_exists(#smSort, :smSort)"
+	}
+	if len(in.Tags) > 0 {
+		vals[":tags"] = &types.AttributeValueMemberSS{Value: in.Tags}
+		set += ", #tags = if_not_exists(#tags, :tags)"
+	}
 	if len(in.Metadata) > 0 {
 		vals[":md"] = s(string(in.Metadata))
 		set += ", #metadata = if_not_exists(#metadata, :md)"
@@ -194,6 +216,12 @@ func (in *RegisterInput) extraNames() []string {
 	}
 	if len(in.Schema) > 0 {
 		extra = append(extra, attrSchema, attrSchemaSHA)
+	}
+	if StateMachineARN(in.ExecutionARN) != "" {
+		extra = append(extra, attrSMShard, attrSMSort)
+	}
+	if len(in.Tags) > 0 {
+		extra = append(extra, attrTags)
 	}
 	return extra
 }

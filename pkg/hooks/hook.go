@@ -35,6 +35,10 @@ type Hook struct {
 	// Encrypt is set for a sealed hook: its payloads are sealed with a data
 	// key of Encrypt.KMSKeyID (docs/sealed.md).
 	Encrypt *Encrypt `json:"encrypt,omitempty"`
+	// Tags are the hook's tags ("key:value", at most MaxTags), kept from
+	// the first create or await that gives them; ListStateMachineHooks
+	// filters on one.
+	Tags []string `json:"tags,omitempty"`
 }
 
 // HookStatus is a Hook with its delivery state, as GetHook returns it.
@@ -50,6 +54,9 @@ type HookStatus struct {
 	// again counts each time; the execution's history is the record of what
 	// it received.
 	Delivered int64 `json:"delivered"`
+	// Schema is the JSON Schema every payload of the hook must match, as
+	// stored (GetHook only; absent when the hook has none).
+	Schema json.RawMessage `json:"schema,omitempty"`
 }
 
 // LogValue implements slog.LogValuer: the token is logged as its fingerprint.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,11 @@ const (
 	attrHeldUntil  = "heldUntil"  // no longer written: removed when holders is started on an item that has it
 	attrHdrs       = "hdrs"       // a webhook's header filter (JSON {"keep","drop"}), if not the default
 
+	// Listing by state machine (list_sm.go; docs/protocol.md, "Items").
+	attrTags    = "tags"    // the hook's tags (SS), kept from the first create or await that gives them
+	attrSMShard = "smShard" // byStateMachine's partition key: state machine ARN + "#" + shard of the token
+	attrSMSort  = "smSort"  // byStateMachine's sort key: createdAt in µs (16 hex digits) + "#" + token
+
 	// Fields of the inflight map.
 	fID       = "id"
 	fPayload  = "payload"
@@ -77,6 +83,10 @@ const (
 	// IndexByExecution is the sparse GSI (partition key executionArn) that
 	// finds an execution's hooks.
 	IndexByExecution = "byExecution"
+	// IndexByStateMachine is the sparse GSI (partition key smShard, sort
+	// key smSort, tags projected) that lists a state machine's hooks by
+	// age across its executions (ListStateMachineHooks).
+	IndexByStateMachine = "byStateMachine"
 )
 
 func hookPK(token string) string { return "HOOK#" + token }
@@ -217,6 +227,9 @@ type hookItem struct {
 	// ExpiresAt is the hook item's TTL (epoch seconds), set when the
 	// incarnation is created and never changed.
 	ExpiresAt int64
+	// SMShard is the item's byStateMachine partition key ("" on a hook
+	// whose execution ARN names no state machine).
+	SMShard string
 }
 
 // full reports that a new payload would exceed the pending cap
@@ -257,6 +270,11 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 		Held:       getN(m, attrHeld),
 		Hdrs:       getS(m, attrHdrs),
 		ExpiresAt:  getN(m, attrExpiresAt),
+		SMShard:    getS(m, attrSMShard),
+	}
+	if ts, ok := m[attrTags].(*types.AttributeValueMemberSS); ok {
+		h.Tags = append([]string(nil), ts.Value...)
+		slices.Sort(h.Tags)
 	}
 	h.VerifyJSON = getS(m, attrVerify)
 	if h.VerifyJSON != "" {

@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -31,12 +32,16 @@ func (c *Client) GetHook(ctx context.Context, token string, opts ...GetOption) (
 	if h == nil || (o.kind != "" && h.Kind != o.kind) {
 		return nil, fmt.Errorf("get hook %s: %w", Redact(token), ErrHookNotFound)
 	}
-	return &HookStatus{
+	st := &HookStatus{
 		Hook:      *c.withURL(&h.Hook),
 		Waiting:   h.waiting(),
 		Pending:   h.Seq - h.Dlv,
 		Delivered: h.Dlv,
-	}, nil
+	}
+	if h.Schema != "" {
+		st.Schema = json.RawMessage(h.Schema)
+	}
+	return st, nil
 }
 
 // GetOption configures GetHook.

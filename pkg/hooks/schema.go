@@ -22,6 +22,8 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 			{AttributeName: aws.String(attrPK), AttributeType: str},
 			{AttributeName: aws.String(attrSK), AttributeType: str},
 			{AttributeName: aws.String(attrExec), AttributeType: str},
+			{AttributeName: aws.String(attrSMShard), AttributeType: str},
+			{AttributeName: aws.String(attrSMSort), AttributeType: str},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
@@ -31,6 +33,16 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 			IndexName:  aws.String(IndexByExecution),
 			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String(attrExec), KeyType: types.KeyTypeHash}},
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+		}, {
+			IndexName: aws.String(IndexByStateMachine),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(attrSMShard), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(attrSMSort), KeyType: types.KeyTypeRange},
+			},
+			// Keys and tags: the tags are set once per incarnation, so the
+			// index is written when a hook is created, tagged and deleted,
+			// never by a resume or an await (docs/operators.md).
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{attrTags}},
 		}},
 	}
 }

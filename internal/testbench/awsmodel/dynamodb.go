@@ -110,6 +110,15 @@ type DynamoDB struct {
 	// Throttled and Conflicts count the ProvisionedThroughputExceeded
 	// answers (each attempt) and TransactionConflicts.
 	Throttled, Conflicts int64
+
+	// idx are the byStateMachine index's partitions' write buckets (by
+	// partition key); used counts the capacity units consumed, by table
+	// ("") or index name, and IndexThrottled the writes refused because an
+	// index partition had no write units left (indexwrite.go).
+	idx            map[string]*bucket
+	smIdx          map[string]map[string]bool
+	used           map[string]float64
+	IndexThrottled int64
 }
 
 var _ hooks.DynamoDBAPI = (*DynamoDB)(nil)
@@ -167,7 +176,8 @@ func (b *bucket) has(n, rate float64, now time.Time) bool {
 
 // NewDynamoDB returns an empty table model.
 func NewDynamoDB(cfg Config) *DynamoDB {
-	return &DynamoDB{cfg: cfg.withDefaults(), Calls: &awscalls.Counter{}, parts: map[string]*partition{}}
+	return &DynamoDB{cfg: cfg.withDefaults(), Calls: &awscalls.Counter{}, parts: map[string]*partition{},
+		idx: map[string]*bucket{}, smIdx: map[string]map[string]bool{}, used: map[string]float64{}}
 }
 
 func validation(msg string) error {
@@ -344,9 +354,14 @@ func (d *DynamoDB) write(now time.Time, key map[string]types.AttributeValue, con
 		}
 		cost = max(cost, wcu(new))
 	}
-	if !d.part(pk).wcu.take(cost, d.cfg.PartitionWCU, now) {
+	if !d.part(pk).wcu.has(cost, d.cfg.PartitionWCU, now) {
 		return nil, nil, throttled()
 	}
+	if ok && !d.indexWrite(it.attrs, new, now) {
+		return nil, nil, throttled()
+	}
+	d.part(pk).wcu.take(cost, d.cfg.PartitionWCU, now)
+	d.used["w:"] += cost
 	if !ok {
 		e := &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
 		if returnOld && it.attrs != nil {
@@ -376,6 +391,7 @@ func (d *DynamoDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...
 		if !p.rcu.take(rcu(size(attrs)), d.cfg.PartitionRCU, now) {
 			return throttled()
 		}
+		d.used["r:"] += rcu(size(attrs))
 		if attrs != nil {
 			item, err := project(aws.ToString(in.ProjectionExpression), in.ExpressionAttributeNames, attrs)
 			if err != nil {
@@ -467,7 +483,20 @@ const attrExec = "executionArn"
 // index it reads holds of it.
 type entry struct {
 	pk, sk string
+	sort   string // the index's sort key, if it has one
 	attrs  map[string]types.AttributeValue
+}
+
+// less orders entries as a Query reads them forward: by the index's sort
+// key, then the table key.
+func (e entry) less(o entry) bool {
+	if e.sort != o.sort {
+		return e.sort < o.sort
+	}
+	if e.pk != o.pk {
+		return e.pk < o.pk
+	}
+	return e.sk < o.sk
 }
 
 // Query implements hooks.DynamoDBAPI, on the table or on the byExecution
@@ -492,19 +521,21 @@ func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func
 	out := &dynamodb.QueryOutput{}
 	err := d.call(ctx, "Query", func(now time.Time) error {
 		index := aws.ToString(in.IndexName)
-		hashAttr := "pk"
+		hashAttr, sortAttr := "pk", ""
 		switch index {
 		case "":
 		case hooks.IndexByExecution:
 			hashAttr = attrExec
-			if aws.ToBool(in.ConsistentRead) {
-				return validation("Consistent reads are not supported on global secondary indexes")
-			}
+		case hooks.IndexByStateMachine:
+			hashAttr, sortAttr = attrSMShard, attrSMSort
 		default:
 			return validation("The table does not have the specified index: " + index)
 		}
+		if index != "" && aws.ToBool(in.ConsistentRead) {
+			return validation("Consistent reads are not supported on global secondary indexes")
+		}
 		x := &exprCtx{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, toks: tokenize(aws.ToString(in.KeyConditionExpression))}
-		var hash, prefix string
+		var hash, prefix, rangeOp, rangeVal string
 		var err error
 		func() {
 			defer recoverTo(&err)
@@ -514,16 +545,29 @@ func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func
 			x.expect("=")
 			hash = x.operand(nil).(*types.AttributeValueMemberS).Value
 			if x.peek() == "AND" {
-				if index != "" {
+				x.next()
+				switch {
+				case index == "":
+					x.expect("begins_with")
+					x.expect("(")
+					x.path()
+					x.expect(",")
+					prefix = x.operand(nil).(*types.AttributeValueMemberS).Value
+					x.expect(")")
+				case sortAttr != "":
+					if p := x.path(); len(p) != 1 || p[0] != sortAttr {
+						panic(fmt.Errorf("the sort key condition must be on %s", sortAttr))
+					}
+					rangeOp = x.next()
+					switch rangeOp {
+					case "<", "<=", ">", ">=":
+					default:
+						panic(fmt.Errorf("unsupported sort key operator %q", rangeOp))
+					}
+					rangeVal = x.operand(nil).(*types.AttributeValueMemberS).Value
+				default:
 					panic(errors.New("the index has no sort key to condition"))
 				}
-				x.next()
-				x.expect("begins_with")
-				x.expect("(")
-				x.path()
-				x.expect(",")
-				prefix = x.operand(nil).(*types.AttributeValueMemberS).Value
-				x.expect(")")
 			}
 			if x.pos != len(x.toks) {
 				panic(fmt.Errorf("trailing %q in the key condition", x.peek()))
@@ -534,7 +578,8 @@ func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func
 		}
 		var entries []entry
 		var p *partition
-		if index == "" {
+		switch index {
+		case "":
 			p = d.part(hash)
 			for sk, it := range p.items {
 				it.settle(now)
@@ -542,7 +587,7 @@ func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func
 					entries = append(entries, entry{pk: hash, sk: sk, attrs: it.attrs})
 				}
 			}
-		} else {
+		case hooks.IndexByExecution:
 			for pk, part := range d.parts {
 				for sk, it := range part.items {
 					it.settle(now)
@@ -552,13 +597,23 @@ func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func
 					}
 				}
 			}
-		}
-		sort.Slice(entries, func(i, j int) bool {
-			if entries[i].pk != entries[j].pk {
-				return entries[i].pk < entries[j].pk
+		default:
+			for _, pk := range d.smCandidates(hash) {
+				part := d.parts[pk]
+				if part == nil {
+					continue
+				}
+				for sk, it := range part.items {
+					it.settle(now)
+					e := smEntryOf(it.attrs)
+					if e == nil || getS(e, attrSMShard) != hash || !sortHolds(getS(e, attrSMSort), rangeOp, rangeVal) {
+						continue
+					}
+					entries = append(entries, entry{pk: pk, sk: sk, sort: getS(e, attrSMSort), attrs: e})
+				}
 			}
-			return entries[i].sk < entries[j].sk
-		})
+		}
+		sort.Slice(entries, func(i, j int) bool { return entries[i].less(entries[j]) })
 		forward := in.ScanIndexForward == nil || *in.ScanIndexForward
 		if !forward {
 			slices.Reverse(entries)
@@ -568,12 +623,9 @@ func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func
 			if err != nil {
 				return err
 			}
+			start := entry{pk: spk, sk: ssk, sort: getS(in.ExclusiveStartKey, attrSMSort)}
 			after := func(e entry) bool { // e comes after the start key in read order
-				c := strings.Compare(e.pk, spk)
-				if c == 0 {
-					c = strings.Compare(e.sk, ssk)
-				}
-				return forward && c > 0 || !forward && c < 0
+				return forward && start.less(e) || !forward && e.less(start)
 			}
 			i := 0
 			for i < len(entries) && !after(entries[i]) {
@@ -587,7 +639,10 @@ func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func
 			last := entries[l-1].attrs
 			lek = map[string]types.AttributeValue{"pk": last["pk"], "sk": last["sk"]}
 			if index != "" {
-				lek[attrExec] = last[attrExec]
+				lek[hashAttr] = last[hashAttr]
+			}
+			if sortAttr != "" {
+				lek[sortAttr] = last[sortAttr]
 			}
 		}
 		read := 0
@@ -609,6 +664,14 @@ func (d *DynamoDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func
 		}
 		if p != nil && !p.rcu.take(rcu(read), d.cfg.PartitionRCU, now) {
 			return throttled()
+		}
+		switch index {
+		case "":
+			d.used["r:"] += rcu(read)
+		case hooks.IndexByStateMachine:
+			// An index read is eventually consistent: half a unit per 4 KB
+			// begun of what the page read (before the filter).
+			d.used["r:"+index] += rcu(read) / 2
 		}
 		out.Items, out.LastEvaluatedKey = items, lek
 		out.Count, out.ScannedCount = int32(len(items)), int32(len(entries))
@@ -916,6 +979,7 @@ func (d *DynamoDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemIn
 					continue
 				}
 				read++
+				d.used["r:"] += rcu(size(attrs))
 				if attrs == nil {
 					continue
 				}

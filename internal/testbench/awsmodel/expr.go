@@ -3,6 +3,7 @@ package awsmodel
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -194,6 +195,26 @@ func (x *exprCtx) primary(item map[string]types.AttributeValue) bool {
 		as, ok1 := a.(*types.AttributeValueMemberS)
 		bs, ok2 := b.(*types.AttributeValueMemberS)
 		return ok1 && ok2 && strings.HasPrefix(as.Value, bs.Value)
+	case "contains":
+		// contains(path, :v): a string holding :v, or a string set with
+		// the element :v.
+		x.next()
+		x.expect("(")
+		a := x.operand(item)
+		x.expect(",")
+		b := x.operand(item)
+		x.expect(")")
+		bs, ok := b.(*types.AttributeValueMemberS)
+		if !ok {
+			return false
+		}
+		switch a := a.(type) {
+		case *types.AttributeValueMemberS:
+			return strings.Contains(a.Value, bs.Value)
+		case *types.AttributeValueMemberSS:
+			return slices.Contains(a.Value, bs.Value)
+		}
+		return false
 	}
 	a := x.operand(item)
 	op := x.next()
