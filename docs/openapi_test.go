@@ -118,6 +118,12 @@ func (f faulty) RejectHook(context.Context, string, string, string, ...hooks.Res
 
 func (f faulty) Heartbeat(context.Context, string) error { return f.err }
 
+func (f faulty) ListStateMachineHooks(context.Context, hooks.ListStateMachineHooksInput) (*hooks.ListStateMachineHooksOutput, error) {
+	return nil, f.err
+}
+
+func (f faulty) DisposeHook(context.Context, string, string) error { return f.err }
+
 // TestOpenAPIHooksRoutes drives the real resume-hook handler, behind the
 // local API Gateway conversion, against the emulator, and requires that the
 // statuses of POST and GET /hooks/{token} are exactly the documented ones,
@@ -172,6 +178,7 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 			{Key: "GET /hooks/{token}", Function: h, FunctionName: "resume-hook"},
 			{Key: "POST /hooks/{token}/reject", Function: h, FunctionName: "resume-hook"},
 			{Key: "POST /hooks/{token}/heartbeat", Function: h, FunctionName: "resume-hook"},
+			{Key: "DELETE /hooks/{token}", Function: h, FunctionName: "resume-hook"},
 		}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -233,6 +240,12 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 		{name: "heartbeat unknown", method: "POST", path: "/hooks/no-such-hook/heartbeat", status: http.StatusNotFound, code: hooks.CodeHookNotFound},
 		{name: "heartbeat bad token", method: "POST", path: "/hooks/" + longToken + "/heartbeat", status: http.StatusBadRequest, code: hooks.CodeInvalidToken},
 		{name: "heartbeat internal", method: "POST", path: "/hooks/" + parked + "/heartbeat", srv: broken, status: http.StatusInternalServerError, code: hooks.CodeInternal},
+
+		{name: "dispose", method: "DELETE", path: "/hooks/" + capped + "?executionArn=" + exec, status: http.StatusOK},
+		{name: "dispose no execution", method: "DELETE", path: "/hooks/" + token, status: http.StatusBadRequest, code: hooks.CodeInvalidRequest},
+		{name: "dispose bad token", method: "DELETE", path: "/hooks/" + longToken + "?executionArn=" + exec, status: http.StatusBadRequest, code: hooks.CodeInvalidToken},
+		{name: "dispose contention", method: "DELETE", path: "/hooks/" + token + "?executionArn=" + exec, srv: contention, status: http.StatusServiceUnavailable, code: hooks.CodeContention},
+		{name: "dispose internal", method: "DELETE", path: "/hooks/" + token + "?executionArn=" + exec, srv: broken, status: http.StatusInternalServerError, code: hooks.CodeInternal},
 	}
 	// route is the documented path of a request path.
 	route := func(p string) string {
@@ -260,7 +273,7 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 		}
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		method, path := strings.ToLower(c.method), route(c.path)
+		method, path := strings.ToLower(c.method), route(strings.Split(c.path, "?")[0])
 		docs := documented(t, s, path, method)
 		codes, ok := docs[res.StatusCode]
 		if !ok {
@@ -294,7 +307,7 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 			t.Errorf("%s: %d error %q, want %q", c.name, res.StatusCode, e.Error, c.code)
 		}
 	}
-	for _, key := range []string{"post /hooks/{token}", "get /hooks/{token}", "post /hooks/{token}/reject", "post /hooks/{token}/heartbeat"} {
+	for _, key := range []string{"post /hooks/{token}", "get /hooks/{token}", "post /hooks/{token}/reject", "post /hooks/{token}/heartbeat", "delete /hooks/{token}"} {
 		method, path, _ := strings.Cut(key, " ")
 		got := produced[key]
 		for status := range documented(t, s, path, method) {
@@ -358,6 +371,11 @@ func TestOpenAPIListHooks(t *testing.T) {
 		{"bad limit", real, "executionArn=" + exec + "&limit=1000", http.StatusBadRequest, hooks.CodeInvalidRequest},
 		{"bad nextToken", real, "executionArn=" + exec + "&nextToken=xyz", http.StatusBadRequest, hooks.CodeInvalidRequest},
 		{"internal", broken, "executionArn=" + exec, http.StatusInternalServerError, hooks.CodeInternal},
+		{"state machine", real, "stateMachineArn=arn:aws:states:us-east-1:123456789012:stateMachine:doc&state=idle&tag=a:b&order=oldest&limit=50", http.StatusOK, ""},
+		{"state machine and execution", real, "stateMachineArn=arn:aws:states:us-east-1:123456789012:stateMachine:doc&executionArn=" + exec, http.StatusBadRequest, hooks.CodeInvalidRequest},
+		{"bad state machine", real, "stateMachineArn=doc", http.StatusBadRequest, hooks.CodeInvalidRequest},
+		{"bad cursor", real, "stateMachineArn=arn:aws:states:us-east-1:123456789012:stateMachine:doc&cursor=xyz", http.StatusBadRequest, hooks.CodeInvalidRequest},
+		{"state machine internal", broken, "stateMachineArn=arn:aws:states:us-east-1:123456789012:stateMachine:doc", http.StatusInternalServerError, hooks.CodeInternal},
 	} {
 		res, err := http.Get(c.base + "/hooks?" + c.query)
 		if err != nil {

@@ -140,6 +140,14 @@ func attributeCall(context.Context) (iamactions.Caller, error) {
 		if library == "" {
 			library = f.Function
 		}
+		// A goroutine a Client method starts (a closure, (*Client).M.func1)
+		// makes its calls for that method.
+		if m, ok := strings.CutPrefix(name, "(*Client)."); ok {
+			if i := strings.Index(m, ".func"); i > 0 {
+				m = m[:i]
+			}
+			name = "(*Client)." + m
+		}
 		if m, ok := strings.CutPrefix(name, "(*Client)."); ok && token.IsIdentifier(m) && token.IsExported(m) {
 			entry = m
 		}

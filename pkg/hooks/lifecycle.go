@@ -60,6 +60,13 @@ func (c *Client) WebhookURL(token string) string {
 	return strings.TrimRight(c.opts.WebhookBaseURL, "/") + "/webhooks/" + url.PathEscape(token)
 }
 
+// DisposeHook is Dispose for an operator (DELETE /hooks/{token}, the
+// sfnhooks console): the same call, under a name of its own so that what
+// each function's role needs is told apart.
+func (c *Client) DisposeHook(ctx context.Context, token, executionARN string) error {
+	return c.Dispose(ctx, token, executionARN)
+}
+
 // Dispose deletes the hook token of execution executionARN and the payloads
 // it still stores; the token is free for reuse at once. Disposing a hook
 // that no longer exists succeeds (idempotent). An await still parked on the

@@ -267,6 +267,8 @@ type CreateWebhookInput struct {
 	// receives (method, headers, body as text, …); a request that fails it
 	// gets 422 and is not stored.
 	Schema json.RawMessage
+	// Tags label the webhook for operators, as RegisterInput.Tags.
+	Tags []string
 
 	// MaxPending caps the requests the webhook stores undelivered (0:
 	// Options.MaxPending); one more is answered 429 TooManyPending.
@@ -417,7 +419,7 @@ func (c *Client) CreateWebhook(ctx context.Context, in CreateWebhookInput) (*Hoo
 	if in.Token == "" {
 		in.Token = randomID()
 	}
-	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook, Encrypt: in.Encrypt, Schema: in.Schema,
+	reg := RegisterInput{Token: in.Token, ExecutionARN: in.ExecutionARN, Metadata: in.Metadata, Kind: KindWebhook, Encrypt: in.Encrypt, Schema: in.Schema, Tags: in.Tags,
 		MaxPending: in.MaxPending}
 	if in.MaxHeldCallers < 0 || in.MaxHeldCallers > MaxMaxHeldCallers {
 		return nil, fmt.Errorf("%w: maxHeldCallers %d is out of range (1 to %d; 0 for the default)", ErrInvalidRequest, in.MaxHeldCallers, MaxMaxHeldCallers)

@@ -84,6 +84,10 @@ type Request struct {
 	// Schema is a JSON Schema every payload must match (create, await,
 	// createWebhook); a payload that fails it is refused with 422.
 	Schema json.RawMessage `json:"schema,omitempty"`
+	// Tags label the hook for operators (create, await, createWebhook): at
+	// most 10 "key:value" strings of at most 128 bytes; the first create or
+	// await that gives them sets them (GET /hooks?stateMachineArn=…&tag=…).
+	Tags []string `json:"tags,omitempty"`
 	// RequestID and Response are respond's request id (from the request the
 	// await received) and {"status","headers","body","isBase64Encoded"}.
 	RequestID string          `json:"requestId,omitempty"`
@@ -164,7 +168,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 		return nil, httpapi.InvokeError(err)
 	}
 	reg := hooks.RegisterInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt, Schema: req.Schema,
-		MaxPending: req.MaxPending}
+		MaxPending: req.MaxPending, Tags: req.Tags}
 	var (
 		res Result
 		err error
@@ -185,7 +189,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 			res.Disposed = 1
 		}
 	case ActionCreateWebhook:
-		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt, Schema: req.Schema,
+		in := hooks.CreateWebhookInput{Token: req.Token, ExecutionARN: req.ExecutionARN, Metadata: req.Metadata, Encrypt: req.Encrypt, Schema: req.Schema, Tags: req.Tags,
 			MaxPending: req.MaxPending, MaxHeldCallers: req.MaxHeldCallers, Headers: req.Headers, Verify: req.Verify}
 		if in.RespondWith, err = respondWith(req.RespondWith); err == nil {
 			res.Hook, err = h.hooks.CreateWebhook(ctx, in)

@@ -224,13 +224,16 @@ func checkHTTP(t *testing.T, ev *events.APIGatewayV2HTTPRequest, resp events.API
 			http.StatusBadRequest:       {hooks.CodeInvalidToken, hooks.CodeInvalidPayload},
 			http.StatusMethodNotAllowed: {hooks.CodeMethodNotAllowed},
 		}[resp.StatusCode]
+		if resp.StatusCode == http.StatusBadRequest && method == http.MethodDelete && action == "" {
+			want = append(want, hooks.CodeInvalidRequest)
+		}
 		if resp.StatusCode == http.StatusNotFound && action != "" && action != ActionReject && action != ActionHeartbeat {
 			want = []string{hooks.CodeHookNotFound} // no such sub-route
 		}
 		if !contains(want, body["error"]) {
 			t.Fatalf("%s %q: %d %q, want 400 InvalidToken/InvalidPayload, 404 for an unknown route or 405 MethodNotAllowed", method, ev.RawPath, resp.StatusCode, body["error"])
 		}
-		wantAllow := "GET, POST"
+		wantAllow := "GET, POST, DELETE"
 		if action != "" {
 			wantAllow = "POST"
 		}

@@ -28,6 +28,8 @@ type Resumer interface {
 	ResumeHook(ctx context.Context, token string, payload any, opts ...hooks.ResumeOption) (*hooks.Hook, error)
 	GetHook(ctx context.Context, token string, opts ...hooks.GetOption) (*hooks.HookStatus, error)
 	ListHooks(ctx context.Context, in hooks.ListHooksInput) (*hooks.ListHooksOutput, error)
+	ListStateMachineHooks(ctx context.Context, in hooks.ListStateMachineHooksInput) (*hooks.ListStateMachineHooksOutput, error)
+	DisposeHook(ctx context.Context, token, executionARN string) error
 	RejectHook(ctx context.Context, token, errorName, cause string, opts ...hooks.ResumeOption) (*hooks.Hook, error)
 	Heartbeat(ctx context.Context, token string) error
 }
@@ -71,6 +73,11 @@ type RejectBody struct {
 	Cause string `json:"cause"`
 }
 
+// DisposeAnswer is the answer to DELETE /hooks/{token}.
+type DisposeAnswer struct {
+	Disposed bool `json:"disposed"`
+}
+
 // HeartbeatAnswer is the answer to a heartbeat: the await is still parked.
 type HeartbeatAnswer struct {
 	Waiting bool `json:"waiting"`
@@ -96,8 +103,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 
 // HandleHTTP serves POST /hooks/{token} (body: the JSON payload; optional
 // Idempotency-Key header), GET /hooks/{token}, GET /hooks (list.go), POST
-// /hooks/{token}/reject (body {"error","cause"}; optional Idempotency-Key)
-// and POST /hooks/{token}/heartbeat. They serve plain hooks only: a
+// /hooks/{token}/reject (body {"error","cause"}; optional Idempotency-Key),
+// POST /hooks/{token}/heartbeat and DELETE /hooks/{token}?executionArn=
+// (an operator's dispose). They serve plain hooks only: a
 // webhook's token answers the 404 of an unknown token.
 func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	start := time.Now()
@@ -135,6 +143,15 @@ func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPReq
 				resp = httpapi.JSON(http.StatusOK, hook)
 			}
 		}
+	case method == http.MethodDelete:
+		// An operator's dispose (AWS_IAM, like GET /hooks): the hook of
+		// that execution, whatever its kind; gone already is success.
+		exec := req.QueryStringParameters["executionArn"]
+		if exec == "" {
+			err = fmt.Errorf("%w: executionArn is required (the hook is disposed only while that execution holds it)", hooks.ErrInvalidRequest)
+		} else if err = h.hooks.DisposeHook(ctx, token, exec); err == nil {
+			resp = httpapi.JSON(http.StatusOK, DisposeAnswer{Disposed: true})
+		}
 	case method == http.MethodGet:
 		var st *hooks.HookStatus
 		// Plain hooks only, as POST: a webhook's token is not found.
@@ -143,7 +160,7 @@ func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPReq
 			resp = httpapi.JSON(http.StatusOK, st)
 		}
 	default:
-		resp = httpapi.MethodNotAllowed(method, http.MethodGet, http.MethodPost)
+		resp = httpapi.MethodNotAllowed(method, http.MethodGet, http.MethodPost, http.MethodDelete)
 	}
 	if err != nil {
 		resp = httpapi.Error(err)

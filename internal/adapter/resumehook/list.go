@@ -28,8 +28,11 @@ func isList(req *events.APIGatewayV2HTTPRequest) bool {
 // handleList serves GET /hooks?executionArn=…&state=…&limit=…&nextToken=…:
 // one page of hooks.Client.ListHooks. Unknown query parameters are ignored.
 func (h *Handler) handleList(ctx context.Context, req events.APIGatewayV2HTTPRequest, start time.Time) events.APIGatewayV2HTTPResponse {
-	method := req.RequestContext.HTTP.Method
 	q := req.QueryStringParameters
+	if q["stateMachineArn"] != "" {
+		return h.handleListStateMachine(ctx, req, start)
+	}
+	method := req.RequestContext.HTTP.Method
 	in := hooks.ListHooksInput{ExecutionARN: q["executionArn"], State: hooks.State(q["state"]), NextToken: q["nextToken"]}
 	var (
 		resp events.APIGatewayV2HTTPResponse
@@ -61,6 +64,58 @@ func (h *Handler) handleList(ctx context.Context, req events.APIGatewayV2HTTPReq
 	}
 	if out != nil {
 		attrs = append(attrs, slog.Int("hooks", len(out.Hooks)), slog.Bool("more", out.NextToken != ""))
+	}
+	level := slog.LevelInfo
+	if err != nil {
+		attrs = append(attrs, slog.Any("err", err))
+		if resp.StatusCode >= 500 {
+			level = slog.LevelError
+		}
+	}
+	h.log.LogAttrs(ctx, level, "resume-hook", attrs...)
+	return resp
+}
+
+// handleListStateMachine serves GET
+// /hooks?stateMachineArn=…&state=…&tag=…&order=…&limit=…&cursor=…: one page
+// of hooks.Client.ListStateMachineHooks.
+func (h *Handler) handleListStateMachine(ctx context.Context, req events.APIGatewayV2HTTPRequest, start time.Time) events.APIGatewayV2HTTPResponse {
+	method := req.RequestContext.HTTP.Method
+	q := req.QueryStringParameters
+	in := hooks.ListStateMachineHooksInput{StateMachineARN: q["stateMachineArn"], State: hooks.State(q["state"]), Tag: q["tag"],
+		Order: hooks.Order(q["order"]), Cursor: q["cursor"]}
+	var (
+		resp events.APIGatewayV2HTTPResponse
+		out  *hooks.ListStateMachineHooksOutput
+		err  error
+	)
+	switch {
+	case method != http.MethodGet:
+		resp = httpapi.MethodNotAllowed(method, http.MethodGet)
+	case q["executionArn"] != "":
+		err = fmt.Errorf("%w: give executionArn or stateMachineArn, not both", hooks.ErrInvalidRequest)
+	case q["limit"] != "":
+		if in.Limit, err = strconv.Atoi(q["limit"]); err != nil || in.Limit < 1 {
+			err = fmt.Errorf("%w: limit %q: want an integer from 1 to %d", hooks.ErrInvalidRequest, q["limit"], hooks.MaxStateMachineListLimit)
+		}
+	}
+	if err == nil && resp.StatusCode == 0 {
+		if out, err = h.hooks.ListStateMachineHooks(ctx, in); err == nil {
+			resp = httpapi.JSON(http.StatusOK, out)
+		}
+	}
+	if err != nil {
+		resp = httpapi.Error(err)
+	}
+	attrs := []slog.Attr{
+		slog.String("via", "http"),
+		slog.String("route", "list"),
+		slog.String("stateMachineArn", in.StateMachineARN),
+		slog.Int("status", resp.StatusCode),
+		slog.Duration("duration", time.Since(start)),
+	}
+	if out != nil {
+		attrs = append(attrs, slog.Int("hooks", len(out.Hooks)), slog.Bool("more", out.Cursor != ""))
 	}
 	level := slog.LevelInfo
 	if err != nil {

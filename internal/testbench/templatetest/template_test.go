@@ -435,6 +435,7 @@ var checks = []check{
 				"POST /hooks/{token}":           "Hooks",
 				"GET /hooks/{token}":            "Hooks",
 				"GET /hooks":                    "ListHooks",
+				"DELETE /hooks/{token}":         "ListHooks",
 				"POST /hooks/{token}/reject":    "Hooks",
 				"POST /hooks/{token}/heartbeat": "Hooks",
 				"ANY /webhooks/{token}":         "Webhooks",
@@ -466,7 +467,7 @@ var checks = []check{
 		breaks: [][2]string{{"        ANY /webhooks/{token}:\n          ThrottlingRateLimit: !Ref WebhooksThrottleRate", "        ANY /webhooks/{token}:\n          ThrottlingRateLimit: !Ref HooksThrottleRate"},
 			{"        GET /hooks/{token}:\n          ThrottlingRateLimit: !Ref HooksThrottleRate\n          ThrottlingBurstLimit: !Ref HooksThrottleBurst\n", ""},
 			{"      DefaultRouteSettings:\n        ThrottlingRateLimit: !Ref WebhooksThrottleRate\n        ThrottlingBurstLimit: !Ref WebhooksThrottleBurst\n", ""},
-			{"    DependsOn: [PostHookRoute, GetHookRoute, ListHooksRoute, RejectHookRoute, HeartbeatHookRoute, WebhookRoute, LinkPageRoute, LinkUseRoute]\n", ""},
+			{"    DependsOn: [PostHookRoute, GetHookRoute, ListHooksRoute, DisposeHookRoute, RejectHookRoute, HeartbeatHookRoute, WebhookRoute, LinkPageRoute, LinkUseRoute]\n", ""},
 			{"        POST /hooks/{token}/heartbeat:\n          ThrottlingRateLimit: !Ref HooksThrottleRate\n          ThrottlingBurstLimit: !Ref HooksThrottleBurst\n", ""},
 			{"        POST /links/{id}:\n          ThrottlingRateLimit: !Ref WebhooksThrottleRate\n          ThrottlingBurstLimit: !Ref WebhooksThrottleBurst\n", ""},
 		},
@@ -800,7 +801,7 @@ var checks = []check{
 			var e errs
 			found := 0
 			for _, id := range t.resources("AWS::ApiGatewayV2::Route") {
-				if expr(t.prop(id, "RouteKey")) != "GET /hooks" {
+				if k := expr(t.prop(id, "RouteKey")); k != "GET /hooks" && k != "DELETE /hooks/{token}" {
 					continue
 				}
 				found++
@@ -809,8 +810,8 @@ var checks = []check{
 					e.add("%s has an AuthorizerId (%s): an IAM route takes none", id, expr(a))
 				}
 			}
-			if found != 1 {
-				e.add("%d routes GET /hooks, want 1", found)
+			if found != 2 {
+				e.add("%d routes GET /hooks and DELETE /hooks/{token}, want 2", found)
 			}
 			return e.err()
 		},
