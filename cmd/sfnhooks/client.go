@@ -27,10 +27,15 @@ type hooksAPI interface {
 	List(ctx context.Context, q listQuery) ([]byte, error)
 	Reject(ctx context.Context, token, errorName, cause, idempotencyKey string) ([]byte, error)
 	Heartbeat(ctx context.Context, token string) ([]byte, error)
+	Dispose(ctx context.Context, token, executionARN string) ([]byte, error)
 }
 
+// listQuery is GET /hooks's query: an execution's hooks (ExecutionARN,
+// NextToken) or a state machine's (StateMachineARN, Tag, Order, Cursor).
 type listQuery struct {
 	ExecutionARN, State, NextToken string
+	StateMachineARN, Tag, Order    string
+	Cursor                         string
 	Limit                          int
 }
 
@@ -85,7 +90,15 @@ func (a *httpAPI) Get(ctx context.Context, token string) ([]byte, error) {
 }
 
 func (a *httpAPI) List(ctx context.Context, q listQuery) ([]byte, error) {
-	v := url.Values{"executionArn": {q.ExecutionARN}}
+	v := url.Values{}
+	for k, x := range map[string]string{"executionArn": q.ExecutionARN, "stateMachineArn": q.StateMachineARN, "tag": q.Tag, "order": q.Order, "cursor": q.Cursor} {
+		if x != "" {
+			v.Set(k, x)
+		}
+	}
+	if q.ExecutionARN == "" && q.StateMachineARN == "" {
+		v.Set("executionArn", "")
+	}
 	if q.State != "" {
 		v.Set("state", q.State)
 	}
@@ -105,6 +118,10 @@ func (a *httpAPI) Reject(ctx context.Context, token, errorName, cause, key strin
 		h.Set("Idempotency-Key", key)
 	}
 	return a.do(ctx, http.MethodPost, "/hooks/"+url.PathEscape(token)+"/reject", nil, body, h)
+}
+
+func (a *httpAPI) Dispose(ctx context.Context, token, executionARN string) ([]byte, error) {
+	return a.do(ctx, http.MethodDelete, "/hooks/"+url.PathEscape(token), url.Values{"executionArn": {executionARN}}, nil, nil)
 }
 
 func (a *httpAPI) Heartbeat(ctx context.Context, token string) ([]byte, error) {

@@ -6,6 +6,9 @@
 //	sfnhooks resume TOKEN --data JSON|@file|@- [--idempotency-key K]
 //	sfnhooks get TOKEN
 //	sfnhooks list --execution ARN [--state waiting|pending] [--limit N]
+//	sfnhooks list --state-machine ARN [--state waiting|pending|idle] [--tag K:V] [--order newest|oldest] [--limit N] [--max N]
+//	sfnhooks dispose TOKEN --execution ARN
+//	sfnhooks console [--listen 127.0.0.1:PORT] [--state-machine ARN]
 //	sfnhooks reject TOKEN --error NAME --cause TEXT [--idempotency-key K]
 //	sfnhooks heartbeat TOKEN
 //
@@ -113,6 +116,12 @@ type opts struct {
 	// list
 	execution, state string
 	limit            int
+	stateMachine     string
+	tag, order       string
+	max              int
+	// console
+	listen string
+	open   bool
 	// reject
 	errorName, cause string
 }
@@ -132,13 +141,28 @@ var commands = []command{
 		},
 		run: runResume},
 	{name: "get", args: "TOKEN", summary: "show the hook and whether an await is parked on it", nargs: 1, run: runGet},
-	{name: "list", summary: "list an execution's hooks", nargs: 0,
+	{name: "list", summary: "list an execution's hooks, or a state machine's", nargs: 0,
 		flags: func(fs *flag.FlagSet, o *opts) {
-			fs.StringVar(&o.execution, "execution", "", "the execution's ARN (required)")
-			fs.StringVar(&o.state, "state", "", "only hooks that are waiting (an await is parked) or pending (payloads stored)")
-			fs.IntVar(&o.limit, "limit", 0, "hooks per request (1-100; every page is fetched)")
+			fs.StringVar(&o.execution, "execution", "", "the execution's ARN (this or --state-machine is required)")
+			fs.StringVar(&o.stateMachine, "state-machine", "", "the state machine's ARN: its hooks across executions, by age")
+			fs.StringVar(&o.state, "state", "", "only hooks that are waiting (an await is parked), pending (payloads stored) or idle (--state-machine)")
+			fs.StringVar(&o.tag, "tag", "", "only hooks with this tag, key:value (--state-machine)")
+			fs.StringVar(&o.order, "order", "", "newest (default) or oldest first (--state-machine)")
+			fs.IntVar(&o.limit, "limit", 0, "hooks per request (1-100, 1-50 with --state-machine; every page is fetched)")
+			fs.IntVar(&o.max, "max", 0, "stop after this many hooks (0: all)")
 		},
 		run: runList},
+	{name: "dispose", args: "TOKEN", summary: "dispose the hook of an execution (its await fails with HookDisposedError)", nargs: 1,
+		flags: func(fs *flag.FlagSet, o *opts) {
+			fs.StringVar(&o.execution, "execution", "", "the ARN of the execution that holds the hook (required)")
+		},
+		run: runDispose},
+	{name: "console", summary: "serve the operator console on loopback (docs/operators.md)", nargs: 0,
+		flags: func(fs *flag.FlagSet, o *opts) {
+			fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "loopback address to serve on")
+			fs.StringVar(&o.stateMachine, "state-machine", "", "the state machine shown first")
+		},
+		run: runConsole},
 	{name: "reject", args: "TOKEN", summary: "fail the hook's await with an error a state machine can Catch", nargs: 1,
 		flags: func(fs *flag.FlagSet, o *opts) {
 			fs.StringVar(&o.errorName, "error", "", "the error name (required)")
@@ -359,11 +383,11 @@ func runGet(ctx context.Context, api hooksAPI, o *opts, pos []string, _ io.Reade
 }
 
 func runList(ctx context.Context, api hooksAPI, o *opts, _ []string, _ io.Reader, stdout io.Writer) error {
-	if o.execution == "" {
-		return usageErr("--execution ARN is required (hooks are listed per execution)")
+	if (o.execution == "") == (o.stateMachine == "") {
+		return usageErr("--execution ARN or --state-machine ARN is required (one of them)")
 	}
 	var all []json.RawMessage
-	q := listQuery{ExecutionARN: o.execution, State: o.state, Limit: o.limit}
+	q := listQuery{ExecutionARN: o.execution, StateMachineARN: o.stateMachine, State: o.state, Tag: o.tag, Order: o.order, Limit: o.limit}
 	for {
 		out, err := api.List(ctx, q)
 		if err != nil {
@@ -372,15 +396,20 @@ func runList(ctx context.Context, api hooksAPI, o *opts, _ []string, _ io.Reader
 		var page struct {
 			Hooks     []json.RawMessage `json:"hooks"`
 			NextToken string            `json:"nextToken"`
+			Cursor    string            `json:"cursor"`
 		}
 		if err := json.Unmarshal(out, &page); err != nil {
 			return fmt.Errorf("list answer %.200q: %w", out, err)
 		}
 		all = append(all, page.Hooks...)
-		if page.NextToken == "" {
+		if o.max > 0 && len(all) >= o.max {
+			all = all[:o.max]
 			break
 		}
-		q.NextToken = page.NextToken
+		if page.NextToken == "" && page.Cursor == "" {
+			break
+		}
+		q.NextToken, q.Cursor = page.NextToken, page.Cursor
 	}
 	if all == nil {
 		all = []json.RawMessage{}
@@ -391,15 +420,41 @@ func runList(ctx context.Context, api hooksAPI, o *opts, _ []string, _ io.Reader
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TOKEN\tKIND\tWAITING\tPENDING\tURL")
+	if o.stateMachine != "" {
+		fmt.Fprintln(tw, "TOKEN\tKIND\tWAITING\tPENDING\tAGE\tTAGS\tEXECUTION")
+	} else {
+		fmt.Fprintln(tw, "TOKEN\tKIND\tWAITING\tPENDING\tURL")
+	}
 	for _, raw := range all {
 		var h hookView
 		if err := json.Unmarshal(raw, &h); err != nil {
 			return fmt.Errorf("list entry %.200q: %w", raw, err)
 		}
+		if o.stateMachine != "" {
+			created, _ := time.Parse(time.RFC3339Nano, h.CreatedAt)
+			age := time.Since(created).Round(time.Second)
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%v\t%s\t%s\n", h.Token, h.Kind, h.Waiting, h.Pending, age, strings.Join(h.Tags, ","), h.ExecutionARN)
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%s\n", h.Token, h.Kind, h.Waiting, h.Pending, h.URL)
 	}
 	return tw.Flush()
+}
+
+func runDispose(ctx context.Context, api hooksAPI, o *opts, pos []string, _ io.Reader, stdout io.Writer) error {
+	if o.execution == "" {
+		return usageErr("--execution ARN is required (a hook is disposed only while that execution holds it)")
+	}
+	out, err := api.Dispose(ctx, pos[0], o.execution)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		_, err := stdout.Write(append(bytes.TrimSpace(out), '\n'))
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "disposed %s (execution %s)\n", pos[0], o.execution)
+	return err
 }
 
 func runReject(ctx context.Context, api hooksAPI, o *opts, pos []string, _ io.Reader, stdout io.Writer) error {
@@ -442,6 +497,7 @@ type hookView struct {
 	Waiting      bool            `json:"waiting"`
 	Pending      int64           `json:"pending"`
 	Delivered    int64           `json:"delivered"`
+	Tags         []string        `json:"tags"`
 }
 
 // show writes the answer out: as it is with --json, else through text.

@@ -270,3 +270,17 @@ func (c *Client) checkSchema(token string, h *hookItem, payload string) (schemaC
 	}
 	return schemaCheck{sha: h.SchemaSHA}, nil
 }
+
+// ValidateSchema checks payload against a hook's JSON Schema exactly as a
+// resume of the hook would (the sfnhooks console checks a payload before it
+// sends it): nil when it matches; *SchemaValidationError (errors.Is
+// ErrSchemaValidation) naming the failed keywords, never the payload's
+// values; ErrInvalidPayload when payload is not JSON; ErrInvalidRequest
+// when schema is not a valid JSON Schema.
+func ValidateSchema(schema, payload json.RawMessage) error {
+	sch, err := compileSchema(schema)
+	if err != nil {
+		return err
+	}
+	return validatePayload(&compiledSchema{sch: sch}, string(payload))
+}
