@@ -8,7 +8,7 @@ GOARCH_LAMBDA ?= arm64
 BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 
 .DEFAULT_GOAL := help
-.PHONY: help build test test-browser mutate bench scale fuzz coldstart stress chaos sim lint dev deploy clean stack-up stack-down lint-install \
+.PHONY: help build test test-browser mutate bench scale fuzz coldstart stress chaos sim lint dev console deploy clean stack-up stack-down lint-install \
 	build-ResumeHookFunction build-ResumeWebhookFunction build-ApprovalLinkFunction build-HookTaskFunction
 # sam (aws-sam-cli) from the project's lint virtualenv (scripts/lint.sh install).
 SAM ?= .state/venv-lint/bin/sam
@@ -89,6 +89,11 @@ lint-install: ## install cfn-lint and aws-sam-cli (requirements-lint.txt) into .
 
 dev: ## local stack for a person: moto, the functions on http://127.0.0.1:3000, example state machines
 	@$(GO) run ./cmd/sfnhooks-dev
+
+# CONSOLE_ENDPOINT=… for another API (a deployed one is signed with your AWS credentials).
+console: ## the operator console (docs/operators.md) on loopback, against make dev's API
+	@$(GO) run ./cmd/sfnhooks console --endpoint $${CONSOLE_ENDPOINT:-$$(sed -n 's/.*"apiUrl": *"\([^"]*\)".*/\1/p' .state/dev.json 2>/dev/null | head -1)} \
+		--state-machine "$$(grep -o 'arn:aws:states:[^"]*:stateMachine:sfnhooks-dev-approval' .state/dev.json 2>/dev/null | head -1)"
 
 deploy: ## sam build && sam deploy (the first time: sam deploy --guided)
 	@scripts/lint.sh install

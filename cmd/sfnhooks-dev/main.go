@@ -252,6 +252,7 @@ func run(ctx context.Context, log *slog.Logger, root, addr, statePath string) er
 		{Key: "POST /hooks/{token}", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "GET /hooks/{token}", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "GET /hooks", Function: resumeHook, FunctionName: resumeHookName},
+		{Key: "DELETE /hooks/{token}", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "POST /hooks/{token}/reject", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "POST /hooks/{token}/heartbeat", Function: resumeHook, FunctionName: resumeHookName},
 		{Key: "ANY /webhooks/{token}", Function: resumeWebhook, FunctionName: resumeWebhookName},
