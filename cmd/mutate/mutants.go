@@ -1037,4 +1037,65 @@ var mutants = []mutant{
 			New: "ev.TaskScheduledEventDetails != nil &&",
 		}},
 	},
+	// Issue 24: listing a state machine's hooks (pkg/hooks/list_sm.go) and tags.
+	{
+		Name: "MO1-list-no-shard-bound",
+		Desc: "ListStateMachineHooks: the merged page is not cut at the least advanced shard's frontier (hooks of a shard read less far are skipped or listed out of age order)",
+		File: "pkg/hooks/list_sm.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tif bounded {\n\t\tk := 0",
+			New: "\tif false && bounded {\n\t\tk := 0",
+		}},
+	},
+	{
+		Name: "MO2-list-cursor-inclusive",
+		Desc: "ListStateMachineHooks: the next page starts at the cursor's sort key instead of after it (the last hook of a page is listed again)",
+		File: "pkg/hooks/list_sm.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\t\t\top := \">\"\n\t\t\t\tif newest {\n\t\t\t\t\top = \"<\"\n",
+			New: "\t\t\t\top := \">=\"\n\t\t\t\tif newest {\n\t\t\t\t\top = \"<=\"\n",
+		}},
+	},
+	{
+		Name: "MO3-idle-includes-pending",
+		Desc: "state idle: a hook with payloads pending counts as idle",
+		File: "pkg/hooks/list_sm.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\treturn !st.Waiting && st.Pending <= 0",
+			New: "\t\treturn !st.Waiting",
+		}},
+	},
+	{
+		Name: "MO4-tag-length-unchecked",
+		Desc: "ValidateTags: a tag over MaxTagBytes is accepted (the item-size accounting no longer holds)",
+		File: "pkg/hooks/list_sm.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tcase len(t) > MaxTagBytes:",
+			New: "\tcase false && len(t) > MaxTagBytes:",
+		}},
+	},
+	{
+		Name: "MO5-tags-overwritten",
+		Desc: "register/A1: a later create or await's tags replace the hook's (and rewrite the index entry every time)",
+		File: "pkg/hooks/await.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\tset += \", #tags = if_not_exists(#tags, :tags)\"",
+			New: "\t\tset += \", #tags = :tags\"",
+		}},
+	},
+	{
+		Name: "MO6-one-shard",
+		Desc: "smShard: every hook of a state machine in shard 00 (one index partition: a burst of creates is throttled)",
+		File: "pkg/hooks/list_sm.go",
+		Pkgs: []string{"./internal/testbench/awsmodel/"},
+		Edits: []edit{{
+			Old: "\treturn int(h.Sum32() % ListShards)",
+			New: "\treturn int(h.Sum32() % 1)",
+		}},
+	},
 }
