@@ -89,6 +89,25 @@ func consoleCLI(t *testing.T, api, stateMachine, artifacts string) string {
 	return ""
 }
 
+// jsDo runs statements in the page: setting values and clicking through the
+// DOM (chromedp's SetValue on a <select> and its mouse clicks after a full
+// screenshot did not return in headless Chromium).
+func jsDo(t *testing.T, ctx context.Context, steps ...string) {
+	t.Helper()
+	run(t, ctx, chromedp.Evaluate[bool]("(() => {"+strings.Join(steps, ";")+"; return true})()"))
+}
+
+func setValue(sel, v string) string {
+	q, _ := json.Marshal(sel)
+	val, _ := json.Marshal(v)
+	return fmt.Sprintf("(e => { e.value = %s; e.dispatchEvent(new Event('input', {bubbles: true})) })(document.querySelector(%s))", val, q)
+}
+
+func click(sel string) string {
+	q, _ := json.Marshal(sel)
+	return fmt.Sprintf("document.querySelector(%s).click()", q)
+}
+
 // The operator console in Chromium against make dev's stack: the waiting
 // hooks of a state machine are listed with execution, age, tags, metadata
 // and pending count; a tag filter; pages; a resume typed into the editor
@@ -197,9 +216,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	screenshot(t, bctx, filepath.Join(shots, "console-list.png"))
 
 	// Pages of two.
-	must(t, chromedp.Do(bctx, chromedp.SetValue(`#limit`, "2"), chromedp.Click(`#apply`)))
+	jsDo(t, bctx, setValue(`#limit`, "2"), click(`#apply`))
 	first := waitRows("a page of 2", 2)
-	must(t, chromedp.Do(bctx, chromedp.Click(`#next`)))
+	jsDo(t, bctx, click(`#next`))
 	var second []string
 	waitFor(t, "the second page", func() bool { second = rows(); return len(second) == 2 && second[0] != first[0] })
 	if second[0] != got[2] || second[1] != got[3] {
@@ -207,7 +226,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 
 	// Filter by tag.
-	must(t, chromedp.Do(bctx, chromedp.SetValue(`#limit`, "20"), chromedp.SetValue(`#tag`, "customer:acme"), chromedp.Click(`#apply`)))
+	jsDo(t, bctx, setValue(`#limit`, "20"), setValue(`#tag`, "customer:acme"), click(`#apply`))
 	acme := waitRows("the acme hooks", 2)
 	if acme[0] != orders["reject"].token || acme[1] != orders["resume"].token {
 		t.Fatalf("tag customer:acme: %v", acme)
@@ -217,8 +236,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	// Resume with the editor: a payload that fails the schema is refused in
 	// place, nothing sent; the corrected one completes the execution.
 	rtok := orders["resume"].token
-	must(t, chromedp.Do(bctx, chromedp.Click(`tr[data-token="`+rtok+`"] button.resume`), chromedp.WaitVisible(`#payload`), chromedp.WaitVisible(`#schema`)))
-	must(t, chromedp.Do(bctx, chromedp.SetValue(`#payload`, `{"approve": true}`), chromedp.Click(`#send`)))
+	jsDo(t, bctx, click(`tr[data-token="`+rtok+`"] button.resume`))
+	must(t, chromedp.Do(bctx, chromedp.WaitVisible(`#payload`), chromedp.WaitVisible(`#schema`)))
+	jsDo(t, bctx, setValue(`#payload`, `{"approve": true}`), click(`#send`))
 	var msg string
 	waitFor(t, "the schema error", func() bool { msg = run(t, bctx, chromedp.Text(`#editor-error`)); return msg != "" })
 	if !strings.Contains(msg, "SchemaValidation") || !strings.Contains(msg, "required") || !strings.Contains(msg, "nothing was sent") {
@@ -228,7 +248,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal("a payload refused by the schema reached the hook")
 	}
 	screenshot(t, bctx, filepath.Join(shots, "console-schema-error.png"))
-	must(t, chromedp.Do(bctx, chromedp.SetValue(`#payload`, `{"approved": true, "by": "console"}`), chromedp.Click(`#send`)))
+	jsDo(t, bctx, setValue(`#payload`, `{"approved": true, "by": "console"}`), click(`#send`))
 	waitFor(t, "the resumed execution to succeed", func() bool { return status(orders["resume"].exec).Status == "SUCCEEDED" })
 	if out := aws.ToString(status(orders["resume"].exec).Output); !strings.Contains(out, `"decision":{"approved":true,"by":"console"}`) {
 		t.Fatalf("resumed execution output %s", out)
@@ -237,10 +257,11 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// Reject with an error name and cause.
 	jtok := orders["reject"].token
-	must(t, chromedp.Do(bctx, chromedp.Click(`tr[data-token="`+jtok+`"] button.reject`), chromedp.WaitVisible(`#reject-error`),
-		chromedp.SendKeys(`#reject-error`, "OrderRejected"), chromedp.SendKeys(`#reject-cause`, "over the customer's limit")))
+	jsDo(t, bctx, click(`tr[data-token="`+jtok+`"] button.reject`))
+	must(t, chromedp.Do(bctx, chromedp.WaitVisible(`#reject-error`)))
+	jsDo(t, bctx, setValue(`#reject-error`, "OrderRejected"), setValue(`#reject-cause`, "over the customer's limit"))
 	screenshot(t, bctx, filepath.Join(shots, "console-reject.png"))
-	must(t, chromedp.Do(bctx, chromedp.Click(`#reject-send`)))
+	jsDo(t, bctx, click(`#reject-send`))
 	waitFor(t, "the rejected execution to fail", func() bool { return status(orders["reject"].exec).Status == "FAILED" })
 	if st := status(orders["reject"].exec); aws.ToString(st.Error) != "OrderRejected" || aws.ToString(st.Cause) != "over the customer's limit" {
 		t.Fatalf("rejected execution: %s %s", aws.ToString(st.Error), aws.ToString(st.Cause))
@@ -278,12 +299,13 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRows("the two globex hooks", 2)
-	must(t, chromedp.Do(bctx, chromedp.Click(`tr[data-token="`+dtok+`"] button.dispose`), chromedp.WaitVisible(`button.confirm-dispose`)))
+	jsDo(t, bctx, click(`tr[data-token="`+dtok+`"] button.dispose`))
+	must(t, chromedp.Do(bctx, chromedp.WaitVisible(`button.confirm-dispose`)))
 	if !waiting(dtok) {
 		t.Fatal("the dispose button disposed before the confirmation")
 	}
 	screenshot(t, bctx, filepath.Join(shots, "console-dispose-confirm.png"))
-	must(t, chromedp.Do(bctx, chromedp.Click(`button.confirm-dispose`)))
+	jsDo(t, bctx, click(`button.confirm-dispose`))
 	if left := waitRows("the disposed hook to go", 1); left[0] != orders["keep"].token {
 		t.Fatalf("after the dispose: %v", left)
 	}

@@ -508,7 +508,12 @@ func (e entry) less(o entry) bool {
 // KEYS_ONLY (pk, sk, executionArn), ordered by (pk, sk) as moto orders it
 // (DynamoDB promises no order within an index partition), and it is
 // current (the model has no index lag); ConsistentRead is refused as on
-// a GSI, and the index is read at no capacity cost.
+// a GSI, and the index is read at no capacity cost. On byStateMachine:
+// "#smShard = :p" with an optional "AND #smSort <op> :v" (<, <=, >, >=),
+// ordered by smSort then the table key, entries the table key, the index
+// keys and tags (INCLUDE); it is current, and a page is charged half a read
+// unit per 4 KB begun (an eventually consistent read; Consumed), as its
+// writes are charged per index partition (indexwrite.go).
 //
 // Both: ScanIndexForward, ExclusiveStartKey and Limit honoured; Limit
 // counts the items read, FilterExpression then drops items (Count: those
