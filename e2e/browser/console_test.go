@@ -103,6 +103,20 @@ func setValue(sel, v string) string {
 	return fmt.Sprintf("(e => { e.value = %s; e.dispatchEvent(new Event('input', {bubbles: true})) })(document.querySelector(%s))", val, q)
 }
 
+// present waits until sel is in the page, or fails with what the page shows.
+func present(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	q, _ := json.Marshal(sel)
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if run(t, ctx, chromedp.Evaluate[bool](fmt.Sprintf("!!document.querySelector(%s)", q))) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never appeared; the page shows: %s", sel, run(t, ctx, chromedp.Evaluate[string](`document.body.innerText`)))
+		}
+	}
+}
+
 func click(sel string) string {
 	q, _ := json.Marshal(sel)
 	return fmt.Sprintf("document.querySelector(%s).click()", q)
@@ -237,7 +251,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	// place, nothing sent; the corrected one completes the execution.
 	rtok := orders["resume"].token
 	jsDo(t, bctx, click(`tr[data-token="`+rtok+`"] button.resume`))
-	must(t, chromedp.Do(bctx, chromedp.WaitVisible(`#payload`), chromedp.WaitVisible(`#schema`)))
+	present(t, bctx, `#payload`)
+	present(t, bctx, `#schema`)
 	jsDo(t, bctx, setValue(`#payload`, `{"approve": true}`), click(`#send`))
 	var msg string
 	waitFor(t, "the schema error", func() bool { msg = run(t, bctx, chromedp.Text(`#editor-error`)); return msg != "" })
@@ -258,7 +273,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// Reject with an error name and cause.
 	jtok := orders["reject"].token
 	jsDo(t, bctx, click(`tr[data-token="`+jtok+`"] button.reject`))
-	must(t, chromedp.Do(bctx, chromedp.WaitVisible(`#reject-error`)))
+	present(t, bctx, `#reject-error`)
 	jsDo(t, bctx, setValue(`#reject-error`, "OrderRejected"), setValue(`#reject-cause`, "over the customer's limit"))
 	screenshot(t, bctx, filepath.Join(shots, "console-reject.png"))
 	jsDo(t, bctx, click(`#reject-send`))
@@ -300,7 +315,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	waitRows("the two globex hooks", 2)
 	jsDo(t, bctx, click(`tr[data-token="`+dtok+`"] button.dispose`))
-	must(t, chromedp.Do(bctx, chromedp.WaitVisible(`button.confirm-dispose`)))
+	present(t, bctx, `button.confirm-dispose`)
 	if !waiting(dtok) {
 		t.Fatal("the dispose button disposed before the confirmation")
 	}
