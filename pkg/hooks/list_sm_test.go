@@ -13,7 +13,7 @@ import (
 )
 
 // ListStateMachineHooks on moto: 60 hooks of 3 executions (a clock that
-// steps 1 ms a call, so ages differ) listed 7 a page both ways, each once
+// steps 1 ms a call, so ages differ) listed 7 and 2 a page, each once
 // and in age order across the 16 shards; the tag and state filters list
 // exactly their hooks; the page's calls are 16 Query + 1 BatchGetItem.
 func TestListStateMachineHooksPages(t *testing.T) {
@@ -82,6 +82,11 @@ func TestListStateMachineHooksPages(t *testing.T) {
 	}
 	if got := listAll(hooks.ListStateMachineHooksInput{StateMachineARN: sm, Limit: 7}); !slices.Equal(got, newest) {
 		t.Fatalf("newest first, 7 a page:\n got %v\nwant %v", got, newest)
+	}
+	// 2 a page: most shards hold more than a page (about 4 hooks each), so
+	// a page is cut at the least advanced shard's last key read.
+	if got := listAll(hooks.ListStateMachineHooksInput{StateMachineARN: sm, Limit: 2}); !slices.Equal(got, newest) {
+		t.Fatalf("newest first, 2 a page:\n got %v\nwant %v", got, newest)
 	}
 	if got := listAll(hooks.ListStateMachineHooksInput{StateMachineARN: sm, Limit: 7, Order: hooks.OrderOldest}); !slices.Equal(got, created) {
 		t.Fatalf("oldest first, 7 a page:\n got %v\nwant %v", got, created)
