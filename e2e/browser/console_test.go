@@ -265,7 +265,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	screenshot(t, bctx, filepath.Join(shots, "console-schema-error.png"))
 	jsDo(t, bctx, setValue(`#payload`, `{"approved": true, "by": "console"}`), click(`#send`))
 	waitFor(t, "the resumed execution to succeed", func() bool { return status(orders["resume"].exec).Status == "SUCCEEDED" })
-	if out := aws.ToString(status(orders["resume"].exec).Output); !strings.Contains(out, `"decision":{"approved":true,"by":"console"}`) {
+	var output struct {
+		Decision map[string]any `json:"decision"`
+	}
+	if out := aws.ToString(status(orders["resume"].exec).Output); json.Unmarshal([]byte(out), &output) != nil ||
+		output.Decision["approved"] != true || output.Decision["by"] != "console" || len(output.Decision) != 2 {
 		t.Fatalf("resumed execution output %s", out)
 	}
 	waitRows("the resumed hook to leave the waiting list", 1)
