@@ -40,6 +40,10 @@ type ExecPlan struct {
 	// BigAttrs: each of the first awaits gives another attribute of about
 	// 60 KB (metadata, schema, respondWith), each within the per-request bound.
 	BigAttrs bool
+	// Create: each round begins with hook-task's create (Register), which
+	// gives the round's data (with BigAttrs) in the await's place, as a
+	// state machine with a create state before its await does.
+	Create bool
 }
 
 // ActionKind names what an action does.
@@ -102,7 +106,7 @@ func (a Action) format(exec string) string {
 func (p *Plan) String() string {
 	var b strings.Builder
 	for _, e := range p.Execs {
-		fmt.Fprintf(&b, "exec %s hook %q branches=%d timeout=%ds newToken=%v retries=%d webhook=%v bigAttrs=%v\n", e.Name, e.Hook, e.Branches, e.TimeoutSec, e.NewToken, e.Retries, e.Webhook, e.BigAttrs)
+		fmt.Fprintf(&b, "exec %s hook %q branches=%d timeout=%ds newToken=%v retries=%d webhook=%v bigAttrs=%v create=%v\n", e.Name, e.Hook, e.Branches, e.TimeoutSec, e.NewToken, e.Retries, e.Webhook, e.BigAttrs, e.Create)
 	}
 	for _, a := range p.Actions {
 		fmt.Fprintf(&b, "action %s\n", a.format(p.Execs[a.Exec].Name))
@@ -171,6 +175,7 @@ func Generate(seed uint64) *Plan {
 			e.Webhook, e.Hook, e.TimeoutSec = true, fmt.Sprintf("wh-%d-0123456789abcdefghijkl", i+1), 0
 		case 1:
 			e.BigAttrs = true
+			e.Create = r.IntN(2) == 0
 		}
 		p.Execs = append(p.Execs, e)
 	}

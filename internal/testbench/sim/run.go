@@ -229,6 +229,9 @@ func (w *world) branch(e *execState, b int) {
 		if e.plan.Webhook && !w.createWebhook(e, b, round) {
 			return
 		}
+		if e.plan.Create && !e.plan.Webhook && !w.createHook(e, b, round) {
+			return
+		}
 		var tok string
 		var task *awsmodel.Task
 		if !w.env(d, "TaskScheduled", func() { tok = e.newToken(); task = w.sf.NewTask(tok, e.arn); w.aud.task(e, task) }) {
@@ -404,17 +407,8 @@ func (w *world) invokeAwait(e *execState, b, round, try int, tok string) (ok, in
 		}
 	}()
 	in := hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: e.plan.Hook, ExecutionARN: e.arn}, TaskToken: tok}
-	if e.plan.BigAttrs {
-		// Each request stays within MaxHookDataBytes; each names another attribute.
-		pad := strings.Repeat("x", 60*1024)
-		switch round % 3 {
-		case 0:
-			in.Metadata = json.RawMessage(`{"note":"` + pad + `"}`)
-		case 1:
-			in.Schema = json.RawMessage(`{"description":"` + pad + `"}`)
-		case 2:
-			in.Respond = json.RawMessage(`{"mode":"static","status":202,"body":"` + pad + `"}`)
-		}
+	if e.plan.BigAttrs && !e.plan.Create {
+		bigAttr(&in.RegisterInput, round)
 	}
 	err := a.c.Await(ctx, in)
 	if err == nil {
@@ -423,6 +417,49 @@ func (w *world) invokeAwait(e *execState, b, round, try int, tok string) (ok, in
 		w.aud.awaitFailed(e, a.name, err)
 	}
 	return err == nil, errors.Is(err, hooks.ErrInvalidRequest)
+}
+
+// bigAttr gives in another attribute of about 60 KB each round: each
+// request stays within MaxHookDataBytes, together they would not.
+func bigAttr(in *hooks.RegisterInput, round int) {
+	pad := strings.Repeat("x", 60*1024)
+	switch round % 3 {
+	case 0:
+		in.Metadata = json.RawMessage(`{"note":"` + pad + `"}`)
+	case 1:
+		in.Schema = json.RawMessage(`{"description":"` + pad + `"}`)
+	case 2:
+		in.Respond = json.RawMessage(`{"mode":"static","status":202,"body":"` + pad + `"}`)
+	}
+}
+
+// createHook is the workflow's create state before an await (hook-task
+// create): retried as the state machine's Retry does; a request refused as
+// such (ErrInvalidRequest) is caught and ends the branch.
+func (w *world) createHook(e *execState, b, round int) bool {
+	for t := 0; ; t++ {
+		a := w.newActor(fmt.Sprintf("%s.b%d.create%02d.try%d", e.plan.Name, b, round, t))
+		err, _ := try(func() error {
+			ctx, cancel := context.WithTimeout(w.ctx, lambdaTimeout)
+			defer cancel()
+			in := hooks.RegisterInput{Token: e.plan.Hook, ExecutionARN: e.arn}
+			if e.plan.BigAttrs {
+				bigAttr(&in, round)
+			}
+			_, err := a.c.Register(ctx, in)
+			return err
+		})
+		switch {
+		case err == nil:
+			return true
+		case errors.Is(err, hooks.ErrInvalidRequest), errors.Is(err, hooks.ErrConflict):
+			w.aud.branchEnded(e, b, "create: "+err.Error())
+			return false
+		}
+		if t >= e.plan.Retries || !sleepCtx(w.ctx, time.Second<<min(t, 4)) {
+			return false
+		}
+	}
 }
 
 // try runs fn as one Lambda invocation: a crash is an unknown outcome.

@@ -27,6 +27,20 @@ var scenarios = []struct {
 			}},
 	},
 	{
+		// Defect 12, the other half (mutant M57): each create state gives
+		// another ~60 KB attribute to a hook whose await left no waiter in
+		// the way, so the create's write succeeds at once: without the data
+		// term in its condition, three creates stored 180 KB and a payload
+		// near 256 KiB passed 400 KB.
+		name: "create data bounded as stored", seed: 1,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 1, Retries: 3, BigAttrs: true, Create: true}},
+			Actions: []Action{
+				{ID: 0, At: 2 * time.Second, Kind: ActResume, Text: `{"p":"r0"}`},
+				{ID: 1, At: 4 * time.Second, Kind: ActResume, Text: `{"p":"r1"}`},
+				{ID: 2, At: 6 * time.Second, Kind: ActResume, Text: `{"p":"r2"}`, N: 261120},
+			}},
+	},
+	{
 		// Defect 9: one H1 answer lost and resent leaked a held-caller count
 		// that steady traffic never let reset: callers refused 429 for good.
 		name: "held-caller leak ends under traffic", seed: 26,
