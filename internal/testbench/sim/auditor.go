@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sfnhooks/sfnhooks/internal/testbench/awsmodel"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
@@ -17,7 +20,7 @@ import (
 // Finding is one broken promise.
 type Finding struct {
 	// Kind names the invariant: lost, duplicate, fifo, stuck, exhausted,
-	// gone, link-twice, item-size.
+	// gone, link-twice, item-size, held-cap, webhook, counter.
 	Kind string
 	Msg  string
 }
@@ -65,12 +68,14 @@ type auditor struct {
 
 	live     map[*execState][]*heldCall // a webhook's callers in progress (as its callers see them)
 	faultyAt map[*execState]time.Time   // the last fault on one of its callers' calls
+
+	limBroken map[string]bool // hooks already reported for invariant L
 }
 
 func newAuditor(w *world) *auditor {
 	return &auditor{w: w, tasks: map[*execState][]*awsmodel.Task{}, excuses: map[*execState][]time.Time{},
 		regAt: map[*execState]time.Time{}, disturbAt: map[*execState]time.Time{}, lastErr: map[*execState]string{}, groups: map[string][2]*unit{},
-		live: map[*execState][]*heldCall{}, faultyAt: map[*execState]time.Time{}}
+		live: map[*execState][]*heldCall{}, faultyAt: map[*execState]time.Time{}, limBroken: map[string]bool{}}
 }
 
 func (a *auditor) find(kind, format string, args ...any) {
@@ -361,6 +366,51 @@ func (a *auditor) checkDeliveries(e *execState) {
 			}
 		}
 	}
+}
+
+// items checks invariant L of docs/protocol.md ("Limits") on every hook
+// item after each DynamoDB write: lim = dlv + maxPending. Unlike the other
+// checks it reads the protocol's items: a cap one too high until the next
+// await lets one payload more be stored, which a user cannot tell from
+// the documented exemption (a requeued payload may pass the cap).
+func (a *auditor) items(op string) {
+	if !strings.HasPrefix(op, "DynamoDB.") || strings.Contains(op, "Get") || strings.Contains(op, "Query") {
+		return
+	}
+	for _, it := range a.w.db.Items() {
+		if sk, _ := it["sk"].(*ddbtypes.AttributeValueMemberS); sk == nil || sk.Value != "HOOK" {
+			continue
+		}
+		lim, okL := num(it["lim"])
+		mp, okM := num(it["maxPending"])
+		if !okL || !okM {
+			continue
+		}
+		dlv, _ := num(it["dlv"])
+		if lim != dlv+mp {
+			tok, _ := it["token"].(*ddbtypes.AttributeValueMemberS)
+			name := ""
+			if tok != nil {
+				name = tok.Value
+			}
+			a.mu.Lock()
+			if !a.limBroken[name] {
+				a.limBroken[name] = true
+				a.findings = append(a.findings, Finding{Kind: "counter", Msg: fmt.Sprintf("hook %s after %s: lim %d, dlv %d, maxPending %d (invariant L: lim = dlv + maxPending)", name, op, lim, dlv, mp)})
+			}
+			a.mu.Unlock()
+		}
+	}
+}
+
+// num reads a number attribute.
+func num(v ddbtypes.AttributeValue) (int64, bool) {
+	n, ok := v.(*ddbtypes.AttributeValueMemberN)
+	if !ok {
+		return 0, false
+	}
+	x, err := strconv.ParseInt(n.Value, 10, 64)
+	return x, err == nil
 }
 
 func (a *auditor) excusedAfter(e *execState, t time.Time) bool {

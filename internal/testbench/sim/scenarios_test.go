@@ -41,6 +41,40 @@ var scenarios = []struct {
 			}},
 	},
 	{
+		// Defect 3 (mutant M43): a resume took T0 and died before its send;
+		// a payload was stored behind it; the other branch's retried await
+		// handed that payload out. A3 must tell T0 before its write drops
+		// the unsent delivery: without that term T0 waited for ever.
+		name: "a hand-out tells the await whose delivery it drops", seed: 1,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 2, Retries: 3}},
+			Actions: []Action{
+				{ID: 0, At: 500 * time.Millisecond, Kind: ActResume, Text: `{"p":"r0"}`},
+				{ID: 1, At: 700 * time.Millisecond, Kind: ActResume, Text: `{"p":"r1"}`},
+			},
+			Faults: []FaultRule{{Actor: "E1.b1.await00.try0", Call: 1, Fault: Refused}, {Actor: "act00", Call: 1, Fault: Crash}}},
+	},
+	{
+		// Defect 4: a resume's send was throttled; the task timed out and
+		// its next await kept failing; past RedriveAfter a resume redrove
+		// the record, met the closed task, and its requeue's transaction
+		// was canceled by a TransactionConflict. Retried, it requeues once.
+		// Taking the conflict for "replaced" (M49) stores the payload anew
+		// beside the record still in flight; the BACK# marker then stops
+		// the second redrive's requeue (no user sees M49 alone), and with
+		// the marker also gone (M52) r0 is received twice.
+		name: "a requeue canceled by a conflict is tried again", seed: 1,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 1, TimeoutSec: 2, Retries: 6}},
+			Actions: []Action{
+				{ID: 0, At: 1500 * time.Millisecond, Kind: ActResume, Text: `{"p":"r0"}`},
+				{ID: 1, At: 14 * time.Second, Kind: ActResume, Text: `{"p":"r1"}`},
+				{ID: 2, At: 26 * time.Second, Kind: ActResume, Text: `{"p":"r2"}`},
+			},
+			Faults: []FaultRule{{Actor: "act00", Call: 2, Fault: Throttled}, {Actor: "act01", Call: 4, Fault: Conflict},
+				{Actor: "E1.b0.await01.try0", Call: 1, Fault: Refused}, {Actor: "E1.b0.await01.try1", Call: 1, Fault: Refused},
+				{Actor: "E1.b0.await01.try2", Call: 1, Fault: Refused}, {Actor: "E1.b0.await01.try3", Call: 1, Fault: Refused},
+				{Actor: "E1.b0.await01.try4", Call: 1, Fault: Refused}}},
+	},
+	{
 		// Defect 9: one H1 answer lost and resent leaked a held-caller count
 		// that steady traffic never let reset: callers refused 429 for good.
 		name: "held-caller leak ends under traffic", seed: 26,
