@@ -20,7 +20,7 @@ import (
 // Finding is one broken promise.
 type Finding struct {
 	// Kind names the invariant: lost, duplicate, fifo, stuck, exhausted,
-	// gone, link-twice, item-size, held-cap, webhook, counter.
+	// gone, link-twice, item-size, held-cap, webhook; on the items: counter, back.
 	Kind string
 	Msg  string
 }
@@ -69,13 +69,13 @@ type auditor struct {
 	live     map[*execState][]*heldCall // a webhook's callers in progress (as its callers see them)
 	faultyAt map[*execState]time.Time   // the last fault on one of its callers' calls
 
-	limBroken map[string]bool // hooks already reported for invariant L
+	itemBroken map[string]bool // kind/hook already reported by items
 }
 
 func newAuditor(w *world) *auditor {
 	return &auditor{w: w, tasks: map[*execState][]*awsmodel.Task{}, excuses: map[*execState][]time.Time{},
 		regAt: map[*execState]time.Time{}, disturbAt: map[*execState]time.Time{}, lastErr: map[*execState]string{}, groups: map[string][2]*unit{},
-		live: map[*execState][]*heldCall{}, faultyAt: map[*execState]time.Time{}, limBroken: map[string]bool{}}
+		live: map[*execState][]*heldCall{}, faultyAt: map[*execState]time.Time{}, itemBroken: map[string]bool{}}
 }
 
 func (a *auditor) find(kind, format string, args ...any) {
@@ -368,18 +368,41 @@ func (a *auditor) checkDeliveries(e *execState) {
 	}
 }
 
-// items checks invariant L of docs/protocol.md ("Limits") on every hook
-// item after each DynamoDB write: lim = dlv + maxPending. Unlike the other
-// checks it reads the protocol's items: a cap one too high until the next
-// await lets one payload more be stored, which a user cannot tell from
-// the documented exemption (a requeued payload may pass the cap).
+// items checks two invariants of the protocol's items after each DynamoDB
+// write. Unlike the other checks it reads the items: each breach is one
+// step from a broken promise that something else happens to prevent, so a
+// user cannot see it alone.
+//   - L (docs/protocol.md, "Limits"): lim = dlv + maxPending. A cap one
+//     too high until the next await lets one payload more be stored, which
+//     a user cannot tell from the documented exemption (a requeued payload
+//     may pass the cap).
+//   - A delivery put back (its BACK# marker written) is no longer in
+//     flight: one payload is in one place. A record left in flight beside
+//     its payload stored anew is redriven again later, and only the marker
+//     stops that second requeue.
 func (a *auditor) items(op string) {
 	if !strings.HasPrefix(op, "DynamoDB.") || strings.Contains(op, "Get") || strings.Contains(op, "Query") {
 		return
 	}
-	for _, it := range a.w.db.Items() {
+	items := a.w.db.Items()
+	marks := map[string]bool{}
+	for _, it := range items {
+		pk, _ := it["pk"].(*ddbtypes.AttributeValueMemberS)
+		sk, _ := it["sk"].(*ddbtypes.AttributeValueMemberS)
+		if pk != nil && sk != nil && strings.HasPrefix(sk.Value, "BACK#") {
+			marks[pk.Value+"/"+strings.TrimPrefix(sk.Value, "BACK#")] = true
+		}
+	}
+	for _, it := range items {
 		if sk, _ := it["sk"].(*ddbtypes.AttributeValueMemberS); sk == nil || sk.Value != "HOOK" {
 			continue
+		}
+		if f, ok := it["inflight"].(*ddbtypes.AttributeValueMemberM); ok {
+			pk, _ := it["pk"].(*ddbtypes.AttributeValueMemberS)
+			id, _ := f.Value["id"].(*ddbtypes.AttributeValueMemberS)
+			if pk != nil && id != nil && marks[pk.Value+"/"+id.Value] {
+				a.broken(it, "back", fmt.Sprintf("delivery %s is in flight after %s, and its BACK# marker says it was put back (one payload in two places)", id.Value, op))
+			}
 		}
 		lim, okL := num(it["lim"])
 		mp, okM := num(it["maxPending"])
@@ -388,18 +411,22 @@ func (a *auditor) items(op string) {
 		}
 		dlv, _ := num(it["dlv"])
 		if lim != dlv+mp {
-			tok, _ := it["token"].(*ddbtypes.AttributeValueMemberS)
-			name := ""
-			if tok != nil {
-				name = tok.Value
-			}
-			a.mu.Lock()
-			if !a.limBroken[name] {
-				a.limBroken[name] = true
-				a.findings = append(a.findings, Finding{Kind: "counter", Msg: fmt.Sprintf("hook %s after %s: lim %d, dlv %d, maxPending %d (invariant L: lim = dlv + maxPending)", name, op, lim, dlv, mp)})
-			}
-			a.mu.Unlock()
+			a.broken(it, "counter", fmt.Sprintf("lim %d, dlv %d, maxPending %d after %s (invariant L: lim = dlv + maxPending)", lim, dlv, mp, op))
 		}
+	}
+}
+
+// broken reports an item invariant once per hook and kind.
+func (a *auditor) broken(it map[string]ddbtypes.AttributeValue, kind, msg string) {
+	name := ""
+	if tok, ok := it["token"].(*ddbtypes.AttributeValueMemberS); ok {
+		name = tok.Value
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.itemBroken[kind+"/"+name] {
+		a.itemBroken[kind+"/"+name] = true
+		a.findings = append(a.findings, Finding{Kind: kind, Msg: "hook " + name + ": " + msg})
 	}
 }
 
