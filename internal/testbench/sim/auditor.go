@@ -159,6 +159,7 @@ func (a *auditor) rel(t time.Time) string {
 }
 
 func (a *auditor) delivered(e *execState, b int, tok, output string) {
+	a.w.logf("%-28s received %s", fmt.Sprintf("%s.b%d", e.plan.Name, b), short(canonical(output)))
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.deliveries = append(a.deliveries, delivery{e: e, text: canonical(output), tok: tok, at: time.Now()})
