@@ -18,12 +18,12 @@ import (
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
-// ownStackMachine creates examples/own-stack/approval.asl.json (the state
+// ownStackMachine creates examples/own-stack/order-approval.asl.json (the state
 // machine the README tells users to copy) with its 24-hour timeout set to
 // timeout seconds, ${HookTaskFunctionArn} bound to e's function.
 func (e *env) ownStackMachine(timeout string) string {
 	e.t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "examples", "own-stack", "approval.asl.json"))
+	raw, err := os.ReadFile(filepath.Join("..", "examples", "own-stack", "order-approval.asl.json"))
 	if err != nil {
 		e.t.Fatal(err)
 	}

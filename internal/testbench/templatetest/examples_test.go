@@ -185,16 +185,16 @@ func maps(m map[string]bool) map[string]bool {
 	return c
 }
 
-// TestCopyMeStateMachine: examples/own-stack/approval.asl.json, the state
+// TestCopyMeStateMachine: examples/own-stack/order-approval.asl.json, the state
 // machine the README tells users to copy; and the checks fail on copies
 // without a timeout, without a dispose after it, or with a dangling Next.
 func TestCopyMeStateMachine(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "own-stack", "approval.asl.json"))
+	src, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "own-stack", "order-approval.asl.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := checkCopyMe(src); err != nil {
-		t.Errorf("examples/own-stack/approval.asl.json:\n%v", err)
+		t.Errorf("examples/own-stack/order-approval.asl.json:\n%v", err)
 	}
 	for _, b := range [][2]string{
 		{`"TimeoutSeconds": 86400,`, ``},
@@ -226,8 +226,8 @@ func TestCopyMeStateMachine(t *testing.T) {
 // examples out.
 func TestExampleTemplatesWireTheCopyMe(t *testing.T) {
 	for _, c := range []struct{ file, defURI, fn string }{
-		{"own-stack/template.yaml", "approval.asl.json", `ImportValue(Sub(${SfnhooksStackName}-HookTaskFunctionArn))`},
-		{"nested-app/template.yaml", "../own-stack/approval.asl.json", "GetAtt(Sfnhooks.Outputs.HookTaskFunctionArn)"},
+		{"own-stack/template.yaml", "order-approval.asl.json", `ImportValue(Sub(${SfnhooksStackName}-HookTaskFunctionArn))`},
+		{"nested-app/template.yaml", "../own-stack/order-approval.asl.json", "GetAtt(Sfnhooks.Outputs.HookTaskFunctionArn)"},
 	} {
 		src, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", c.file))
 		if err != nil {
