@@ -29,10 +29,30 @@ func (e *env) ownStackMachine(timeout string) string {
 	}
 	def := strings.ReplaceAll(string(raw), "86400", timeout)
 	if !awaitTakesTimeout() {
-		// This hook-task does not yet know the await's timeoutSeconds and
+		// This hook-task does not know the await's timeoutSeconds and
 		// enteredTime (it refuses unknown fields): run the rest as is.
-		def = strings.NewReplacer(`"timeoutSeconds": `+timeout+`,`, ``, `,
-            "enteredTime.$": "$$.State.EnteredTime"`, ``).Replace(def)
+		var m struct {
+			States map[string]map[string]any `json:"States"`
+		}
+		var whole map[string]any
+		if err := json.Unmarshal([]byte(def), &m); err != nil {
+			e.t.Fatal(err)
+		}
+		_ = json.Unmarshal([]byte(def), &whole)
+		for _, st := range m.States {
+			if p, ok := st["Parameters"].(map[string]any); ok {
+				if pl, ok := p["Payload"].(map[string]any); ok && pl["action"] == "await" {
+					delete(pl, "timeoutSeconds")
+					delete(pl, "enteredTime.$")
+				}
+			}
+		}
+		whole["States"] = m.States
+		b, err := json.Marshal(whole)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		def = string(b)
 		e.t.Log("hook-task has no await timeoutSeconds: the definition runs without it")
 	}
 	fnARN := "arn:aws:lambda:" + devstack.DefaultRegion + ":" + account + ":function:" + e.funcName
