@@ -104,6 +104,12 @@ func TestOwnStackApproval(t *testing.T) {
 		token := "approval-" + order
 		arn := e.startOwn(e.ownStackMachine("86400"), order)
 		e.waiting(token)
+		if awaitTakesTimeout() {
+			// The await passed its timeout: GET says until when it waits.
+			if r := e.request("GET", token, "", nil); r.Status != 200 || !strings.Contains(r.Body, `"waitingUntil"`) {
+				t.Errorf("GET /hooks/%s: %d %s, want the hook with waitingUntil", token, r.Status, r.Body)
+			}
+		}
 		if r := e.post(token, `{"approved": true}`, nil); r.Status != 200 {
 			t.Fatalf("POST /hooks/%s: %d %s", token, r.Status, r.Body)
 		}
