@@ -97,12 +97,13 @@ cmd_go() {
 }
 
 # cmd_links: every relative link and #anchor of README.md, CHANGELOG.md and
-# docs/*.md resolves; http(s) links are checked for syntax only (offline).
+# docs/*.md resolves (http(s) links: syntax only, offline), and the error
+# tables of README.md and docs/errors.md match the codes of pkg/hooks.
 cmd_links() {
 	cd "$ROOT"
-	go test -count=1 -run '^TestDocLinks' ./docs/ >/dev/null || {
-		go test -count=1 -run '^TestDocLinks' ./docs/ >&2 || true
-		die "broken links in README.md, CHANGELOG.md or docs/"
+	go test -count=1 -run '^(TestDocLinks|TestErrorTables)' ./docs/ >/dev/null || {
+		go test -count=1 -run '^(TestDocLinks|TestErrorTables)' ./docs/ >&2 || true
+		die "broken links, or an error table that differs from the code, in README.md, CHANGELOG.md or docs/"
 	}
 	log "links: ok"
 }
