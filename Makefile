@@ -81,7 +81,7 @@ sim: ## deterministic simulation of the protocol (no emulator): SEEDS schedules 
 		$(GO) test -count=1 -timeout 4h -run '^TestSimulator$$' -v ./internal/testbench/sim/ 2>&1 | tee .state/sim.txt \
 		| grep -E '^(---|ok|FAIL|PASS)|sim:|FINDING|^ +[a-z-]+: '
 
-lint: ## gofmt, go vet, cfn-lint, sam validate --lint and checkov on template.yaml (offline)
+lint: ## gofmt, go vet, doc link check, cfn-lint and sam validate --lint (template.yaml, examples), checkov (offline)
 	@scripts/lint.sh
 
 lint-install: ## install cfn-lint and aws-sam-cli (requirements-lint.txt) into .state/venv-lint, checkov into .state/venv-checkov

@@ -127,7 +127,7 @@ type Options struct {
 	// Default 1h.
 	ResponseTTL time.Duration
 
-	// Abuse limits and metrics (issue 11; README, "Limits").
+	// Abuse limits and metrics (docs/limits.md).
 	//
 	// MaxPending caps the payloads a hook stores undelivered; a resume
 	// beyond it gets ErrTooManyPending (429) and nothing is stored. A hook
