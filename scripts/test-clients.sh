@@ -46,9 +46,9 @@ log "installing clients/python (editable) with pytest, PyYAML, build into $VENV"
 "$PY" -m pip install -q --disable-pip-version-check -e "$ROOT/clients/python[test]" build >"$STATE/pip.log" 2>&1 ||
 	{ tail -n 20 "$STATE/pip.log" >&2; die "pip install failed; log in $STATE/pip.log"; }
 
-log "npm install in clients/typescript"
-(cd clients/typescript && npm install --no-audit --no-fund --loglevel=error >"$STATE/npm.log" 2>&1) ||
-	{ tail -n 20 "$STATE/npm.log" >&2; die "npm install failed; log in $STATE/npm.log"; }
+log "npm ci in clients/typescript (package-lock.json)"
+(cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error >"$STATE/npm.log" 2>&1) ||
+	{ tail -n 20 "$STATE/npm.log" >&2; die "npm ci failed; log in $STATE/npm.log"; }
 
 # The contract (no stack needed).
 go test -count=1 -run '^TestClientContracts$' ./docs/
