@@ -6,7 +6,7 @@
 #
 #   - Node >= 20 (Debian's nodejs package is installed when it is missing or older);
 #     npm installs clients/typescript's dependencies from the registry; node --test.
-#   - .state/venv-clients: clients/python (editable) with pytest, PyYAML and build
+#   - .state/venv-clients: clients/python (editable) with pytest, mypy and build
 #     from PyPI; pytest.
 #   - Each suite also packs its client (npm pack, a wheel), installs it from that
 #     file in a temporary folder and resumes an execution with it.
@@ -42,7 +42,7 @@ PY="$VENV/bin/python"
 if [[ ! -x "$PY" ]]; then
 	"${PYTHON:-python3}" -m venv "$VENV" || die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
 fi
-log "installing clients/python (editable) with pytest, PyYAML, build into $VENV"
+log "installing clients/python (editable) with pytest, mypy, build into $VENV"
 "$PY" -m pip install -q --disable-pip-version-check -e "$ROOT/clients/python[test]" build >"$STATE/pip.log" 2>&1 ||
 	{ tail -n 20 "$STATE/pip.log" >&2; die "pip install failed; log in $STATE/pip.log"; }
 

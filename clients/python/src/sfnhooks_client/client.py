@@ -91,11 +91,11 @@ def _token_of(token_or_hook: TokenOrHook) -> str:
     return token
 
 
-def _with_run_id(hook: Any) -> Any:
+def _with_run_id(hook: Any) -> Hook:
     # run_id is the toolkit's runId: the hook's execution.
     if isinstance(hook, dict) and hook.get("executionArn"):
         return {**hook, "runId": hook["executionArn"]}
-    return hook
+    return dict(hook or {})
 
 
 def _is_loopback(host: str) -> bool:
@@ -118,7 +118,7 @@ def _region_of(host: str) -> Optional[str]:
 
 
 def _path(op: str, token: Optional[str] = None) -> str:
-    path = ROUTES[op][1]
+    path: str = ROUTES[op][1]
     return path if token is None else path.replace("{token}", quote(token, safe=""))
 
 
@@ -150,7 +150,8 @@ class _HTTPTransport:
             raise SfnhooksError(f'unknown auth {self.auth!r} (sigv4, jwt or none)')
 
     def send(self, method: str, path: str, *, query: Optional[Sequence[Tuple[str, str]]] = None,
-             body: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None, sign: bool = True):
+             body: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None,
+             sign: bool = True) -> Any:
         url = self.base + path + ("?" + urlencode(list(query)) if query else "")
         h = dict(headers or {})
         if sign and self.auth == "jwt":
@@ -403,7 +404,7 @@ class Client:
                    next_token: Optional[str] = None) -> Dict[str, Any]:
         """One page of an execution's live hooks: {"hooks": [...], "nextToken"?}. Ask again with
         next_token until it is absent (a page may be empty while more follow)."""
-        page = self._retry(lambda: self._transport.list(execution_arn, state, limit, next_token)) or {}
+        page: Dict[str, Any] = self._retry(lambda: self._transport.list(execution_arn, state, limit, next_token)) or {}
         return {**page, "hooks": [_with_run_id(h) for h in page.get("hooks") or []]}
 
     def reject_hook(self, token_or_hook: TokenOrHook, error: str, cause: str = "", *,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any, Dict, List, Optional, Type
+from typing import Any, Dict, List, Optional, Tuple, Type
 
 _CONTRACT: Dict[str, Any] = json.loads(resources.files(__package__).joinpath("contract.json").read_text("utf-8"))
 
 #: Every error code the API documents: code -> HTTP status.
 ERROR_STATUS: Dict[str, int] = dict(_CONTRACT["errors"])
 #: The routes of docs/openapi.yaml this client calls: operationId -> (method, path).
-ROUTES: Dict[str, tuple] = {k: tuple(v) for k, v in _CONTRACT["routes"].items()}
+ROUTES: Dict[str, Tuple[str, str]] = {k: (v[0], v[1]) for k, v in _CONTRACT["routes"].items()}
 HEADER_IDEMPOTENCY_KEY: str = _CONTRACT["headers"]["idempotencyKey"]
 HEADER_ENCRYPTION_KEY: str = _CONTRACT["headers"]["encryptionKey"]
 
@@ -102,7 +102,8 @@ ERROR_CLASSES: Dict[str, Type[SfnhooksError]] = {
 
 def error_for(status: int, body: Any, text: str, retry_after: Optional[str] = None) -> SfnhooksError:
     """The typed error of an API answer: status, parsed JSON body (or None), raw text, Retry-After."""
-    code = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), str) else ""
+    raw_code = body.get("error") if isinstance(body, dict) else None
+    code: str = raw_code if isinstance(raw_code, str) else ""
     message = (body.get("message") if isinstance(body, dict) else None) or text or f"HTTP {status}"
     cls = ERROR_CLASSES.get(code, SfnhooksError)
     details = body.get("details") if isinstance(body, dict) and isinstance(body.get("details"), list) else None
