@@ -224,15 +224,15 @@ def test_transient_failure_retried_without_duplicate(dev):
     try:
         hook = sh.Client(proxy.url).resume_hook(token, {"n": 1})
         assert hook["token"] == token
-        posts = [k for m, k in proxy.seen if m == "POST"]
-        assert len(posts) == 2, "one retry after the lost answer"
-        assert posts[0] and posts[1] == posts[0], "the retry carries the same idempotency key"
     finally:
         proxy.shutdown()
     sh.Client(dev.api).resume_hook(token, {"n": 2})
     out = dev.finished(exe)
     assert out["status"] == "SUCCEEDED"
     assert out["output"]["received"] == [{"n": 1}, {"n": 2}], "the retried payload was stored once"
+    posts = [k for m, k in proxy.seen if m == "POST"]
+    assert len(posts) == 2, "one retry after the lost answer"
+    assert posts[0] and posts[1] == posts[0], "the retry carries the same idempotency key"
 
 
 def test_error_classes_over_http(dev):
