@@ -117,3 +117,41 @@ def test_typescript_client_signature():
             verify(srv.url, req)
     finally:
         srv.shutdown()
+
+
+JWT_SCRIPT = """
+import { SfnhooksClient } from './src/index.js';
+const [endpoint, akid, secret] = process.argv.slice(1);
+const c = new SfnhooksClient({ endpoint, auth: 'jwt', jwt: () => 'h.p.s', listAuth: 'sigv4', region: 'us-east-1', credentials: { accessKeyId: akid, secretAccessKey: secret } });
+await c.resumeHook('t', 1);
+await c.listHooks('arn:aws:states:us-east-1:123456789012:execution:m:e');
+"""
+
+
+def check_jwt_then_list(srv: _Capture) -> None:
+    resume, listing = ({k.lower(): v for k, v in r["headers"].items()} for r in srv.seen)
+    assert resume.get("authorization") == "Bearer h.p.s"
+    assert srv.seen[1]["path"].startswith("/hooks?") and listing["authorization"].startswith("AWS4-HMAC-SHA256 ")
+    verify(srv.url, srv.seen[1])
+
+
+def test_list_is_sigv4_for_a_jwt_client():
+    """GET /hooks is always SigV4 on AWS (openapi.yaml): a JWT client signs it
+    (list_auth defaults to sigv4 off loopback; set here, the server being on loopback)."""
+    srv = _Capture()
+    try:
+        c = sh.Client(srv.url, auth="jwt", jwt="h.p.s", list_auth="sigv4", region="us-east-1",
+                      session=boto3.Session(aws_access_key_id=AKID, aws_secret_access_key=SECRET))
+        c.resume_hook("t", 1)
+        c.list_hooks("arn:aws:states:us-east-1:123456789012:execution:m:e")
+        check_jwt_then_list(srv)
+        assert sh.Client("https://abc.execute-api.eu-west-1.amazonaws.com", auth="jwt", jwt="x")._transport.list_auth == "sigv4"  # type: ignore[union-attr]
+    finally:
+        srv.shutdown()
+    srv = _Capture()
+    try:
+        subprocess.run([shutil.which("node") or "node", "--input-type=module", "-e", JWT_SCRIPT, srv.url, AKID, SECRET],
+                       cwd=TS, check=True, capture_output=True, text=True)
+        check_jwt_then_list(srv)
+    finally:
+        srv.shutdown()

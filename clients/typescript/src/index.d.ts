@@ -95,6 +95,12 @@ export interface ClientOptions {
    * Default $SFNHOOKS_AUTH, else "none" for a loopback endpoint (make dev), else "sigv4".
    */
   auth?: 'sigv4' | 'jwt' | 'none';
+  /**
+   * How listHooks (GET /hooks, an operator route) is authorized: default
+   * "sigv4" (the route is always SigV4 on AWS, whatever the other routes
+   * take), or auth for a loopback endpoint (make dev).
+   */
+  listAuth?: 'sigv4' | 'jwt' | 'none';
   /** The bearer token of auth "jwt", or a function that returns a fresh one; default $SFNHOOKS_JWT. */
   jwt?: string | (() => string | Promise<string>);
   /** The region to sign for (default: from the execute-api host name, else AWS_REGION). */

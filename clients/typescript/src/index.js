@@ -186,21 +186,25 @@ class HttpTransport {
     this.fetch = fetchFn;
     const auth = options.auth ?? process.env.SFNHOOKS_AUTH ?? (isLoopback(this.base) ? 'none' : 'sigv4');
     this.auth = auth;
-    if (auth === 'jwt') {
+    // GET /hooks is an operator route: always SigV4 on AWS, whatever auth
+    // the other routes take (docs/openapi.yaml); make dev checks none.
+    this.listAuth = options.listAuth ?? (isLoopback(this.base) ? auth : 'sigv4');
+    for (const a of [auth, this.listAuth]) {
+      if (!['sigv4', 'jwt', 'none'].includes(a)) throw new SfnhooksError(`unknown auth ${JSON.stringify(a)} (sigv4, jwt or none)`);
+    }
+    if (auth === 'jwt' || this.listAuth === 'jwt') {
       this.jwt = options.jwt ?? process.env.SFNHOOKS_JWT;
       if (!this.jwt) throw new SfnhooksError('auth "jwt" needs jwt (a token, or a function returning one) or SFNHOOKS_JWT');
-    } else if (auth === 'sigv4') {
-      this.region = options.region ?? regionOf(this.base) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-      if (!this.region) throw new SfnhooksError('auth "sigv4" needs a region: pass region, use the execute-api host name, or set AWS_REGION');
-      this.credentials = options.credentials;
-    } else if (auth !== 'none') {
-      throw new SfnhooksError(`unknown auth ${JSON.stringify(auth)} (sigv4, jwt or none)`);
     }
+    this.region = options.region ?? regionOf(this.base) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (auth === 'sigv4' && !this.region) throw new SfnhooksError('auth "sigv4" needs a region: pass region, use the execute-api host name, or set AWS_REGION');
+    this.credentials = options.credentials;
   }
 
   async #signer() {
     if (!this.signerPromise) {
       this.signerPromise = (async () => {
+        if (!this.region) throw new SfnhooksError('SigV4 needs a region: pass region, use the execute-api host name, or set AWS_REGION');
         const [{ SignatureV4 }, { Sha256 }] = await Promise.all([import('@smithy/signature-v4'), import('@aws-crypto/sha256-js')]);
         let credentials = this.credentials;
         if (!credentials) {
@@ -215,15 +219,15 @@ class HttpTransport {
   }
 
   // send makes one request; it returns the answer (any status).
-  async send(method, path, { query, body, headers = {}, signal, sign = true }) {
+  async send(method, path, { query, body, headers = {}, signal, sign = true, auth = this.auth }) {
     const url = new URL(this.base.href);
     url.pathname = this.prefix + path;
     url.search = query ? new URLSearchParams(query).toString() : '';
     let h = { ...headers };
-    if (sign && this.auth === 'jwt') {
+    if (sign && auth === 'jwt') {
       const jwt = typeof this.jwt === 'function' ? await this.jwt() : this.jwt;
       h.authorization = `Bearer ${jwt}`;
-    } else if (sign && this.auth === 'sigv4') {
+    } else if (sign && auth === 'sigv4') {
       const signer = await this.#signer();
       const q = {};
       for (const [k, v] of url.searchParams) q[k] = v;
@@ -257,7 +261,7 @@ class HttpTransport {
     if (state) query.state = state;
     if (limit !== undefined) query.limit = String(limit);
     if (nextToken) query.nextToken = nextToken;
-    return this.call('listHooks', undefined, { query, signal });
+    return this.call('listHooks', undefined, { query, signal, auth: this.listAuth });
   }
 
   reject(token, error, cause, key, signal) {

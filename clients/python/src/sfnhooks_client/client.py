@@ -131,40 +131,54 @@ def _parse(text: str) -> Any:
 
 class _HTTPTransport:
     def __init__(self, endpoint: str, auth: Optional[str], jwt: Union[str, Callable[[], str], None],
-                 region: Optional[str], session: Any, timeout: float) -> None:
+                 region: Optional[str], session: Any, timeout: float, list_auth: Optional[str] = None) -> None:
         self.base = endpoint.rstrip("/")
         parts = urlsplit(self.base)
-        self.auth = auth or os.environ.get("SFNHOOKS_AUTH") or ("none" if _is_loopback(parts.hostname or "") else "sigv4")
+        loopback = _is_loopback(parts.hostname or "")
+        self.auth = auth or os.environ.get("SFNHOOKS_AUTH") or ("none" if loopback else "sigv4")
+        # GET /hooks is an operator route: always SigV4 on AWS, whatever auth the
+        # other routes take (docs/openapi.yaml); make dev checks none.
+        self.list_auth = list_auth or (self.auth if loopback else "sigv4")
         self.pool = urllib3.PoolManager(timeout=urllib3.Timeout(total=timeout), retries=False)
-        if self.auth == "jwt":
-            self.jwt = jwt or os.environ.get("SFNHOOKS_JWT")
-            if not self.jwt:
-                raise SfnhooksError('auth "jwt" needs jwt (a token, or a function returning one) or SFNHOOKS_JWT')
-        elif self.auth == "sigv4":
+        for a in (self.auth, self.list_auth):
+            if a not in ("sigv4", "jwt", "none"):
+                raise SfnhooksError(f"unknown auth {a!r} (sigv4, jwt or none)")
+        self.jwt = jwt or os.environ.get("SFNHOOKS_JWT")
+        if "jwt" in (self.auth, self.list_auth) and not self.jwt:
+            raise SfnhooksError('auth "jwt" needs jwt (a token, or a function returning one) or SFNHOOKS_JWT')
+        self._session = session
+        self._region = region or _region_of(parts.hostname or "")
+        if self.auth == "sigv4":
+            self._sigv4()
+
+    def _sigv4(self) -> Tuple[Any, str]:
+        """The boto3 session and the region to sign with."""
+        if self._session is None:
             import boto3
-            self.session = session or boto3.Session()
-            self.region = region or _region_of(parts.hostname or "") or self.session.region_name
-            if not self.region:
-                raise SfnhooksError('auth "sigv4" needs a region: pass region, use the execute-api host name, or set AWS_REGION')
-        elif self.auth != "none":
-            raise SfnhooksError(f'unknown auth {self.auth!r} (sigv4, jwt or none)')
+            self._session = boto3.Session()
+        region = self._region or self._session.region_name
+        if not region:
+            raise SfnhooksError('SigV4 needs a region: pass region, use the execute-api host name, or set AWS_REGION')
+        return self._session, region
 
     def send(self, method: str, path: str, *, query: Optional[Sequence[Tuple[str, str]]] = None,
              body: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None,
-             sign: bool = True) -> Any:
+             sign: bool = True, auth: Optional[str] = None) -> Any:
         url = self.base + path + ("?" + urlencode(list(query)) if query else "")
         h = dict(headers or {})
-        if sign and self.auth == "jwt":
+        auth = auth or self.auth
+        if sign and auth == "jwt":
             tok = self.jwt() if callable(self.jwt) else self.jwt
             h["authorization"] = f"Bearer {tok}"
-        elif sign and self.auth == "sigv4":
+        elif sign and auth == "sigv4":
             from botocore.auth import SigV4Auth
             from botocore.awsrequest import AWSRequest
-            creds = self.session.get_credentials()
+            session, region = self._sigv4()
+            creds = session.get_credentials()
             if creds is None:
                 raise SfnhooksError("no AWS credentials found (the default chain of boto3) to sign with")
             req = AWSRequest(method=method, url=url, data=body or b"", headers=h)
-            SigV4Auth(creds.get_frozen_credentials(), "execute-api", self.region).add_auth(req)
+            SigV4Auth(creds.get_frozen_credentials(), "execute-api", region).add_auth(req)
             h = dict(req.headers.items())
         return self.pool.request(method, url, body=body, headers=h, redirect=False, preload_content=True)
 
@@ -194,7 +208,7 @@ class _HTTPTransport:
             q.append(("limit", str(limit)))
         if next_token:
             q.append(("nextToken", next_token))
-        return self.call("listHooks", query=q)
+        return self.call("listHooks", query=q, auth=self.list_auth)
 
     def reject(self, token: str, error: str, cause: str, key: str) -> Any:
         h = {"content-type": "application/json", HEADER_IDEMPOTENCY_KEY: key}
@@ -339,7 +353,8 @@ class Client:
 
     HTTP API: ``Client(endpoint=..., auth="sigv4"|"jwt"|"none")`` (endpoint
     default $SFNHOOKS_ENDPOINT; auth default $SFNHOOKS_AUTH, else "none" for a
-    loopback endpoint such as make dev, else "sigv4" with boto3's credentials).
+    loopback endpoint such as make dev, else "sigv4" with boto3's credentials;
+    list_auth, for list_hooks, default "sigv4": GET /hooks is always SigV4 on AWS).
     Direct invoke: ``Client(resume_hook_function=..., resume_webhook_function=...)``
     (or $SFNHOOKS_RESUME_HOOK_FUNCTION without an endpoint).
     """
@@ -349,6 +364,7 @@ class Client:
         endpoint: Optional[str] = None,
         *,
         auth: Optional[str] = None,
+        list_auth: Optional[str] = None,
         jwt: Union[str, Callable[[], str], None] = None,
         region: Optional[str] = None,
         session: Any = None,
@@ -364,7 +380,7 @@ class Client:
                                 else os.environ.get("SFNHOOKS_ENDPOINT"))
         self._transport: Union[_HTTPTransport, _LambdaTransport]
         if endpoint:
-            self._transport = _HTTPTransport(endpoint, auth, jwt, region, session, timeout)
+            self._transport = _HTTPTransport(endpoint, auth, jwt, region, session, timeout, list_auth)
         elif resume_hook_function or resume_webhook_function or lambda_client or os.environ.get("SFNHOOKS_RESUME_HOOK_FUNCTION"):
             self._transport = _LambdaTransport(resume_hook_function, resume_webhook_function, lambda_client, region,
                                                lambda_endpoint_url, session)
