@@ -8,7 +8,7 @@ GOARCH_LAMBDA ?= arm64
 BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 
 .DEFAULT_GOAL := help
-.PHONY: help build test test-browser mutate bench scale fuzz coldstart stress chaos sim lint dev deploy clean stack-up stack-down lint-install \
+.PHONY: help build test test-browser test-clients mutate bench scale fuzz coldstart stress chaos sim lint dev deploy clean stack-up stack-down lint-install \
 	build-ResumeHookFunction build-ResumeWebhookFunction build-ApprovalLinkFunction build-HookTaskFunction
 # sam (aws-sam-cli) from the project's lint virtualenv (scripts/lint.sh install).
 SAM ?= .state/venv-lint/bin/sam
@@ -29,6 +29,9 @@ test: ## vet and run every test against the offline AWS stack (started and stopp
 test-browser: ## approval links in headless Chromium against make dev's stack (installs Debian's chromium if missing)
 	@chromium=$$(scripts/chromium.sh) || exit 1; \
 	SFNHOOKS_CHROMIUM=$$chromium $(GO) test -tags browser -count=1 -v ./e2e/browser/
+
+test-clients: ## the TypeScript and Python clients (clients/) against make dev's stack: tests, packed installs, contract (installs Node >= 20 if missing)
+	@scripts/test-clients.sh
 
 # MUTANTS=M1,M2 runs those only (go run ./cmd/mutate -list names them).
 mutate: ## mutation testing: each protocol bug of cmd/mutate on a copy of the tree; every one must fail a test

@@ -97,11 +97,12 @@ var examples = []struct{ short, file string }{
 func main() {
 	addr := flag.String("addr", envOr("SFNHOOKS_DEV_ADDR", "127.0.0.1:3000"), "address of the local HTTP API")
 	root := flag.String("root", ".", "repository root (scripts/, examples/, .state/)")
+	state := flag.String("state", "", "where to write the endpoints and ARNs (default ROOT/.state/dev.json)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, log, *root, *addr, ""); err != nil {
+	if err := run(ctx, log, *root, *addr, *state); err != nil {
 		fmt.Fprintf(os.Stderr, "make dev: %v\n", err)
 		os.Exit(1)
 	}
