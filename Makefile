@@ -5,7 +5,9 @@ FUNCTIONS := resume-hook resume-webhook approval-link hook-task
 # Lambda runs provided.al2023 on arm64 (template.yaml).
 GOOS_LAMBDA   ?= linux
 GOARCH_LAMBDA ?= arm64
-BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
+# VERSION is what the binaries report (sfnhooks version, each function's init log).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w -X github.com/sfnhooks/sfnhooks/internal/version.Version=$(VERSION)"
 
 .DEFAULT_GOAL := help
 .PHONY: help build test test-browser mutate bench scale fuzz coldstart stress chaos sim lint dev deploy clean stack-up stack-down lint-install \

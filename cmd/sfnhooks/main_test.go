@@ -333,3 +333,16 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// `sfnhooks version` and `sfnhooks --version` print the version the build
+// set (internal/version; "dev" in tests), exit 0, and need no endpoint.
+func TestVersion(t *testing.T) {
+	t.Setenv(envEndpoint, "")
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), args, strings.NewReader(""), &out, &errOut)
+		if code != exitOK || out.String() != "sfnhooks dev\n" {
+			t.Fatalf("%q: exit %d, stdout %q, stderr %q; want 0 and %q", args, code, out.String(), errOut.String(), "sfnhooks dev\n")
+		}
+	}
+}
