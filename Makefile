@@ -89,8 +89,10 @@ lint: ## gofmt, go vet, cfn-lint, sam validate --lint and checkov on template.ya
 lint-install: ## install cfn-lint and aws-sam-cli (requirements-lint.txt) into .state/venv-lint, checkov into .state/venv-checkov
 	@scripts/lint.sh install
 
-dev: ## local stack for a person: moto, the functions on http://127.0.0.1:3000, example state machines
-	@$(GO) run ./cmd/sfnhooks-dev
+# ASL=your.asl.json[,other.asl.json] adds your own state machines (cmd/sfnhooks-dev).
+# Built, then exec'd (not go run, which exits 1 on Ctrl-C): Ctrl-C ends make dev with status 0.
+dev: ## local stack for a person: moto, the functions on http://127.0.0.1:3000, example state machines (ASL=your.asl.json adds yours)
+	@mkdir -p .state/bin && $(GO) build -o .state/bin/sfnhooks-dev ./cmd/sfnhooks-dev && exec .state/bin/sfnhooks-dev $(if $(ASL),-asl '$(ASL)')
 
 deploy: ## sam build && sam deploy (the first time: sam deploy --guided)
 	@scripts/lint.sh install
