@@ -83,3 +83,37 @@ func TestDevDisposesEveryEndedExecution(t *testing.T) {
 		t.Errorf("the -asl execution: %d %s, want SUCCEEDED", status, body)
 	}
 }
+
+// make dev substitutes the examples' ${AwaitTimeoutSeconds} (here from
+// SFNHOOKS_AWAIT_TIMEOUT_SECONDS): the approval example's await times out,
+// its Catch disposes the hook, and the execution says so.
+func TestDevExampleTimeout(t *testing.T) {
+	t.Setenv("SFNHOOKS_AWAIT_TIMEOUT_SECONDS", "2")
+	api := devServer(t)
+	order := "timeout-" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")
+	status, body := call(t, "POST", api+"/dev/executions/approval", `{"orderId":"`+order+`"}`)
+	if status != http.StatusOK && status != http.StatusCreated {
+		t.Fatalf("start: %d %s", status, body)
+	}
+	var out struct {
+		Status string `json:"status"`
+		Output struct {
+			Outcome string `json:"outcome"`
+		} `json:"output"`
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		status, body = call(t, "GET", api+"/dev/executions/approval/latest", "")
+		if json.Unmarshal(body, &out) == nil && out.Status != "RUNNING" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the approval execution still runs 30 s after a 2 s timeout: %d %s", status, body)
+		}
+	}
+	if out.Status != "SUCCEEDED" || out.Output.Outcome != "timed out" {
+		t.Fatalf("the approval execution: %s, want SUCCEEDED with outcome \"timed out\"", body)
+	}
+	if status, body = call(t, "GET", api+"/hooks/approval-"+order, ""); status != http.StatusNotFound {
+		t.Errorf("the hook after the timeout: %d %s, want 404 (disposed)", status, body)
+	}
+}

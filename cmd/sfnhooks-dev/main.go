@@ -26,13 +26,13 @@
 // -asl a.asl.json,b.asl.json) creates it as sfnhooks-<name> (name: the file
 // name without .asl.json or .json), with ${HookTaskFunctionArn},
 // ${HooksKmsKeyArn}, ${PaymentWebhookSecretArn} and
-// ${ApprovalTimeoutSeconds} substituted as for the examples; start it with
+// ${AwaitTimeoutSeconds} substituted as for the examples; start it with
 // POST /dev/executions/<name>.
 //
 // Environment: SFNHOOKS_DEV_ADDR (default 127.0.0.1:3000), SFNHOOKS_MOTO_PORT,
 // SFNHOOKS_BRIDGE_PORT (scripts/stack.sh), SFNHOOKS_DEV_ASL (as -asl),
-// SFNHOOKS_APPROVAL_TIMEOUT_SECONDS (${ApprovalTimeoutSeconds}, default
-// 86400, template.yaml's ApprovalTimeoutSeconds).
+// SFNHOOKS_AWAIT_TIMEOUT_SECONDS (${AwaitTimeoutSeconds}, default
+// 86400, template.yaml's AwaitTimeoutSeconds).
 package main
 
 import (
@@ -423,12 +423,19 @@ func ensureStateMachine(ctx context.Context, sf *sfn.Client, file, name, hookTas
 		return "", err
 	}
 	def := strings.NewReplacer("${HookTaskFunctionArn}", hookTaskARN, "${HooksKmsKeyArn}", keyARN, "${PaymentWebhookSecretArn}", secretARN,
-		"${ApprovalTimeoutSeconds}", envOr("SFNHOOKS_APPROVAL_TIMEOUT_SECONDS", defaultApprovalTimeout)).Replace(string(raw))
+		"${AwaitTimeoutSeconds}", envOr("SFNHOOKS_AWAIT_TIMEOUT_SECONDS", defaultAwaitTimeout)).Replace(string(raw))
 	role := "arn:aws:iam::" + devstack.DefaultAccountID + ":role/" + stackName + "-example"
 	out, err := sf.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 		Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role),
 	})
 	if err == nil {
+		// moto answers a create of an existing name with that machine,
+		// unchanged (AWS refuses a different definition): set ours.
+		if _, err := sf.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{
+			StateMachineArn: out.StateMachineArn, Definition: aws.String(def),
+		}); err != nil {
+			return "", fmt.Errorf("update state machine %s: %w", name, err)
+		}
 		return aws.ToString(out.StateMachineArn), nil
 	}
 	if _, exists := errors.AsType[*sfntypes.StateMachineAlreadyExists](err); !exists {
@@ -443,8 +450,8 @@ func ensureStateMachine(ctx context.Context, sf *sfn.Client, file, name, hookTas
 	return arn, nil
 }
 
-// defaultApprovalTimeout is template.yaml's ApprovalTimeoutSeconds default.
-const defaultApprovalTimeout = "86400"
+// defaultAwaitTimeout is template.yaml's AwaitTimeoutSeconds default.
+const defaultAwaitTimeout = "86400"
 
 // userMachineName is the short name of a user's ASL file: its base name
 // without .asl.json (or .json).

@@ -178,7 +178,7 @@ func startApproval(t *testing.T, client *hooks.Client, sf *sfn.Client, fnARN str
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startAwait(t, client, sf, strings.ReplaceAll(string(def), "${HookTaskFunctionArn}", fnARN))
+	return startAwait(t, client, sf, strings.NewReplacer("${HookTaskFunctionArn}", fnARN, "${AwaitTimeoutSeconds}", "86400").Replace(string(def)))
 }
 
 // heartbeatASL awaits hook approval-$.orderId with HeartbeatSeconds (moto
