@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
@@ -92,5 +94,40 @@ func TestPaymentExampleTimesOut(t *testing.T) {
 	}
 	if _, err := e.hooks.GetHook(context.Background(), token); !errors.Is(err, hooks.ErrHookNotFound) {
 		t.Errorf("the webhook after the timeout: %v, want it disposed (ErrHookNotFound)", err)
+	}
+}
+
+// An await action with a bad timeoutSeconds or enteredTime is refused with
+// InvalidRequestError, a message that names the field, and nothing
+// written; without them, or with good ones, it parks.
+func TestAwaitTimeoutInputs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	exec := "arn:aws:states:us-east-1:" + account + ":execution:sm:timeout-inputs-" + randomSuffix()
+	before := e.itemCount()
+	for _, c := range []struct {
+		name  string
+		extra map[string]any
+		field string
+	}{
+		{"negative timeout", map[string]any{"timeoutSeconds": -5}, "timeoutSeconds"},
+		{"zero timeout", map[string]any{"timeoutSeconds": 0}, "timeoutSeconds"},
+		{"over a year", map[string]any{"timeoutSeconds": 31536001}, "timeoutSeconds"},
+		{"not RFC 3339", map[string]any{"timeoutSeconds": 60, "enteredTime": "06/12/2026 10:00"}, "enteredTime"},
+		{"entered time alone", map[string]any{"enteredTime": "2026-12-06T10:00:00.123Z"}, "enteredTime"},
+		{"a string timeout", map[string]any{"timeoutSeconds": "60"}, "timeoutSeconds"},
+	} {
+		req := map[string]any{"action": "await", "token": "bad-timeout-" + randomSuffix(), "executionArn": exec, "taskToken": "tt-" + randomSuffix()}
+		for k, v := range c.extra {
+			req[k] = v
+		}
+		_, err := e.hookTask(req)
+		var ie messages.InvokeResponse_Error
+		if !errors.As(err, &ie) || ie.Type != "InvalidRequestError" || !strings.Contains(ie.Message, c.field) {
+			t.Errorf("%s: %v, want InvalidRequestError naming %s", c.name, err, c.field)
+		}
+	}
+	if after := e.itemCount(); after != before {
+		t.Errorf("%d items after the refused awaits, want %d: something was written", after, before)
 	}
 }
