@@ -356,6 +356,9 @@ func runGet(ctx context.Context, api hooksAPI, o *opts, pos []string, _ io.Reade
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "token\t%s\nkind\t%s\nexecution\t%s\nwaiting\t%v\npending\t%d\ndelivered\t%d\ncreated\t%s\n",
 			h.Token, h.Kind, h.ExecutionARN, h.Waiting, h.Pending, h.Delivered, h.CreatedAt)
+		if h.WaitingUntil != "" {
+			fmt.Fprintf(tw, "waiting until\t%s (then the await's task times out)\n", h.WaitingUntil)
+		}
 		if h.URL != "" {
 			fmt.Fprintf(tw, "url\t%s\n", h.URL)
 		}
@@ -448,6 +451,7 @@ type hookView struct {
 	URL          string          `json:"url"`
 	Metadata     json.RawMessage `json:"metadata"`
 	Waiting      bool            `json:"waiting"`
+	WaitingUntil string          `json:"waitingUntil"`
 	Pending      int64           `json:"pending"`
 	Delivered    int64           `json:"delivered"`
 }

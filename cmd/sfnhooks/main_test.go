@@ -101,6 +101,11 @@ func TestCLI(t *testing.T) {
 	if code != exitOK || json.Unmarshal([]byte(out), &st) != nil || !st.Waiting || st.ExecutionARN != arn {
 		t.Fatalf("get --json: %d %q, want the waiting hook of %s", code, out, arn)
 	}
+	// The example's await gives its timeout: get says until when it waits.
+	if code, out, _ = cli(t, "", "get", token, ep); code != exitOK || st.WaitingUntil == nil ||
+		!strings.Contains(out, "waiting until") || !strings.Contains(out, st.WaitingUntil.Format("2006-01-02T15:04:05")) {
+		t.Errorf("get: %d %q, want waiting until %v", code, out, st.WaitingUntil)
+	}
 
 	// Refusals change nothing: each exits with its status.
 	big := `"` + strings.Repeat("x", hooks.MaxPayloadBytes) + `"`
