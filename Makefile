@@ -5,7 +5,9 @@ FUNCTIONS := resume-hook resume-webhook approval-link hook-task
 # Lambda runs provided.al2023 on arm64 (template.yaml).
 GOOS_LAMBDA   ?= linux
 GOARCH_LAMBDA ?= arm64
-BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
+# VERSION is what the binaries report (sfnhooks version, each function's init log).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w -X github.com/sfnhooks/sfnhooks/internal/version.Version=$(VERSION)"
 
 .DEFAULT_GOAL := help
 .PHONY: help build test test-browser test-clients mutate bench scale fuzz coldstart stress chaos sim lint dev deploy clean stack-up stack-down lint-install \
@@ -90,8 +92,10 @@ lint: ## gofmt, go vet, doc link check, cfn-lint and sam validate --lint (templa
 lint-install: ## install cfn-lint and aws-sam-cli (requirements-lint.txt) into .state/venv-lint, checkov into .state/venv-checkov
 	@scripts/lint.sh install
 
-dev: ## local stack for a person: moto, the functions on http://127.0.0.1:3000, example state machines
-	@$(GO) run ./cmd/sfnhooks-dev
+# ASL=your.asl.json[,other.asl.json] adds your own state machines (cmd/sfnhooks-dev).
+# Built, then exec'd (not go run, which exits 1 on Ctrl-C): Ctrl-C ends make dev with status 0.
+dev: ## local stack for a person: moto, the functions on http://127.0.0.1:3000, example state machines (ASL=your.asl.json adds yours)
+	@mkdir -p .state/bin && $(GO) build -o .state/bin/sfnhooks-dev ./cmd/sfnhooks-dev && exec .state/bin/sfnhooks-dev $(if $(ASL),-asl '$(ASL)')
 
 deploy: ## sam build && sam deploy (the first time: sam deploy --guided)
 	@scripts/lint.sh install

@@ -1037,4 +1037,15 @@ var mutants = []mutant{
 			New: "ev.TaskScheduledEventDetails != nil &&",
 		}},
 	},
+	// Issue 22 (i22b): waiting tells the truth after an await's timeout.
+	{
+		Name: "MF1-waiting-ignores-timeout",
+		Desc: "get/list: a parked await whose task's timeout (waitUntil) has passed is still reported waiting",
+		File: "pkg/hooks/item.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\tst.Waiting = now.Before(until)",
+			New: "\t\tst.Waiting = st.Waiting || now.Before(until)",
+		}},
+	},
 }

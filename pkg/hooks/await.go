@@ -265,7 +265,21 @@ type AwaitInput struct {
 	RegisterInput
 	// TaskToken is the awaiting task's $$.Task.Token.
 	TaskToken string
+	// Timeout is the awaiting Task state's TimeoutSeconds, if it has one
+	// (0: none given). With EnteredTime ($$.State.EnteredTime) it says
+	// when Step Functions times the task out: GetHook and ListHooks report
+	// that time (HookStatus.WaitingUntil) and stop calling the hook waiting
+	// once it has passed. Without EnteredTime the await's own clock stands
+	// in for it. At most MaxAwaitTimeout.
+	Timeout time.Duration
+	// EnteredTime is the awaiting state's $$.State.EnteredTime; it needs
+	// Timeout.
+	EnteredTime time.Time
 }
+
+// MaxAwaitTimeout bounds AwaitInput.Timeout: a year, as long as a
+// Standard workflow's execution may run.
+const MaxAwaitTimeout = 365 * 24 * time.Hour
 
 // Await registers the hook for the execution if needed (as Register) and
 // either delivers the oldest stored payload to TaskToken at once or parks
@@ -296,6 +310,12 @@ func (c *Client) Await(ctx context.Context, in AwaitInput) error {
 	if in.TaskToken == "" {
 		return fmt.Errorf("%w: taskToken is required", ErrInvalidRequest)
 	}
+	switch {
+	case in.Timeout < 0 || in.Timeout > MaxAwaitTimeout:
+		return fmt.Errorf("%w: timeoutSeconds %d is out of range (1 to %d)", ErrInvalidRequest, in.Timeout/time.Second, MaxAwaitTimeout/time.Second)
+	case in.Timeout == 0 && !in.EnteredTime.IsZero():
+		return fmt.Errorf("%w: enteredTime needs timeoutSeconds (the Task state's TimeoutSeconds)", ErrInvalidRequest)
+	}
 	if err := c.await(ctx, &in); err != nil {
 		return fmt.Errorf("await hook %s: %w", Redact(in.Token), err)
 	}
@@ -312,7 +332,14 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 	for r := c.retrier(c.opts.HandOffWait + c.opts.ContentionTimeout); r.next(ctx); {
 		vals := map[string]types.AttributeValue{":tt": s(in.TaskToken)}
 		set := c.registerSet(&in.RegisterInput, vals)
-		nm := registerNames(append(in.extraNames(), attrWaiter, attrInflight)...)
+		nm := registerNames(append(in.extraNames(), attrWaiter, attrInflight, attrWaitUntil)...)
+		// The waiter's expiry goes with it: set by an await that gave its
+		// timeout, removed by one that did not (never a former waiter's).
+		update := "SET #waiter = :tt, " + set + " REMOVE #inflight, #waitUntil"
+		if in.Timeout > 0 {
+			vals[":wu"] = n(in.waitUntil(c.opts.Now()).UnixMilli())
+			update = "SET #waiter = :tt, #waitUntil = :wu, " + set + " REMOVE #inflight"
+		}
 		_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: &c.table,
 			Key:       hookKey(in.Token),
@@ -322,7 +349,7 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 			ConditionExpression: aws.String("(attribute_not_exists(#pk) OR #executionArn = :exec) AND " +
 				"(attribute_not_exists(#seq) OR #seq = #dlv) AND " +
 				"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND " + toldCond(nm, vals, told) + in.dataCond(nm, vals)),
-			UpdateExpression:                    aws.String("SET #waiter = :tt, " + set + " REMOVE #inflight"),
+			UpdateExpression:                    aws.String(update),
 			ExpressionAttributeNames:            nm,
 			ExpressionAttributeValues:           vals,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -409,6 +436,15 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 		}
 	}
 	return ErrContention
+}
+
+// waitUntil is when Step Functions times the awaiting task out: its
+// state's EnteredTime (now if not given) plus its Timeout.
+func (in *AwaitInput) waitUntil(now time.Time) time.Time {
+	if in.EnteredTime.IsZero() {
+		return now.Add(in.Timeout)
+	}
+	return in.EnteredTime.Add(in.Timeout)
 }
 
 // taskOpen reports whether the task of taskToken is still open

@@ -38,6 +38,7 @@ const (
 	attrDlv       = "dlv"       // payloads handed to awaits so far
 	attrWaiter    = "waiter"    // task token of the parked await
 	attrInflight  = "inflight"  // the delivery in flight to waiter
+	attrWaitUntil = "waitUntil" // unix ms when the waiter's task times out, if its await said
 	attrRespond   = "respond"   // webhook respondWith configuration (JSON)
 	attrKMSKey    = "kmsKeyId"  // a sealed hook's KMS key (docs/sealed.md)
 	attrSealed    = "sealed"    // idempotency record: the sealed envelope it acknowledged
@@ -217,6 +218,9 @@ type hookItem struct {
 	// ExpiresAt is the hook item's TTL (epoch seconds), set when the
 	// incarnation is created and never changed.
 	ExpiresAt int64
+	// WaitUntil is when the waiter's task times out (unix ms), 0 when its
+	// await did not say. A1 sets or removes it with the waiter.
+	WaitUntil int64
 }
 
 // full reports that a new payload would exceed the pending cap
@@ -231,6 +235,21 @@ func (h *hookItem) configured() bool { return h.MaxHeld > 0 || h.Hdrs != "" || h
 // waiting reports the Waiting state: an await is parked and nothing is in
 // flight to it.
 func (h *hookItem) waiting() bool { return h.Waiter != "" && h.Inflight == nil }
+
+// status is the hook's delivery state as GetHook and ListHooks report it
+// at now: Waiting ends when the waiter's task has timed out (WaitUntil
+// passed), though the waiter stays on the item until the next await,
+// resume or dispose (a resume then finds the task over and stores its
+// payload: docs/protocol.md, "Waiting and timeouts").
+func (h *hookItem) status(now time.Time) HookStatus {
+	st := HookStatus{Hook: h.Hook, Waiting: h.waiting(), Pending: h.Seq - h.Dlv, Delivered: h.Dlv}
+	if st.Waiting && h.WaitUntil > 0 {
+		until := time.UnixMilli(h.WaitUntil).UTC()
+		st.WaitingUntil = &until
+		st.Waiting = now.Before(until)
+	}
+	return st
+}
 
 func decodeHook(m map[string]types.AttributeValue) *hookItem {
 	if len(m) == 0 {
@@ -257,6 +276,7 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 		Held:       getN(m, attrHeld),
 		Hdrs:       getS(m, attrHdrs),
 		ExpiresAt:  getN(m, attrExpiresAt),
+		WaitUntil:  getN(m, attrWaitUntil),
 	}
 	h.VerifyJSON = getS(m, attrVerify)
 	if h.VerifyJSON != "" {

@@ -31,12 +31,9 @@ func (c *Client) GetHook(ctx context.Context, token string, opts ...GetOption) (
 	if h == nil || (o.kind != "" && h.Kind != o.kind) {
 		return nil, fmt.Errorf("get hook %s: %w", Redact(token), ErrHookNotFound)
 	}
-	return &HookStatus{
-		Hook:      *c.withURL(&h.Hook),
-		Waiting:   h.waiting(),
-		Pending:   h.Seq - h.Dlv,
-		Delivered: h.Dlv,
-	}, nil
+	c.withURL(&h.Hook)
+	st := h.status(c.opts.Now())
+	return &st, nil
 }
 
 // GetOption configures GetHook.

@@ -100,6 +100,12 @@ type Request struct {
 	Encrypt *hooks.Encrypt `json:"encrypt,omitempty"`
 	// Envelope is open's sealed payload.
 	Envelope json.RawMessage `json:"envelope,omitempty"`
+	// TimeoutSeconds (await) is the Task state's TimeoutSeconds and
+	// EnteredTime its $$.State.EnteredTime (RFC 3339): with them GET
+	// /hooks/{token} says when the await's task times out (waitingUntil)
+	// and stops saying waiting after it.
+	TimeoutSeconds *int64 `json:"timeoutSeconds,omitempty"`
+	EnteredTime    string `json:"enteredTime,omitempty"`
 	// Payload, Label, Group and ExpirySeconds describe a link (link): the
 	// payload the hook receives when the link is used (required), what it
 	// does ("Approve"), the group whose first used link retires the others,
@@ -173,7 +179,10 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 	case ActionCreate:
 		res.Hook, err = h.hooks.Register(ctx, reg)
 	case ActionAwait:
-		err = h.hooks.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: req.TaskToken})
+		in := hooks.AwaitInput{RegisterInput: reg, TaskToken: req.TaskToken}
+		if in.Timeout, in.EnteredTime, err = awaitTimeout(req.TimeoutSeconds, req.EnteredTime); err == nil {
+			err = h.hooks.Await(ctx, in)
+		}
 		if hooks.ErrorFor(err).Code == hooks.CodeHookConflict {
 			// Delivered to the task with SendTaskFailure; the invocation itself succeeded.
 			h.logOutcome(ctx, &req, nil, err, start)
@@ -225,6 +234,29 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 		return nil, httpapi.InvokeError(err)
 	}
 	return &res, nil
+}
+
+// awaitTimeout reads an await's timeoutSeconds and enteredTime (both
+// optional; enteredTime needs timeoutSeconds, which hooks.Await checks).
+func awaitTimeout(seconds *int64, entered string) (time.Duration, time.Time, error) {
+	var (
+		d  time.Duration
+		at time.Time
+	)
+	if seconds != nil {
+		if *seconds <= 0 || *seconds > int64(hooks.MaxAwaitTimeout/time.Second) {
+			return 0, at, fmt.Errorf("%w: timeoutSeconds %d is out of range (1 to %d: the Task state's TimeoutSeconds)",
+				hooks.ErrInvalidRequest, *seconds, int64(hooks.MaxAwaitTimeout/time.Second))
+		}
+		d = time.Duration(*seconds) * time.Second
+	}
+	if entered != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339Nano, entered); err != nil {
+			return 0, at, fmt.Errorf("%w: enteredTime %q is not an RFC 3339 time (pass $$.State.EnteredTime)", hooks.ErrInvalidRequest, entered)
+		}
+	}
+	return d, at, nil
 }
 
 // knownAction reports whether a is one of the actions of a Request.
