@@ -17,7 +17,7 @@ import (
 // Finding is one broken promise.
 type Finding struct {
 	// Kind names the invariant: lost, duplicate, fifo, stuck, exhausted,
-	// gone, link-twice, item-size.
+	// gone, link-twice, item-size, batch.
 	Kind string
 	Msg  string
 }
@@ -157,6 +157,30 @@ func (a *auditor) delivered(e *execState, b int, tok, output string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.deliveries = append(a.deliveries, delivery{e: e, text: canonical(output), tok: tok, at: time.Now()})
+}
+
+// batch checks a batch await's output and returns its items: a JSON
+// object {"items":[…]} of 1 to min(maxBatch, hooks.MaxBatchItems) items
+// within Step Functions' 256 KiB (UTF-8 bytes of the output).
+func (a *auditor) batch(e *execState, tok string, maxBatch int, output string) []string {
+	if len(output) > hooks.MaxPayloadBytes {
+		a.find("batch", "%s: task %s received %d bytes, over Step Functions' %d", e.plan.Name, tok, len(output), hooks.MaxPayloadBytes)
+	}
+	var b struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(output), &b); err != nil || len(b.Items) == 0 {
+		a.find("batch", "%s: task %s (maxBatch %d) received %s, not a batch", e.plan.Name, tok, maxBatch, short(output))
+		return []string{output}
+	}
+	if len(b.Items) > min(maxBatch, hooks.MaxBatchItems) {
+		a.find("batch", "%s: task %s received %d items, maxBatch %d", e.plan.Name, tok, len(b.Items), maxBatch)
+	}
+	items := make([]string, 0, len(b.Items))
+	for _, it := range b.Items {
+		items = append(items, string(it))
+	}
+	return items
 }
 
 func (a *auditor) task(e *execState, t *awsmodel.Task) {

@@ -40,6 +40,10 @@ type ExecPlan struct {
 	// BigAttrs: each of the first awaits gives another attribute of about
 	// 60 KB (metadata, schema, respondWith), each within the per-request bound.
 	BigAttrs bool
+	// MaxBatch: the loop's awaits are batch awaits (maxBatch; 0: single
+	// awaits). A HookBatchItemTooLargeError is caught and the hook awaited
+	// once without maxBatch.
+	MaxBatch int
 }
 
 // ActionKind names what an action does.
@@ -102,7 +106,11 @@ func (a Action) format(exec string) string {
 func (p *Plan) String() string {
 	var b strings.Builder
 	for _, e := range p.Execs {
-		fmt.Fprintf(&b, "exec %s hook %q branches=%d timeout=%ds newToken=%v retries=%d webhook=%v bigAttrs=%v\n", e.Name, e.Hook, e.Branches, e.TimeoutSec, e.NewToken, e.Retries, e.Webhook, e.BigAttrs)
+		fmt.Fprintf(&b, "exec %s hook %q branches=%d timeout=%ds newToken=%v retries=%d webhook=%v bigAttrs=%v", e.Name, e.Hook, e.Branches, e.TimeoutSec, e.NewToken, e.Retries, e.Webhook, e.BigAttrs)
+		if e.MaxBatch > 0 {
+			fmt.Fprintf(&b, " maxBatch=%d", e.MaxBatch)
+		}
+		b.WriteString("\n")
 	}
 	for _, a := range p.Actions {
 		fmt.Fprintf(&b, "action %s\n", a.format(p.Execs[a.Exec].Name))
@@ -150,6 +158,9 @@ func eventBridgeName(e string, n, t int) string { return fmt.Sprintf("%s.events%
 // Generate draws a plan from seed.
 func Generate(seed uint64) *Plan {
 	r := rand.New(rand.NewPCG(seed, 0x51e5))
+	// Batch awaits draw from a stream of their own, so that the plans of
+	// the other seeds' executions stay what they were before them.
+	rb := rand.New(rand.NewPCG(seed, 0xba7c4))
 	p := &Plan{}
 	nExec := 1 + r.IntN(2)
 	for i := range nExec {
@@ -171,6 +182,9 @@ func Generate(seed uint64) *Plan {
 			e.Webhook, e.Hook, e.TimeoutSec = true, fmt.Sprintf("wh-%d-0123456789abcdefghijkl", i+1), 0
 		case 1:
 			e.BigAttrs = true
+		}
+		if rb.IntN(3) == 0 {
+			e.MaxBatch = []int{1, 3, 100}[rb.IntN(3)]
 		}
 		p.Execs = append(p.Execs, e)
 	}
@@ -225,6 +239,11 @@ func Generate(seed uint64) *Plan {
 		}
 		if a.Kind == ActResume && p.Execs[a.Exec].BigAttrs && r.IntN(2) == 0 {
 			a.N = 255 * 1024 // a payload near the 256 KiB limit
+		}
+		if a.Kind == ActResume && p.Execs[a.Exec].MaxBatch > 0 && !p.Execs[a.Exec].BigAttrs && rb.IntN(5) == 0 {
+			// A payload at the edge of what a batch carries: within or just
+			// over hooks.MaxBatchItemBytes (padded below).
+			a.N = -(262120 + rb.IntN(25)) // the payload's total size
 		}
 		if a.Kind == ActResume || a.Kind == ActKeyed {
 			if r.IntN(4) == 0 {
