@@ -63,6 +63,10 @@ type auditor struct {
 	groups     map[string][2]*unit
 	findings   []Finding
 
+	// Batch awaits seen: outputs, items, outputs of more than one item,
+	// the largest output, HookBatchItemTooLargeError caught.
+	batches BatchStats
+
 	live     map[*execState][]*heldCall // a webhook's callers in progress (as its callers see them)
 	faultyAt map[*execState]time.Time   // the last fault on one of its callers' calls
 }
@@ -176,11 +180,40 @@ func (a *auditor) batch(e *execState, tok string, maxBatch int, output string) [
 	if len(b.Items) > min(maxBatch, hooks.MaxBatchItems) {
 		a.find("batch", "%s: task %s received %d items, maxBatch %d", e.plan.Name, tok, len(b.Items), maxBatch)
 	}
+	a.mu.Lock()
+	a.batches.Outputs++
+	a.batches.Items += len(b.Items)
+	if len(b.Items) > 1 {
+		a.batches.Multi++
+	}
+	a.batches.MaxItems = max(a.batches.MaxItems, len(b.Items))
+	a.batches.MaxBytes = max(a.batches.MaxBytes, len(output))
+	a.mu.Unlock()
 	items := make([]string, 0, len(b.Items))
 	for _, it := range b.Items {
 		items = append(items, string(it))
 	}
 	return items
+}
+
+func (a *auditor) batchTooLarge() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.batches.TooLarge++
+}
+
+// BatchStats counts what batch awaits received in a run.
+type BatchStats struct {
+	Outputs, Items, Multi, MaxItems, MaxBytes, TooLarge int
+}
+
+func (s *BatchStats) add(o BatchStats) {
+	s.Outputs += o.Outputs
+	s.Items += o.Items
+	s.Multi += o.Multi
+	s.TooLarge += o.TooLarge
+	s.MaxItems = max(s.MaxItems, o.MaxItems)
+	s.MaxBytes = max(s.MaxBytes, o.MaxBytes)
 }
 
 func (a *auditor) task(e *execState, t *awsmodel.Task) {

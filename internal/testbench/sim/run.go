@@ -39,6 +39,7 @@ type Result struct {
 	Findings []Finding
 	Steps    int
 	Trace    []string
+	Batches  BatchStats
 }
 
 // rejectError is the error name the simulated rejections use.
@@ -147,7 +148,7 @@ func Run(cfg Config) *Result {
 		w.schedule(time.Now().Add(cfg.Probe / 4))
 	}
 	w.aud.final()
-	res := &Result{Seed: cfg.Seed, Plan: cfg.Plan, Findings: w.aud.findings, Steps: w.steps, Trace: w.trace}
+	res := &Result{Seed: cfg.Seed, Plan: cfg.Plan, Findings: w.aud.findings, Steps: w.steps, Trace: w.trace, Batches: w.aud.batches}
 	w.stop()
 	return res
 }
@@ -369,6 +370,7 @@ func (w *world) branch(e *execState, b int) {
 			}
 		case t.Error == hooks.ErrorNameBatchItemTooLarge && maxBatch > 0:
 			single = true // caught: the next await takes it without maxBatch
+			w.aud.batchTooLarge()
 			continue
 		case state == awsmodel.TaskSucceeded && e.plan.Webhook:
 			var req hooks.WebhookRequest
