@@ -640,6 +640,10 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 	}
 	err := d.call(ctx, "TransactWriteItems", func(now time.Time) error {
 		steps = steps[:0]
+		if len(in.TransactItems) > 100 {
+			// As DynamoDB: at most 100 actions a transaction.
+			return validation("1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100")
+		}
 		if tok != nil {
 			// Applied already with this token: success, nothing applied.
 			if done, err := d.tokens.check(*tok, sum, now); done || err != nil {
