@@ -137,6 +137,7 @@ func (it *item) settle(now time.Time) {
 type bucket struct {
 	tokens float64
 	at     time.Time
+	used   float64 // units taken so far (capacity units billed)
 }
 
 // take takes n units from a bucket refilled at rate per second, holding at
@@ -148,7 +149,20 @@ func (b *bucket) take(n, rate float64, now time.Time) bool {
 	if rate >= 0 {
 		b.tokens -= n
 	}
+	b.used += n
 	return true
+}
+
+// Units returns the write and read capacity units charged so far over
+// all partitions (what on-demand billing counts: WRU and RRU).
+func (d *DynamoDB) Units() (wru, rru float64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, p := range d.parts {
+		wru += p.wcu.used
+		rru += p.rcu.used
+	}
+	return wru, rru
 }
 
 // has reports whether the bucket holds n units now, taking none.
