@@ -62,6 +62,7 @@ const (
 	ActLag     ActionKind = "lag"     // the history hides its newest N events for D
 	ActLink    ActionKind = "link"    // the workflow creates a link (of a group), a person uses it (twice)
 	ActCalls   ActionKind = "calls"   // two callers of a webhook, each making N requests one after another
+	ActBurst   ActionKind = "burst"   // N plain resumes at once, every fifth a rejection (a collector's burst, batch awaits)
 )
 
 // Action is one thing the outside world does at instant At of the run.
@@ -240,10 +241,24 @@ func Generate(seed uint64) *Plan {
 		if a.Kind == ActResume && p.Execs[a.Exec].BigAttrs && r.IntN(2) == 0 {
 			a.N = 255 * 1024 // a payload near the 256 KiB limit
 		}
-		if a.Kind == ActResume && p.Execs[a.Exec].MaxBatch > 0 && !p.Execs[a.Exec].BigAttrs && rb.IntN(5) == 0 {
-			// A payload at the edge of what a batch carries: within or just
-			// over hooks.MaxBatchItemBytes (padded below).
-			a.N = -(262120 + rb.IntN(25)) // the payload's total size
+		if ex := p.Execs[a.Exec]; a.Kind == ActResume && ex.MaxBatch > 0 && !ex.Webhook {
+			switch k := rb.IntN(10); {
+			case k < 2 && !ex.BigAttrs:
+				// A payload at the edge of what a batch carries: within or
+				// just over hooks.MaxBatchItemBytes (padded below).
+				a.N = -(262120 + rb.IntN(25)) // the payload's total size
+			case k < 6:
+				// A burst: a backlog for the batch awaits, with rejections
+				// in it and, now and then, a payload at the batch edge
+				// (Text) or more payloads than a batch holds.
+				a.Kind, a.N = ActBurst, 3+rb.IntN(10)
+				if ex.MaxBatch == 100 && rb.IntN(3) == 0 {
+					a.N = 100 + rb.IntN(10)
+				}
+				if !ex.BigAttrs && rb.IntN(2) == 0 {
+					a.Text = fmt.Sprintf("edge=%d", 262120+rb.IntN(25)) // the size of its first payload
+				}
+			}
 		}
 		if a.Kind == ActResume || a.Kind == ActKeyed {
 			if r.IntN(4) == 0 {

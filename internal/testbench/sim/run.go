@@ -578,6 +578,39 @@ func (w *world) action(i int, act Action) {
 		if sleepCtx(w.ctx, act.D) {
 			w.env(d, "history catches up", func() { w.sf.SetLag(e.arn, 0) })
 		}
+	case ActBurst:
+		done := make(chan struct{}, act.N)
+		for k := range act.N {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				a := w.newActor(fmt.Sprintf("%s.b%03d", resumerName(i), k))
+				text := fmt.Sprintf(`{"p":"r%d.%d"}`, i, k)
+				var edge int
+				if _, err := fmt.Sscanf(act.Text, "edge=%d", &edge); err == nil && k == 0 {
+					text = strings.TrimSuffix(text, "}") + `,"pad":"` + strings.Repeat("x", edge-len(text)-9) + `"}`
+				}
+				reject := k%5 == 4
+				if reject {
+					text = fmt.Sprintf("cause-%d.%d", i, k)
+				}
+				u := w.aud.unit(e, text, reject, "")
+				err, _ := try(func() error {
+					ctx, cancel := context.WithTimeout(w.ctx, lambdaTimeout)
+					defer cancel()
+					var err error
+					if reject {
+						_, err = a.c.RejectHook(ctx, e.plan.Hook, rejectError, text)
+					} else {
+						_, err = a.c.ResumeHook(ctx, e.plan.Hook, json.RawMessage(text))
+					}
+					return err
+				})
+				w.aud.outcome(u, err)
+			}()
+		}
+		for range act.N {
+			<-done
+		}
 	case ActLink:
 		w.link(i, e, act)
 	case ActCalls:
