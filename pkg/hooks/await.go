@@ -277,7 +277,7 @@ type AwaitInput struct {
 	// invocation. A parked await is completed by the next resume at once.
 	BatchWindow time.Duration
 
-	windowed bool // the window was waited for once
+	windowed  bool // the window was waited for once
 	waitedNow bool // deliverBatch just waited: look again at once
 }
 

@@ -201,7 +201,7 @@ func (c *Client) deliverBatch(ctx context.Context, h *hookItem, in *AwaitInput, 
 		keys = append(keys, strings.TrimPrefix(getS(it, attrSK), msgPrefix(h.HookID)))
 		payloads = append(payloads, getS(it, attrPayload))
 	}
-	if in.BatchWindow > 0 && !in.windowed && len(keys) < min(in.MaxBatch, MaxBatchItems) {
+	if in.BatchWindow > 0 && !in.windowed && takeOver == "" && len(keys) < min(in.MaxBatch, MaxBatchItems) {
 		in.windowed = true
 		if at, ok := keyTime(keys[0]); ok {
 			wait := at.Add(in.BatchWindow).Sub(c.opts.Now())

@@ -241,6 +241,16 @@ func Generate(seed uint64) *Plan {
 		if a.Kind == ActResume && p.Execs[a.Exec].BigAttrs && r.IntN(2) == 0 {
 			a.N = 255 * 1024 // a payload near the 256 KiB limit
 		}
+		if a.Kind == ActResume || a.Kind == ActKeyed {
+			if r.IntN(4) == 0 {
+				a.Text = texts[r.IntN(len(texts))] // identical payloads of different resumes
+			} else {
+				a.Text = fmt.Sprintf(`{"p":"r%d"}`, i)
+			}
+		}
+		if a.Kind == ActReject {
+			a.Text = fmt.Sprintf("cause-%d", i)
+		}
 		if ex := p.Execs[a.Exec]; a.Kind == ActResume && ex.MaxBatch > 0 && !ex.Webhook {
 			switch k := rb.IntN(10); {
 			case k < 2 && !ex.BigAttrs:
@@ -251,7 +261,7 @@ func Generate(seed uint64) *Plan {
 				// A burst: a backlog for the batch awaits, with rejections
 				// in it and, now and then, a payload at the batch edge
 				// (Text) or more payloads than a batch holds.
-				a.Kind, a.N = ActBurst, 3+rb.IntN(10)
+				a.Kind, a.N, a.Text = ActBurst, 3+rb.IntN(10), ""
 				if ex.MaxBatch == 100 && rb.IntN(3) == 0 {
 					a.N = 100 + rb.IntN(10)
 				}
@@ -259,16 +269,6 @@ func Generate(seed uint64) *Plan {
 					a.Text = fmt.Sprintf("edge=%d", 262120+rb.IntN(25)) // the size of its first payload
 				}
 			}
-		}
-		if a.Kind == ActResume || a.Kind == ActKeyed {
-			if r.IntN(4) == 0 {
-				a.Text = texts[r.IntN(len(texts))] // identical payloads of different resumes
-			} else {
-				a.Text = fmt.Sprintf(`{"p":"r%d"}`, i)
-			}
-		}
-		if a.Kind == ActReject {
-			a.Text = fmt.Sprintf("cause-%d", i)
 		}
 		p.Actions = append(p.Actions, a)
 	}
