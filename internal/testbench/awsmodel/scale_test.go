@@ -78,8 +78,8 @@ func BenchmarkScale(b *testing.B) {
 	}
 	fmt.Println()
 	fmt.Printf("batch awaits: hot hook (%d resumes, %d in flight), one await loop (an await Task and a Choice: 2 state transitions per await)\n\n", hot, inflight)
-	fmt.Println("| await | acknowledged/s | delivered/s | delivered | awaits | payloads/await | AWS calls/delivered | of them await calls | transitions/delivered | WRU/delivered | RRU/delivered | p99 ack→delivery | conflicts |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| await | acknowledged/s | delivered/s | delivered | awaits | payloads/await | AWS calls/delivered | of them await calls | transitions/delivered | WRU/delivered | RRU/delivered | p99 ack→delivery | await invocation (mean) | conflicts |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range batch {
 		fmt.Println(r)
 	}
@@ -93,6 +93,7 @@ type batchResult struct {
 	calls, awaitCalls        int
 	wru, rru                 float64
 	p99                      time.Duration
+	awaitTime                time.Duration // the await invocations' time, summed
 	conflicts                int64
 }
 
@@ -102,10 +103,14 @@ func (r batchResult) String() string {
 		name = fmt.Sprintf("maxBatch %d", r.maxBatch)
 	}
 	d := float64(max(r.delivered, 1))
-	return fmt.Sprintf("| %s | %.0f | %.0f | %d/%d | %d | %.1f | %.2f | %.2f | %.3f | %.2f | %.2f | %v | %d |", name,
+	mean := time.Duration(0)
+	if r.awaits > 0 {
+		mean = r.awaitTime / time.Duration(r.awaits)
+	}
+	return fmt.Sprintf("| %s | %.0f | %.0f | %d/%d | %d | %.1f | %.2f | %.2f | %.3f | %.2f | %.2f | %v | %v | %d |", name,
 		float64(r.acked)/r.ackWall.Seconds(), float64(r.delivered)/r.dlvWall.Seconds(), r.delivered, r.acked, r.awaits,
 		float64(r.delivered)/float64(max(r.awaits, 1)), float64(r.calls)/d, float64(r.awaitCalls)/d, 2*float64(r.awaits)/d,
-		r.wru/d, r.rru/d, r.p99.Round(time.Millisecond), r.conflicts)
+		r.wru/d, r.rru/d, r.p99.Round(time.Millisecond), mean.Round(time.Millisecond), r.conflicts)
 }
 
 // runBatch is the hot hook with one await loop awaiting with maxBatch (0:
@@ -138,6 +143,7 @@ func runBatch(b *testing.B, nres, inflight int, lat time.Duration, maxBatch int)
 	var mu sync.Mutex
 	var delivered, awaits int
 	var lastDelivery time.Time
+	var awaitTime time.Duration
 	parked := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
@@ -147,10 +153,16 @@ func runBatch(b *testing.B, nres, inflight int, lat time.Duration, maxBatch int)
 			tt := "task-" + strconv.Itoa(n)
 			t := sf.NewTask(tt, exec)
 			in := hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: exec}, TaskToken: tt, MaxBatch: maxBatch}
+			t0 := time.Now()
 			err := awaiter.Await(ctx, in)
 			for k := 0; err != nil && ctx.Err() == nil && k < 20; k++ {
 				time.Sleep(time.Duration(k+1) * 10 * time.Millisecond) // the state machine's Retry, same token
 				err = awaiter.Await(ctx, in)
+			}
+			if !first {
+				mu.Lock()
+				awaitTime += time.Since(t0)
+				mu.Unlock()
 			}
 			if first {
 				close(parked)
@@ -236,7 +248,7 @@ func runBatch(b *testing.B, nres, inflight int, lat time.Duration, maxBatch int)
 		}
 	}
 	mu.Lock()
-	r.acked, r.delivered, r.awaits, r.dlvWall = acked, delivered, awaits, lastDelivery.Sub(start)
+	r.acked, r.delivered, r.awaits, r.dlvWall, r.awaitTime = acked, delivered, awaits, lastDelivery.Sub(start), awaitTime
 	var lats []time.Duration
 	for i := range nres {
 		if !ackAt[i].IsZero() && !dlvAt[i].IsZero() {
