@@ -410,3 +410,38 @@ func TestBatchWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchKeyedReplayConfirmsBatchOfOne: a keyed resume hands its payload
+// to a parked batch await (a batch of one) and dies after the send; the
+// next await drops the record; the keyed retry confirms the delivery
+// against the first task's history, which shows {"items":[P]}, not P:
+// applied, and P is not restored (no second delivery).
+func TestBatchKeyedReplayConfirmsBatchOfOne(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inj, tasks := faults.New(), faults.NewTasks()
+	c, _, _ := guaranteeClient(t, inj, tasks)
+	token := "batchkey-" + suffix()
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA}); err != nil {
+		t.Fatal(err)
+	}
+	batchAwait(t, c, token, "T1", 10)
+	p := json.RawMessage(`{"p":1}`)
+	inj.CrashAt(3, faults.After) // GetItem, TransactWriteItems, SendTaskSuccess: dies after the send
+	if crash := faults.Recover(func() { _, _ = c.ResumeHook(ctx, token, p, hooks.WithIdempotencyKey("k1")) }); crash == nil {
+		t.Fatalf("no crash: %v", inj.Ops())
+	}
+	if got := items(t, tasks, "T1"); !slices.Equal(got, []string{`{"p":1}`}) {
+		t.Fatalf("T1 got %v", got)
+	}
+	batchAwait(t, c, token, "T2", 10) // drops T1's record (T1 told: answered closed)
+	if _, err := c.ResumeHook(ctx, token, p, hooks.WithIdempotencyKey("k1")); err != nil {
+		t.Fatalf("keyed retry: %v, want applied", err)
+	}
+	if out, ok := tasks.Output("T2"); ok {
+		t.Fatalf("T2 received %s: the payload T1 got was put back and delivered again", out)
+	}
+	if st, err := c.GetHook(ctx, token); err != nil || st.Pending != 0 || !st.Waiting {
+		t.Fatalf("after the retry: %+v, %v; want T2 parked, nothing pending", st, err)
+	}
+}

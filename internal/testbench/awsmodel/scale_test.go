@@ -84,6 +84,78 @@ func BenchmarkScale(b *testing.B) {
 		fmt.Println(r)
 	}
 	fmt.Println()
+	fmt.Printf("batch awaits: the loop alone drains %d payloads stored before its first await\n\n", hot)
+	fmt.Println("| await | delivered/s | awaits | AWS calls/delivered | transitions/delivered | WRU/delivered | RRU/delivered |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, mb := range []int{0, 1, 10, 100} {
+		fmt.Println(runDrain(b, hot, lat, mb))
+	}
+	fmt.Println()
+}
+
+// runDrain stores n payloads on a hook, then runs one await loop with
+// maxBatch until it has them all: the loop's own rate and cost.
+func runDrain(b *testing.B, n int, lat time.Duration, maxBatch int) string {
+	db := NewDynamoDB(Config{Latency: lat, SDKRetries: true})
+	sf := NewStepFunctions(lat)
+	calls := &awscalls.Counter{}
+	c, err := hooks.New(aws.Config{Region: "us-east-1"}, func(o *hooks.Options) {
+		o.TableName = table
+		o.DynamoDB = countedDB{db, calls}
+		o.StepFunctions = countedSFN{sf, calls}
+	})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	const token = "drain"
+	exec := "arn:aws:states:us-east-1:123456789012:execution:sm:drain"
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: exec}); err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if _, err := c.ResumeHook(ctx, token, map[string]int{"n": i}); err != nil {
+				b.Errorf("drain: resume: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	calls.Reset()
+	wru0, rru0 := db.Units()
+	start := time.Now()
+	got, awaits := 0, 0
+	for k := 0; got < n && time.Since(start) < time.Minute; k++ {
+		tt := "d-" + strconv.Itoa(k)
+		t := sf.NewTask(tt, exec)
+		if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: exec}, TaskToken: tt, MaxBatch: maxBatch}); err != nil {
+			b.Fatalf("drain: await: %v", err)
+		}
+		<-t.Done
+		awaits++
+		if maxBatch == 0 {
+			got++
+			continue
+		}
+		var bt struct{ Items []json.RawMessage }
+		if err := json.Unmarshal([]byte(t.Output), &bt); err != nil {
+			b.Fatalf("drain: output: %v", err)
+		}
+		got += len(bt.Items)
+	}
+	wall := time.Since(start)
+	wru, rru := db.Units()
+	name := "single (no maxBatch)"
+	if maxBatch > 0 {
+		name = fmt.Sprintf("maxBatch %d", maxBatch)
+	}
+	d := float64(max(got, 1))
+	return fmt.Sprintf("| %s | %.0f | %d | %.2f | %.3f | %.2f | %.2f |", name, float64(got)/wall.Seconds(), awaits,
+		float64(calls.Total())/d, 2*float64(awaits)/d, (wru-wru0)/d, (rru-rru0)/d)
 }
 
 type batchResult struct {
