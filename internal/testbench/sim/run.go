@@ -355,7 +355,7 @@ func (w *world) branch(e *execState, b int) {
 		case state == awsmodel.TaskCanceled || !running:
 			continue // the execution ended; wait for a redrive
 		case state == awsmodel.TaskSucceeded && maxBatch > 0:
-			for _, it := range w.aud.batch(e, tok, maxBatch, t.Output) {
+			for k, it := range w.aud.batch(e, tok, maxBatch, t.Output) {
 				if !e.plan.Webhook {
 					w.aud.delivered(e, b, tok, it)
 					continue
@@ -366,7 +366,7 @@ func (w *world) branch(e *execState, b int) {
 					continue
 				}
 				w.aud.delivered(e, b, tok, "webhook:"+req.Body)
-				w.respond(e, b, round, req)
+				w.respond(e, b, fmt.Sprintf("%02d.%02d", round, k), req)
 			}
 		case t.Error == hooks.ErrorNameBatchItemTooLarge && maxBatch > 0:
 			single = true // caught: the next await takes it without maxBatch
@@ -379,7 +379,7 @@ func (w *world) branch(e *execState, b int) {
 				break
 			}
 			w.aud.delivered(e, b, tok, "webhook:"+req.Body)
-			w.respond(e, b, round, req)
+			w.respond(e, b, fmt.Sprintf("%02d", round), req)
 		case state == awsmodel.TaskSucceeded:
 			w.aud.delivered(e, b, tok, t.Output)
 		case t.Error == rejectError:
@@ -648,9 +648,12 @@ func (w *world) createWebhook(e *execState, b, round int) bool {
 }
 
 // respond is the workflow's respondWith for a request it received.
-func (w *world) respond(e *execState, b, round int, req hooks.WebhookRequest) {
+// label names the response's actor: the await's round, and for a batch
+// the item's place in it (actor names must be unique: each actor's ids,
+// ClientRequestTokens among them, come from a source seeded by its name).
+func (w *world) respond(e *execState, b int, label string, req hooks.WebhookRequest) {
 	for t := 0; t < 4; t++ {
-		a := w.newActor(fmt.Sprintf("%s.b%d.respond%02d.try%d", e.plan.Name, b, round, t))
+		a := w.newActor(fmt.Sprintf("%s.b%d.respond%s.try%d", e.plan.Name, b, label, t))
 		err, _ := try(func() error {
 			ctx, cancel := context.WithTimeout(w.ctx, lambdaTimeout)
 			defer cancel()
