@@ -275,6 +275,20 @@ type AwaitInput struct {
 	// EnteredTime is the awaiting state's $$.State.EnteredTime; it needs
 	// Timeout.
 	EnteredTime time.Time
+	// MaxBatch makes a batch await (1 to MaxMaxBatch; 0: a single await,
+	// whose task receives the payload itself): the task receives
+	// {"items":[…]}, up to MaxBatch (at most MaxBatchItems) stored payloads
+	// in queue order within Step Functions' 256 KiB output
+	// (docs/protocol.md, "Batch awaits").
+	MaxBatch int
+	// BatchWindow (batch awaits only, at most MaxBatchWindow): when the
+	// await finds fewer than MaxBatch payloads stored, it waits until the
+	// oldest of them is BatchWindow old for more to arrive, within its
+	// invocation. A parked await is completed by the next resume at once.
+	BatchWindow time.Duration
+
+	windowed  bool // the window was waited for once
+	waitedNow bool // deliverBatch just waited: look again at once
 }
 
 // MaxAwaitTimeout bounds AwaitInput.Timeout: a year, as long as a
@@ -316,6 +330,12 @@ func (c *Client) Await(ctx context.Context, in AwaitInput) error {
 	case in.Timeout == 0 && !in.EnteredTime.IsZero():
 		return fmt.Errorf("%w: enteredTime needs timeoutSeconds (the Task state's TimeoutSeconds)", ErrInvalidRequest)
 	}
+	if in.MaxBatch < 0 || in.MaxBatch > MaxMaxBatch {
+		return fmt.Errorf("%w: maxBatch %d is out of range (1 to %d)", ErrInvalidRequest, in.MaxBatch, MaxMaxBatch)
+	}
+	if in.BatchWindow < 0 || in.BatchWindow > MaxBatchWindow || (in.BatchWindow > 0 && in.MaxBatch == 0) {
+		return fmt.Errorf("%w: batchWindowSeconds must be 0 to %d, and needs maxBatch", ErrInvalidRequest, int(MaxBatchWindow/time.Second))
+	}
 	if err := c.await(ctx, &in); err != nil {
 		return fmt.Errorf("await hook %s: %w", Redact(in.Token), err)
 	}
@@ -332,13 +352,14 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 	for r := c.retrier(c.opts.HandOffWait + c.opts.ContentionTimeout); r.next(ctx); {
 		vals := map[string]types.AttributeValue{":tt": s(in.TaskToken)}
 		set := c.registerSet(&in.RegisterInput, vals)
-		nm := registerNames(append(in.extraNames(), attrWaiter, attrInflight, attrWaitUntil)...)
-		// The waiter's expiry goes with it: set by an await that gave its
-		// timeout, removed by one that did not (never a former waiter's).
-		update := "SET #waiter = :tt, " + set + " REMOVE #inflight, #waitUntil"
+		nm := registerNames(append(in.extraNames(), attrWaiter, attrInflight, attrWaitUntil, attrBatch)...)
+		// The waiter's expiry and batch mode go with it: set by an await
+		// that gave them, removed by one that did not (never a former
+		// waiter's).
+		update := "SET #waiter = :tt, " + set + in.batchSet(vals) + " REMOVE #inflight, #waitUntil" + in.batchRemove()
 		if in.Timeout > 0 {
 			vals[":wu"] = n(in.waitUntil(c.opts.Now()).UnixMilli())
-			update = "SET #waiter = :tt, #waitUntil = :wu, " + set + " REMOVE #inflight"
+			update = "SET #waiter = :tt, #waitUntil = :wu, " + set + in.batchSet(vals) + " REMOVE #inflight" + in.batchRemove()
 		}
 		_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: &c.table,
@@ -406,9 +427,18 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 				}
 				takeOver = f.ID
 			}
-			done, err := c.deliverBacklog(ctx, cur, in.TaskToken, takeOver)
+			var done bool
+			if in.MaxBatch > 0 {
+				done, err = c.deliverBatch(ctx, cur, in, takeOver)
+			} else {
+				done, err = c.deliverBacklog(ctx, cur, in.TaskToken, takeOver)
+			}
 			if err != nil || done {
 				return err
+			}
+			if in.waitedNow {
+				in.waitedNow = false
+				r.again() // the window is over: look at once, whatever the budget
 			}
 		default:
 			// Another await is parked, or its delivery is not known to
@@ -587,7 +617,7 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, tak
 		told = append(told, h.Waiter) // its task ended without the hand-out (settled)
 	}
 	for {
-		nm := map[string]string{"#hookId": attrHookID, "#dlv": attrDlv, "#waiter": attrWaiter, "#inflight": attrInflight, "#fkey": fKey, "#id": fID}
+		nm := map[string]string{"#hookId": attrHookID, "#dlv": attrDlv, "#waiter": attrWaiter, "#inflight": attrInflight, "#fkey": fKey, "#id": fID, "#batch": attrBatch}
 		vals := map[string]types.AttributeValue{
 			":hid": s(h.HookID), ":d": n(h.Dlv), ":tt": s(taskToken), ":f": f.av(), ":oid": s(oid),
 		}
@@ -599,7 +629,7 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, tak
 			// replaces needs no word or has been told.
 			ConditionExpression: aws.String("#hookId = :hid AND #dlv = :d AND (attribute_not_exists(#inflight.#fkey) OR #inflight.#id = :oid) AND " +
 				toldCond(nm, vals, told)),
-			UpdateExpression:                    aws.String("SET #waiter = :tt, #inflight = :f"),
+			UpdateExpression:                    aws.String("SET #waiter = :tt, #inflight = :f REMOVE #batch"),
 			ExpressionAttributeNames:            nm,
 			ExpressionAttributeValues:           vals,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -632,6 +662,7 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, tak
 		}
 		told = append(told, w)
 	}
+	h.Batch = 0 // a single await: A3 removed batch
 	h.Waiter, h.Inflight = taskToken, &f
 	if _, err := c.deliver(ctx, h, f, payload); err != nil && !errors.Is(err, ErrHookNotFound) {
 		return false, err

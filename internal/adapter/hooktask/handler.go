@@ -98,6 +98,14 @@ type Request struct {
 	// Encrypt makes a created or awaited hook (create, await,
 	// createWebhook) sealed: {"kmsKeyId": "…"}.
 	Encrypt *hooks.Encrypt `json:"encrypt,omitempty"`
+	// MaxBatch makes an await a batch await (1 to 100): the task receives
+	// {"items":[…]}, the oldest stored payloads in order, as many as fit
+	// Step Functions' 256 KiB output (at most 99). Absent: the payload
+	// itself, as before. BatchWindowSeconds (0 to 10, with maxBatch): an
+	// await that finds fewer than maxBatch stored waits until the oldest is
+	// that old (docs/protocol.md, "Batch awaits").
+	MaxBatch           *int    `json:"maxBatch,omitempty"`
+	BatchWindowSeconds float64 `json:"batchWindowSeconds,omitempty"`
 	// Envelope is open's sealed payload.
 	Envelope json.RawMessage `json:"envelope,omitempty"`
 	// TimeoutSeconds (await) is the Task state's TimeoutSeconds and
@@ -179,7 +187,13 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 	case ActionCreate:
 		res.Hook, err = h.hooks.Register(ctx, reg)
 	case ActionAwait:
-		in := hooks.AwaitInput{RegisterInput: reg, TaskToken: req.TaskToken}
+		in := hooks.AwaitInput{RegisterInput: reg, TaskToken: req.TaskToken, BatchWindow: time.Duration(req.BatchWindowSeconds * float64(time.Second))}
+		if req.MaxBatch != nil {
+			in.MaxBatch = *req.MaxBatch
+			if in.MaxBatch < 1 {
+				in.MaxBatch = -1 // refused as out of range: 0 is not "absent"
+			}
+		}
 		if in.Timeout, in.EnteredTime, err = awaitTimeout(req.TimeoutSeconds, req.EnteredTime); err == nil {
 			err = h.hooks.Await(ctx, in)
 		}

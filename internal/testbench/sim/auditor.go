@@ -20,7 +20,8 @@ import (
 // Finding is one broken promise.
 type Finding struct {
 	// Kind names the invariant: lost, duplicate, fifo, stuck, exhausted,
-	// gone, link-twice, item-size, held-cap, webhook; on the items: counter, back.
+	// gone, link-twice, item-size, held-cap, webhook, batch; on the items:
+	// counter, back.
 	Kind string
 	Msg  string
 }
@@ -65,6 +66,10 @@ type auditor struct {
 	lastErr    map[*execState]string
 	groups     map[string][2]*unit
 	findings   []Finding
+
+	// Batch awaits seen: outputs, items, outputs of more than one item,
+	// the largest output, HookBatchItemTooLargeError caught.
+	batches BatchStats
 
 	live     map[*execState][]*heldCall // a webhook's callers in progress (as its callers see them)
 	faultyAt map[*execState]time.Time   // the last fault on one of its callers' calls
@@ -163,6 +168,59 @@ func (a *auditor) delivered(e *execState, b int, tok, output string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.deliveries = append(a.deliveries, delivery{e: e, text: canonical(output), tok: tok, at: time.Now()})
+}
+
+// batch checks a batch await's output and returns its items: a JSON
+// object {"items":[…]} of 1 to min(maxBatch, hooks.MaxBatchItems) items
+// within Step Functions' 256 KiB (UTF-8 bytes of the output).
+func (a *auditor) batch(e *execState, tok string, maxBatch int, output string) []string {
+	if len(output) > hooks.MaxPayloadBytes {
+		a.find("batch", "%s: task %s received %d bytes, over Step Functions' %d", e.plan.Name, tok, len(output), hooks.MaxPayloadBytes)
+	}
+	var b struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(output), &b); err != nil || len(b.Items) == 0 {
+		a.find("batch", "%s: task %s (maxBatch %d) received %s, not a batch", e.plan.Name, tok, maxBatch, short(output))
+		return []string{output}
+	}
+	if len(b.Items) > min(maxBatch, hooks.MaxBatchItems) {
+		a.find("batch", "%s: task %s received %d items, maxBatch %d", e.plan.Name, tok, len(b.Items), maxBatch)
+	}
+	a.mu.Lock()
+	a.batches.Outputs++
+	a.batches.Items += len(b.Items)
+	if len(b.Items) > 1 {
+		a.batches.Multi++
+	}
+	a.batches.MaxItems = max(a.batches.MaxItems, len(b.Items))
+	a.batches.MaxBytes = max(a.batches.MaxBytes, len(output))
+	a.mu.Unlock()
+	items := make([]string, 0, len(b.Items))
+	for _, it := range b.Items {
+		items = append(items, string(it))
+	}
+	return items
+}
+
+func (a *auditor) batchTooLarge() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.batches.TooLarge++
+}
+
+// BatchStats counts what batch awaits received in a run.
+type BatchStats struct {
+	Outputs, Items, Multi, MaxItems, MaxBytes, TooLarge int
+}
+
+func (s *BatchStats) add(o BatchStats) {
+	s.Outputs += o.Outputs
+	s.Items += o.Items
+	s.Multi += o.Multi
+	s.TooLarge += o.TooLarge
+	s.MaxItems = max(s.MaxItems, o.MaxItems)
+	s.MaxBytes = max(s.MaxBytes, o.MaxBytes)
 }
 
 func (a *auditor) task(e *execState, t *awsmodel.Task) {

@@ -163,6 +163,44 @@ var scenarios = []struct {
 		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 1, Retries: 3}},
 			Actions: []Action{{ID: 0, At: time.Second, Kind: ActLink, Text: "g1", D: 16*24*time.Hour + time.Minute}}},
 	},
+	{
+		// Issue 25, written for the batch awaits (not found by a campaign):
+		// two bursts of 105 resumes to a hook awaited with maxBatch 100,
+		// each burst's first payload at the edge of what a batch carries
+		// (262,125 and 262,130 bytes: under MaxBatchItemBytes, so each fits
+		// alone but not beside another payload), every fifth a rejection,
+		// and the loop's third await crashing after its send (before A5).
+		// Batches of 99 (a transaction of 100 items), batches that end
+		// before a payload that would pass 256 KiB and before rejections,
+		// and a batch settled from the history.
+		name: "batch awaits: full batches, the size edge, a crash before the commit", seed: 5,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 1, Retries: 4, NewToken: true, MaxBatch: 100}},
+			Actions: []Action{
+				{ID: 0, At: time.Second, Kind: ActBurst, N: 105, Text: "edge=262125"},
+				{ID: 1, At: time.Second + time.Millisecond, Kind: ActBurst, N: 105, Text: "edge=262130"},
+			},
+			Faults: []FaultRule{{Actor: "E1.b0.await02.try0", Call: 4, Fault: Crash}}},
+	},
+	{
+		// Issue 25's campaign (make sim SEEDS=2000), seed 255: a manual
+		// webhook awaited with maxBatch 100 received batches of requests;
+		// the simulator answered each request of a batch from an actor of
+		// the same name, whose ids (ClientRequestTokens among them) are the
+		// same: each Respond after the first was refused as another
+		// request with its token and retried for seconds, the loop fell
+		// minutes behind and the run ended with acknowledged requests
+		// undelivered ("lost"). A defect of the simulator, not of
+		// pkg/hooks: each item's response now has an actor of its own.
+		name: "a batch of webhook requests, each answered", seed: 255,
+		plan: Plan{Execs: []ExecPlan{
+			{Name: "E1", Hook: "approval-1", Branches: 1, Retries: 5, BigAttrs: true},
+			{Name: "E2", Hook: "wh-2-0123456789abcdefghijkl", Branches: 1, Retries: 3, Webhook: true, MaxBatch: 100}},
+			Actions: []Action{
+				{ID: 4, At: 10547 * time.Millisecond, Kind: ActCalls, Exec: 1, N: 70},
+				{ID: 6, At: 16685 * time.Millisecond, Kind: ActResume, Exec: 0, Text: `{"approved":true}`, N: 261120},
+			},
+			Faults: []FaultRule{{Actor: "act04.s0.c29", Call: 4, Fault: Throttled}}},
+	},
 }
 
 // TestSimulatorScenarios replays each kept scenario: none may find anything.
