@@ -204,7 +204,9 @@ func (c *Client) deliverBatch(ctx context.Context, h *hookItem, in *AwaitInput, 
 	if in.BatchWindow > 0 && !in.windowed && takeOver == "" && len(keys) < min(in.MaxBatch, MaxBatchItems) {
 		in.windowed = true
 		if at, ok := keyTime(keys[0]); ok {
-			wait := at.Add(in.BatchWindow).Sub(c.opts.Now())
+			// Never longer than the window: the payload's time is its
+			// resumer's clock, which may run ahead of this one.
+			wait := min(at.Add(in.BatchWindow).Sub(c.opts.Now()), in.BatchWindow)
 			if dl, ok := ctx.Deadline(); ok {
 				// Leave the invocation time for the hand-out itself.
 				wait = min(wait, time.Until(dl)-windowMargin)
