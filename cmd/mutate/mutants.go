@@ -1140,4 +1140,16 @@ var mutants = []mutant{
 			New: "\tone := want\n",
 		}},
 	},
+	// The adversarial review of batch awaits (issue 25) found the backlog
+	// path of single and batch awaits unguarded against a stale A1 resend.
+	{
+		Name: "M101-backlog-without-own-task-check",
+		Desc: "await, payloads pending: A3 hands them out without A1b (its own task still open): a stale A1 resend hands a stored payload to its closed task, settled as delivered by an earlier identical output (lost), or tells the live await superseded",
+		File: "pkg/hooks/await.go",
+		Pkgs: []string{"./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\t\t\tif !ownOpen {\n\t\t\t\topen, err := c.taskOpen(ctx, in.TaskToken)",
+			New: "\t\t\tif false && !ownOpen {\n\t\t\t\topen, err := c.taskOpen(ctx, in.TaskToken)",
+		}},
+	},
 }

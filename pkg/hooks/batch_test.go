@@ -84,8 +84,8 @@ func TestBatchAwaitTakesStoredInOrder(t *testing.T) {
 	if got := items(t, tasks, "T1"); !slices.Equal(got, []string{`{"p":1}`, `{"p":2}`, `{"p":3}`}) {
 		t.Fatalf("T1 got %v, want P1 P2 P3", got)
 	}
-	if ops := inj.Ops()[before:]; len(ops) != 5 {
-		t.Errorf("a batch of 3 took %d calls (%v), want 5", len(ops), ops)
+	if ops := inj.Ops()[before:]; len(ops) != 6 {
+		t.Errorf("a batch of 3 took %d calls (%v), want 6 (A1, A1b, A2, A3, A4, A5)", len(ops), ops)
 	}
 	if p := pending(t, c, token); p != 2 {
 		t.Errorf("after the first batch: %d pending, want 2", p)
