@@ -347,8 +347,6 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 	// told: the task tokens A1 may drop (invariant T): its own, and each
 	// waiter this await failed.
 	told := []string{in.TaskToken}
-	// ownOpen: this await's own task was seen open (taskOpen), once.
-	ownOpen := false
 	// Beyond the contention budget, an await may wait HandOffWait for
 	// another await's hand-out before settling it.
 	for r := c.retrier(c.opts.HandOffWait + c.opts.ContentionTimeout); r.next(ctx); {
@@ -411,25 +409,6 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 			// by what Step Functions says became of it.
 			return c.resendOwn(ctx, cur)
 		case cur.Seq > cur.Dlv:
-			// Payloads wait: this await would hand them out (A3), telling
-			// and replacing another waiter if need be. First, its own task
-			// must still be open (A1b): a refused A1 may be the SDK's
-			// resend of one that applied, after which a resume completed
-			// this task and more payloads were stored. Handed to the
-			// closed task, a payload whose text equals what that task
-			// received before would be settled as delivered from the
-			// history, and lost; and the waiter it told would be the
-			// execution's live await.
-			if !ownOpen {
-				open, err := c.taskOpen(ctx, in.TaskToken)
-				if err != nil {
-					return err
-				}
-				if !open {
-					return nil
-				}
-				ownOpen = true
-			}
 			takeOver := ""
 			if f := cur.Inflight; f.stored() {
 				// Another await's hand-out of the head payload is not
@@ -447,6 +426,25 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 					continue
 				}
 				takeOver = f.ID
+			}
+			// Payloads wait: this await would hand them out (A3), telling
+			// and replacing another waiter if need be. First, its own task
+			// must still be open (A1b), checked after the A1 that found
+			// them, every time: any A1 of this invocation may be the SDK's
+			// resend of one that applied, after which a resume completed
+			// this task (or it timed out) and more payloads were stored.
+			// Handed to the closed task, a payload whose text equals what
+			// that task received before would be settled as delivered from
+			// the history, and lost; and the waiter it told would be the
+			// execution's live await. After A1b the task cannot end with
+			// another payload before A3: R1, I2 and a restore raise dlv,
+			// on which A3 is conditioned.
+			open, err := c.taskOpen(ctx, in.TaskToken)
+			if err != nil {
+				return err
+			}
+			if !open {
+				return nil
 			}
 			var done bool
 			if in.MaxBatch > 0 {
@@ -478,7 +476,6 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 				if !open {
 					return nil
 				}
-				ownOpen = true
 				if err := c.tell(ctx, w, ErrorNameSuperseded, supersededCause(in.Token)); err != nil {
 					return err
 				}
