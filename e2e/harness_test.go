@@ -190,7 +190,13 @@ func (e *env) finish(arn string) *sfn.DescribeExecutionOutput {
 // output into v.
 func (e *env) succeeded(arn string, v any) {
 	e.t.Helper()
-	out := e.finish(arn)
+	e.succeededWithin(arn, v, 60*time.Second)
+}
+
+// succeededWithin is succeeded with its own wait for the execution's end.
+func (e *env) succeededWithin(arn string, v any, wait time.Duration) {
+	e.t.Helper()
+	out := stacktest.WaitExecution(e.t, e.sfn, arn, wait)
 	if out.Status != "SUCCEEDED" {
 		e.t.Fatalf("execution %s: status %s, error %s, cause %s", arn, out.Status, aws.ToString(out.Error), aws.ToString(out.Cause))
 	}
