@@ -5,10 +5,12 @@ FUNCTIONS := resume-hook resume-webhook approval-link hook-task
 # Lambda runs provided.al2023 on arm64 (template.yaml).
 GOOS_LAMBDA   ?= linux
 GOARCH_LAMBDA ?= arm64
-BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
+# VERSION is what the binaries report (sfnhooks version, each function's init log).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w -X github.com/sfnhooks/sfnhooks/internal/version.Version=$(VERSION)"
 
 .DEFAULT_GOAL := help
-.PHONY: help build test test-browser mutate bench scale fuzz coldstart stress chaos sim lint dev console deploy clean stack-up stack-down lint-install \
+.PHONY: help build test test-browser test-clients mutate bench scale fuzz coldstart stress chaos sim lint dev console deploy clean stack-up stack-down lint-install \
 	build-ResumeHookFunction build-ResumeWebhookFunction build-ApprovalLinkFunction build-HookTaskFunction
 # sam (aws-sam-cli) from the project's lint virtualenv (scripts/lint.sh install).
 SAM ?= .state/venv-lint/bin/sam
@@ -29,6 +31,9 @@ test: ## vet and run every test against the offline AWS stack (started and stopp
 test-browser: ## approval links in headless Chromium against make dev's stack (installs Debian's chromium if missing)
 	@chromium=$$(scripts/chromium.sh) || exit 1; \
 	SFNHOOKS_CHROMIUM=$$chromium $(GO) test -tags browser -count=1 -v ./e2e/browser/
+
+test-clients: ## the TypeScript and Python clients (clients/) against make dev's stack: tests, packed installs, contract (installs Node >= 20 if missing)
+	@scripts/test-clients.sh
 
 # MUTANTS=M1,M2 runs those only (go run ./cmd/mutate -list names them).
 mutate: ## mutation testing: each protocol bug of cmd/mutate on a copy of the tree; every one must fail a test
@@ -81,14 +86,16 @@ sim: ## deterministic simulation of the protocol (no emulator): SEEDS schedules 
 		$(GO) test -count=1 -timeout 4h -run '^TestSimulator$$' -v ./internal/testbench/sim/ 2>&1 | tee .state/sim.txt \
 		| grep -E '^(---|ok|FAIL|PASS)|sim:|FINDING|^ +[a-z-]+: '
 
-lint: ## gofmt, go vet, cfn-lint, sam validate --lint and checkov on template.yaml (offline)
+lint: ## gofmt, go vet, doc link check, cfn-lint and sam validate --lint (template.yaml, examples), checkov (offline)
 	@scripts/lint.sh
 
 lint-install: ## install cfn-lint and aws-sam-cli (requirements-lint.txt) into .state/venv-lint, checkov into .state/venv-checkov
 	@scripts/lint.sh install
 
-dev: ## local stack for a person: moto, the functions on http://127.0.0.1:3000, example state machines
-	@$(GO) run ./cmd/sfnhooks-dev
+# ASL=your.asl.json[,other.asl.json] adds your own state machines (cmd/sfnhooks-dev).
+# Built, then exec'd (not go run, which exits 1 on Ctrl-C): Ctrl-C ends make dev with status 0.
+dev: ## local stack for a person: moto, the functions on http://127.0.0.1:3000, example state machines (ASL=your.asl.json adds yours)
+	@mkdir -p .state/bin && $(GO) build -o .state/bin/sfnhooks-dev ./cmd/sfnhooks-dev && exec .state/bin/sfnhooks-dev $(if $(ASL),-asl '$(ASL)')
 
 # CONSOLE_ENDPOINT=… for another API (a deployed one is signed with your AWS credentials).
 console: ## the operator console (docs/operators.md) on loopback, against make dev's API

@@ -315,7 +315,7 @@ func cmpOr(a, b string) string {
 
 // TestDirectInvocationBadInput: resume-hook invoked through the Lambda
 // Invoke API (the bridge). A refused invocation is a function error whose
-// errorType is the error code + "Error" (README, Direct Lambda invocation).
+// errorType is the error code + "Error" (docs/resuming.md, "Direct Lambda invocation").
 func TestDirectInvocationBadInput(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

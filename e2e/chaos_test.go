@@ -234,8 +234,9 @@ func (h *chaosHook) fatalf(format string, args ...any) {
 	panic(chaosAbort{})
 }
 
-// chaosMachine is examples/collect.asl.json with TimeoutSeconds on the
-// await, whose States.Timeout loops back to the await.
+// chaosMachine is examples/collect.asl.json with its await's timeout
+// (${AwaitTimeoutSeconds}) set to timeout (0: the default, a day), whose
+// States.Timeout loops back to the await.
 func chaosMachine(t *testing.T, e *env, timeout time.Duration) string {
 	t.Helper()
 	def, err := os.ReadFile("../examples/collect.asl.json")
@@ -248,14 +249,18 @@ func chaosMachine(t *testing.T, e *env, timeout time.Duration) string {
 	}
 	if timeout > 0 {
 		await := m["States"].(map[string]any)["Loop"].(map[string]any)["ItemProcessor"].(map[string]any)["States"].(map[string]any)["AwaitNext"].(map[string]any)
-		await["TimeoutSeconds"] = int(timeout / time.Second)
 		await["Catch"] = []any{map[string]any{"ErrorEquals": []string{"States.Timeout"}, "ResultPath": "$.timedOut", "Next": "AwaitNext"}}
 	}
 	out, _ := json.Marshal(m)
+	// The await's TimeoutSecondsPath reads the example's timeout setting.
+	awaitTimeout := defaultAwaitTimeout
+	if timeout > 0 {
+		awaitTimeout = strconv.Itoa(int(timeout / time.Second))
+	}
 	fnARN := "arn:aws:lambda:" + devstack.DefaultRegion + ":" + account + ":function:" + e.funcName
 	res, err := e.sfn.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
 		Name:       aws.String("chaos-" + e.funcName),
-		Definition: aws.String(strings.ReplaceAll(string(out), "${HookTaskFunctionArn}", fnARN)),
+		Definition: aws.String(bindExample(string(out), "${HookTaskFunctionArn}", fnARN, "${AwaitTimeoutSeconds}", awaitTimeout)),
 		RoleArn:    aws.String("arn:aws:iam::" + account + ":role/sfnhooks-example"),
 	})
 	if err != nil {
@@ -706,6 +711,9 @@ func chaosPayloads(raws []string, token string) (names []string, timedOut int, b
 		var caught struct {
 			Round    *int   `json:"round"`
 			Token    string `json:"token"`
+			Settings *struct {
+				TimeoutSeconds int `json:"timeoutSeconds"`
+			} `json:"settings"` // the example's, passed to each round
 			TimedOut *struct {
 				Error string `json:"Error"`
 				Cause string `json:"Cause"`

@@ -278,7 +278,7 @@ func TestCostResumeStoredAwaitPendingGet(t *testing.T) {
 		}
 		return err
 	})
-	c.measure("await, payload pending", map[string]int{opUpdate: 2, opQuery: 1, opSuccess: 1, opTransact: 1}, func() error {
+	c.measure("await, payload pending", map[string]int{opUpdate: 2, opBeat: 1, opQuery: 1, opSuccess: 1, opTransact: 1}, func() error {
 		return c.counted.Await(costCtx, costAwait(token, arn, tt))
 	})
 	c.delivered(arn, `{"n":2}`)

@@ -424,7 +424,7 @@ func idem(key string) []hooks.ResumeOption {
 }
 
 // TestCrashAwait crashes the hook-task function's await at each of its AWS
-// calls: taking a stored payload (5 calls) and parking (1 call). Step
+// calls: taking a stored payload (6 calls) and parking (1 call). Step
 // Functions retries the invocation (Lambda.Unknown); moto keeps the task
 // token across the retry (pkg/hooks TestCrashedAwaitRetriedWithNewToken
 // gives each attempt a new one). Every payload must arrive exactly once, in
@@ -477,7 +477,7 @@ const createCalls = 1
 // awaitStoredOps are the AWS calls of an await that takes a stored payload
 // (docs/protocol.md: A1 fails, A2, A3, A4, A5). TestCrashAwait checks the
 // list against a real run.
-var awaitStoredOps = []string{"DynamoDB.UpdateItem", "DynamoDB.Query", "DynamoDB.UpdateItem", "SFN.SendTaskSuccess", "DynamoDB.TransactWriteItems"}
+var awaitStoredOps = []string{"DynamoDB.UpdateItem", "SFN.SendTaskHeartbeat", "DynamoDB.Query", "DynamoDB.UpdateItem", "SFN.SendTaskSuccess", "DynamoDB.TransactWriteItems"}
 
 // TestAwaitStoredCalls pins awaitStoredOps to what an await does.
 func TestAwaitStoredCalls(t *testing.T) {

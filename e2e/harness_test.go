@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -110,11 +111,34 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// defaultAwaitTimeout is template.yaml's AwaitTimeoutSeconds default: the
+// examples' awaits time out after a day.
+const defaultAwaitTimeout = "86400"
+
+// bindExample substitutes an example's placeholders as template.yaml's
+// DefinitionSubstitutions do: pairs (old, new, …) first, then
+// ${AwaitTimeoutSeconds} with defaultAwaitTimeout unless pairs set it.
+func bindExample(def string, pairs ...string) string {
+	return strings.NewReplacer(append(pairs, "${AwaitTimeoutSeconds}", defaultAwaitTimeout)...).Replace(def)
+}
+
 // machine creates the example state machine examples/<name>.asl.json once
 // per env, with ${HookTaskFunctionArn} bound to this env's function.
 func (e *env) machine(name string) string {
 	e.t.Helper()
-	if arn, ok := e.machines[name]; ok {
+	return e.machineTimeout(name, 0)
+}
+
+// machineTimeout is machine with the awaits' timeout (${AwaitTimeoutSeconds})
+// set to seconds (0: the default, a day), as a separate state machine.
+func (e *env) machineTimeout(name string, seconds int) string {
+	e.t.Helper()
+	key, timeout := name, defaultAwaitTimeout
+	if seconds > 0 {
+		timeout = strconv.Itoa(seconds)
+		key = name + "-t" + timeout
+	}
+	if arn, ok := e.machines[key]; ok {
 		return arn
 	}
 	file := filepath.Join("..", "examples", name+".asl.json")
@@ -130,14 +154,14 @@ func (e *env) machine(name string) string {
 		e.newPaymentSecret()
 	}
 	out, err := e.sfn.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
-		Name:       aws.String(filepath.Base(name) + "-" + e.funcName),
-		Definition: aws.String(strings.NewReplacer("${HookTaskFunctionArn}", fnARN, "${PaymentWebhookSecretArn}", e.paymentSecretARN).Replace(string(def))),
+		Name:       aws.String(filepath.Base(key) + "-" + e.funcName),
+		Definition: aws.String(bindExample(string(def), "${HookTaskFunctionArn}", fnARN, "${PaymentWebhookSecretArn}", e.paymentSecretARN, "${AwaitTimeoutSeconds}", timeout)),
 		RoleArn:    aws.String("arn:aws:iam::" + account + ":role/sfnhooks-example"),
 	})
 	if err != nil {
 		e.t.Fatalf("create state machine %s: %v", name, err)
 	}
-	e.machines[name] = *out.StateMachineArn
+	e.machines[key] = *out.StateMachineArn
 	return *out.StateMachineArn
 }
 
@@ -166,7 +190,13 @@ func (e *env) finish(arn string) *sfn.DescribeExecutionOutput {
 // output into v.
 func (e *env) succeeded(arn string, v any) {
 	e.t.Helper()
-	out := e.finish(arn)
+	e.succeededWithin(arn, v, 60*time.Second)
+}
+
+// succeededWithin is succeeded with its own wait for the execution's end.
+func (e *env) succeededWithin(arn string, v any, wait time.Duration) {
+	e.t.Helper()
+	out := stacktest.WaitExecution(e.t, e.sfn, arn, wait)
 	if out.Status != "SUCCEEDED" {
 		e.t.Fatalf("execution %s: status %s, error %s, cause %s", arn, out.Status, aws.ToString(out.Error), aws.ToString(out.Cause))
 	}

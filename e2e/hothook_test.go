@@ -69,8 +69,11 @@ func TestHotHook(t *testing.T) {
 		return
 	}
 
+	// The loop receives one payload per await, each a Step Functions
+	// round trip on the emulator: give it time by the payload count (this
+	// is no speed check; make scale measures throughput).
 	var out collectOutput
-	e.succeeded(arn, &out)
+	e.succeededWithin(arn, &out, time.Duration(total)*time.Second)
 	pos := make([]int, total) // delivery position of each payload
 	for i := range pos {
 		pos[i] = -1

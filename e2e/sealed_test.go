@@ -51,7 +51,7 @@ func (e *env) sealedMachine(key string) string {
 		e.t.Fatal(err)
 	}
 	fnARN := "arn:aws:lambda:" + devstack.DefaultRegion + ":" + account + ":function:" + e.funcName
-	text := strings.NewReplacer("${HookTaskFunctionArn}", fnARN, "${HooksKmsKeyArn}", key).Replace(string(def))
+	text := bindExample(string(def), "${HookTaskFunctionArn}", fnARN, "${HooksKmsKeyArn}", key)
 	out, err := e.sfn.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
 		Name:       aws.String("sealed-" + e.funcName),
 		Definition: aws.String(text),

@@ -334,14 +334,15 @@ func (s *stressStack) shard(timeout time.Duration) *shard {
 	return &shard{
 		hooks:   resumes,
 		resume:  devstack.NewHandler(resumehook.New(resumes, log).Handle),
-		machine: stacktest.CreateStateMachine(tb, s.sfn, strings.ReplaceAll(def, "${HookTaskFunctionArn}", fnARN)),
+		machine: stacktest.CreateStateMachine(tb, s.sfn, bindExample(def, "${HookTaskFunctionArn}", fnARN)),
 		table:   table,
 		ledger:  ledger,
 	}
 }
 
-// stressTimeoutDefinition is examples/collect.asl.json with TimeoutSeconds
-// on the await, whose States.Timeout is caught and loops back to the await:
+// stressTimeoutDefinition is examples/collect.asl.json with its await's
+// timeout (${AwaitTimeoutSeconds}) set to timeout, and a States.Timeout
+// caught on the await that loops back to it:
 // a timed-out await does not use up a round.
 func stressTimeoutDefinition(tb testing.TB, def string, timeout time.Duration) string {
 	tb.Helper()
@@ -351,7 +352,6 @@ func stressTimeoutDefinition(tb testing.TB, def string, timeout time.Duration) s
 	}
 	states := m["States"].(map[string]any)["Loop"].(map[string]any)["ItemProcessor"].(map[string]any)["States"].(map[string]any)
 	await := states["AwaitNext"].(map[string]any)
-	await["TimeoutSeconds"] = int(timeout / time.Second)
 	// Through a Pass state: moto ends the iteration with the Catch's output
 	// when a Catch's Next is the failing state itself.
 	await["Catch"] = []any{map[string]any{"ErrorEquals": []string{"States.Timeout"}, "ResultPath": nil, "Next": "TimedOut"}}
@@ -360,7 +360,8 @@ func stressTimeoutDefinition(tb testing.TB, def string, timeout time.Duration) s
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return string(out)
+	// The await's TimeoutSecondsPath reads the example's timeout setting.
+	return strings.ReplaceAll(string(out), "${AwaitTimeoutSeconds}", strconv.Itoa(int(timeout/time.Second)))
 }
 
 // stressTimeoutMargin: the shard's tokenLedger (ledger_test.go) closes a

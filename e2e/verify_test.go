@@ -116,7 +116,7 @@ func TestPaymentVerified(t *testing.T) {
 	}
 	// A retry after the workflow disposed the webhook finds no webhook, and
 	// so no configuration to verify it with: 404, like any request to a
-	// disposed webhook (README, "Verified webhooks").
+	// disposed webhook (docs/webhooks.md, "Verified webhooks").
 	if a := w.do(token, signedWith(e.paymentSecret, body, body)); a.Status != http.StatusNotFound {
 		t.Errorf("retry after dispose: got %d %q, want 404", a.Status, a.Body)
 	}

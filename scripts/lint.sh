@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# lint.sh — what `make lint` runs: gofmt, go vet, then cfn-lint,
-# `sam validate --lint` and checkov on template.yaml. The template tools come
+# lint.sh — what `make lint` runs: gofmt, go vet, the link check of
+# README.md, CHANGELOG.md and docs/*.md (docs/links_test.go, offline), then
+# cfn-lint and `sam validate --lint` on template.yaml and the example
+# templates (examples/own-stack, examples/nested-app), and checkov on
+# template.yaml. The template tools come
 # from PyPI (requirements-lint.txt), installed into their own project-local
 # virtualenv .state/venv-lint: aws-sam-cli brings its own boto3/Flask ranges,
 # which must not move the moto stack's pins in .state/venv
@@ -13,6 +16,7 @@
 #   scripts/lint.sh            install the tools if needed, then lint
 #   scripts/lint.sh install    create/refresh .state/venv-lint only
 #   scripts/lint.sh template   cfn-lint, sam validate and checkov only
+#   scripts/lint.sh links      the documentation's link check only
 #   scripts/lint.sh checkov    checkov only
 #
 # Both template checks run offline: sam gets region us-east-1 and dummy
@@ -27,6 +31,8 @@ STAMP="$VENV/.stamp"
 CHECKOV_VENV="$STATE/venv-checkov"
 CHECKOV_REQS="$ROOT/requirements-checkov.txt"
 TEMPLATE="$ROOT/template.yaml"
+# Every template cfn-lint and sam validate check (checkov: TEMPLATE only).
+TEMPLATES=("$TEMPLATE" "$ROOT/examples/own-stack/template.yaml" "$ROOT/examples/nested-app/template.yaml")
 
 log() { printf 'lint: %s\n' "$*"; }
 die() { printf 'lint: error: %s\n' "$*" >&2; exit 1; }
@@ -87,21 +93,37 @@ cmd_go() {
 	log "gofmt: ok"
 	go vet ./...
 	log "go vet: ok"
+	cmd_links
+}
+
+# cmd_links: every relative link and #anchor of README.md, CHANGELOG.md and
+# docs/*.md resolves (http(s) links: syntax only, offline), and the error
+# tables of README.md and docs/errors.md match the codes of pkg/hooks.
+cmd_links() {
+	cd "$ROOT"
+	go test -count=1 -run '^(TestDocLinks|TestErrorTables)' ./docs/ >/dev/null || {
+		go test -count=1 -run '^(TestDocLinks|TestErrorTables)' ./docs/ >&2 || true
+		die "broken links, or an error table that differs from the code, in README.md, CHANGELOG.md or docs/"
+	}
+	log "links: ok"
 }
 
 cmd_template() {
 	cmd_install
 	cd "$ROOT"
-	"$VENV/bin/cfn-lint" -- "$TEMPLATE"
-	log "cfn-lint: ok ($("$VENV/bin/cfn-lint" --version))"
-	# Offline and independent of the user's AWS configuration.
-	env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN \
-		AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
-		AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
-		AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-		AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0 \
-		"$VENV/bin/sam" validate --lint --template-file "$TEMPLATE"
-	log "sam validate --lint: ok"
+	local tpl
+	for tpl in "${TEMPLATES[@]}"; do
+		"$VENV/bin/cfn-lint" -- "$tpl"
+		log "cfn-lint ${tpl#"$ROOT"/}: ok ($("$VENV/bin/cfn-lint" --version))"
+		# Offline and independent of the user's AWS configuration.
+		env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN \
+			AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
+			AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+			AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+			AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0 \
+			"$VENV/bin/sam" validate --lint --template-file "$tpl"
+		log "sam validate --lint ${tpl#"$ROOT"/}: ok"
+	done
 	cmd_checkov
 }
 
@@ -129,6 +151,7 @@ summary_line() {
 case "${1:-all}" in
 install) cmd_install ;;
 go) cmd_go ;;
+links) cmd_links ;;
 template) cmd_template ;;
 checkov) cmd_checkov ;;
 all)
@@ -136,7 +159,7 @@ all)
 	cmd_template
 	;;
 *)
-	echo "usage: $0 [all|install|go|template|checkov]" >&2
+	echo "usage: $0 [all|install|go|links|template|checkov]" >&2
 	exit 2
 	;;
 esac

@@ -1098,4 +1098,119 @@ var mutants = []mutant{
 			New: "\treturn int(h.Sum32() % 1)",
 		}},
 	},
+	// Issue 22 (i22b): waiting tells the truth after an await's timeout.
+	{
+		Name: "MF1-waiting-ignores-timeout",
+		Desc: "get/list: a parked await whose task's timeout (waitUntil) has passed is still reported waiting",
+		File: "pkg/hooks/item.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\tst.Waiting = now.Before(until)",
+			New: "\t\tst.Waiting = st.Waiting || now.Before(until)",
+		}},
+	},
+	// Batch awaits (issue 25): the batch's commit, its order, its size
+	// bound, its settlement and its shape.
+	{
+		Name: "MB1-batch-commit-first-only",
+		Desc: "batch A5: the commit counts the whole batch delivered but deletes only its first stored payload (the others are handed out again)",
+		File: "pkg/hooks/batch.go",
+		Pkgs: []string{"./pkg/hooks/", "./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\tfor _, k := range keys {\n\t\titems = append(items, types.TransactWriteItem{Delete:",
+			New: "\tfor _, k := range keys[:1] {\n\t\titems = append(items, types.TransactWriteItem{Delete:",
+		}},
+	},
+	{
+		Name: "MB2-batch-newest-first",
+		Desc: "batch A2: the batch is read newest first (FIFO broken across and within batches)",
+		File: "pkg/hooks/batch.go",
+		Pkgs: []string{"./pkg/hooks/", "./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\tq.Limit = aws.Int32(int32(min(in.MaxBatch, MaxBatchItems)))\n",
+			New: "\tq.Limit = aws.Int32(int32(min(in.MaxBatch, MaxBatchItems)))\n\tq.ScanIndexForward = aws.Bool(false)\n",
+		}},
+	},
+	{
+		Name: "MB3-batch-size-without-envelope",
+		Desc: "batchFits: the size bound leaves out the envelope {\"items\":[ ]} (a batch may pass Step Functions' 256 KiB by 12 bytes)",
+		File: "pkg/hooks/batch.go",
+		Pkgs: []string{"./pkg/hooks/", "./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\tsize := len(batchOpen) + len(batchClose)\n",
+			New: "\tsize := 0\n",
+		}},
+	},
+	{
+		Name: "MB4-batch-commit-counts-one",
+		Desc: "batch A5: the commit deletes every payload of the batch but counts one delivered (dlv and lim + 1): the pending count never comes back to 0",
+		File: "pkg/hooks/batch.go",
+		Pkgs: []string{"./pkg/hooks/", "./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\":cnt\": n(int64(len(keys))),",
+			New: "\":cnt\": n(1),",
+		}},
+	},
+	{
+		Name: "MB5-batch-settle-first-item",
+		Desc: "payloadOf: a batch hand-out is rebuilt from its first payload alone, so the history never shows it delivered (a batch that reached its task is handed out again)",
+		File: "pkg/hooks/delivery.go",
+		Pkgs: []string{"./pkg/hooks/", "./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\t\treturn batchWire(ps), true, nil\n",
+			New: "\t\treturn batchWire(ps[:1]), true, nil\n",
+		}},
+	},
+	{
+		Name: "MB6-batch-parked-gets-bare-payload",
+		Desc: "send: a resume's payload to a parked batch await is sent as it is, not as a batch of one",
+		File: "pkg/hooks/batch.go",
+		Pkgs: []string{"./pkg/hooks/", "./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\tif h.Batch == 0 || h.Inflight.stored() || isRejection(slot) {",
+			New: "\tif true || h.Batch == 0 || h.Inflight.stored() || isRejection(slot) {",
+		}},
+	},
+	{
+		Name: "MB7-batch-rejection-inside",
+		Desc: "batchFits: a batch does not end before a rejection (it goes into the envelope instead of failing the task alone)",
+		File: "pkg/hooks/batch.go",
+		Pkgs: []string{"./pkg/hooks/", "./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\t\tif n == MaxBatchItems || isRejection(p) {",
+			New: "\t\tif n == MaxBatchItems {",
+		}},
+	},
+	{
+		Name: "MB8-batch-of-100",
+		Desc: "a batch holds 100 payloads: its commit is a transaction of 101 items, which DynamoDB refuses",
+		File: "pkg/hooks/batch.go",
+		Pkgs: []string{"./pkg/hooks/", "./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\tMaxBatchItems = 99\n",
+			New: "\tMaxBatchItems = 100\n",
+		}},
+	},
+	{
+		Name: "MB9-batch-wire-not-recognised",
+		Desc: "carriedBy: a payload sent to a batch await as a batch of one is not recognised in the history (a keyed replay, a requeue or a restore puts a delivered payload back)",
+		File: "pkg/hooks/history.go",
+		Pkgs: []string{"./pkg/hooks/", "./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\tone := envelope([]string{want})\n",
+			New: "\tone := want\n",
+		}},
+	},
+	// The adversarial review of batch awaits (issue 25) found the backlog
+	// path of single and batch awaits unguarded against a stale A1 resend.
+	{
+		Name: "M101-backlog-without-own-task-check",
+		Desc: "await, payloads pending: A3 hands them out without A1b (its own task still open): a stale A1 resend hands a stored payload to its closed task, settled as delivered by an earlier identical output (lost), or tells the live await superseded",
+		File: "pkg/hooks/await.go",
+		Pkgs: []string{"./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\t\t\tif !open {\n\t\t\t\treturn nil\n\t\t\t}\n\t\t\tvar done bool\n",
+			New: "\t\t\t_ = open\n\t\t\tvar done bool\n",
+		}},
+	},
 }

@@ -45,7 +45,10 @@ func printBanner(w io.Writer, st *devState, statePath string) {
 		fmt.Fprintf(w, "  payment secret  %s = %s (Standard Webhooks; README, \"Verified webhooks\")\n", ps["arn"], ps["value"])
 	}
 	fmt.Fprintf(w, "  KMS key         %s   (sealed payloads: %s)\n", st.KMSKeyARN, devKeyAlias)
-	fmt.Fprintf(w, "\nTry the approval example:\n\n%s\nCtrl-C stops the dev server", st.Walkthrough)
+	fmt.Fprintf(w, "\nTry the approval example:\n\n%s\n", st.Walkthrough)
+	fmt.Fprint(w, "Your own state machine: make dev ASL=path/to/yours.asl.json (${HookTaskFunctionArn} substituted), then\n"+
+		"POST /dev/executions/<file name without .asl.json>. Every execution that ends here has its hooks disposed.\n\n")
+	fmt.Fprint(w, "Ctrl-C stops the dev server")
 	if st.StartedMoto {
 		fmt.Fprint(w, " and the emulator it started")
 	}

@@ -16,12 +16,23 @@
 //	GET  /dev/executions/{machine}/{name}   describe it, with its hooks ("latest": the last one started here);
 //	                                        "sent" is what its SendLinks state "emailed"
 //
-// As the EventBridge rule of template.yaml does on AWS, it disposes the hooks
-// of the example executions that end (devstack.EndedPoller: it polls
-// Step Functions each second).
+// As the EventBridge rule of template.yaml does on AWS with DisposeScope
+// account, it disposes the hooks of every execution that ends on the local
+// stack: the examples', a state machine given with -asl, or one created in
+// moto by hand (devstack.EndedPoller with All: it polls Step Functions each
+// second).
+//
+// Your own state machine: `make dev ASL=path/to/machine.asl.json` (or
+// -asl a.asl.json,b.asl.json) creates it as sfnhooks-<name> (name: the file
+// name without .asl.json or .json), with ${HookTaskFunctionArn},
+// ${HooksKmsKeyArn}, ${PaymentWebhookSecretArn} and
+// ${AwaitTimeoutSeconds} substituted as for the examples; start it with
+// POST /dev/executions/<name>.
 //
 // Environment: SFNHOOKS_DEV_ADDR (default 127.0.0.1:3000), SFNHOOKS_MOTO_PORT,
-// SFNHOOKS_BRIDGE_PORT (scripts/stack.sh).
+// SFNHOOKS_BRIDGE_PORT (scripts/stack.sh), SFNHOOKS_DEV_ASL (as -asl),
+// SFNHOOKS_AWAIT_TIMEOUT_SECONDS (${AwaitTimeoutSeconds}, default
+// 86400, template.yaml's AwaitTimeoutSeconds).
 package main
 
 import (
@@ -97,12 +108,24 @@ var examples = []struct{ short, file string }{
 func main() {
 	addr := flag.String("addr", envOr("SFNHOOKS_DEV_ADDR", "127.0.0.1:3000"), "address of the local HTTP API")
 	root := flag.String("root", ".", "repository root (scripts/, examples/, .state/)")
+	state := flag.String("state", "", "where to write the endpoints and ARNs (default ROOT/.state/dev.json)")
+	asl := flag.String("asl", os.Getenv("SFNHOOKS_DEV_ASL"), "your own state machines: comma-separated ASL files, each created as "+stackName+"-<file name>")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Ctrl-C for this process alone: make dev then exits 0 (takeTerminal).
+	restore := takeTerminal()
+	defer restore()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, log, *root, *addr, ""); err != nil {
+	var files []string
+	for f := range strings.SplitSeq(*asl, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			files = append(files, f)
+		}
+	}
+	if err := run(ctx, log, *root, *addr, *state, files...); err != nil {
 		fmt.Fprintf(os.Stderr, "make dev: %v\n", err)
+		restore()
 		os.Exit(1)
 	}
 }
@@ -132,8 +155,9 @@ type devState struct {
 }
 
 // run is make dev until ctx is done. statePath is where the endpoints and
-// ARNs are written ("": root/.state/dev.json).
-func run(ctx context.Context, log *slog.Logger, root, addr, statePath string) error {
+// ARNs are written ("": root/.state/dev.json); userASL are the user's own
+// state machine definitions (-asl).
+func run(ctx context.Context, log *slog.Logger, root, addr, statePath string, userASL ...string) error {
 	root, err := filepath.Abs(root)
 	if err != nil {
 		return err
@@ -247,6 +271,18 @@ func run(ctx context.Context, log *slog.Logger, root, addr, statePath string) er
 		}
 		machines[ex.short] = arn
 	}
+	for _, file := range userASL {
+		short := userMachineName(file)
+		if _, taken := machines[short]; taken || short == "" {
+			return fmt.Errorf("-asl %s: the name %q is taken or empty: rename the file", file, short)
+		}
+		arn, err := ensureStateMachine(ctx, sf, file, stackName+"-"+short, hookTaskARN, keyARN, secretARN)
+		if err != nil {
+			return fmt.Errorf("-asl %s: %w", file, err)
+		}
+		machines[short] = arn
+		log.Info("your state machine", slog.String("file", file), slog.String("arn", arn), slog.String("start", "POST "+apiURL+"/dev/executions/"+short))
+	}
 
 	api, err := apigwlocal.New([]apigwlocal.Route{
 		{Key: "POST /hooks/{token}", Function: resumeHook, FunctionName: resumeHookName},
@@ -266,11 +302,9 @@ func run(ctx context.Context, log *slog.Logger, root, addr, statePath string) er
 	api.Handle("POST /dev/executions/{machine}", http.HandlerFunc(dev.start))
 	api.Handle("GET /dev/executions/{machine}/{name}", http.HandlerFunc(dev.describe))
 	// What template.yaml's ExecutionEndedRule does on AWS: dispose the
-	// hooks of the example executions that end (moto emits no events).
-	ended := &devstack.EndedPoller{SFN: sf, Target: hookTask, Log: log.With(slog.String("component", "ended-poller"))}
-	for _, arn := range machines {
-		ended.Watch(arn)
-	}
+	// hooks of every execution that ends, of any state machine on this
+	// stack (moto emits no events).
+	ended := &devstack.EndedPoller{SFN: sf, Target: hookTask, All: true, Log: log.With(slog.String("component", "ended-poller"))}
 	go ended.Run(ctx)
 
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
@@ -390,12 +424,20 @@ func ensureStateMachine(ctx context.Context, sf *sfn.Client, file, name, hookTas
 	if err != nil {
 		return "", err
 	}
-	def := strings.NewReplacer("${HookTaskFunctionArn}", hookTaskARN, "${HooksKmsKeyArn}", keyARN, "${PaymentWebhookSecretArn}", secretARN).Replace(string(raw))
+	def := strings.NewReplacer("${HookTaskFunctionArn}", hookTaskARN, "${HooksKmsKeyArn}", keyARN, "${PaymentWebhookSecretArn}", secretARN,
+		"${AwaitTimeoutSeconds}", envOr("SFNHOOKS_AWAIT_TIMEOUT_SECONDS", defaultAwaitTimeout)).Replace(string(raw))
 	role := "arn:aws:iam::" + devstack.DefaultAccountID + ":role/" + stackName + "-example"
 	out, err := sf.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 		Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role),
 	})
 	if err == nil {
+		// moto answers a create of an existing name with that machine,
+		// unchanged (AWS refuses a different definition): set ours.
+		if _, err := sf.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{
+			StateMachineArn: out.StateMachineArn, Definition: aws.String(def),
+		}); err != nil {
+			return "", fmt.Errorf("update state machine %s: %w", name, err)
+		}
 		return aws.ToString(out.StateMachineArn), nil
 	}
 	if _, exists := errors.AsType[*sfntypes.StateMachineAlreadyExists](err); !exists {
@@ -408,6 +450,21 @@ func ensureStateMachine(ctx context.Context, sf *sfn.Client, file, name, hookTas
 		return "", fmt.Errorf("update state machine %s: %w", name, err)
 	}
 	return arn, nil
+}
+
+// defaultAwaitTimeout is template.yaml's AwaitTimeoutSeconds default.
+const defaultAwaitTimeout = "86400"
+
+// userMachineName is the short name of a user's ASL file: its base name
+// without .asl.json (or .json).
+func userMachineName(file string) string {
+	base := filepath.Base(file)
+	for _, ext := range []string{".asl.json", ".json"} {
+		if strings.HasSuffix(base, ext) {
+			return strings.TrimSuffix(base, ext)
+		}
+	}
+	return base
 }
 
 func writeState(path string, st *devState) error {

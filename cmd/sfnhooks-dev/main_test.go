@@ -22,15 +22,16 @@ import (
 )
 
 // devServer runs make dev (run) on the test's stack, on a free loopback
-// port, until the test ends, and returns its API URL.
-func devServer(t *testing.T) string {
+// port, until the test ends, and returns its API URL. userASL are -asl's
+// files.
+func devServer(t *testing.T, userASL ...string) string {
 	t.Helper()
 	stacktest.RequireStack(t)
 	statePath := filepath.Join(t.TempDir(), "dev.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { done <- run(ctx, log, filepath.Join("..", ".."), "127.0.0.1:0", statePath) }()
+	go func() { done <- run(ctx, log, filepath.Join("..", ".."), "127.0.0.1:0", statePath, userASL...) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -53,6 +53,8 @@ import (
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/sfnhooks/sfnhooks/internal/version"
 )
 
 const envEndpoint = "SFNHOOKS_ENDPOINT"
@@ -180,6 +182,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %-6s %s\n", c.name, c.args, c.summary)
 	}
 	fmt.Fprintln(w, "\nflags of every command: --endpoint URL, --json, --region R, --sign; sfnhooks COMMAND -h lists the others.")
+	fmt.Fprintln(w, "sfnhooks version (or --version) prints the version.")
 	fmt.Fprintln(w, "exit status: 0 ok, 1 failure, 2 usage or invalid input (400), 3 not found (404), 4 conflict or refused (409, 422),")
 	fmt.Fprintln(w, "             5 too large (413), 6 not authorized (401, 403), 7 busy: retry (429, 503, 504)")
 }
@@ -192,8 +195,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	top.SetOutput(stderr)
 	top.Usage = func() { usage(stderr) }
 	commonFlags(top, o)
+	showVersion := top.Bool("version", false, "print the version and exit")
 	if err := top.Parse(args); err != nil {
 		return parseExit(err)
+	}
+	if *showVersion || top.Arg(0) == "version" {
+		fmt.Fprintln(stdout, "sfnhooks", version.Version)
+		return exitOK
 	}
 	if top.NArg() == 0 {
 		usage(stderr)
@@ -372,6 +380,9 @@ func runGet(ctx context.Context, api hooksAPI, o *opts, pos []string, _ io.Reade
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "token\t%s\nkind\t%s\nexecution\t%s\nwaiting\t%v\npending\t%d\ndelivered\t%d\ncreated\t%s\n",
 			h.Token, h.Kind, h.ExecutionARN, h.Waiting, h.Pending, h.Delivered, h.CreatedAt)
+		if h.WaitingUntil != "" {
+			fmt.Fprintf(tw, "waiting until\t%s (then the await's task times out)\n", h.WaitingUntil)
+		}
 		if h.URL != "" {
 			fmt.Fprintf(tw, "url\t%s\n", h.URL)
 		}
@@ -495,6 +506,7 @@ type hookView struct {
 	URL          string          `json:"url"`
 	Metadata     json.RawMessage `json:"metadata"`
 	Waiting      bool            `json:"waiting"`
+	WaitingUntil string          `json:"waitingUntil"`
 	Pending      int64           `json:"pending"`
 	Delivered    int64           `json:"delivered"`
 	Tags         []string        `json:"tags"`

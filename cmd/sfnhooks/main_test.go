@@ -101,6 +101,11 @@ func TestCLI(t *testing.T) {
 	if code != exitOK || json.Unmarshal([]byte(out), &st) != nil || !st.Waiting || st.ExecutionARN != arn {
 		t.Fatalf("get --json: %d %q, want the waiting hook of %s", code, out, arn)
 	}
+	// The example's await gives its timeout: get says until when it waits.
+	if code, out, _ = cli(t, "", "get", token, ep); code != exitOK || st.WaitingUntil == nil ||
+		!strings.Contains(out, "waiting until") || !strings.Contains(out, st.WaitingUntil.Format("2006-01-02T15:04:05")) {
+		t.Errorf("get: %d %q, want waiting until %v", code, out, st.WaitingUntil)
+	}
 
 	// Refusals change nothing: each exits with its status.
 	big := `"` + strings.Repeat("x", hooks.MaxPayloadBytes) + `"`
@@ -178,7 +183,7 @@ func startApproval(t *testing.T, client *hooks.Client, sf *sfn.Client, fnARN str
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startAwait(t, client, sf, strings.ReplaceAll(string(def), "${HookTaskFunctionArn}", fnARN))
+	return startAwait(t, client, sf, strings.NewReplacer("${HookTaskFunctionArn}", fnARN, "${AwaitTimeoutSeconds}", "86400").Replace(string(def)))
 }
 
 // heartbeatASL awaits hook approval-$.orderId with HeartbeatSeconds (moto
@@ -332,4 +337,17 @@ func TestSignsRequests(t *testing.T) {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// `sfnhooks version` and `sfnhooks --version` print the version the build
+// set (internal/version; "dev" in tests), exit 0, and need no endpoint.
+func TestVersion(t *testing.T) {
+	t.Setenv(envEndpoint, "")
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), args, strings.NewReader(""), &out, &errOut)
+		if code != exitOK || out.String() != "sfnhooks dev\n" {
+			t.Fatalf("%q: exit %d, stdout %q, stderr %q; want 0 and %q", args, code, out.String(), errOut.String(), "sfnhooks dev\n")
+		}
+	}
 }

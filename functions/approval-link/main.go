@@ -15,11 +15,13 @@ import (
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/approvallink"
 	"github.com/sfnhooks/sfnhooks/internal/emf"
+	"github.com/sfnhooks/sfnhooks/internal/version"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
+	log.Info("init", slog.String("version", version.Version))
 	metrics := emf.New(os.Stdout, "approval-link")
 	client, err := hooks.NewFromEnv(context.Background(), func(o *hooks.Options) { o.Metrics = metrics.Metric })
 	if err != nil {

@@ -12,11 +12,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/hooktask"
+	"github.com/sfnhooks/sfnhooks/internal/version"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
+	log.Info("init", slog.String("version", version.Version))
 	client, err := hooks.NewFromEnv(context.Background())
 	if err != nil {
 		log.Error("init", slog.Any("err", err))

@@ -13,11 +13,13 @@ import (
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/resumewebhook"
 	"github.com/sfnhooks/sfnhooks/internal/emf"
+	"github.com/sfnhooks/sfnhooks/internal/version"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
+	log.Info("init", slog.String("version", version.Version))
 	// Metrics in CloudWatch embedded metric format: a line on stdout per
 	// metric, no AWS call on the request path.
 	metrics := emf.New(os.Stdout, "resume-webhook")

@@ -29,7 +29,8 @@ const RetryAfterSeconds = 5
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 
-// Error codes. the README (Errors) lists them with their statuses.
+// Error codes. The README ("Errors") and docs/errors.md list them with their
+// statuses (docs/errors_test.go holds both tables to ErrorFor).
 const (
 	CodeHookNotFound        = "HookNotFound"
 	CodeHookNotWaiting      = "HookNotWaiting"

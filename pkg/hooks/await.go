@@ -293,7 +293,35 @@ type AwaitInput struct {
 	RegisterInput
 	// TaskToken is the awaiting task's $$.Task.Token.
 	TaskToken string
+	// Timeout is the awaiting Task state's TimeoutSeconds, if it has one
+	// (0: none given). With EnteredTime ($$.State.EnteredTime) it says
+	// when Step Functions times the task out: GetHook and ListHooks report
+	// that time (HookStatus.WaitingUntil) and stop calling the hook waiting
+	// once it has passed. Without EnteredTime the await's own clock stands
+	// in for it. At most MaxAwaitTimeout.
+	Timeout time.Duration
+	// EnteredTime is the awaiting state's $$.State.EnteredTime; it needs
+	// Timeout.
+	EnteredTime time.Time
+	// MaxBatch makes a batch await (1 to MaxMaxBatch; 0: a single await,
+	// whose task receives the payload itself): the task receives
+	// {"items":[…]}, up to MaxBatch (at most MaxBatchItems) stored payloads
+	// in queue order within Step Functions' 256 KiB output
+	// (docs/protocol.md, "Batch awaits").
+	MaxBatch int
+	// BatchWindow (batch awaits only, at most MaxBatchWindow): when the
+	// await finds fewer than MaxBatch payloads stored, it waits until the
+	// oldest of them is BatchWindow old for more to arrive, within its
+	// invocation. A parked await is completed by the next resume at once.
+	BatchWindow time.Duration
+
+	windowed  bool // the window was waited for once
+	waitedNow bool // deliverBatch just waited: look again at once
 }
+
+// MaxAwaitTimeout bounds AwaitInput.Timeout: a year, as long as a
+// Standard workflow's execution may run.
+const MaxAwaitTimeout = 365 * 24 * time.Hour
 
 // Await registers the hook for the execution if needed (as Register) and
 // either delivers the oldest stored payload to TaskToken at once or parks
@@ -324,6 +352,18 @@ func (c *Client) Await(ctx context.Context, in AwaitInput) error {
 	if in.TaskToken == "" {
 		return fmt.Errorf("%w: taskToken is required", ErrInvalidRequest)
 	}
+	switch {
+	case in.Timeout < 0 || in.Timeout > MaxAwaitTimeout:
+		return fmt.Errorf("%w: timeoutSeconds %d is out of range (1 to %d)", ErrInvalidRequest, in.Timeout/time.Second, MaxAwaitTimeout/time.Second)
+	case in.Timeout == 0 && !in.EnteredTime.IsZero():
+		return fmt.Errorf("%w: enteredTime needs timeoutSeconds (the Task state's TimeoutSeconds)", ErrInvalidRequest)
+	}
+	if in.MaxBatch < 0 || in.MaxBatch > MaxMaxBatch {
+		return fmt.Errorf("%w: maxBatch %d is out of range (1 to %d)", ErrInvalidRequest, in.MaxBatch, MaxMaxBatch)
+	}
+	if in.BatchWindow < 0 || in.BatchWindow > MaxBatchWindow || (in.BatchWindow > 0 && in.MaxBatch == 0) {
+		return fmt.Errorf("%w: batchWindowSeconds must be 0 to %d, and needs maxBatch", ErrInvalidRequest, int(MaxBatchWindow/time.Second))
+	}
 	if err := c.await(ctx, &in); err != nil {
 		return fmt.Errorf("await hook %s: %w", Redact(in.Token), err)
 	}
@@ -340,7 +380,15 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 	for r := c.retrier(c.opts.HandOffWait + c.opts.ContentionTimeout); r.next(ctx); {
 		vals := map[string]types.AttributeValue{":tt": s(in.TaskToken)}
 		set := c.registerSet(&in.RegisterInput, vals)
-		nm := registerNames(append(in.extraNames(), attrWaiter, attrInflight)...)
+		nm := registerNames(append(in.extraNames(), attrWaiter, attrInflight, attrWaitUntil, attrBatch)...)
+		// The waiter's expiry and batch mode go with it: set by an await
+		// that gave them, removed by one that did not (never a former
+		// waiter's).
+		update := "SET #waiter = :tt, " + set + in.batchSet(vals) + " REMOVE #inflight, #waitUntil" + in.batchRemove()
+		if in.Timeout > 0 {
+			vals[":wu"] = n(in.waitUntil(c.opts.Now()).UnixMilli())
+			update = "SET #waiter = :tt, #waitUntil = :wu, " + set + in.batchSet(vals) + " REMOVE #inflight" + in.batchRemove()
+		}
 		_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: &c.table,
 			Key:       hookKey(in.Token),
@@ -350,7 +398,7 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 			ConditionExpression: aws.String("(attribute_not_exists(#pk) OR #executionArn = :exec) AND " +
 				"(attribute_not_exists(#seq) OR #seq = #dlv) AND " +
 				"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND " + toldCond(nm, vals, told) + in.dataCond(nm, vals)),
-			UpdateExpression:                    aws.String("SET #waiter = :tt, " + set + " REMOVE #inflight"),
+			UpdateExpression:                    aws.String(update),
 			ExpressionAttributeNames:            nm,
 			ExpressionAttributeValues:           vals,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -407,9 +455,37 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 				}
 				takeOver = f.ID
 			}
-			done, err := c.deliverBacklog(ctx, cur, in.TaskToken, takeOver)
+			// Payloads wait: this await would hand them out (A3), telling
+			// and replacing another waiter if need be. First, its own task
+			// must still be open (A1b), checked after the A1 that found
+			// them, every time: any A1 of this invocation may be the SDK's
+			// resend of one that applied, after which a resume completed
+			// this task (or it timed out) and more payloads were stored.
+			// Handed to the closed task, a payload whose text equals what
+			// that task received before would be settled as delivered from
+			// the history, and lost; and the waiter it told would be the
+			// execution's live await. After A1b the task cannot end with
+			// another payload before A3: R1, I2 and a restore raise dlv,
+			// on which A3 is conditioned.
+			open, err := c.taskOpen(ctx, in.TaskToken)
+			if err != nil {
+				return err
+			}
+			if !open {
+				return nil
+			}
+			var done bool
+			if in.MaxBatch > 0 {
+				done, err = c.deliverBatch(ctx, cur, in, takeOver)
+			} else {
+				done, err = c.deliverBacklog(ctx, cur, in.TaskToken, takeOver)
+			}
 			if err != nil || done {
 				return err
+			}
+			if in.waitedNow {
+				in.waitedNow = false
+				r.again() // the window is over: look at once, whatever the budget
 			}
 		default:
 			// Another await is parked, or its delivery is not known to
@@ -437,6 +513,15 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 		}
 	}
 	return ErrContention
+}
+
+// waitUntil is when Step Functions times the awaiting task out: its
+// state's EnteredTime (now if not given) plus its Timeout.
+func (in *AwaitInput) waitUntil(now time.Time) time.Time {
+	if in.EnteredTime.IsZero() {
+		return now.Add(in.Timeout)
+	}
+	return in.EnteredTime.Add(in.Timeout)
 }
 
 // taskOpen reports whether the task of taskToken is still open
@@ -579,7 +664,7 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, tak
 		told = append(told, h.Waiter) // its task ended without the hand-out (settled)
 	}
 	for {
-		nm := map[string]string{"#hookId": attrHookID, "#dlv": attrDlv, "#waiter": attrWaiter, "#inflight": attrInflight, "#fkey": fKey, "#id": fID}
+		nm := map[string]string{"#hookId": attrHookID, "#dlv": attrDlv, "#waiter": attrWaiter, "#inflight": attrInflight, "#fkey": fKey, "#id": fID, "#batch": attrBatch}
 		vals := map[string]types.AttributeValue{
 			":hid": s(h.HookID), ":d": n(h.Dlv), ":tt": s(taskToken), ":f": f.av(), ":oid": s(oid),
 		}
@@ -591,7 +676,7 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, tak
 			// replaces needs no word or has been told.
 			ConditionExpression: aws.String("#hookId = :hid AND #dlv = :d AND (attribute_not_exists(#inflight.#fkey) OR #inflight.#id = :oid) AND " +
 				toldCond(nm, vals, told)),
-			UpdateExpression:                    aws.String("SET #waiter = :tt, #inflight = :f"),
+			UpdateExpression:                    aws.String("SET #waiter = :tt, #inflight = :f REMOVE #batch"),
 			ExpressionAttributeNames:            nm,
 			ExpressionAttributeValues:           vals,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -624,6 +709,7 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, tak
 		}
 		told = append(told, w)
 	}
+	h.Batch = 0 // a single await: A3 removed batch
 	h.Waiter, h.Inflight = taskToken, &f
 	if _, err := c.deliver(ctx, h, f, payload); err != nil && !errors.Is(err, ErrHookNotFound) {
 		return false, err

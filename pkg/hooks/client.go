@@ -79,7 +79,11 @@ type Options struct {
 
 	// HookTTL bounds the life of a hook whose execution never disposed it
 	// (DynamoDB TTL, the last safety net). Default 400 days: longer than a
-	// Standard workflow can run.
+	// Standard workflow can run. It counts from the hook's first create or
+	// await and is not renewed by later ones; when it passes, DynamoDB
+	// deletes the hook with its stored payloads and links, whatever still
+	// waits on it. Set it shorter only if no execution awaiting a hook
+	// lives that long.
 	HookTTL time.Duration
 	// IdempotencyTTL is how long an idempotency key is remembered. Default 24h.
 	IdempotencyTTL time.Duration
@@ -123,7 +127,7 @@ type Options struct {
 	// Default 1h.
 	ResponseTTL time.Duration
 
-	// Abuse limits and metrics (issue 11; README, "Limits").
+	// Abuse limits and metrics (docs/limits.md).
 	//
 	// MaxPending caps the payloads a hook stores undelivered; a resume
 	// beyond it gets ErrTooManyPending (429) and nothing is stored. A hook

@@ -118,8 +118,9 @@ func TestHandOutOfDeliveredPayloadRefused(t *testing.T) {
 	yRan := false
 	inj.Reset()
 	inj.FailWith(func(call faults.Call) error {
-		// X: A1 UpdateItem (refused: P1 pending), A2 Query, A3 UpdateItem.
-		if call.N == 3 && call.Op == "DynamoDB.UpdateItem" {
+		// X: A1 UpdateItem (refused: P1 pending), A1b SendTaskHeartbeat,
+		// A2 Query, A3 UpdateItem.
+		if call.N == 4 && call.Op == "DynamoDB.UpdateItem" {
 			yRan = true
 			yErr = y.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "TY"})
 		}
@@ -228,8 +229,7 @@ func TestLateReleaseKeepsNewerHandOut(t *testing.T) {
 	token := "late-release-" + suffix()
 	reg := hooks.RegisterInput{Token: token, ExecutionARN: execA}
 	storePayloads(t, c, token, `{"n":1}`)
-	tasks.Schedule("TX")
-	tasks.Close("TX") // timed out before its await sends
+	tasks.Schedule("TX") // times out after its await saw it open (A1b), before the send
 	tasks.Schedule("TY")
 	atA5, goA5, yDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	injY.FailWith(func(call faults.Call) error {
@@ -242,9 +242,13 @@ func TestLateReleaseKeepsNewerHandOut(t *testing.T) {
 	yRan := false
 	inj.Reset()
 	inj.FailWith(func(call faults.Call) error {
-		// X: A1 (refused), A2 Query, A3 UpdateItem, A4 SendTaskSuccess
-		// (closed), GetExecutionHistory, then the release, an UpdateItem.
-		if call.Op == "DynamoDB.UpdateItem" && call.N > 3 && !yRan {
+		// X: A1 (refused), A1b SendTaskHeartbeat (open), A2 Query, A3
+		// UpdateItem, A4 SendTaskSuccess (closed), GetExecutionHistory,
+		// then the release, an UpdateItem.
+		if call.Op == "DynamoDB.UpdateItem" && call.N == 4 {
+			tasks.Close("TX") // timed out before its await sends
+		}
+		if call.Op == "DynamoDB.UpdateItem" && call.N > 4 && !yRan {
 			yRan = true
 			go func() { yDone <- y.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "TY"}) }()
 			select {

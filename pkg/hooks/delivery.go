@@ -35,7 +35,21 @@ const (
 // by an earlier send" from "ended without it", so it is settled from the
 // execution's history. Any other error is an unknown outcome: the record
 // stays in flight and is redriven.
+//
+// A batch await (h.Batch) is sent a resume's payload as a batch of one
+// (wire); a payload too large for that is never sent to it: the task is
+// failed with ErrorNameBatchItemTooLarge and the payload is kept (task
+// over: requeued).
 func (c *Client) send(ctx context.Context, h *hookItem, taskToken, payload string) (sendResult, error) {
+	payload = h.wire(payload)
+	if len(payload) > MaxPayloadBytes {
+		cause := fmt.Sprintf(`{"message":"a payload of hook %s is %d bytes in a batch; a batch carries payloads of at most %d bytes: await it without maxBatch"}`,
+			Redact(h.Token), len(payload), MaxBatchItemBytes)
+		if err := c.sendFailure(ctx, taskToken, ErrorNameBatchItemTooLarge, cause); err != nil {
+			return 0, err
+		}
+		return taskOver, nil
+	}
 	err := c.sendSlot(ctx, taskToken, payload)
 	if err == nil {
 		return delivered, nil
@@ -93,6 +107,15 @@ func (c *Client) payloadOf(ctx context.Context, h *hookItem, f inflight) (payloa
 		// A committed hand-out keeps only {id, at}: it was delivered, and
 		// there is nothing to send again.
 		return f.Payload, f.Payload != "", nil
+	}
+	if h.Batch > 0 {
+		// A batch await's hand-out: its task is sent the envelope of all
+		// the payloads it names (or a rejection alone).
+		ps, ok, err := c.storedPayloads(ctx, h, f.keys())
+		if err != nil || !ok {
+			return "", ok, err
+		}
+		return batchWire(ps), true, nil
 	}
 	got, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &c.table, Key: itemKey(h.Token, msgSK(h.HookID, f.Key)), ConsistentRead: aws.Bool(true),
@@ -414,6 +437,9 @@ func (c *Client) release(ctx context.Context, h *hookItem, f inflight) error {
 // delivered and delete its item. Conditioned on the hand-out still being
 // the one in flight, so a commit that comes late changes nothing.
 func (c *Client) commit(ctx context.Context, h *hookItem, f inflight) error {
+	if len(f.Keys) > 1 {
+		return c.commitBatch(ctx, h, f)
+	}
 	in := &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
 			{Update: &types.Update{

@@ -7,7 +7,7 @@ import (
 )
 
 // Sentinel errors. Test for them with errors.Is; the HTTP adapters map each
-// to one status code (see the README (Errors)).
+// to one status code (see docs/errors.md).
 var (
 	// ErrHookNotFound: no live hook has the token (never created, disposed, or
 	// its execution ended). Nothing was stored. HTTP 404.

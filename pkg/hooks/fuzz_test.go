@@ -66,7 +66,7 @@ func checkAPIError(t *testing.T, err error, codes ...string) *APIError {
 	return api
 }
 
-// tokenExamples are tokens with the verdict the README's rule gives them
+// tokenExamples are tokens with the verdict docs/resuming.md's rule gives them
 // (1–256 bytes of UTF-8 without '/', white space or control characters):
 // examples of the rule, checked by TestValidateTokenExamples, and seeds of
 // FuzzValidateToken, whose oracle does not restate the rule.
@@ -229,7 +229,7 @@ func FuzzValidateToken(f *testing.F) {
 		// Accepted: through HTTP, from the URL handed out to the server's route.
 		u := c.WebhookURL(token)
 		if strings.Contains(token, "/") {
-			// README, "Tokens": API Gateway HTTP APIs decode %2F before
+			// docs/resuming.md, "Tokens in URLs": API Gateway HTTP APIs decode %2F before
 			// routing, so no {token} route carries such a token (the Go API
 			// and the direct invocation do). The URL still names it as one
 			// escaped segment, which a URL-preserving front (a Lambda

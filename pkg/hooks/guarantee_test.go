@@ -231,7 +231,7 @@ func TestHookItemStaysSmall(t *testing.T) {
 	if _, err := c.ResumeHook(ctx, token, json.RawMessage(payload)); err != nil {
 		t.Fatal(err)
 	}
-	inj.CrashAt(3, faults.After) // the await's hand-out (A3) is written, then it dies
+	inj.CrashAt(4, faults.After) // the await's hand-out (A3, after A1, A1b, A2) is written, then it dies
 	if crash := faults.Recover(func() { mustAwait(t, c, token, "T1") }); crash == nil {
 		t.Fatalf("no crash: %v", inj.Ops())
 	}

@@ -76,7 +76,12 @@ func (c *Client) settleMatch(ctx context.Context, executionARN, taskToken, paylo
 	if match.prefix {
 		carries = func(ev sfntypes.HistoryEvent) bool {
 			d := ev.TaskSucceededEventDetails
-			return ev.Type == sfntypes.HistoryEventTypeTaskSucceeded && d != nil && strings.HasPrefix(compactJSON(aws.ToString(d.Output)), match.text)
+			if ev.Type != sfntypes.HistoryEventTypeTaskSucceeded || d == nil {
+				return false
+			}
+			out := compactJSON(aws.ToString(d.Output))
+			// sent to a batch await, it is the only item of a batch
+			return strings.HasPrefix(out, match.text) || strings.HasPrefix(out, batchOpen+match.text)
 		}
 	}
 	events := map[int64]sfntypes.HistoryEvent{}
@@ -165,9 +170,13 @@ func carriedBy(slot string) func(sfntypes.HistoryEvent) bool {
 		}
 	}
 	want := compactJSON(slot)
+	// A batch await receives a resume's payload (R1, a restore) as a batch
+	// of one; its stored payloads as their envelope, which is then the slot.
+	one := envelope([]string{want})
 	return func(ev sfntypes.HistoryEvent) bool {
 		d := ev.TaskSucceededEventDetails
-		return ev.Type == sfntypes.HistoryEventTypeTaskSucceeded && d != nil && compactJSON(aws.ToString(d.Output)) == want
+		return ev.Type == sfntypes.HistoryEventTypeTaskSucceeded && d != nil && compactJSON(aws.ToString(d.Output)) == want ||
+			ev.Type == sfntypes.HistoryEventTypeTaskSucceeded && d != nil && compactJSON(aws.ToString(d.Output)) == one
 	}
 }
 

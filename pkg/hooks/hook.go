@@ -47,6 +47,10 @@ type HookStatus struct {
 	// Waiting is true while an await of the execution is parked on the hook
 	// and nothing is pending.
 	Waiting bool `json:"waiting"`
+	// WaitingUntil is when the parked await's task times out, if that
+	// await gave its timeout (AwaitInput.Timeout); Waiting is false from
+	// then on. Nil when the await gave none or none is parked.
+	WaitingUntil *time.Time `json:"waitingUntil,omitempty"`
 	// Pending counts acknowledged payloads not yet delivered to an await.
 	Pending int64 `json:"pending"`
 	// Delivered counts payloads handed to awaits so far. A payload handed to

@@ -39,6 +39,8 @@ const (
 	attrDlv       = "dlv"       // payloads handed to awaits so far
 	attrWaiter    = "waiter"    // task token of the parked await
 	attrInflight  = "inflight"  // the delivery in flight to waiter
+	attrWaitUntil = "waitUntil" // unix ms when the waiter's task times out, if its await said
+	attrBatch     = "batch"     // the waiter's maxBatch: it receives {"items":[…]} (absent: a single await)
 	attrRespond   = "respond"   // webhook respondWith configuration (JSON)
 	attrKMSKey    = "kmsKeyId"  // a sealed hook's KMS key (docs/sealed.md)
 	attrSealed    = "sealed"    // idempotency record: the sealed envelope it acknowledged
@@ -75,8 +77,9 @@ const (
 	fPayload  = "payload"
 	fAt       = "at"
 	fRedriven = "redriven"
-	fKey      = "key" // queue key of a stored payload an await is handing out, until committed
-	fPos      = "pos" // queue key a resume's payload goes back to if it is requeued
+	fKey      = "key"  // queue key of a stored payload an await is handing out, until committed
+	fPos      = "pos"  // queue key a resume's payload goes back to if it is requeued
+	fKeys     = "keys" // a batch hand-out: the queue keys of all its stored payloads (key is the first)
 
 	skHook = "HOOK"
 
@@ -173,6 +176,17 @@ type inflight struct {
 	// Pos is where a resume's payload goes back in the queue if its task
 	// turns out to be over (requeue): the queue key it was acknowledged at.
 	Pos string
+	// Keys names every stored payload of a batch hand-out of more than
+	// one, in queue order (Keys[0] == Key); nil for a hand-out of one.
+	Keys []string
+}
+
+// keys returns the queue keys of a stored hand-out: Keys, or Key alone.
+func (f *inflight) keys() []string {
+	if len(f.Keys) > 0 {
+		return f.Keys
+	}
+	return []string{f.Key}
 }
 
 // stored reports an await's uncommitted hand-out of a stored payload.
@@ -193,6 +207,13 @@ func (f inflight) av() types.AttributeValue {
 	if f.Pos != "" {
 		m[fPos] = s(f.Pos)
 	}
+	if len(f.Keys) > 1 {
+		ks := make([]types.AttributeValue, 0, len(f.Keys))
+		for _, k := range f.Keys {
+			ks = append(ks, s(k))
+		}
+		m[fKeys] = &types.AttributeValueMemberL{Value: ks}
+	}
 	return &types.AttributeValueMemberM{Value: m}
 }
 
@@ -203,7 +224,10 @@ type hookItem struct {
 	Dlv      int64
 	Waiter   string
 	Inflight *inflight
-	Respond  string
+	// Batch is the waiter's maxBatch (0: a single await), set and removed
+	// with waiter by every write that sets waiter (A1, A3).
+	Batch   int64
+	Respond string
 	// VerifyJSON is the webhook's verify attribute as stored: a resume
 	// that verified a request against it conditions its write on it.
 	VerifyJSON string
@@ -230,6 +254,9 @@ type hookItem struct {
 	// SMShard is the item's byStateMachine partition key ("" on a hook
 	// whose execution ARN names no state machine).
 	SMShard string
+	// WaitUntil is when the waiter's task times out (unix ms), 0 when its
+	// await did not say. A1 sets or removes it with the waiter.
+	WaitUntil int64
 }
 
 // full reports that a new payload would exceed the pending cap
@@ -245,6 +272,21 @@ func (h *hookItem) configured() bool { return h.MaxHeld > 0 || h.Hdrs != "" || h
 // flight to it.
 func (h *hookItem) waiting() bool { return h.Waiter != "" && h.Inflight == nil }
 
+// status is the hook's delivery state as GetHook and ListHooks report it
+// at now: Waiting ends when the waiter's task has timed out (WaitUntil
+// passed), though the waiter stays on the item until the next await,
+// resume or dispose (a resume then finds the task over and stores its
+// payload: docs/protocol.md, "Waiting and timeouts").
+func (h *hookItem) status(now time.Time) HookStatus {
+	st := HookStatus{Hook: h.Hook, Waiting: h.waiting(), Pending: h.Seq - h.Dlv, Delivered: h.Dlv}
+	if st.Waiting && h.WaitUntil > 0 {
+		until := time.UnixMilli(h.WaitUntil).UTC()
+		st.WaitingUntil = &until
+		st.Waiting = now.Before(until)
+	}
+	return st
+}
+
 func decodeHook(m map[string]types.AttributeValue) *hookItem {
 	if len(m) == 0 {
 		return nil
@@ -259,6 +301,7 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 		Seq:       getN(m, attrSeq),
 		Dlv:       getN(m, attrDlv),
 		Waiter:    getS(m, attrWaiter),
+		Batch:     getN(m, attrBatch),
 		Respond:   getS(m, attrRespond),
 		KMSKeyID:  getS(m, attrKMSKey),
 		Schema:    getS(m, attrSchema),
@@ -270,6 +313,7 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 		Held:       getN(m, attrHeld),
 		Hdrs:       getS(m, attrHdrs),
 		ExpiresAt:  getN(m, attrExpiresAt),
+		WaitUntil:  getN(m, attrWaitUntil),
 		SMShard:    getS(m, attrSMShard),
 	}
 	if ts, ok := m[attrTags].(*types.AttributeValueMemberSS); ok {
@@ -314,6 +358,13 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 		}
 		if b, ok := f.Value[fRedriven].(*types.AttributeValueMemberBOOL); ok {
 			fl.Redriven = b.Value
+		}
+		if ks, ok := f.Value[fKeys].(*types.AttributeValueMemberL); ok {
+			for _, k := range ks.Value {
+				if v, ok := k.(*types.AttributeValueMemberS); ok {
+					fl.Keys = append(fl.Keys, v.Value)
+				}
+			}
 		}
 		h.Inflight = fl
 	}

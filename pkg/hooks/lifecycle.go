@@ -32,16 +32,12 @@ func (c *Client) GetHook(ctx context.Context, token string, opts ...GetOption) (
 	if h == nil || (o.kind != "" && h.Kind != o.kind) {
 		return nil, fmt.Errorf("get hook %s: %w", Redact(token), ErrHookNotFound)
 	}
-	st := &HookStatus{
-		Hook:      *c.withURL(&h.Hook),
-		Waiting:   h.waiting(),
-		Pending:   h.Seq - h.Dlv,
-		Delivered: h.Dlv,
-	}
+	c.withURL(&h.Hook)
+	st := h.status(c.opts.Now())
 	if h.Schema != "" {
 		st.Schema = json.RawMessage(h.Schema)
 	}
-	return st, nil
+	return &st, nil
 }
 
 // GetOption configures GetHook.

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// Abuse limits (docs/protocol.md, "Limits"; README, "Limits").
+// Abuse limits (docs/protocol.md, "Limits"; docs/limits.md).
 const (
 	// DefaultMaxPending is Options.MaxPending's default.
 	DefaultMaxPending = 1000

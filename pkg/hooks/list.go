@@ -126,7 +126,8 @@ func (c *Client) ListHooks(ctx context.Context, in ListHooksInput) (*ListHooksOu
 		if h == nil || h.ExecutionARN != in.ExecutionARN {
 			continue // disposed, or taken over, since the index was written
 		}
-		st := HookStatus{Hook: *c.withURL(&h.Hook), Waiting: h.waiting(), Pending: h.Seq - h.Dlv, Delivered: h.Dlv}
+		c.withURL(&h.Hook)
+		st := h.status(c.opts.Now())
 		switch {
 		case in.State == StateWaiting && !st.Waiting, in.State == StatePending && st.Pending <= 0:
 			continue

@@ -334,6 +334,7 @@ func (c *Client) ListStateMachineHooks(ctx context.Context, in ListStateMachineH
 	if err != nil {
 		return nil, fmt.Errorf("list hooks of %s: %w", in.StateMachineARN, err)
 	}
+	now := c.opts.Now()
 	out := &ListStateMachineHooksOutput{Hooks: []HookStatus{}}
 	if more {
 		out.Cursor = next.encode()
@@ -346,7 +347,8 @@ func (c *Client) ListStateMachineHooks(ctx context.Context, in ListStateMachineH
 		if in.Tag != "" && !slices.Contains(h.Tags, in.Tag) {
 			continue
 		}
-		st := HookStatus{Hook: *c.withURL(&h.Hook), Waiting: h.waiting(), Pending: h.Seq - h.Dlv, Delivered: h.Dlv}
+		c.withURL(&h.Hook)
+		st := h.status(now)
 		if !in.State.holds(st) {
 			continue
 		}

@@ -181,9 +181,9 @@ func TestHandOutNotOverwritten(t *testing.T) {
 	var yCrash *faults.Crash
 	inj.Reset()
 	inj.FailWith(func(call faults.Call) error {
-		// X's calls: A1 UpdateItem, A2 GetItem, A3 UpdateItem.
-		if call.N == 3 && call.Op == "DynamoDB.UpdateItem" {
-			injY.CrashAt(4, faults.After) // Y: A1, A2, A3, A4 SendTaskSuccess, then dies
+		// X's calls: A1 UpdateItem, A1b SendTaskHeartbeat, A2 Query, A3 UpdateItem.
+		if call.N == 4 && call.Op == "DynamoDB.UpdateItem" {
+			injY.CrashAt(5, faults.After) // Y: A1, A1b, A2, A3, A4 SendTaskSuccess, then dies
 			yCrash = faults.Recover(func() { _ = y.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: "TY"}) })
 		}
 		return nil
@@ -269,9 +269,10 @@ func TestHandOutCommittedOnce(t *testing.T) {
 	atA5, goA5, xDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	inj.Reset()
 	inj.FailWith(func(call faults.Call) error {
-		// X's calls: A1 UpdateItem, A2 Query, A3 UpdateItem, A4
-		// SendTaskSuccess, A5 TransactWriteItems: X waits before A5.
-		if call.N == 5 && call.Op == "DynamoDB.TransactWriteItems" {
+		// X's calls: A1 UpdateItem, A1b SendTaskHeartbeat, A2 Query, A3
+		// UpdateItem, A4 SendTaskSuccess, A5 TransactWriteItems: X waits
+		// before A5.
+		if call.N == 6 && call.Op == "DynamoDB.TransactWriteItems" {
 			close(atA5)
 			<-goA5
 		}

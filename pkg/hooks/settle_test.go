@@ -37,7 +37,7 @@ func TestRedrivenExecutionIsNotEnded(t *testing.T) {
 				mustAwait(t, c, token, "T1")
 			case "handout":
 				storePayloads(t, c, token, `{"p":1}`)
-				inj.CrashAt(3, faults.After) // A1 (fails: pending), A2 Query, A3 hand-out written; dies before the send
+				inj.CrashAt(4, faults.After) // A1 (fails: pending), A1b heartbeat, A2 Query, A3 hand-out written; dies before the send
 				if crash := faults.Recover(func() { mustAwait(t, c, token, "T1") }); crash == nil || crash.Call.Op != "DynamoDB.UpdateItem" {
 					t.Fatalf("crash %v, want one after A3: %v", crash, inj.Ops())
 				}
@@ -82,7 +82,7 @@ func TestLongHistoryNotFoundIsNotDelivered(t *testing.T) {
 		})
 		token := "longhist-handout-" + suffix()
 		storePayloads(t, c, token, `{"p":1}`)
-		inj.CrashAt(3, faults.After) // A3 written, the await dies before A4
+		inj.CrashAt(4, faults.After) // A1, A1b, A2, A3 written; the await dies before A4
 		if crash := faults.Recover(func() { mustAwait(t, c, token, "T1") }); crash == nil || crash.Call.Op != "DynamoDB.UpdateItem" {
 			t.Fatalf("crash %v, want one after A3: %v", crash, inj.Ops())
 		}

@@ -43,11 +43,15 @@ func TestTaskClosedAnswers(t *testing.T) {
 				if _, err := c.Register(ctx, reg); err != nil {
 					t.Fatal(err)
 				}
-				// T1 is over (its history says it timed out), and the first
-				// SendTaskSuccess (to T1) answers so with each closed-task error.
-				rec.Close("T1")
+				// T1 ends (its history says it timed out) just before the
+				// first SendTaskSuccess (to T1), which answers so with each
+				// closed-task error: an await saw its own task open (A1b)
+				// before it handed the payload out.
+				sent := false
 				inj.FailWith(func(call faults.Call) error {
-					if call.Op == "SFN.SendTaskSuccess" && call.N == 1 {
+					if call.Op == "SFN.SendTaskSuccess" && !sent {
+						sent = true
+						rec.Close("T1")
 						return closed
 					}
 					return nil

@@ -28,7 +28,7 @@ const MaxTokenLength = 256
 //
 // Over the HTTP API a token travels percent-encoded in one path segment;
 // API Gateway decodes the path before routing, so a token with '/' cannot
-// be reached over HTTP (README, "Tokens in URLs"): the Go API, the direct
+// be reached over HTTP (docs/resuming.md, "Tokens in URLs"): the Go API, the direct
 // invocation and the CLI take it as it is.
 func ValidateToken(token string) error {
 	switch {

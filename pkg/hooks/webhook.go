@@ -911,7 +911,7 @@ func (c *Client) hookGone(ctx context.Context, h *Hook) (bool, error) {
 //
 // The write is one transaction whose condition check ties it to the
 // execution: executionARN must hold token (hook-task is the trust boundary,
-// README "Running it on AWS safely").
+// docs/operations.md).
 //
 // Errors: ErrInvalidToken, ErrInvalidRequest (no execution or request id,
 // bad status), ErrHookNotFound (no hook has the token), *ConflictError

@@ -102,8 +102,22 @@ type Request struct {
 	// Encrypt makes a created or awaited hook (create, await,
 	// createWebhook) sealed: {"kmsKeyId": "…"}.
 	Encrypt *hooks.Encrypt `json:"encrypt,omitempty"`
+	// MaxBatch makes an await a batch await (1 to 100): the task receives
+	// {"items":[…]}, the oldest stored payloads in order, as many as fit
+	// Step Functions' 256 KiB output (at most 99). Absent: the payload
+	// itself, as before. BatchWindowSeconds (0 to 10, with maxBatch): an
+	// await that finds fewer than maxBatch stored waits until the oldest is
+	// that old (docs/protocol.md, "Batch awaits").
+	MaxBatch           *int    `json:"maxBatch,omitempty"`
+	BatchWindowSeconds float64 `json:"batchWindowSeconds,omitempty"`
 	// Envelope is open's sealed payload.
 	Envelope json.RawMessage `json:"envelope,omitempty"`
+	// TimeoutSeconds (await) is the Task state's TimeoutSeconds and
+	// EnteredTime its $$.State.EnteredTime (RFC 3339): with them GET
+	// /hooks/{token} says when the await's task times out (waitingUntil)
+	// and stops saying waiting after it.
+	TimeoutSeconds *int64 `json:"timeoutSeconds,omitempty"`
+	EnteredTime    string `json:"enteredTime,omitempty"`
 	// Payload, Label, Group and ExpirySeconds describe a link (link): the
 	// payload the hook receives when the link is used (required), what it
 	// does ("Approve"), the group whose first used link retires the others,
@@ -177,7 +191,16 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 	case ActionCreate:
 		res.Hook, err = h.hooks.Register(ctx, reg)
 	case ActionAwait:
-		err = h.hooks.Await(ctx, hooks.AwaitInput{RegisterInput: reg, TaskToken: req.TaskToken})
+		in := hooks.AwaitInput{RegisterInput: reg, TaskToken: req.TaskToken, BatchWindow: time.Duration(req.BatchWindowSeconds * float64(time.Second))}
+		if req.MaxBatch != nil {
+			in.MaxBatch = *req.MaxBatch
+			if in.MaxBatch < 1 {
+				in.MaxBatch = -1 // refused as out of range: 0 is not "absent"
+			}
+		}
+		if in.Timeout, in.EnteredTime, err = awaitTimeout(req.TimeoutSeconds, req.EnteredTime); err == nil {
+			err = h.hooks.Await(ctx, in)
+		}
 		if hooks.ErrorFor(err).Code == hooks.CodeHookConflict {
 			// Delivered to the task with SendTaskFailure; the invocation itself succeeded.
 			h.logOutcome(ctx, &req, nil, err, start)
@@ -229,6 +252,29 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Result, err
 		return nil, httpapi.InvokeError(err)
 	}
 	return &res, nil
+}
+
+// awaitTimeout reads an await's timeoutSeconds and enteredTime (both
+// optional; enteredTime needs timeoutSeconds, which hooks.Await checks).
+func awaitTimeout(seconds *int64, entered string) (time.Duration, time.Time, error) {
+	var (
+		d  time.Duration
+		at time.Time
+	)
+	if seconds != nil {
+		if *seconds <= 0 || *seconds > int64(hooks.MaxAwaitTimeout/time.Second) {
+			return 0, at, fmt.Errorf("%w: timeoutSeconds %d is out of range (1 to %d: the Task state's TimeoutSeconds)",
+				hooks.ErrInvalidRequest, *seconds, int64(hooks.MaxAwaitTimeout/time.Second))
+		}
+		d = time.Duration(*seconds) * time.Second
+	}
+	if entered != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339Nano, entered); err != nil {
+			return 0, at, fmt.Errorf("%w: enteredTime %q is not an RFC 3339 time (pass $$.State.EnteredTime)", hooks.ErrInvalidRequest, entered)
+		}
+	}
+	return d, at, nil
 }
 
 // knownAction reports whether a is one of the actions of a Request.

@@ -146,6 +146,7 @@ func (it *item) settle(now time.Time) {
 type bucket struct {
 	tokens float64
 	at     time.Time
+	used   float64 // units taken so far (capacity units billed)
 }
 
 // take takes n units from a bucket refilled at rate per second, holding at
@@ -157,7 +158,20 @@ func (b *bucket) take(n, rate float64, now time.Time) bool {
 	if rate >= 0 {
 		b.tokens -= n
 	}
+	b.used += n
 	return true
+}
+
+// Units returns the write and read capacity units charged so far over
+// all partitions (what on-demand billing counts: WRU and RRU).
+func (d *DynamoDB) Units() (wru, rru float64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, p := range d.parts {
+		wru += p.wcu.used
+		rru += p.rcu.used
+	}
+	return wru, rru
 }
 
 // has reports whether the bucket holds n units now, taking none.
@@ -708,6 +722,10 @@ func (d *DynamoDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 	}
 	err := d.call(ctx, "TransactWriteItems", func(now time.Time) error {
 		steps = steps[:0]
+		if len(in.TransactItems) > 100 {
+			// As DynamoDB: at most 100 actions a transaction.
+			return validation("1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100")
+		}
 		if tok != nil {
 			// Applied already with this token: success, nothing applied.
 			if done, err := d.tokens.check(*tok, sum, now); done || err != nil {

@@ -2,6 +2,7 @@ package awsmodel
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -50,17 +51,24 @@ func BenchmarkScale(b *testing.B) {
 	nres := envInt("SFNHOOKS_SCALE_RESUMES", 10000)
 	designs := []string{"naive", "previous", "current"}
 	var rows []result
+	if os.Getenv("SFNHOOKS_SCALE_BATCH_ONLY") != "" {
+		designs = nil // the batch rows alone
+	}
 	for b.Loop() {
 		rows = rows[:0]
 		for _, d := range designs {
 			rows = append(rows, run(b, d, fmt.Sprintf("hot hook (%d resumes, %d in flight)", hot, inflight), 1, hot, inflight, lat))
 		}
-		for _, d := range designs[1:] {
+		for _, d := range designs[min(1, len(designs)):] {
 			rows = append(rows, run(b, d, fmt.Sprintf("hot hook, writes wait for transactions (%d, %d)", hot, inflight), 1, hot, inflight, lat))
 		}
 		for _, d := range designs {
 			rows = append(rows, run(b, d, fmt.Sprintf("%d hooks (%d resumes, %d in flight)", nhooks, nres, inflight), nhooks, nres, inflight, lat))
 		}
+	}
+	var batch []batchResult
+	for _, mb := range []int{0, 1, 10, 100} {
+		batch = append(batch, runBatch(b, hot, inflight, lat, mb))
 	}
 	fmt.Printf("\nmodel: %v per call, 1,000 WCU/s and 3,000 RCU/s per partition, SDK retries of throttling (3 attempts)\n\n", lat)
 	fmt.Println("| scenario | design | acknowledged/s | AWS calls/resume | p50 | p99 | refused | delivered | throttled | conflicts |")
@@ -69,6 +77,271 @@ func BenchmarkScale(b *testing.B) {
 		fmt.Println(r)
 	}
 	fmt.Println()
+	fmt.Printf("batch awaits: hot hook (%d resumes, %d in flight), one await loop (an await Task and a Choice: 2 state transitions per await)\n\n", hot, inflight)
+	fmt.Println("| await | acknowledged/s | delivered/s | delivered | awaits | payloads/await | AWS calls/delivered | of them await calls | transitions/delivered | WRU/delivered | RRU/delivered | p99 ack→delivery | await invocation (mean) | conflicts |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	for _, r := range batch {
+		fmt.Println(r)
+	}
+	fmt.Println()
+	fmt.Printf("batch awaits: the loop alone drains %d payloads stored before its first await\n\n", hot)
+	fmt.Println("| await | delivered/s | awaits | AWS calls/delivered | transitions/delivered | WRU/delivered | RRU/delivered |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, mb := range []int{0, 1, 10, 100} {
+		fmt.Println(runDrain(b, hot, lat, mb))
+	}
+	fmt.Println()
+}
+
+// runDrain stores n payloads on a hook, then runs one await loop with
+// maxBatch until it has them all: the loop's own rate and cost.
+func runDrain(b *testing.B, n int, lat time.Duration, maxBatch int) string {
+	db := NewDynamoDB(Config{Latency: lat, SDKRetries: true})
+	sf := NewStepFunctions(lat)
+	calls := &awscalls.Counter{}
+	c, err := hooks.New(aws.Config{Region: "us-east-1"}, func(o *hooks.Options) {
+		o.TableName = table
+		o.DynamoDB = countedDB{db, calls}
+		o.StepFunctions = countedSFN{sf, calls}
+	})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	const token = "drain"
+	exec := "arn:aws:states:us-east-1:123456789012:execution:sm:drain"
+	if _, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: exec}); err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if _, err := c.ResumeHook(ctx, token, map[string]int{"n": i}); err != nil {
+				b.Errorf("drain: resume: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	calls.Reset()
+	wru0, rru0 := db.Units()
+	start := time.Now()
+	got, awaits := 0, 0
+	for k := 0; got < n && time.Since(start) < time.Minute; k++ {
+		tt := "d-" + strconv.Itoa(k)
+		t := sf.NewTask(tt, exec)
+		if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: exec}, TaskToken: tt, MaxBatch: maxBatch}); err != nil {
+			b.Fatalf("drain: await: %v", err)
+		}
+		<-t.Done
+		awaits++
+		if maxBatch == 0 {
+			got++
+			continue
+		}
+		var bt struct{ Items []json.RawMessage }
+		if err := json.Unmarshal([]byte(t.Output), &bt); err != nil {
+			b.Fatalf("drain: output: %v", err)
+		}
+		got += len(bt.Items)
+	}
+	wall := time.Since(start)
+	wru, rru := db.Units()
+	name := "single (no maxBatch)"
+	if maxBatch > 0 {
+		name = fmt.Sprintf("maxBatch %d", maxBatch)
+	}
+	d := float64(max(got, 1))
+	return fmt.Sprintf("| %s | %.0f | %d | %.2f | %.3f | %.2f | %.2f |", name, float64(got)/wall.Seconds(), awaits,
+		float64(calls.Total())/d, 2*float64(awaits)/d, (wru-wru0)/d, (rru-rru0)/d)
+}
+
+type batchResult struct {
+	maxBatch                 int
+	acked, delivered, awaits int
+	ackWall, dlvWall         time.Duration
+	calls, awaitCalls        int
+	wru, rru                 float64
+	p99                      time.Duration
+	awaitTime                time.Duration // the await invocations' time, summed
+	conflicts                int64
+}
+
+func (r batchResult) String() string {
+	name := "single (no maxBatch)"
+	if r.maxBatch > 0 {
+		name = fmt.Sprintf("maxBatch %d", r.maxBatch)
+	}
+	d := float64(max(r.delivered, 1))
+	mean := time.Duration(0)
+	if r.awaits > 0 {
+		mean = r.awaitTime / time.Duration(r.awaits)
+	}
+	return fmt.Sprintf("| %s | %.0f | %.0f | %d/%d | %d | %.1f | %.2f | %.2f | %.3f | %.2f | %.2f | %v | %v | %d |", name,
+		float64(r.acked)/r.ackWall.Seconds(), float64(r.delivered)/r.dlvWall.Seconds(), r.delivered, r.acked, r.awaits,
+		float64(r.delivered)/float64(max(r.awaits, 1)), float64(r.calls)/d, float64(r.awaitCalls)/d, 2*float64(r.awaits)/d,
+		r.wru/d, r.rru/d, r.p99.Round(time.Millisecond), mean.Round(time.Millisecond), r.conflicts)
+}
+
+// runBatch is the hot hook with one await loop awaiting with maxBatch (0:
+// a single await): how fast the loop drains the hook, and what each
+// delivered payload costs (every call of resumers and awaits, state
+// transitions, capacity units), and the time from a resume's
+// acknowledgement to its payload's delivery.
+func runBatch(b *testing.B, nres, inflight int, lat time.Duration, maxBatch int) batchResult {
+	db := NewDynamoDB(Config{Latency: lat, SDKRetries: true})
+	sf := NewStepFunctions(lat)
+	resumeCalls, awaitCalls := &awscalls.Counter{}, &awscalls.Counter{}
+	mk := func(calls *awscalls.Counter) *hooks.Client {
+		c, err := hooks.New(aws.Config{Region: "us-east-1"}, func(o *hooks.Options) {
+			o.TableName = table
+			o.DynamoDB = countedDB{db, calls}
+			o.StepFunctions = countedSFN{sf, calls}
+		})
+		if err != nil {
+			panic(err)
+		}
+		return c
+	}
+	awaiter, resumer := mk(awaitCalls), mk(resumeCalls)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const token = "hot"
+	exec := "arn:aws:states:us-east-1:123456789012:execution:sm:hot"
+	ackAt := make([]time.Time, nres)
+	dlvAt := make([]time.Time, nres)
+	var mu sync.Mutex
+	var delivered, awaits int
+	var lastDelivery time.Time
+	var awaitTime time.Duration
+	parked := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		first := true
+		for n := 0; ctx.Err() == nil; n++ {
+			tt := "task-" + strconv.Itoa(n)
+			t := sf.NewTask(tt, exec)
+			in := hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: exec}, TaskToken: tt, MaxBatch: maxBatch}
+			t0 := time.Now()
+			err := awaiter.Await(ctx, in)
+			for k := 0; err != nil && ctx.Err() == nil && k < 20; k++ {
+				time.Sleep(time.Duration(k+1) * 10 * time.Millisecond) // the state machine's Retry, same token
+				err = awaiter.Await(ctx, in)
+			}
+			if !first {
+				mu.Lock()
+				awaitTime += time.Since(t0)
+				mu.Unlock()
+			}
+			if first {
+				close(parked)
+				first = false
+			}
+			if err != nil {
+				if ctx.Err() == nil {
+					b.Errorf("batch %d: await: %v", maxBatch, err)
+				}
+				return
+			}
+			select {
+			case <-t.Done:
+			case <-ctx.Done():
+				return
+			}
+			now := time.Now()
+			if t.Failed {
+				continue
+			}
+			var outs []string
+			if maxBatch > 0 {
+				var bt struct{ Items []json.RawMessage }
+				if err := json.Unmarshal([]byte(t.Output), &bt); err != nil {
+					b.Errorf("batch %d: output %.60q: %v", maxBatch, t.Output, err)
+					return
+				}
+				for _, it := range bt.Items {
+					outs = append(outs, string(it))
+				}
+			} else {
+				outs = []string{t.Output}
+			}
+			mu.Lock()
+			awaits++
+			for _, o := range outs {
+				var p struct{ N int }
+				if json.Unmarshal([]byte(o), &p) == nil && p.N >= 0 && p.N < nres && dlvAt[p.N].IsZero() {
+					dlvAt[p.N] = now
+					delivered++
+				}
+			}
+			lastDelivery = now
+			mu.Unlock()
+		}
+	}()
+	<-parked
+	awaitCalls.Reset()
+	db.mu.Lock()
+	conf0 := db.Conflicts
+	db.mu.Unlock()
+	wru0, rru0 := db.Units()
+	work := make(chan int)
+	var wg sync.WaitGroup
+	start := time.Now()
+	acked := 0
+	for range inflight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				if _, err := resumer.ResumeHook(ctx, token, map[string]int{"n": i}); err == nil {
+					mu.Lock()
+					ackAt[i] = time.Now()
+					acked++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range nres {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	r := batchResult{maxBatch: maxBatch, ackWall: time.Since(start)}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		all := delivered >= acked
+		mu.Unlock()
+		if all {
+			break
+		}
+	}
+	mu.Lock()
+	r.acked, r.delivered, r.awaits, r.dlvWall, r.awaitTime = acked, delivered, awaits, lastDelivery.Sub(start), awaitTime
+	var lats []time.Duration
+	for i := range nres {
+		if !ackAt[i].IsZero() && !dlvAt[i].IsZero() {
+			lats = append(lats, max(dlvAt[i].Sub(ackAt[i]), 0))
+		}
+	}
+	mu.Unlock()
+	r.calls = resumeCalls.Total() + awaitCalls.Total()
+	r.awaitCalls = awaitCalls.Total()
+	if len(lats) > 0 {
+		sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
+		r.p99 = lats[len(lats)*99/100]
+	}
+	db.mu.Lock()
+	r.conflicts = db.Conflicts - conf0
+	db.mu.Unlock()
+	wru, rru := db.Units()
+	r.wru, r.rru = wru-wru0, rru-rru0
+	cancel()
+	<-done
+	return r
 }
 
 type result struct {
@@ -420,4 +693,14 @@ func (s countedSFN) DescribeExecution(ctx context.Context, in *sfn.DescribeExecu
 func (s countedSFN) GetExecutionHistory(ctx context.Context, in *sfn.GetExecutionHistoryInput, o ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error) {
 	s.c.Inc("SFN.GetExecutionHistory")
 	return s.StepFunctionsAPI.GetExecutionHistory(ctx, in, o...)
+}
+
+func (d countedDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	d.c.Inc("DynamoDB.BatchGetItem")
+	return d.DynamoDBAPI.BatchGetItem(ctx, in, o...)
+}
+
+func (s countedSFN) SendTaskHeartbeat(ctx context.Context, in *sfn.SendTaskHeartbeatInput, o ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error) {
+	s.c.Inc("SFN.SendTaskHeartbeat")
+	return s.StepFunctionsAPI.SendTaskHeartbeat(ctx, in, o...)
 }

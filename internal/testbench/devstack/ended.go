@@ -20,6 +20,7 @@ import (
 
 // ExecutionsAPI is the part of the Step Functions client EndedPoller uses.
 type ExecutionsAPI interface {
+	ListStateMachines(context.Context, *sfn.ListStateMachinesInput, ...func(*sfn.Options)) (*sfn.ListStateMachinesOutput, error)
 	ListExecutions(context.Context, *sfn.ListExecutionsInput, ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error)
 	DescribeExecution(context.Context, *sfn.DescribeExecutionInput, ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
 }
@@ -107,9 +108,15 @@ func ExecutionEndedEvent(out *sfn.DescribeExecutionOutput, region, account strin
 // are then left to what covers a lost event on AWS (a resume answers 404
 // and disposes, a create or await takes the token over, TTL). A failed
 // invocation is tried again at the next poll, as EventBridge retries.
+//
+// With All set it follows every state machine of the account (the stack's
+// and a user's own, as an account-wide DisposeScope does on AWS): each
+// round also lists the state machines (ListStateMachines), so one created
+// after the poller started is followed from its next round.
 type EndedPoller struct {
 	SFN      ExecutionsAPI
 	Target   lambda.Handler
+	All      bool
 	Interval time.Duration // default 1 s
 	Region   string        // default DefaultRegion
 	Account  string        // default DefaultAccountID
@@ -166,6 +173,20 @@ func (p *EndedPoller) Poll(ctx context.Context) {
 	}
 	p.mu.Unlock()
 
+	if p.All {
+		all, err := p.listMachines(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.WarnContext(ctx, "ended-poller: list state machines", slog.Any("err", err))
+			}
+			return
+		}
+		for _, m := range all {
+			if !slices.Contains(machines, m) {
+				machines = append(machines, m)
+			}
+		}
+	}
 	listed := map[string]bool{}
 	for _, m := range machines {
 		arns, err := p.listRunning(ctx, m)
@@ -218,6 +239,21 @@ func (p *EndedPoller) forget(arn string) {
 	p.mu.Lock()
 	delete(p.running, arn)
 	p.mu.Unlock()
+}
+
+func (p *EndedPoller) listMachines(ctx context.Context) ([]string, error) {
+	var arns []string
+	pages := sfn.NewListStateMachinesPaginator(p.SFN, &sfn.ListStateMachinesInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range page.StateMachines {
+			arns = append(arns, aws.ToString(m.StateMachineArn))
+		}
+	}
+	return arns, nil
 }
 
 func (p *EndedPoller) listRunning(ctx context.Context, machine string) ([]string, error) {

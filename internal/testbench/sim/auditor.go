@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sfnhooks/sfnhooks/internal/testbench/awsmodel"
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
@@ -17,7 +20,8 @@ import (
 // Finding is one broken promise.
 type Finding struct {
 	// Kind names the invariant: lost, duplicate, fifo, stuck, exhausted,
-	// gone, link-twice, item-size.
+	// gone, link-twice, item-size, held-cap, webhook, batch; on the items:
+	// counter, back.
 	Kind string
 	Msg  string
 }
@@ -63,14 +67,20 @@ type auditor struct {
 	groups     map[string][2]*unit
 	findings   []Finding
 
+	// Batch awaits seen: outputs, items, outputs of more than one item,
+	// the largest output, HookBatchItemTooLargeError caught.
+	batches BatchStats
+
 	live     map[*execState][]*heldCall // a webhook's callers in progress (as its callers see them)
 	faultyAt map[*execState]time.Time   // the last fault on one of its callers' calls
+
+	itemBroken map[string]bool // kind/hook already reported by items
 }
 
 func newAuditor(w *world) *auditor {
 	return &auditor{w: w, tasks: map[*execState][]*awsmodel.Task{}, excuses: map[*execState][]time.Time{},
 		regAt: map[*execState]time.Time{}, disturbAt: map[*execState]time.Time{}, lastErr: map[*execState]string{}, groups: map[string][2]*unit{},
-		live: map[*execState][]*heldCall{}, faultyAt: map[*execState]time.Time{}}
+		live: map[*execState][]*heldCall{}, faultyAt: map[*execState]time.Time{}, itemBroken: map[string]bool{}}
 }
 
 func (a *auditor) find(kind, format string, args ...any) {
@@ -154,9 +164,63 @@ func (a *auditor) rel(t time.Time) string {
 }
 
 func (a *auditor) delivered(e *execState, b int, tok, output string) {
+	a.w.logf("%-28s received %s", fmt.Sprintf("%s.b%d", e.plan.Name, b), short(canonical(output)))
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.deliveries = append(a.deliveries, delivery{e: e, text: canonical(output), tok: tok, at: time.Now()})
+}
+
+// batch checks a batch await's output and returns its items: a JSON
+// object {"items":[…]} of 1 to min(maxBatch, hooks.MaxBatchItems) items
+// within Step Functions' 256 KiB (UTF-8 bytes of the output).
+func (a *auditor) batch(e *execState, tok string, maxBatch int, output string) []string {
+	if len(output) > hooks.MaxPayloadBytes {
+		a.find("batch", "%s: task %s received %d bytes, over Step Functions' %d", e.plan.Name, tok, len(output), hooks.MaxPayloadBytes)
+	}
+	var b struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(output), &b); err != nil || len(b.Items) == 0 {
+		a.find("batch", "%s: task %s (maxBatch %d) received %s, not a batch", e.plan.Name, tok, maxBatch, short(output))
+		return []string{output}
+	}
+	if len(b.Items) > min(maxBatch, hooks.MaxBatchItems) {
+		a.find("batch", "%s: task %s received %d items, maxBatch %d", e.plan.Name, tok, len(b.Items), maxBatch)
+	}
+	a.mu.Lock()
+	a.batches.Outputs++
+	a.batches.Items += len(b.Items)
+	if len(b.Items) > 1 {
+		a.batches.Multi++
+	}
+	a.batches.MaxItems = max(a.batches.MaxItems, len(b.Items))
+	a.batches.MaxBytes = max(a.batches.MaxBytes, len(output))
+	a.mu.Unlock()
+	items := make([]string, 0, len(b.Items))
+	for _, it := range b.Items {
+		items = append(items, string(it))
+	}
+	return items
+}
+
+func (a *auditor) batchTooLarge() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.batches.TooLarge++
+}
+
+// BatchStats counts what batch awaits received in a run.
+type BatchStats struct {
+	Outputs, Items, Multi, MaxItems, MaxBytes, TooLarge int
+}
+
+func (s *BatchStats) add(o BatchStats) {
+	s.Outputs += o.Outputs
+	s.Items += o.Items
+	s.Multi += o.Multi
+	s.TooLarge += o.TooLarge
+	s.MaxItems = max(s.MaxItems, o.MaxItems)
+	s.MaxBytes = max(s.MaxBytes, o.MaxBytes)
 }
 
 func (a *auditor) task(e *execState, t *awsmodel.Task) {
@@ -361,6 +425,78 @@ func (a *auditor) checkDeliveries(e *execState) {
 			}
 		}
 	}
+}
+
+// items checks two invariants of the protocol's items after each DynamoDB
+// write. Unlike the other checks it reads the items: each breach is one
+// step from a broken promise that something else happens to prevent, so a
+// user cannot see it alone.
+//   - L (docs/protocol.md, "Limits"): lim = dlv + maxPending. A cap one
+//     too high until the next await lets one payload more be stored, which
+//     a user cannot tell from the documented exemption (a requeued payload
+//     may pass the cap).
+//   - A delivery put back (its BACK# marker written) is no longer in
+//     flight: one payload is in one place. A record left in flight beside
+//     its payload stored anew is redriven again later, and only the marker
+//     stops that second requeue.
+func (a *auditor) items(op string) {
+	if !strings.HasPrefix(op, "DynamoDB.") || strings.Contains(op, "Get") || strings.Contains(op, "Query") {
+		return
+	}
+	items := a.w.db.Items()
+	marks := map[string]bool{}
+	for _, it := range items {
+		pk, _ := it["pk"].(*ddbtypes.AttributeValueMemberS)
+		sk, _ := it["sk"].(*ddbtypes.AttributeValueMemberS)
+		if pk != nil && sk != nil && strings.HasPrefix(sk.Value, "BACK#") {
+			marks[pk.Value+"/"+strings.TrimPrefix(sk.Value, "BACK#")] = true
+		}
+	}
+	for _, it := range items {
+		if sk, _ := it["sk"].(*ddbtypes.AttributeValueMemberS); sk == nil || sk.Value != "HOOK" {
+			continue
+		}
+		if f, ok := it["inflight"].(*ddbtypes.AttributeValueMemberM); ok {
+			pk, _ := it["pk"].(*ddbtypes.AttributeValueMemberS)
+			id, _ := f.Value["id"].(*ddbtypes.AttributeValueMemberS)
+			if pk != nil && id != nil && marks[pk.Value+"/"+id.Value] {
+				a.broken(it, "back", fmt.Sprintf("delivery %s is in flight after %s, and its BACK# marker says it was put back (one payload in two places)", id.Value, op))
+			}
+		}
+		lim, okL := num(it["lim"])
+		mp, okM := num(it["maxPending"])
+		if !okL || !okM {
+			continue
+		}
+		dlv, _ := num(it["dlv"])
+		if lim != dlv+mp {
+			a.broken(it, "counter", fmt.Sprintf("lim %d, dlv %d, maxPending %d after %s (invariant L: lim = dlv + maxPending)", lim, dlv, mp, op))
+		}
+	}
+}
+
+// broken reports an item invariant once per hook and kind.
+func (a *auditor) broken(it map[string]ddbtypes.AttributeValue, kind, msg string) {
+	name := ""
+	if tok, ok := it["token"].(*ddbtypes.AttributeValueMemberS); ok {
+		name = tok.Value
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.itemBroken[kind+"/"+name] {
+		a.itemBroken[kind+"/"+name] = true
+		a.findings = append(a.findings, Finding{Kind: kind, Msg: "hook " + name + ": " + msg})
+	}
+}
+
+// num reads a number attribute.
+func num(v ddbtypes.AttributeValue) (int64, bool) {
+	n, ok := v.(*ddbtypes.AttributeValueMemberN)
+	if !ok {
+		return 0, false
+	}
+	x, err := strconv.ParseInt(n.Value, 10, 64)
+	return x, err == nil
 }
 
 func (a *auditor) excusedAfter(e *execState, t time.Time) bool {

@@ -76,6 +76,7 @@ func call[T any](a *actor, op string, do func() (T, error)) (T, error) {
 		return zero, &ddbtypes.TransactionConflictException{Message: aws.String("simulated: Transaction is ongoing for the item")}
 	case Lost:
 		_, _ = do()
+		a.w.aud.items(op)
 		// The SDK resends after its timeout and backoff: other actors (and
 		// Step Functions) move on meanwhile.
 		if !sleepCtx(a.w.ctx, time.Duration(a.rnd.IntN(2000))*time.Millisecond) {
@@ -84,12 +85,20 @@ func call[T any](a *actor, op string, do func() (T, error)) (T, error) {
 		if _, ok := a.w.gate(a, op+" (resend)"); !ok {
 			return zero, errShutdown
 		}
-		return do()
+		return checked(a, op, do)
 	case Crash:
 		_, _ = do()
+		a.w.aud.items(op)
 		panic(crashed{op: op})
 	}
-	return do()
+	return checked(a, op, do)
+}
+
+// checked makes the call and checks the protocol's item invariants after it.
+func checked[T any](a *actor, op string, do func() (T, error)) (T, error) {
+	out, err := do()
+	a.w.aud.items(op)
+	return out, err
 }
 
 // simDynamoDB passes an actor's DynamoDB calls through the scheduler.

@@ -40,6 +40,14 @@ type ExecPlan struct {
 	// BigAttrs: each of the first awaits gives another attribute of about
 	// 60 KB (metadata, schema, respondWith), each within the per-request bound.
 	BigAttrs bool
+	// Create: each round begins with hook-task's create (Register), which
+	// gives the round's data (with BigAttrs) in the await's place, as a
+	// state machine with a create state before its await does.
+	Create bool
+	// MaxBatch: the loop's awaits are batch awaits (maxBatch; 0: single
+	// awaits). A HookBatchItemTooLargeError is caught and the hook awaited
+	// once without maxBatch.
+	MaxBatch int
 }
 
 // ActionKind names what an action does.
@@ -58,6 +66,7 @@ const (
 	ActLag     ActionKind = "lag"     // the history hides its newest N events for D
 	ActLink    ActionKind = "link"    // the workflow creates a link (of a group), a person uses it (twice)
 	ActCalls   ActionKind = "calls"   // two callers of a webhook, each making N requests one after another
+	ActBurst   ActionKind = "burst"   // N plain resumes at once, every fifth a rejection (a collector's burst, batch awaits)
 )
 
 // Action is one thing the outside world does at instant At of the run.
@@ -102,7 +111,11 @@ func (a Action) format(exec string) string {
 func (p *Plan) String() string {
 	var b strings.Builder
 	for _, e := range p.Execs {
-		fmt.Fprintf(&b, "exec %s hook %q branches=%d timeout=%ds newToken=%v retries=%d webhook=%v bigAttrs=%v\n", e.Name, e.Hook, e.Branches, e.TimeoutSec, e.NewToken, e.Retries, e.Webhook, e.BigAttrs)
+		fmt.Fprintf(&b, "exec %s hook %q branches=%d timeout=%ds newToken=%v retries=%d webhook=%v bigAttrs=%v create=%v", e.Name, e.Hook, e.Branches, e.TimeoutSec, e.NewToken, e.Retries, e.Webhook, e.BigAttrs, e.Create)
+		if e.MaxBatch > 0 {
+			fmt.Fprintf(&b, " maxBatch=%d", e.MaxBatch)
+		}
+		b.WriteString("\n")
 	}
 	for _, a := range p.Actions {
 		fmt.Fprintf(&b, "action %s\n", a.format(p.Execs[a.Exec].Name))
@@ -150,6 +163,9 @@ func eventBridgeName(e string, n, t int) string { return fmt.Sprintf("%s.events%
 // Generate draws a plan from seed.
 func Generate(seed uint64) *Plan {
 	r := rand.New(rand.NewPCG(seed, 0x51e5))
+	// Batch awaits draw from a stream of their own, so that the plans of
+	// the other seeds' executions stay what they were before them.
+	rb := rand.New(rand.NewPCG(seed, 0xba7c4))
 	p := &Plan{}
 	nExec := 1 + r.IntN(2)
 	for i := range nExec {
@@ -171,6 +187,10 @@ func Generate(seed uint64) *Plan {
 			e.Webhook, e.Hook, e.TimeoutSec = true, fmt.Sprintf("wh-%d-0123456789abcdefghijkl", i+1), 0
 		case 1:
 			e.BigAttrs = true
+			e.Create = r.IntN(2) == 0
+		}
+		if rb.IntN(3) == 0 {
+			e.MaxBatch = []int{1, 3, 100}[rb.IntN(3)]
 		}
 		p.Execs = append(p.Execs, e)
 	}
@@ -235,6 +255,25 @@ func Generate(seed uint64) *Plan {
 		}
 		if a.Kind == ActReject {
 			a.Text = fmt.Sprintf("cause-%d", i)
+		}
+		if ex := p.Execs[a.Exec]; a.Kind == ActResume && ex.MaxBatch > 0 && !ex.Webhook {
+			switch k := rb.IntN(10); {
+			case k < 2 && !ex.BigAttrs:
+				// A payload at the edge of what a batch carries: within or
+				// just over hooks.MaxBatchItemBytes (padded below).
+				a.N = -(262120 + rb.IntN(25)) // the payload's total size
+			case k < 6:
+				// A burst: a backlog for the batch awaits, with rejections
+				// in it and, now and then, a payload at the batch edge
+				// (Text) or more payloads than a batch holds.
+				a.Kind, a.N, a.Text = ActBurst, 3+rb.IntN(10), ""
+				if ex.MaxBatch == 100 && rb.IntN(3) == 0 {
+					a.N = 100 + rb.IntN(10)
+				}
+				if !ex.BigAttrs && rb.IntN(2) == 0 {
+					a.Text = fmt.Sprintf("edge=%d", 262120+rb.IntN(25)) // the size of its first payload
+				}
+			}
 		}
 		p.Actions = append(p.Actions, a)
 	}

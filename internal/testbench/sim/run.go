@@ -39,6 +39,7 @@ type Result struct {
 	Findings []Finding
 	Steps    int
 	Trace    []string
+	Batches  BatchStats
 }
 
 // rejectError is the error name the simulated rejections use.
@@ -147,7 +148,7 @@ func Run(cfg Config) *Result {
 		w.schedule(time.Now().Add(cfg.Probe / 4))
 	}
 	w.aud.final()
-	res := &Result{Seed: cfg.Seed, Plan: cfg.Plan, Findings: w.aud.findings, Steps: w.steps, Trace: w.trace}
+	res := &Result{Seed: cfg.Seed, Plan: cfg.Plan, Findings: w.aud.findings, Steps: w.steps, Trace: w.trace, Batches: w.aud.batches}
 	w.stop()
 	return res
 }
@@ -197,6 +198,7 @@ func (w *world) branch(e *execState, b int) {
 		}
 	}()
 	timeouts := 0
+	single := false // a batch item too large was caught: await once without maxBatch
 	for round := 0; ; round++ {
 		if timeouts > 0 {
 			// After a caught timeout the state machine escalates, waits, then
@@ -229,6 +231,13 @@ func (w *world) branch(e *execState, b int) {
 		if e.plan.Webhook && !w.createWebhook(e, b, round) {
 			return
 		}
+		if e.plan.Create && !e.plan.Webhook && !w.createHook(e, b, round) {
+			return
+		}
+		maxBatch := e.plan.MaxBatch
+		if single {
+			maxBatch, single = 0, false
+		}
 		var tok string
 		var task *awsmodel.Task
 		if !w.env(d, "TaskScheduled", func() { tok = e.newToken(); task = w.sf.NewTask(tok, e.arn); w.aud.task(e, task) }) {
@@ -242,7 +251,7 @@ func (w *world) branch(e *execState, b int) {
 		start := func(try int, tok string) chan invoked {
 			ch := make(chan invoked, 1)
 			go func() {
-				ok, invalid := w.invokeAwait(e, b, round, try, tok)
+				ok, invalid := w.invokeAwait(e, b, round, try, tok, maxBatch)
 				ch <- invoked{ok, invalid}
 			}()
 			return ch
@@ -348,6 +357,24 @@ func (w *world) branch(e *execState, b int) {
 		switch {
 		case state == awsmodel.TaskCanceled || !running:
 			continue // the execution ended; wait for a redrive
+		case state == awsmodel.TaskSucceeded && maxBatch > 0:
+			for k, it := range w.aud.batch(e, tok, maxBatch, t.Output) {
+				if !e.plan.Webhook {
+					w.aud.delivered(e, b, tok, it)
+					continue
+				}
+				var req hooks.WebhookRequest
+				if err := json.Unmarshal([]byte(it), &req); err != nil || req.RequestID == "" {
+					w.aud.find("webhook", "%s received %q in a batch, not a webhook request", e.plan.Name, it)
+					continue
+				}
+				w.aud.delivered(e, b, tok, "webhook:"+req.Body)
+				w.respond(e, b, fmt.Sprintf("%02d.%02d", round, k), req)
+			}
+		case t.Error == hooks.ErrorNameBatchItemTooLarge && maxBatch > 0:
+			single = true // caught: the next await takes it without maxBatch
+			w.aud.batchTooLarge()
+			continue
 		case state == awsmodel.TaskSucceeded && e.plan.Webhook:
 			var req hooks.WebhookRequest
 			if err := json.Unmarshal([]byte(t.Output), &req); err != nil || req.RequestID == "" {
@@ -355,7 +382,7 @@ func (w *world) branch(e *execState, b int) {
 				break
 			}
 			w.aud.delivered(e, b, tok, "webhook:"+req.Body)
-			w.respond(e, b, round, req)
+			w.respond(e, b, fmt.Sprintf("%02d", round), req)
 		case state == awsmodel.TaskSucceeded:
 			w.aud.delivered(e, b, tok, t.Output)
 		case t.Error == rejectError:
@@ -391,7 +418,7 @@ func (w *world) stillPending(e *execState, b, round int) bool {
 
 // invokeAwait is one invocation of hook-task's await.
 // invalid reports a request refused as such (ErrInvalidRequest).
-func (w *world) invokeAwait(e *execState, b, round, try int, tok string) (ok, invalid bool) {
+func (w *world) invokeAwait(e *execState, b, round, try int, tok string, maxBatch int) (ok, invalid bool) {
 	a := w.newActor(awaitName(e.plan.Name, b, round, try))
 	ctx, cancel := context.WithTimeout(w.ctx, lambdaTimeout)
 	defer cancel()
@@ -403,18 +430,9 @@ func (w *world) invokeAwait(e *execState, b, round, try int, tok string) (ok, in
 			ok, invalid = false, false
 		}
 	}()
-	in := hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: e.plan.Hook, ExecutionARN: e.arn}, TaskToken: tok}
-	if e.plan.BigAttrs {
-		// Each request stays within MaxHookDataBytes; each names another attribute.
-		pad := strings.Repeat("x", 60*1024)
-		switch round % 3 {
-		case 0:
-			in.Metadata = json.RawMessage(`{"note":"` + pad + `"}`)
-		case 1:
-			in.Schema = json.RawMessage(`{"description":"` + pad + `"}`)
-		case 2:
-			in.Respond = json.RawMessage(`{"mode":"static","status":202,"body":"` + pad + `"}`)
-		}
+	in := hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: e.plan.Hook, ExecutionARN: e.arn}, TaskToken: tok, MaxBatch: maxBatch}
+	if e.plan.BigAttrs && !e.plan.Create {
+		bigAttr(&in.RegisterInput, round)
 	}
 	err := a.c.Await(ctx, in)
 	if err == nil {
@@ -423,6 +441,49 @@ func (w *world) invokeAwait(e *execState, b, round, try int, tok string) (ok, in
 		w.aud.awaitFailed(e, a.name, err)
 	}
 	return err == nil, errors.Is(err, hooks.ErrInvalidRequest)
+}
+
+// bigAttr gives in another attribute of about 60 KB each round: each
+// request stays within MaxHookDataBytes, together they would not.
+func bigAttr(in *hooks.RegisterInput, round int) {
+	pad := strings.Repeat("x", 60*1024)
+	switch round % 3 {
+	case 0:
+		in.Metadata = json.RawMessage(`{"note":"` + pad + `"}`)
+	case 1:
+		in.Schema = json.RawMessage(`{"description":"` + pad + `"}`)
+	case 2:
+		in.Respond = json.RawMessage(`{"mode":"static","status":202,"body":"` + pad + `"}`)
+	}
+}
+
+// createHook is the workflow's create state before an await (hook-task
+// create): retried as the state machine's Retry does; a request refused as
+// such (ErrInvalidRequest) is caught and ends the branch.
+func (w *world) createHook(e *execState, b, round int) bool {
+	for t := 0; ; t++ {
+		a := w.newActor(fmt.Sprintf("%s.b%d.create%02d.try%d", e.plan.Name, b, round, t))
+		err, _ := try(func() error {
+			ctx, cancel := context.WithTimeout(w.ctx, lambdaTimeout)
+			defer cancel()
+			in := hooks.RegisterInput{Token: e.plan.Hook, ExecutionARN: e.arn}
+			if e.plan.BigAttrs {
+				bigAttr(&in, round)
+			}
+			_, err := a.c.Register(ctx, in)
+			return err
+		})
+		switch {
+		case err == nil:
+			return true
+		case errors.Is(err, hooks.ErrInvalidRequest), errors.Is(err, hooks.ErrConflict):
+			w.aud.branchEnded(e, b, "create: "+err.Error())
+			return false
+		}
+		if t >= e.plan.Retries || !sleepCtx(w.ctx, time.Second<<min(t, 4)) {
+			return false
+		}
+	}
 }
 
 // try runs fn as one Lambda invocation: a crash is an unknown outcome.
@@ -446,6 +507,10 @@ func (w *world) action(i int, act Action) {
 		text := act.Text
 		if act.N > 0 {
 			text = strings.TrimSuffix(text, "}") + `,"pad":"` + strings.Repeat("x", act.N) + `"}`
+		}
+		if act.N < 0 {
+			// -N is the payload's whole size (batch edge cases).
+			text = strings.TrimSuffix(text, "}") + `,"pad":"` + strings.Repeat("x", -act.N-len(text)-9) + `"}`
 		}
 		u := w.aud.unit(e, text, act.Kind == ActReject, "")
 		err, _ := try(func() error {
@@ -550,6 +615,39 @@ func (w *world) action(i int, act Action) {
 		if sleepCtx(w.ctx, act.D) {
 			w.env(d, "history catches up", func() { w.sf.SetLag(e.arn, 0) })
 		}
+	case ActBurst:
+		done := make(chan struct{}, act.N)
+		for k := range act.N {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				a := w.newActor(fmt.Sprintf("%s.b%03d", resumerName(i), k))
+				text := fmt.Sprintf(`{"p":"r%d.%d"}`, i, k)
+				var edge int
+				if _, err := fmt.Sscanf(act.Text, "edge=%d", &edge); err == nil && k == 0 {
+					text = strings.TrimSuffix(text, "}") + `,"pad":"` + strings.Repeat("x", edge-len(text)-9) + `"}`
+				}
+				reject := k%5 == 4
+				if reject {
+					text = fmt.Sprintf("cause-%d.%d", i, k)
+				}
+				u := w.aud.unit(e, text, reject, "")
+				err, _ := try(func() error {
+					ctx, cancel := context.WithTimeout(w.ctx, lambdaTimeout)
+					defer cancel()
+					var err error
+					if reject {
+						_, err = a.c.RejectHook(ctx, e.plan.Hook, rejectError, text)
+					} else {
+						_, err = a.c.ResumeHook(ctx, e.plan.Hook, json.RawMessage(text))
+					}
+					return err
+				})
+				w.aud.outcome(u, err)
+			}()
+		}
+		for range act.N {
+			<-done
+		}
 	case ActLink:
 		w.link(i, e, act)
 	case ActCalls:
@@ -587,9 +685,12 @@ func (w *world) createWebhook(e *execState, b, round int) bool {
 }
 
 // respond is the workflow's respondWith for a request it received.
-func (w *world) respond(e *execState, b, round int, req hooks.WebhookRequest) {
+// label names the response's actor: the await's round, and for a batch
+// the item's place in it (actor names must be unique: each actor's ids,
+// ClientRequestTokens among them, come from a source seeded by its name).
+func (w *world) respond(e *execState, b int, label string, req hooks.WebhookRequest) {
 	for t := 0; t < 4; t++ {
-		a := w.newActor(fmt.Sprintf("%s.b%d.respond%02d.try%d", e.plan.Name, b, round, t))
+		a := w.newActor(fmt.Sprintf("%s.b%d.respond%s.try%d", e.plan.Name, b, label, t))
 		err, _ := try(func() error {
 			ctx, cancel := context.WithTimeout(w.ctx, lambdaTimeout)
 			defer cancel()

@@ -27,6 +27,54 @@ var scenarios = []struct {
 			}},
 	},
 	{
+		// Defect 12, the other half (mutant M57): each create state gives
+		// another ~60 KB attribute to a hook whose await left no waiter in
+		// the way, so the create's write succeeds at once: without the data
+		// term in its condition, three creates stored 180 KB and a payload
+		// near 256 KiB passed 400 KB.
+		name: "create data bounded as stored", seed: 1,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 1, Retries: 3, BigAttrs: true, Create: true}},
+			Actions: []Action{
+				{ID: 0, At: 2 * time.Second, Kind: ActResume, Text: `{"p":"r0"}`},
+				{ID: 1, At: 4 * time.Second, Kind: ActResume, Text: `{"p":"r1"}`},
+				{ID: 2, At: 6 * time.Second, Kind: ActResume, Text: `{"p":"r2"}`, N: 261120},
+			}},
+	},
+	{
+		// Defect 3 (mutant M43): a resume took T0 and died before its send;
+		// a payload was stored behind it; the other branch's retried await
+		// handed that payload out. A3 must tell T0 before its write drops
+		// the unsent delivery: without that term T0 waited for ever.
+		name: "a hand-out tells the await whose delivery it drops", seed: 1,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 2, Retries: 3}},
+			Actions: []Action{
+				{ID: 0, At: 500 * time.Millisecond, Kind: ActResume, Text: `{"p":"r0"}`},
+				{ID: 1, At: 700 * time.Millisecond, Kind: ActResume, Text: `{"p":"r1"}`},
+			},
+			Faults: []FaultRule{{Actor: "E1.b1.await00.try0", Call: 1, Fault: Refused}, {Actor: "act00", Call: 1, Fault: Crash}}},
+	},
+	{
+		// Defect 4: a resume's send was throttled; the task timed out and
+		// its next await kept failing; past RedriveAfter a resume redrove
+		// the record, met the closed task, and its requeue's transaction
+		// was canceled by a TransactionConflict. Retried, it requeues once.
+		// Taking the conflict for "replaced" (M49) stores the payload anew
+		// beside the record still in flight; the BACK# marker then stops
+		// the second redrive's requeue (no user sees M49 alone), and with
+		// the marker also gone (M52) r0 is received twice.
+		name: "a requeue canceled by a conflict is tried again", seed: 1,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 1, TimeoutSec: 2, Retries: 6}},
+			Actions: []Action{
+				{ID: 0, At: 1500 * time.Millisecond, Kind: ActResume, Text: `{"p":"r0"}`},
+				{ID: 1, At: 14 * time.Second, Kind: ActResume, Text: `{"p":"r1"}`},
+				{ID: 2, At: 26 * time.Second, Kind: ActResume, Text: `{"p":"r2"}`},
+			},
+			Faults: []FaultRule{{Actor: "act00", Call: 2, Fault: Throttled}, {Actor: "act01", Call: 4, Fault: Conflict},
+				{Actor: "E1.b0.await01.try0", Call: 1, Fault: Refused}, {Actor: "E1.b0.await01.try1", Call: 1, Fault: Refused},
+				{Actor: "E1.b0.await01.try2", Call: 1, Fault: Refused}, {Actor: "E1.b0.await01.try3", Call: 1, Fault: Refused},
+				{Actor: "E1.b0.await01.try4", Call: 1, Fault: Refused}}},
+	},
+	{
 		// Defect 9: one H1 answer lost and resent leaked a held-caller count
 		// that steady traffic never let reset: callers refused 429 for good.
 		name: "held-caller leak ends under traffic", seed: 26,
@@ -114,6 +162,44 @@ var scenarios = []struct {
 		name: "a link group resumes once over its life", seed: 2,
 		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 1, Retries: 3}},
 			Actions: []Action{{ID: 0, At: time.Second, Kind: ActLink, Text: "g1", D: 16*24*time.Hour + time.Minute}}},
+	},
+	{
+		// Issue 25, written for the batch awaits (not found by a campaign):
+		// two bursts of 105 resumes to a hook awaited with maxBatch 100,
+		// each burst's first payload at the edge of what a batch carries
+		// (262,125 and 262,130 bytes: under MaxBatchItemBytes, so each fits
+		// alone but not beside another payload), every fifth a rejection,
+		// and the loop's third await crashing after its send (before A5).
+		// Batches of 99 (a transaction of 100 items), batches that end
+		// before a payload that would pass 256 KiB and before rejections,
+		// and a batch settled from the history.
+		name: "batch awaits: full batches, the size edge, a crash before the commit", seed: 5,
+		plan: Plan{Execs: []ExecPlan{{Name: "E1", Hook: "approval-1", Branches: 1, Retries: 4, NewToken: true, MaxBatch: 100}},
+			Actions: []Action{
+				{ID: 0, At: time.Second, Kind: ActBurst, N: 105, Text: "edge=262125"},
+				{ID: 1, At: time.Second + time.Millisecond, Kind: ActBurst, N: 105, Text: "edge=262130"},
+			},
+			Faults: []FaultRule{{Actor: "E1.b0.await02.try0", Call: 4, Fault: Crash}}},
+	},
+	{
+		// Issue 25's campaign (make sim SEEDS=2000), seed 255: a manual
+		// webhook awaited with maxBatch 100 received batches of requests;
+		// the simulator answered each request of a batch from an actor of
+		// the same name, whose ids (ClientRequestTokens among them) are the
+		// same: each Respond after the first was refused as another
+		// request with its token and retried for seconds, the loop fell
+		// minutes behind and the run ended with acknowledged requests
+		// undelivered ("lost"). A defect of the simulator, not of
+		// pkg/hooks: each item's response now has an actor of its own.
+		name: "a batch of webhook requests, each answered", seed: 255,
+		plan: Plan{Execs: []ExecPlan{
+			{Name: "E1", Hook: "approval-1", Branches: 1, Retries: 5, BigAttrs: true},
+			{Name: "E2", Hook: "wh-2-0123456789abcdefghijkl", Branches: 1, Retries: 3, Webhook: true, MaxBatch: 100}},
+			Actions: []Action{
+				{ID: 4, At: 10547 * time.Millisecond, Kind: ActCalls, Exec: 1, N: 70},
+				{ID: 6, At: 16685 * time.Millisecond, Kind: ActResume, Exec: 0, Text: `{"approved":true}`, N: 261120},
+			},
+			Faults: []FaultRule{{Actor: "act04.s0.c29", Call: 4, Fault: Throttled}}},
 	},
 }
 

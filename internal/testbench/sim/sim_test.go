@@ -128,12 +128,14 @@ func TestSimulator(t *testing.T) {
 	shrinkBudget := int(envInt(t, "SFNHOOKS_SIM_SHRINK", 120))
 	begin := time.Now()
 	steps := 0
+	var batches BatchStats
 	firstSeed := map[string]uint64{}
 	count := map[string]int{}
 	var order []string
 	for s := first; s < first+seeds; s++ {
 		r := Simulate(t, Config{Seed: s})
 		steps += r.Steps
+		batches.add(r.Batches)
 		for _, k := range kinds(r) {
 			if _, ok := firstSeed[k]; !ok {
 				firstSeed[k] = s
@@ -144,6 +146,8 @@ func TestSimulator(t *testing.T) {
 	}
 	el := time.Since(begin)
 	t.Logf("sim: %d schedules in %s (%.1f schedules/s, %d steps), seeds %d..%d", seeds, el.Round(time.Millisecond), float64(seeds)/el.Seconds(), steps, first, first+seeds-1)
+	t.Logf("sim: batch awaits received %d batches, %d payloads (%d batches of more than one, the largest %d items, %d bytes); %d HookBatchItemTooLargeError caught",
+		batches.Outputs, batches.Items, batches.Multi, batches.MaxItems, batches.MaxBytes, batches.TooLarge)
 	for _, k := range order {
 		t.Logf("sim: finding %-10s in %d of %d schedules, first at seed %d (after %d schedules)", k, count[k], seeds, firstSeed[k], firstSeed[k]-first+1)
 	}

@@ -590,7 +590,13 @@ var checks = []check{
 			e.want("condition Alarms", t.get("Conditions", "Alarms"), `Not(Equals(Ref(AlarmTopicArn), ))`)
 			watched := map[string]bool{}
 			for _, id := range t.resources("AWS::CloudWatch::Alarm") {
-				e.want(id+" Condition", t.get("Resources", id, "Condition"), "Alarms")
+				// An example state machine's alarm exists only with the
+				// examples (IncludeExamples=true): ExampleAlarms.
+				wantCond := "Alarms"
+				if strings.Contains(expr(t.prop(id, "Namespace")), "AWS/States") {
+					wantCond = "ExampleAlarms"
+				}
+				e.want(id+" Condition", t.get("Resources", id, "Condition"), wantCond)
 				e.want(id+" AlarmActions", t.prop(id, "AlarmActions"), "[Ref(AlarmTopicArn)]")
 				for _, m := range alarmMetrics(t, id) {
 					watched[m] = true
@@ -672,7 +678,7 @@ var checks = []check{
 			return nil
 		},
 		breaks: [][2]string{{"  ApiArn:\n", "  ApiId:\n"},
-			{"${HttpApi}/*\n  TableName:", "${HttpApi}\n  TableName:"},
+			{"${HttpApi}/*\n    Export: {Name: !Sub \"${AWS::StackName}-ApiArn\"}", "${HttpApi}\n    Export: {Name: !Sub \"${AWS::StackName}-ApiArn\"}"},
 		},
 	},
 	{
@@ -846,6 +852,51 @@ var checks = []check{
 		breaks: [][2]string{{"      Principal: !GetAtt ExampleStateMachineRole.Arn", "      Principal: !Ref AWS::AccountId"},
 			{"      SourceArn: !GetAtt ExecutionEndedRule.Arn\n", "      SourceArn: !Sub arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/*\n"},
 			{"  # ---------------------------------------------------------------- failure queues\n", "  ExtraPermission:\n    Type: AWS::Lambda::Permission\n    Properties:\n      Action: lambda:InvokeFunction\n      FunctionName: !Ref HookTaskFunction\n      Principal: s3.amazonaws.com\n\n  # ---------------------------------------------------------------- failure queues\n"},
+		},
+	},
+	{
+		// A stack that serves only its users' own state machines (nested,
+		// or published to the Serverless Application Repository) leaves
+		// out the examples, and by default serves every state machine of
+		// the account: DisposeScope=stack would silently leave a user's
+		// own state machines out.
+		name: "IncludeExamples=false leaves out the examples; DisposeScope defaults to account",
+		run: func(t *tmpl) error {
+			var e errs
+			param(&e, t, "IncludeExamples", "String", "true")
+			param(&e, t, "DisposeScope", "String", "account")
+			e.want("Examples", t.get("Conditions", "Examples"), "Equals(Ref(IncludeExamples), true)")
+			if as := list(t.get("Rules", "StackScopeNeedsExamples", "Assertions")); len(as) != 1 {
+				e.add("rule StackScopeNeedsExamples: %d assertions, want 1", len(as))
+			} else {
+				e.want("rule StackScopeNeedsExamples", at(as[0], "Assert"), "Equals(Ref(IncludeExamples), true)")
+			}
+			var ids []string
+			for _, typ := range []string{"AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine", "AWS::SecretsManager::Secret"} {
+				ids = append(ids, t.resources(typ)...)
+			}
+			ids = append(ids, "ExampleStateMachineRole", "StateMachinesPermission")
+			for _, id := range ids {
+				if id == "LogFingerprintKey" {
+					continue // the functions' own secret
+				}
+				c := expr(t.get("Resources", id, "Condition"))
+				if c != "Examples" && c != "SealedExample" && c != "ExampleAlarms" {
+					e.add("%s: Condition %s, want Examples (or SealedExample)", id, c)
+				}
+			}
+			e.want("SealedExample", t.get("Conditions", "SealedExample"), "And(Condition(Examples), Condition(HasHooksKey))")
+			for _, o := range []string{"HookTaskFunctionArn", "ApiUrl", "ApiArn", "ApiId", "TableName"} {
+				if t.get("Outputs", o, "Export") == nil {
+					e.add("output %s is not exported (a stack beside this one imports it)", o)
+				}
+			}
+			e.want("ServerlessRepo license", t.get("Metadata", "AWS::ServerlessRepo::Application", "SpdxLicenseId"), "Apache-2.0")
+			return e.err()
+		},
+		breaks: [][2]string{{"  PaymentWebhookSecret:\n    Type: AWS::SecretsManager::Secret\n    Condition: Examples\n", "  PaymentWebhookSecret:\n    Type: AWS::SecretsManager::Secret\n"},
+			{"  DisposeScope:\n    Type: String\n    Default: account", "  DisposeScope:\n    Type: String\n    Default: stack"},
+			{"  ExampleStateMachineRole:\n    Type: AWS::IAM::Role\n    Condition: Examples\n", "  ExampleStateMachineRole:\n    Type: AWS::IAM::Role\n"},
 		},
 	},
 }
