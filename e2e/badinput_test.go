@@ -147,7 +147,8 @@ func TestHooksRouteBadInput(t *testing.T) {
 		{name: "missing token", method: "POST", rawPath: "/hooks/", body: `1`, status: 400, code: hooks.CodeInvalidToken},
 		{name: "missing token, GET", method: "GET", rawPath: "/hooks/", status: 400, code: hooks.CodeInvalidToken},
 		{name: "token too long, GET", method: "GET", rawPath: "/hooks/" + strings.Repeat("t", hooks.MaxTokenLength+1), status: 400, code: hooks.CodeInvalidToken},
-		{name: "wrong method DELETE", method: "DELETE", status: 405, code: hooks.CodeMethodNotAllowed},
+		{name: "wrong method PATCH", method: "PATCH", body: `{"approved":true}`, status: 405, code: hooks.CodeMethodNotAllowed},
+		{name: "dispose without executionArn", method: "DELETE", status: 400, code: hooks.CodeInvalidRequest},
 		{name: "wrong method PUT", method: "PUT", body: `{"approved":true}`, status: 405, code: hooks.CodeMethodNotAllowed},
 		{name: "unknown token", method: "POST", rawPath: "/hooks/nobody-" + randomSuffix(), body: `1`, status: 404, code: hooks.CodeHookNotFound},
 		{name: "Idempotency-Key too long", method: "POST", body: `1`, header: map[string]string{"Idempotency-Key": strings.Repeat("k", hooks.MaxIdempotencyKeyLength+1)}, status: 400, code: hooks.CodeInvalidPayload},
@@ -182,8 +183,8 @@ func TestHooksRouteBadInput(t *testing.T) {
 			if tc.status == 413 && !strings.Contains(msg, "262144") {
 				t.Errorf("%q: message %q does not name the limit", tc.name, msg)
 			}
-			if tc.status == 405 && r.Header["allow"] != "GET, POST" {
-				t.Errorf("%q: allow %q, want \"GET, POST\"", tc.name, r.Header["allow"])
+			if tc.status == 405 && r.Header["allow"] != "GET, POST, DELETE" {
+				t.Errorf("%q: allow %q, want \"GET, POST, DELETE\"", tc.name, r.Header["allow"])
 			}
 		}
 		if p := checkWrites(t, tc.name, token, before, e.snapshot(), tc.wrote); tc.wrote && p != tc.payload {
