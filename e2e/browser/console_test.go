@@ -169,6 +169,12 @@ func TestConsoleInBrowser(t *testing.T) {
 	// Four orders: two of customer acme, two of globex.
 	type order struct{ token, customer, exec string }
 	orders := map[string]*order{}
+	waiting := func(tok string) bool {
+		var h struct {
+			Waiting bool `json:"waiting"`
+		}
+		return getJSON(t, api+"/hooks/"+tok, &h) == 200 && h.Waiting
+	}
 	for _, o := range []struct{ name, customer string }{{"resume", "acme"}, {"reject", "acme"}, {"dispose", "globex"}, {"keep", "globex"}} {
 		tok := "console-" + o.name + "-" + run1
 		in, _ := json.Marshal(map[string]any{"token": tok, "tags": []string{"customer:" + o.customer, "team:billing"},
@@ -178,16 +184,9 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		orders[o.name] = &order{token: tok, customer: o.customer, exec: aws.ToString(out.ExecutionArn)}
-		time.Sleep(5 * time.Millisecond) // distinct ages
-	}
-	waiting := func(tok string) bool {
-		var h struct {
-			Waiting bool `json:"waiting"`
-		}
-		return getJSON(t, api+"/hooks/"+tok, &h) == 200 && h.Waiting
-	}
-	for _, o := range orders {
-		waitFor(t, o.token+" to wait", func() bool { return waiting(o.token) })
+		// The hook is created when the execution's await runs, so the next
+		// execution starts only once this one waits: the ages are in order.
+		waitFor(t, tok+" to wait", func() bool { return waiting(tok) })
 	}
 	status := func(exec string) *sfn.DescribeExecutionOutput {
 		out, err := sf.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(exec)})
