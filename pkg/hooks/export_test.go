@@ -19,3 +19,6 @@ func (c *Client) HoldCaller(ctx context.Context, token string, deadline time.Dur
 	}
 	return c.hold(ctx, h, deadline)
 }
+
+// ShardOf is the byStateMachine shard (0 to ListShards-1) of token's hook.
+func ShardOf(token string) int { return shardOf(token) }

@@ -163,3 +163,64 @@ func TestHookTags(t *testing.T) {
 		t.Fatalf("tags %v, want the create's three (deduplicated), not the await's", h.Tags)
 	}
 }
+
+// A tag filter is applied by DynamoDB after a Query's Limit, so a shard can
+// end its read (LastEvaluatedKey) before any tagged hook of its own while
+// another shard's tagged hook is older: that page must stop at the first
+// shard's frontier. Here a2 (tagged) hides behind a1 (newer, untagged) in
+// one shard, and b1 (tagged, older than both) is in another: a page cut
+// only at the limit lists b1 and its cursor then skips a2 for ever.
+func TestListStateMachineHooksTagBehindFrontier(t *testing.T) {
+	t.Parallel()
+	base := time.Now()
+	var tick int64
+	now := func() time.Time { tick++; return base.Add(time.Duration(tick) * time.Millisecond) }
+	c, _, _, _ := testClient(t, func(o *hooks.Options) { o.Now = now })
+	ctx := context.Background()
+	name := "smf-" + suffix()
+	sm := "arn:aws:states:us-east-1:123456789012:stateMachine:" + name
+	exec := "arn:aws:states:us-east-1:123456789012:execution:" + name + ":run"
+	// Tokens of two shards: a1 and a2 in one, b1 in another.
+	byShard := map[int][]string{}
+	for i := 0; len(byShard[hooks.ShardOf(name+"-0")]) < 2 || len(byShard) < 2; i++ {
+		tok := fmt.Sprintf("%s-%d", name, i)
+		byShard[hooks.ShardOf(tok)] = append(byShard[hooks.ShardOf(tok)], tok)
+	}
+	a := byShard[hooks.ShardOf(name+"-0")]
+	a1, a2 := a[1], a[0]
+	var b1 string
+	for s, toks := range byShard {
+		if s != hooks.ShardOf(a1) {
+			b1 = toks[0]
+			break
+		}
+	}
+	for _, h := range []struct {
+		tok  string
+		tags []string
+	}{{b1, []string{"t:x"}}, {a2, []string{"t:x"}}, {a1, []string{"t:y"}}} {
+		if _, err := c.Register(ctx, hooks.RegisterInput{Token: h.tok, ExecutionARN: exec, Tags: h.tags}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	in := hooks.ListStateMachineHooksInput{StateMachineARN: sm, Limit: 1, Tag: "t:x"}
+	for pages := 0; ; pages++ {
+		out, err := c.ListStateMachineHooks(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range out.Hooks {
+			got = append(got, h.Token)
+		}
+		if out.Cursor == "" {
+			break
+		}
+		if in.Cursor = out.Cursor; pages > 20 {
+			t.Fatal("no end")
+		}
+	}
+	if want := []string{a2, b1}; !slices.Equal(got, want) {
+		t.Fatalf("tag t:x, 1 a page: got %v, want %v (a1 %s untagged, newest)", got, want, a1)
+	}
+}
