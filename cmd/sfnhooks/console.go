@@ -170,10 +170,12 @@ func (s *consoleServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// page serves the console to the holder of the launch key (or of a
-// session already started), and starts the session.
+// page serves the console to the holder of the launch key only, and
+// starts the session. The session cookie alone is not enough: cookies are
+// not isolated by port, so the browser also sends it to any other server
+// on 127.0.0.1, which must not get the page's secret with it.
 func (s *consoleServer) page(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(consoleCookie); !equal(r.URL.Query().Get("key"), s.launch) && (err != nil || !equal(c.Value, s.session)) {
+	if !equal(r.URL.Query().Get("key"), s.launch) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusForbidden)
 		fmt.Fprintln(w, "Open the URL that sfnhooks console printed (it carries the launch key).")
@@ -194,7 +196,10 @@ func (s *consoleServer) page(w http.ResponseWriter, r *http.Request) {
 //	POST /api/hooks/{token}/dispose         body: {"executionArn"}
 func (s *consoleServer) serveAPI(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	rest := strings.TrimPrefix(r.URL.Path, "/api/hooks")
+	// The escaped path: the token is percent-decoded once, below (r.URL.Path
+	// is decoded already; decoding it again turns row "vict%69m" into hook
+	// "victim").
+	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/api/hooks")
 	var (
 		out []byte
 		err error

@@ -254,6 +254,9 @@ type hookItem struct {
 	// SMShard is the item's byStateMachine partition key ("" on a hook
 	// whose execution ARN names no state machine).
 	SMShard string
+	// SMSort is the item's byStateMachine sort key: an index entry whose
+	// sort key differs belongs to another incarnation of the token.
+	SMSort string
 	// WaitUntil is when the waiter's task times out (unix ms), 0 when its
 	// await did not say. A1 sets or removes it with the waiter.
 	WaitUntil int64
@@ -315,6 +318,7 @@ func decodeHook(m map[string]types.AttributeValue) *hookItem {
 		ExpiresAt:  getN(m, attrExpiresAt),
 		WaitUntil:  getN(m, attrWaitUntil),
 		SMShard:    getS(m, attrSMShard),
+		SMSort:     getS(m, attrSMSort),
 	}
 	if ts, ok := m[attrTags].(*types.AttributeValueMemberSS); ok {
 		h.Tags = append([]string(nil), ts.Value...)

@@ -341,8 +341,11 @@ func (c *Client) ListStateMachineHooks(ctx context.Context, in ListStateMachineH
 	}
 	for _, e := range all {
 		h := items[e.token]
-		if h == nil || h.SMShard != fmt.Sprintf("%s#%02d", in.StateMachineARN, e.shard) {
-			continue // disposed, or its token taken by another state machine's execution, since the index was written
+		if h == nil || h.SMShard != fmt.Sprintf("%s#%02d", in.StateMachineARN, e.shard) || h.SMSort != e.sort {
+			// Disposed, or its token taken by another execution since the
+			// index was read: a new incarnation of the same state machine
+			// is listed at its own place (its own smSort), never twice.
+			continue
 		}
 		if in.Tag != "" && !slices.Contains(h.Tags, in.Tag) {
 			continue
