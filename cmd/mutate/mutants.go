@@ -1098,6 +1098,16 @@ var mutants = []mutant{
 			New: "\treturn int(h.Sum32() % 1)",
 		}},
 	},
+	{
+		Name: "MO7-list-page-unbounded",
+		Desc: "ListStateMachineHooks: a page is not cut at MaxListPageBytes (50 hooks of big metadata are a Lambda response past 6 MB: a 502)",
+		File: "pkg/hooks/list_sm.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\tif n := fitPage(out.Hooks); n < len(out.Hooks) {\n",
+			New: "\tif n := fitPage(out.Hooks); false && n < len(out.Hooks) {\n",
+		}},
+	},
 	// Issue 22 (i22b): waiting tells the truth after an await's timeout.
 	{
 		Name: "MF1-waiting-ignores-timeout",

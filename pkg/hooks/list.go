@@ -32,6 +32,33 @@ const (
 // BatchGetItem reads at most 100 items).
 const MaxListLimit = 100
 
+// MaxListPageBytes bounds the JSON of a listing's page (ListHooks,
+// ListStateMachineHooks) as encoding/json writes it. The resume-hook
+// function returns the page as an API Gateway response body, which Lambda
+// caps at 6 MB once the body is escaped again inside the response (at
+// most twice its size: a backslash or a quote doubles). A page ends
+// before the hook that would pass the bound, and the cursor continues
+// from there; the first hook of a page always goes (one hook's JSON stays
+// under half a megabyte: MaxHookDataBytes of metadata at six bytes a
+// character at most).
+const MaxListPageBytes = 2 << 20
+
+// fitPage is how many of hooks, from the first, a page holds within
+// MaxListPageBytes (at least one).
+func fitPage(hooks []HookStatus) int {
+	size := len(`{"hooks":[],"cursor":""}`) + 256 // the envelope and its cursor
+	for i, h := range hooks {
+		b, err := json.Marshal(h)
+		if err != nil {
+			b = nil // cannot happen (plain fields, valid raw JSON); the page's own encoding would fail too
+		}
+		if size += len(b) + 1; size > MaxListPageBytes && i > 0 {
+			return i
+		}
+	}
+	return len(hooks)
+}
+
 // ListHooksInput selects the hooks ListHooks returns.
 type ListHooksInput struct {
 	// ExecutionARN is the execution whose hooks are listed (required: the
@@ -121,6 +148,7 @@ func (c *Client) ListHooks(ctx context.Context, in ListHooksInput) (*ListHooksOu
 	if err != nil {
 		return nil, fmt.Errorf("list hooks of %s: %w", in.ExecutionARN, err)
 	}
+	var listed []string          // the tokens of out.Hooks
 	for _, tok := range tokens { // the index's order
 		h := items[tok]
 		if h == nil || h.ExecutionARN != in.ExecutionARN {
@@ -133,6 +161,15 @@ func (c *Client) ListHooks(ctx context.Context, in ListHooksInput) (*ListHooksOu
 			continue
 		}
 		out.Hooks = append(out.Hooks, st)
+		listed = append(listed, tok)
+	}
+	if n := fitPage(out.Hooks); n < len(out.Hooks) {
+		// Continue after the last hook listed: its index key, as a Query's
+		// LastEvaluatedKey would give it.
+		out.Hooks = out.Hooks[:n]
+		out.NextToken = encodeListToken(map[string]types.AttributeValue{
+			attrExec: s(in.ExecutionARN), attrPK: s("HOOK#" + listed[n-1]), attrSK: s(skHook),
+		})
 	}
 	return out, nil
 }

@@ -42,7 +42,7 @@ const ListShards = 16
 
 // MaxStateMachineListLimit is the most hooks one ListStateMachineHooks page
 // returns. Each entry carries the hook's data (up to MaxHookDataBytes), so
-// 50 keep a page under Lambda's 6 MB response.
+// A page is also cut at MaxListPageBytes.
 const MaxStateMachineListLimit = 50
 
 // Order is the age order of a listing.
@@ -309,21 +309,28 @@ func (c *Client) ListStateMachineHooks(ctx context.Context, in ListStateMachineH
 	default:
 		next.P = bound
 	}
-	if more {
-		// A shard read to its end whose entries all made the page is done.
+	// cursorAt is the cursor of a listing that continues after sort key p:
+	// a shard read to its end whose entries all come before p is done.
+	cursorAt := func(p string) smCursor {
+		n := cur
+		n.P = p
 		left := map[int]bool{}
 		for i := range pages {
 			for _, e := range pages[i].entries {
-				if before(next.P, e.sort) {
+				if before(p, e.sort) {
 					left[i] = true
 				}
 			}
 		}
 		for i := range pages {
 			if cur.D&(1<<i) == 0 && !pages[i].more && !left[i] {
-				next.D |= 1 << i
+				n.D |= 1 << i
 			}
 		}
+		return n
+	}
+	if more {
+		next = cursorAt(next.P)
 	}
 
 	tokens := make([]string, len(all))
@@ -336,9 +343,7 @@ func (c *Client) ListStateMachineHooks(ctx context.Context, in ListStateMachineH
 	}
 	now := c.opts.Now()
 	out := &ListStateMachineHooksOutput{Hooks: []HookStatus{}}
-	if more {
-		out.Cursor = next.encode()
-	}
+	var sorts []string // of out.Hooks
 	for _, e := range all {
 		h := items[e.token]
 		if h == nil || h.SMShard != fmt.Sprintf("%s#%02d", in.StateMachineARN, e.shard) || h.SMSort != e.sort {
@@ -356,6 +361,14 @@ func (c *Client) ListStateMachineHooks(ctx context.Context, in ListStateMachineH
 			continue
 		}
 		out.Hooks = append(out.Hooks, st)
+		sorts = append(sorts, e.sort)
+	}
+	if n := fitPage(out.Hooks); n < len(out.Hooks) {
+		out.Hooks = out.Hooks[:n]
+		next, more = cursorAt(sorts[n-1]), true
+	}
+	if more {
+		out.Cursor = next.encode()
 	}
 	return out, nil
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/sfnhooks/sfnhooks/internal/adapter/httpapi"
@@ -148,21 +147,69 @@ func TestReviewListStateMachinePageFitsLambdaResponse(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out, err := c.ListStateMachineHooks(ctx, hooks.ListStateMachineHooksInput{StateMachineARN: sm, Limit: hooks.MaxStateMachineListLimit})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out.Hooks) == 0 {
-		t.Fatal("empty page")
-	}
-	var resp events.APIGatewayV2HTTPResponse = httpapi.JSON(200, out)
-	b, err := json.Marshal(resp)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const lambdaMax = 6 * 1024 * 1024
-	if len(b) > lambdaMax {
-		t.Fatalf("a page of %d hooks is a %d-byte Lambda response (status %d); Lambda's limit is %d bytes: the page is a 502",
-			len(out.Hooks), len(b), resp.StatusCode, lambdaMax)
+	fits := func(what string, page any) {
+		t.Helper()
+		resp := httpapi.JSON(200, page)
+		b, err := json.Marshal(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > lambdaMax {
+			t.Fatalf("%s: a %d-byte Lambda response (status %d); Lambda's limit is %d bytes: the page is a 502", what, len(b), resp.StatusCode, lambdaMax)
+		}
+	}
+	// Every hook is listed once, over pages that each fit.
+	seen := map[string]bool{}
+	in := hooks.ListStateMachineHooksInput{StateMachineARN: sm, Limit: hooks.MaxStateMachineListLimit}
+	for pages := 1; ; pages++ {
+		out, err := c.ListStateMachineHooks(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Hooks) == 0 {
+			t.Fatalf("page %d is empty", pages)
+		}
+		fits(fmt.Sprintf("state machine page %d of %d hooks", pages, len(out.Hooks)), out)
+		for _, h := range out.Hooks {
+			if seen[h.Token] {
+				t.Fatalf("%s listed twice", h.Token)
+			}
+			seen[h.Token] = true
+		}
+		if out.Cursor == "" {
+			break
+		}
+		if in.Cursor = out.Cursor; pages > hooks.MaxStateMachineListLimit {
+			t.Fatal("no end")
+		}
+	}
+	if len(seen) != hooks.MaxStateMachineListLimit {
+		t.Fatalf("listed %d hooks, want %d", len(seen), hooks.MaxStateMachineListLimit)
+	}
+	// The same for the execution's listing (ListHooks, 100 a page).
+	clear(seen)
+	lin := hooks.ListHooksInput{ExecutionARN: exec}
+	for pages := 1; ; pages++ {
+		out, err := c.ListHooks(ctx, lin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fits(fmt.Sprintf("execution page %d of %d hooks", pages, len(out.Hooks)), out)
+		for _, h := range out.Hooks {
+			if seen[h.Token] {
+				t.Fatalf("%s listed twice by ListHooks", h.Token)
+			}
+			seen[h.Token] = true
+		}
+		if out.NextToken == "" {
+			break
+		}
+		if lin.NextToken = out.NextToken; pages > hooks.MaxStateMachineListLimit {
+			t.Fatal("no end")
+		}
+	}
+	if len(seen) != hooks.MaxStateMachineListLimit {
+		t.Fatalf("ListHooks listed %d hooks, want %d", len(seen), hooks.MaxStateMachineListLimit)
 	}
 }
