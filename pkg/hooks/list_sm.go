@@ -333,9 +333,15 @@ func (c *Client) ListStateMachineHooks(ctx context.Context, in ListStateMachineH
 		next = cursorAt(next.P)
 	}
 
-	tokens := make([]string, len(all))
-	for i, e := range all {
-		tokens[i] = e.token
+	// A token can have two entries at once (the index lags behind a
+	// dispose and a new create of the same token): BatchGetItem refuses
+	// duplicate keys, so each token is read once; the entry whose smSort
+	// is the item's is the one listed.
+	tokens := make([]string, 0, len(all))
+	for _, e := range all {
+		if !slices.Contains(tokens, e.token) {
+			tokens = append(tokens, e.token)
+		}
 	}
 	items, err := c.getHookItems(ctx, tokens)
 	if err != nil {
