@@ -127,11 +127,11 @@ var mutants = []mutant{
 	},
 	{
 		Name: "M12-commit-before-send",
-		Desc: "deliverBacklog: A5 commit before A4 send (a crash or closed task between them loses the payload)",
+		Desc: "handOut (single and batch backlog awaits): A5 commit before A4 send (a crash or closed task between them loses the payload)",
 		File: "pkg/hooks/await.go",
 		Edits: []edit{{
-			Old: "\th.Waiter, h.Inflight = taskToken, &f\n",
-			New: "\th.Waiter, h.Inflight = taskToken, &f\n\tif err := c.commit(ctx, h, f); err != nil {\n\t\treturn false, err\n\t}\n",
+			Old: "\th.Waiter, h.Inflight, h.Batch = taskToken, &f, int64(maxBatch)\n",
+			New: "\th.Waiter, h.Inflight, h.Batch = taskToken, &f, int64(maxBatch)\n\tif err := c.commit(ctx, h, f); err != nil {\n\t\treturn false, err\n\t}\n",
 		}},
 	},
 	{

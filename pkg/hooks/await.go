@@ -656,6 +656,14 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, tak
 	payload := getS(got.Items[0], attrPayload)
 	key := strings.TrimPrefix(getS(got.Items[0], attrSK), msgPrefix(h.HookID))
 	f := inflight{ID: c.opts.NewID(), At: c.opts.Now(), Key: key} // names the payload, does not copy it
+	return c.handOut(ctx, h, taskToken, takeOver, f, 0, payload)
+}
+
+// handOut is A3 and A4 of a backlog await, single (maxBatch 0) or batch:
+// A3 names f, the payloads A2 read, as the in-flight hand-out to taskToken
+// (they stay stored and pending, dlv unchanged), then A4 sends wire, what
+// the task receives. done is false when the hook changed meanwhile.
+func (c *Client) handOut(ctx context.Context, h *hookItem, taskToken, takeOver string, f inflight, maxBatch int, wire string) (done bool, err error) {
 	oid := takeOver
 	told := []string{taskToken}
 	if oid == "" {
@@ -663,20 +671,26 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, tak
 	} else if h.Waiter != "" {
 		told = append(told, h.Waiter) // its task ended without the hand-out (settled)
 	}
+	update := "SET #waiter = :tt, #inflight = :f REMOVE #batch" // a single await
 	for {
 		nm := map[string]string{"#hookId": attrHookID, "#dlv": attrDlv, "#waiter": attrWaiter, "#inflight": attrInflight, "#fkey": fKey, "#id": fID, "#batch": attrBatch}
 		vals := map[string]types.AttributeValue{
 			":hid": s(h.HookID), ":d": n(h.Dlv), ":tt": s(taskToken), ":f": f.av(), ":oid": s(oid),
+		}
+		if maxBatch > 0 {
+			update = "SET #waiter = :tt, #inflight = :f, #batch = :mb"
+			vals[":mb"] = n(int64(maxBatch))
 		}
 		_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: &c.table,
 			Key:       hookKey(h.Token),
 			// A3: the head read by A2 is still the head, no other await's
 			// hand-out is in flight (unless taken over), and the waiter it
-			// replaces needs no word or has been told.
+			// replaces needs no word or has been told. A batch's f names
+			// every key it carries.
 			ConditionExpression: aws.String("#hookId = :hid AND #dlv = :d AND (attribute_not_exists(#inflight.#fkey) OR #inflight.#id = :oid) AND " +
 				toldCond(nm, vals, told)),
-			UpdateExpression:                    aws.String("SET #waiter = :tt, #inflight = :f REMOVE #batch"),
+			UpdateExpression:                    aws.String(update),
 			ExpressionAttributeNames:            nm,
 			ExpressionAttributeValues:           vals,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -689,7 +703,7 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, tak
 		}
 		old, ok := conditionFailed(err)
 		if !ok {
-			return false, fmt.Errorf("take stored payload: %w", err)
+			return false, fmt.Errorf("take stored payloads: %w", err)
 		}
 		// Refused on invariant T alone (same head, no other hand-out in
 		// flight, but the waiter has a resume's delivery not known to have
@@ -709,9 +723,8 @@ func (c *Client) deliverBacklog(ctx context.Context, h *hookItem, taskToken, tak
 		}
 		told = append(told, w)
 	}
-	h.Batch = 0 // a single await: A3 removed batch
-	h.Waiter, h.Inflight = taskToken, &f
-	if _, err := c.deliver(ctx, h, f, payload); err != nil && !errors.Is(err, ErrHookNotFound) {
+	h.Waiter, h.Inflight, h.Batch = taskToken, &f, int64(maxBatch)
+	if _, err := c.deliver(ctx, h, f, wire); err != nil && !errors.Is(err, ErrHookNotFound) {
 		return false, err
 	}
 	return true, nil

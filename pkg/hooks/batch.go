@@ -2,7 +2,6 @@ package hooks
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -237,59 +236,7 @@ func (c *Client) deliverBatch(ctx context.Context, h *hookItem, in *AwaitInput, 
 	if nb > 1 {
 		f.Keys = keys
 	}
-	oid := takeOver
-	told := []string{taskToken}
-	if oid == "" {
-		oid = "-" // matches no record: ids are 22 characters
-	} else if h.Waiter != "" {
-		told = append(told, h.Waiter) // its task ended without the hand-out (settled)
-	}
-	for {
-		nm := map[string]string{"#hookId": attrHookID, "#dlv": attrDlv, "#waiter": attrWaiter, "#inflight": attrInflight, "#fkey": fKey, "#id": fID, "#batch": attrBatch}
-		vals := map[string]types.AttributeValue{
-			":hid": s(h.HookID), ":d": n(h.Dlv), ":tt": s(taskToken), ":f": f.av(), ":oid": s(oid), ":mb": n(int64(in.MaxBatch)),
-		}
-		_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: &c.table,
-			Key:       hookKey(h.Token),
-			// A3 of a batch: as a single await's (the payloads read by
-			// A2 are still stored and the oldest while dlv holds), naming
-			// every key of the batch.
-			ConditionExpression: aws.String("#hookId = :hid AND #dlv = :d AND (attribute_not_exists(#inflight.#fkey) OR #inflight.#id = :oid) AND " +
-				toldCond(nm, vals, told)),
-			UpdateExpression:                    aws.String("SET #waiter = :tt, #inflight = :f, #batch = :mb"),
-			ExpressionAttributeNames:            nm,
-			ExpressionAttributeValues:           vals,
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		})
-		if err == nil {
-			break
-		}
-		if transactionConflict(err) {
-			return false, nil
-		}
-		old, ok := conditionFailed(err)
-		if !ok {
-			return false, fmt.Errorf("take stored payloads: %w", err)
-		}
-		cur := decodeHook(old)
-		if cur == nil || cur.HookID != h.HookID || cur.Dlv != h.Dlv || (cur.Inflight.stored() && cur.Inflight.ID != oid) {
-			return false, nil
-		}
-		w := cur.untold(told)
-		if w == "" || len(told) > 4 {
-			return false, nil
-		}
-		if err := c.tell(ctx, w, ErrorNameSuperseded, supersededCause(h.Token)); err != nil {
-			return false, err
-		}
-		told = append(told, w)
-	}
-	h.Waiter, h.Inflight, h.Batch = taskToken, &f, int64(in.MaxBatch)
-	if _, err := c.deliver(ctx, h, f, batchWire(payloads)); err != nil && !errors.Is(err, ErrHookNotFound) {
-		return false, err
-	}
-	return true, nil
+	return c.handOut(ctx, h, taskToken, takeOver, f, in.MaxBatch, batchWire(payloads))
 }
 
 // windowMargin is the time a batch window leaves its invocation for the
