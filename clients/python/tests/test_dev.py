@@ -62,6 +62,99 @@ def test_reject_with_jwt(dev):
     assert (out["status"], out["error"], out["cause"]) == ("FAILED", "OrderRejected", "out of stock")
 
 
+def all_pages(c, machine, **options):
+    """Every page of a state machine's hooks with options, each passing the
+    previous page's cursor: (the hooks in order, the number of pages)."""
+    hooks, pages, cursor = [], 0, None
+    while True:
+        page = c.list_state_machine_hooks(machine, cursor=cursor, **options)
+        assert len(page["hooks"]) <= options.get("limit", 25), page
+        hooks += page["hooks"]
+        pages += 1
+        assert pages <= 50, "the cursor comes to an end"
+        cursor = page.get("cursor")
+        if not cursor:
+            return hooks, pages
+
+
+def tokens(hooks):
+    return [h["token"] for h in hooks]
+
+
+def test_operators_list_state_machine_and_dispose(dev):
+    """SigV4: a state machine's hooks across executions by tag, state and age,
+    paged; dispose_hook removes one."""
+    c = sh.Client(dev.api, auth="sigv4", region="us-east-1")
+    # A state machine of its own: its listing holds this test's hooks only.
+    machine = dev.machine(uniq("ops"), "collect.asl.json")
+    wa, wb = uniq("wa"), uniq("wb")
+    exe_a = dev.start_sdk(machine, {"token": wa, "count": 1, "pauseSeconds": 0})
+    parked(c, wa)
+    exe_b = dev.start_sdk(machine, {"token": wb, "count": 1, "pauseSeconds": 0})
+    parked(c, wb)
+    # Created one after the other: their ages are in this order.
+    a1, a2, b1, b2 = uniq("a1"), uniq("a2"), uniq("b1"), uniq("b2")
+    dev.hook_task({"action": "create", "token": a1, "executionArn": exe_a, "tags": ["team:billing", "customer:acme"]})
+    dev.hook_task({"action": "create", "token": a2, "executionArn": exe_a, "tags": ["customer:other"]})
+    dev.hook_task({"action": "create", "token": b1, "executionArn": exe_b, "tags": ["customer:acme"]})
+    dev.hook_task({"action": "create", "token": b2, "executionArn": exe_b, "tags": ["customer:acme"]})
+    c.resume_hook(b1, {"n": 1})  # no await on b1: stored, b1 is pending
+
+    oldest = [wa, wb, a1, a2, b1, b2]
+    # The index is eventually consistent: wait for the six, then the listings are exact.
+    until("the six hooks listed", lambda: len(all_pages(c, machine)[0]) == 6)
+    hooks, pages = all_pages(c, machine, order="oldest", limit=2)
+    assert tokens(hooks) == oldest
+    assert pages >= 3
+    assert tokens(all_pages(c, machine, limit=4)[0]) == oldest[::-1], "newest first by default"
+
+    acme, pages = all_pages(c, machine, tag="customer:acme", order="oldest", limit=1)
+    assert tokens(acme) == [a1, b1, b2]
+    assert pages >= 3
+    assert acme[0]["tags"] == ["customer:acme", "team:billing"], "sorted"
+    assert (acme[0]["executionArn"], acme[0]["runId"]) == (exe_a, exe_a)
+    assert (acme[1]["executionArn"], acme[1]["pending"]) == (exe_b, 1)
+    assert tokens(all_pages(c, machine, tag="customer:acme", order="newest", limit=1)[0]) == [b2, b1, a1]
+
+    waiting, _ = all_pages(c, machine, state="waiting", order="oldest")
+    assert tokens(waiting) == [wa, wb]
+    assert all(h["waiting"] and h["pending"] == 0 for h in waiting)
+    assert tokens(all_pages(c, machine, state="pending")[0]) == [b1]
+    assert tokens(all_pages(c, machine, state="idle", order="oldest")[0]) == [a1, a2, b2]
+    assert tokens(all_pages(c, machine, state="idle", tag="customer:acme", order="oldest", limit=1)[0]) == [a1, b2]
+
+    # A cursor is only good for its own listing.
+    first = c.list_state_machine_hooks(machine, order="oldest", limit=1)
+    assert first.get("cursor")
+    with pytest.raises(sh.InvalidRequestError) as e:
+        c.list_state_machine_hooks(machine, order="newest", limit=1, cursor=first["cursor"])
+    assert e.value.status == 400
+
+    # Dispose a2: gone for GET and from the listing; again, it is already gone: success.
+    c.dispose_hook(a2, exe_a)
+    with pytest.raises(sh.HookNotFoundError) as nf:
+        c.get_hook(a2)
+    assert nf.value.status == 404
+    c.dispose_hook(a2, exe_a)
+    assert tokens(all_pages(c, machine, order="oldest")[0]) == [wa, wb, a1, b1, b2]
+
+    # Dispose the hook exe_a waits on, given as listed (its executionArn): the await fails with HookDisposedError.
+    c.dispose_hook(waiting[0])
+    out = dev.finished(exe_a)
+    assert (out["status"], out["error"]) == ("FAILED", "HookDisposedError")
+    c.resume_hook(wb, {"done": True})
+    out = dev.finished(exe_b)
+    assert out["status"] == "SUCCEEDED"
+    assert out["output"]["received"] == [{"done": True}]
+
+    # A malformed stateMachineArn (an execution's), and a dispose without its execution.
+    with pytest.raises(sh.InvalidRequestError) as e:
+        c.list_state_machine_hooks(exe_a)
+    assert (e.value.status, e.value.code) == (400, "InvalidRequest")
+    with pytest.raises(sh.InvalidRequestError):
+        c.dispose_hook(b2, "")
+
+
 def webhook_of(dev, exe):
     c = sh.Client(dev.api)
     return until("the execution's webhook",
@@ -293,3 +386,22 @@ def test_error_classes_over_direct_invoke(dev):
     assert len(c.list_hooks(exe)["hooks"]) == 1
     with pytest.raises(sh.HookNotFoundError):
         c.resume_webhook(uniq("nowebhook"), body="{}")
+
+
+def test_list_state_machine_and_dispose_over_direct_invoke(dev):
+    c = direct(dev)
+    exe = fake_execution()  # of state machine sfnhooks-clients-py
+    machine = exe.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0]
+    tag = f"run:{uniq('d')}"
+    t1, t2 = uniq("d1"), uniq("d2")
+    dev.hook_task({"action": "create", "token": t1, "executionArn": exe, "tags": [tag]})
+    dev.hook_task({"action": "create", "token": t2, "executionArn": exe, "tags": [tag]})
+    until("both listed", lambda: len(all_pages(c, machine, tag=tag)[0]) == 2)
+    hooks, _ = all_pages(c, machine, tag=tag, order="oldest", limit=1)
+    assert tokens(hooks) == [t1, t2]
+    c.dispose_hook(hooks[0])  # its executionArn
+    with pytest.raises(sh.HookNotFoundError):
+        c.get_hook(t1)
+    assert tokens(all_pages(c, machine, tag=tag)[0]) == [t2]
+    with pytest.raises(sh.InvalidRequestError):
+        c.list_state_machine_hooks("not-an-arn")

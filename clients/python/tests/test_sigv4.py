@@ -27,6 +27,7 @@ import sfnhooks_client as sh
 AKID, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 TS = pathlib.Path(__file__).resolve().parents[2] / "typescript"
 TOKEN = "order 42:ü"
+MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
 
 
 class _Capture(http.server.ThreadingHTTPServer):
@@ -49,7 +50,7 @@ class _Capture(http.server.ThreadingHTTPServer):
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = _do
+            do_GET = do_POST = do_DELETE = _do
 
         super().__init__(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -86,7 +87,10 @@ def test_python_client_signature():
         c.get_hook(TOKEN)
         c.list_hooks("arn:aws:states:us-east-1:123456789012:execution:m:e", state="waiting", limit=5)
         c.reject_hook(TOKEN, "No", "why")
-        assert len(srv.seen) == 4
+        c.list_state_machine_hooks(MACHINE, state="idle", tag="customer:acme co", order="oldest", limit=2, cursor="c/1+=")
+        c.dispose_hook(TOKEN, "arn:aws:states:us-east-1:123456789012:execution:m:e")
+        assert len(srv.seen) == 6
+        assert srv.seen[5]["method"] == "DELETE"
         for req in srv.seen:
             verify(srv.url, req)
     finally:
@@ -101,6 +105,8 @@ await c.resumeHook(token, { approved: true }, 'alias/k');
 await c.getHookByToken(token);
 await c.listHooks('arn:aws:states:us-east-1:123456789012:execution:m:e', { state: 'waiting', limit: 5 });
 await c.rejectHook(token, 'No', 'why');
+await c.listStateMachineHooks('arn:aws:states:us-east-1:123456789012:stateMachine:m', { state: 'idle', tag: 'customer:acme co', order: 'oldest', limit: 2, cursor: 'c/1+=' });
+await c.disposeHook(token, 'arn:aws:states:us-east-1:123456789012:execution:m:e');
 """
 
 
@@ -112,7 +118,8 @@ def test_typescript_client_signature():
     try:
         subprocess.run([node, "--input-type=module", "-e", SCRIPT, srv.url, AKID, SECRET, TOKEN], cwd=TS, check=True,
                        capture_output=True, text=True)
-        assert len(srv.seen) == 4
+        assert len(srv.seen) == 6
+        assert srv.seen[5]["method"] == "DELETE"
         for req in srv.seen:
             verify(srv.url, req)
     finally:
@@ -125,25 +132,37 @@ const [endpoint, akid, secret] = process.argv.slice(1);
 const c = new SfnhooksClient({ endpoint, auth: 'jwt', jwt: () => 'h.p.s', listAuth: 'sigv4', region: 'us-east-1', credentials: { accessKeyId: akid, secretAccessKey: secret } });
 await c.resumeHook('t', 1);
 await c.listHooks('arn:aws:states:us-east-1:123456789012:execution:m:e');
+await c.listStateMachineHooks('arn:aws:states:us-east-1:123456789012:stateMachine:m', { tag: 'customer:acme' });
+await c.disposeHook('t', 'arn:aws:states:us-east-1:123456789012:execution:m:e');
 """
 
 
 def check_jwt_then_list(srv: _Capture) -> None:
-    resume, listing = ({k.lower(): v for k, v in r["headers"].items()} for r in srv.seen)
+    """The resume carries the bearer; the three operator requests (list by
+    execution, by state machine, dispose) are SigV4-signed."""
+    assert len(srv.seen) == 4
+    resume = {k.lower(): v for k, v in srv.seen[0]["headers"].items()}
     assert resume.get("authorization") == "Bearer h.p.s"
-    assert srv.seen[1]["path"].startswith("/hooks?") and listing["authorization"].startswith("AWS4-HMAC-SHA256 ")
-    verify(srv.url, srv.seen[1])
+    assert [(r["method"], r["path"].split("?")[0]) for r in srv.seen[1:]] == [
+        ("GET", "/hooks"), ("GET", "/hooks"), ("DELETE", "/hooks/t")]
+    for req in srv.seen[1:]:
+        assert "executionArn=" in req["path"] or "stateMachineArn=" in req["path"]
+        assert {k.lower(): v for k, v in req["headers"].items()}["authorization"].startswith("AWS4-HMAC-SHA256 ")
+        verify(srv.url, req)
 
 
 def test_list_is_sigv4_for_a_jwt_client():
-    """GET /hooks is always SigV4 on AWS (openapi.yaml): a JWT client signs it
-    (list_auth defaults to sigv4 off loopback; set here, the server being on loopback)."""
+    """GET /hooks and DELETE /hooks/{token} are always SigV4 on AWS
+    (openapi.yaml): a JWT client signs them (list_auth defaults to sigv4 off
+    loopback; set here, the server being on loopback)."""
     srv = _Capture()
     try:
         c = sh.Client(srv.url, auth="jwt", jwt="h.p.s", list_auth="sigv4", region="us-east-1",
                       session=boto3.Session(aws_access_key_id=AKID, aws_secret_access_key=SECRET))
         c.resume_hook("t", 1)
         c.list_hooks("arn:aws:states:us-east-1:123456789012:execution:m:e")
+        c.list_state_machine_hooks(MACHINE, tag="customer:acme")
+        c.dispose_hook("t", "arn:aws:states:us-east-1:123456789012:execution:m:e")
         check_jwt_then_list(srv)
         assert sh.Client("https://abc.execute-api.eu-west-1.amazonaws.com", auth="jwt", jwt="x")._transport.list_auth == "sigv4"  # type: ignore[union-attr]
     finally:

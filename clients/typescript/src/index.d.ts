@@ -3,7 +3,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 export * from './errors.js';
 
 /** Routes of docs/openapi.yaml this client calls: operationId → [method, path]. */
-export declare const ROUTES: Readonly<Record<'resumeHook' | 'getHook' | 'listHooks' | 'rejectHook' | 'heartbeatHook' | 'resumeWebhook', readonly [string, string]>>;
+export declare const ROUTES: Readonly<Record<'resumeHook' | 'getHook' | 'listHooks' | 'rejectHook' | 'heartbeatHook' | 'disposeHook' | 'resumeWebhook', readonly [string, string]>>;
 /** Every error code the API documents: code → HTTP status. */
 export declare const ERROR_STATUS: Readonly<Record<ErrorCode, number>>;
 export declare const HEADER_IDEMPOTENCY_KEY: 'Idempotency-Key';
@@ -29,6 +29,8 @@ export interface Hook<M = unknown> {
   respondWith?: Record<string, unknown>;
   verify?: Record<string, unknown>;
   encrypt?: { kmsKeyId: string };
+  /** The hook's tags (key:value), sorted; set by the first create or await that gives them. */
+  tags?: string[];
 }
 
 /** A hook with its delivery state (HookStatus). */
@@ -39,12 +41,21 @@ export interface HookStatus<M = unknown> extends Hook<M> {
   pending: number;
   /** Payloads handed to awaits so far. */
   delivered: number;
+  /** When the parked await's task times out (absent when the await gave no timeout). */
+  waitingUntil?: string;
 }
 
 export interface HookList {
   hooks: HookStatus[];
   /** Present when more hooks may follow: pass it as nextToken. */
   nextToken?: string;
+}
+
+/** A page of a state machine's hooks (listStateMachineHooks). */
+export interface StateMachineHookList {
+  hooks: HookStatus[];
+  /** Present when more hooks may follow: pass it as cursor. */
+  cursor?: string;
 }
 
 export interface CallOptions {
@@ -72,6 +83,19 @@ export interface ListOptions extends CallOptions {
   nextToken?: string;
 }
 
+export interface StateMachineListOptions extends CallOptions {
+  /** waiting: an await is parked; pending: payloads are stored; idle: neither. Default: every hook. */
+  state?: 'waiting' | 'pending' | 'idle';
+  /** Only hooks carrying this tag, exactly (key:value). */
+  tag?: string;
+  /** By creation time: newest first (the default) or oldest first. */
+  order?: 'newest' | 'oldest';
+  /** Hooks a page lists (1-50, default 25). */
+  limit?: number;
+  /** The cursor of the previous page (same stateMachineArn, tag and order). */
+  cursor?: string;
+}
+
 export type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
 
 export interface LambdaOptions {
@@ -96,9 +120,10 @@ export interface ClientOptions {
    */
   auth?: 'sigv4' | 'jwt' | 'none';
   /**
-   * How listHooks (GET /hooks, an operator route) is authorized: default
-   * "sigv4" (the route is always SigV4 on AWS, whatever the other routes
-   * take), or auth for a loopback endpoint (make dev).
+   * How the operator routes are authorized (listHooks and
+   * listStateMachineHooks: GET /hooks; disposeHook: DELETE /hooks/{token}):
+   * default "sigv4" (they are always SigV4 on AWS, whatever the other
+   * routes take), or auth for a loopback endpoint (make dev).
    */
   listAuth?: 'sigv4' | 'jwt' | 'none';
   /** The bearer token of auth "jwt", or a function that returns a fresh one; default $SFNHOOKS_JWT. */
@@ -121,6 +146,9 @@ export declare class SfnhooksClient {
   resumeWebhook(token: string, request: Request, options?: CallOptions): Promise<Response>;
   getHookByToken(token: string, options?: CallOptions): Promise<HookStatus>;
   listHooks(executionArn: string, options?: ListOptions): Promise<HookList>;
+  listStateMachineHooks(stateMachineArn: string, options?: StateMachineListOptions): Promise<StateMachineHookList>;
+  /** executionArn defaults to the hook's own when a hook is given. */
+  disposeHook(tokenOrHook: string | { token: string; executionArn?: string }, executionArn?: string, options?: CallOptions): Promise<void>;
   rejectHook(tokenOrHook: string | { token: string }, error: string, cause?: string, options?: RejectOptions): Promise<Hook>;
   heartbeat(tokenOrHook: string | { token: string }, options?: CallOptions): Promise<void>;
 }
@@ -134,5 +162,7 @@ export declare function resumeHook<T = unknown>(tokenOrHook: string | { token: s
 export declare function resumeWebhook(token: string, request: Request, options?: CallOptions): Promise<Response>;
 export declare function getHookByToken(token: string, options?: CallOptions): Promise<HookStatus>;
 export declare function listHooks(executionArn: string, options?: ListOptions): Promise<HookList>;
+export declare function listStateMachineHooks(stateMachineArn: string, options?: StateMachineListOptions): Promise<StateMachineHookList>;
+export declare function disposeHook(tokenOrHook: string | { token: string; executionArn?: string }, executionArn?: string, options?: CallOptions): Promise<void>;
 export declare function rejectHook(tokenOrHook: string | { token: string }, error: string, cause?: string, options?: RejectOptions): Promise<Hook>;
 export declare function heartbeat(tokenOrHook: string | { token: string }, options?: CallOptions): Promise<void>;

@@ -61,6 +61,33 @@ export class SfnhooksClient {
     return { ...page, hooks: (page.hooks ?? []).map(withRunId) };
   }
 
+  /**
+   * One page of the live hooks of every execution of a state machine, by
+   * age: {hooks, cursor}. options: state ('waiting', 'pending' or 'idle'),
+   * tag (one key:value, exact), order ('newest', the default, or
+   * 'oldest'), limit (1-50, default 25), cursor (the previous page's, with
+   * the same stateMachineArn, tag and order). Keep asking with cursor until
+   * it is absent (with a state, a page can be empty while more follow).
+   * An operator route (GET /hooks?stateMachineArn=…): signed as listAuth.
+   */
+  async listStateMachineHooks(stateMachineArn, options = {}) {
+    const page = await this.#retry(options, (signal) => this.transport.listStateMachine(stateMachineArn, options, signal));
+    return { ...page, hooks: (page.hooks ?? []).map(withRunId) };
+  }
+
+  /**
+   * Dispose the hook while executionArn holds it, as the workflow's
+   * dispose does (an await parked on it fails with HookDisposedError).
+   * Given a hook (from a listing), its executionArn is the default. A hook
+   * already gone is success, so a retry is safe. An operator route (DELETE
+   * /hooks/{token}?executionArn=…): signed as listAuth.
+   */
+  async disposeHook(tokenOrHook, executionArn, options = {}) {
+    const token = tokenOf(tokenOrHook);
+    const exe = executionArn ?? (typeof tokenOrHook === 'object' ? tokenOrHook?.executionArn : undefined) ?? '';
+    await this.#retry(options, (signal) => this.transport.dispose(token, exe, signal));
+  }
+
   /** Fail the hook's await with error (the name a Catch matches) and cause. */
   async rejectHook(tokenOrHook, error, cause = '', options = {}) {
     const token = tokenOf(tokenOrHook);
@@ -159,6 +186,27 @@ function pathOf(op, token) {
   return token === undefined ? path : path.replace('{token}', encodeURIComponent(token));
 }
 
+// stateMachineQuery is the query of GET /hooks?stateMachineArn=…: the
+// options given, as the API names them.
+function stateMachineQuery(stateMachineArn, { state, tag, order, limit, cursor } = {}) {
+  const query = { stateMachineArn };
+  if (state) query.state = state;
+  if (tag) query.tag = tag;
+  if (order) query.order = order;
+  if (limit !== undefined) query.limit = String(limit);
+  if (cursor) query.cursor = cursor;
+  return query;
+}
+
+// canonicalQuery encodes query as SigV4's canonical request does (RFC 3986:
+// a space is %20, never '+'; only A-Z a-z 0-9 - _ . ~ left as they are), so
+// that the query signed is byte for byte the query sent, whatever a tag or
+// cursor holds.
+function canonicalQuery(query) {
+  const enc = (v) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  return Object.entries(query).map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&');
+}
+
 function isLoopback(url) {
   const h = url.hostname.replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^127\./.test(h);
@@ -186,8 +234,9 @@ class HttpTransport {
     this.fetch = fetchFn;
     const auth = options.auth ?? process.env.SFNHOOKS_AUTH ?? (isLoopback(this.base) ? 'none' : 'sigv4');
     this.auth = auth;
-    // GET /hooks is an operator route: always SigV4 on AWS, whatever auth
-    // the other routes take (docs/openapi.yaml); make dev checks none.
+    // GET /hooks and DELETE /hooks/{token} are operator routes: always
+    // SigV4 on AWS, whatever auth the other routes take (docs/openapi.yaml);
+    // make dev checks none.
     this.listAuth = options.listAuth ?? (isLoopback(this.base) ? auth : 'sigv4');
     for (const a of [auth, this.listAuth]) {
       if (!['sigv4', 'jwt', 'none'].includes(a)) throw new SfnhooksError(`unknown auth ${JSON.stringify(a)} (sigv4, jwt or none)`);
@@ -218,11 +267,13 @@ class HttpTransport {
     return this.signerPromise;
   }
 
-  // send makes one request; it returns the answer (any status).
-  async send(method, path, { query, body, headers = {}, signal, sign = true, auth = this.auth }) {
+  // send makes one request; it returns the answer (any status). query is
+  // an object (form-encoded, as URLSearchParams does) or search the query
+  // string as it is to be sent.
+  async send(method, path, { query, search, body, headers = {}, signal, sign = true, auth = this.auth }) {
     const url = new URL(this.base.href);
     url.pathname = this.prefix + path;
-    url.search = query ? new URLSearchParams(query).toString() : '';
+    url.search = search ?? (query ? new URLSearchParams(query).toString() : '');
     let h = { ...headers };
     if (sign && auth === 'jwt') {
       const jwt = typeof this.jwt === 'function' ? await this.jwt() : this.jwt;
@@ -241,9 +292,10 @@ class HttpTransport {
     return this.fetch(url, { method, headers: h, body, signal, redirect: 'manual' });
   }
 
-  async call(op, token, opts) {
+  async call(op, token, { query, ...opts }) {
     const [method] = ROUTES[op];
-    const a = await readAnswer(await this.send(method, pathOf(op, token), opts));
+    const search = query ? canonicalQuery(query) : undefined;
+    const a = await readAnswer(await this.send(method, pathOf(op, token), { ...opts, search }));
     if (a.status >= 200 && a.status < 300) return a.json;
     throw errorFor(a.status, a.json, a.text, a.retryAfter);
   }
@@ -262,6 +314,14 @@ class HttpTransport {
     if (limit !== undefined) query.limit = String(limit);
     if (nextToken) query.nextToken = nextToken;
     return this.call('listHooks', undefined, { query, signal, auth: this.listAuth });
+  }
+
+  listStateMachine(stateMachineArn, options, signal) {
+    return this.call('listHooks', undefined, { query: stateMachineQuery(stateMachineArn, options), signal, auth: this.listAuth });
+  }
+
+  dispose(token, executionArn, signal) {
+    return this.call('disposeHook', token, { query: { executionArn }, signal, auth: this.listAuth });
   }
 
   reject(token, error, cause, key, signal) {
@@ -383,6 +443,16 @@ class LambdaTransport {
     return this.httpJSON('GET /hooks', { method: 'GET', path: '/hooks', query: q.toString() }, signal);
   }
 
+  listStateMachine(stateMachineArn, options, signal) {
+    const q = new URLSearchParams(stateMachineQuery(stateMachineArn, options));
+    return this.httpJSON('GET /hooks', { method: 'GET', path: '/hooks', query: q.toString() }, signal);
+  }
+
+  dispose(token, executionArn, signal) {
+    const q = new URLSearchParams({ executionArn });
+    return this.httpJSON('DELETE /hooks/{token}', { method: 'DELETE', token, path: '/hooks/' + token, query: q.toString() }, signal);
+  }
+
   reject(token, error, cause, key, signal) {
     return this.invoke(this.resumeHookFunction, { action: 'reject', token, error, cause, idempotencyKey: key }, signal);
   }
@@ -432,5 +502,7 @@ export const resumeHook = (tokenOrHook, payload, options) => client().resumeHook
 export const resumeWebhook = (token, request, options) => client().resumeWebhook(token, request, options);
 export const getHookByToken = (token, options) => client().getHookByToken(token, options);
 export const listHooks = (executionArn, options) => client().listHooks(executionArn, options);
+export const listStateMachineHooks = (stateMachineArn, options) => client().listStateMachineHooks(stateMachineArn, options);
+export const disposeHook = (tokenOrHook, executionArn, options) => client().disposeHook(tokenOrHook, executionArn, options);
 export const rejectHook = (tokenOrHook, error, cause, options) => client().rejectHook(tokenOrHook, error, cause, options);
 export const heartbeat = (tokenOrHook, options) => client().heartbeat(tokenOrHook, options);

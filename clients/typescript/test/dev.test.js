@@ -54,6 +54,92 @@ test('rejectHook (JWT bearer): the await fails with the error and cause', async 
   assert.equal(out.cause, 'out of stock');
 });
 
+// allPages lists a state machine's hooks page by page with options (each
+// page passes the previous one's cursor): the hooks in order and the number
+// of pages.
+async function allPages(c, machine, options = {}) {
+  const hooks = [];
+  let pages = 0;
+  let cursor;
+  do {
+    const page = await c.listStateMachineHooks(machine, { ...options, cursor });
+    assert.ok(page.hooks.length <= (options.limit ?? 25), `a page of ${page.hooks.length} hooks, limit ${options.limit}`);
+    hooks.push(...page.hooks);
+    cursor = page.cursor;
+    assert.ok(++pages <= 50, 'the cursor comes to an end');
+  } while (cursor);
+  return { hooks, tokens: hooks.map((h) => h.token), pages };
+}
+
+test('operators (SigV4): a state machine\'s hooks across executions by tag, state and age, paged; disposeHook removes one', async () => {
+  // A state machine of its own: its listing holds this test's hooks only.
+  const machine = await ensureMachine(uniq('ops'), 'collect.asl.json');
+  const [wa, wb] = [uniq('wa'), uniq('wb')];
+  const exeA = await startSDK(machine, { token: wa, count: 1, pauseSeconds: 0 });
+  await parked(signed, wa);
+  const exeB = await startSDK(machine, { token: wb, count: 1, pauseSeconds: 0 });
+  await parked(signed, wb);
+  // Created one after the other: their ages are in this order.
+  const [a1, a2, b1, b2] = [uniq('a1'), uniq('a2'), uniq('b1'), uniq('b2')];
+  await hookTask({ action: 'create', token: a1, executionArn: exeA, tags: ['team:billing', 'customer:acme'] });
+  await hookTask({ action: 'create', token: a2, executionArn: exeA, tags: ['customer:other'] });
+  await hookTask({ action: 'create', token: b1, executionArn: exeB, tags: ['customer:acme'] });
+  await hookTask({ action: 'create', token: b2, executionArn: exeB, tags: ['customer:acme'] });
+  await signed.resumeHook(b1, { n: 1 }); // no await on b1: stored, b1 is pending
+
+  const oldest = [wa, wb, a1, a2, b1, b2];
+  // The index is eventually consistent: wait for the six, then the listings are exact.
+  await until('the six hooks listed', async () => (await allPages(signed, machine)).hooks.length === 6);
+  const all = await allPages(signed, machine, { order: 'oldest', limit: 2 });
+  assert.deepEqual(all.tokens, oldest);
+  assert.ok(all.pages >= 3, `${all.pages} pages of 2 for 6 hooks`);
+  assert.deepEqual((await allPages(signed, machine, { limit: 4 })).tokens, [...oldest].reverse(), 'newest first by default');
+
+  const acme = await allPages(signed, machine, { tag: 'customer:acme', order: 'oldest', limit: 1 });
+  assert.deepEqual(acme.tokens, [a1, b1, b2]);
+  assert.ok(acme.pages >= 3, `${acme.pages} pages of 1 for 3 hooks`);
+  const [h1, hb1] = acme.hooks;
+  assert.deepEqual(h1.tags, ['customer:acme', 'team:billing'], 'sorted');
+  assert.equal(h1.executionArn, exeA);
+  assert.equal(h1.runId, exeA);
+  assert.equal(hb1.executionArn, exeB);
+  assert.equal(hb1.pending, 1);
+  assert.deepEqual((await allPages(signed, machine, { tag: 'customer:acme', order: 'newest', limit: 1 })).tokens, [b2, b1, a1]);
+
+  const waiting = await allPages(signed, machine, { state: 'waiting', order: 'oldest' });
+  assert.deepEqual(waiting.tokens, [wa, wb]);
+  assert.ok(waiting.hooks.every((h) => h.waiting && h.pending === 0));
+  assert.deepEqual((await allPages(signed, machine, { state: 'pending' })).tokens, [b1]);
+  assert.deepEqual((await allPages(signed, machine, { state: 'idle', order: 'oldest' })).tokens, [a1, a2, b2]);
+  assert.deepEqual((await allPages(signed, machine, { state: 'idle', tag: 'customer:acme', order: 'oldest', limit: 1 })).tokens, [a1, b2]);
+
+  // A cursor is only good for its own listing.
+  const first = await signed.listStateMachineHooks(machine, { order: 'oldest', limit: 1 });
+  assert.ok(first.cursor);
+  await assert.rejects(signed.listStateMachineHooks(machine, { order: 'newest', limit: 1, cursor: first.cursor }),
+    (e) => e instanceof InvalidRequestError && e.status === 400);
+
+  // Dispose a2: gone for GET and from the listing; again, it is already gone: success.
+  await signed.disposeHook(a2, exeA);
+  await assert.rejects(signed.getHookByToken(a2), (e) => e instanceof HookNotFoundError && e.status === 404);
+  await signed.disposeHook(a2, exeA);
+  assert.deepEqual((await allPages(signed, machine, { order: 'oldest' })).tokens, [wa, wb, a1, b1, b2]);
+
+  // Dispose the hook exeA waits on, given as listed (its executionArn): the await fails with HookDisposedError.
+  await signed.disposeHook(waiting.hooks[0]);
+  const outA = await finished(exeA);
+  assert.equal(outA.status, 'FAILED');
+  assert.equal(outA.error, 'HookDisposedError');
+  await signed.resumeHook(wb, { done: true });
+  const outB = await finished(exeB);
+  assert.equal(outB.status, 'SUCCEEDED');
+  assert.deepEqual(outB.output.received, [{ done: true }]);
+
+  // A malformed stateMachineArn (an execution's), and a dispose without its execution.
+  await assert.rejects(signed.listStateMachineHooks(exeA), (e) => e instanceof InvalidRequestError && e.status === 400 && e.code === 'InvalidRequest');
+  await assert.rejects(signed.disposeHook(b2, ''), (e) => e instanceof InvalidRequestError && e.status === 400);
+});
+
 // webhookOf waits for the execution's webhook to be listed; its token.
 async function webhookOf(exe) {
   return until('the execution\'s webhook', async () => (await client.listHooks(exe)).hooks.find((h) => h.kind === 'webhook'))
@@ -269,6 +355,22 @@ test('error classes over a direct Lambda invoke: the errorType maps to the same 
   assert.equal((await direct.listHooks(exe)).hooks.length, 1);
   await assert.rejects(direct.resumeWebhook(uniq('nowebhook'), new Request('https://x.example/', { method: 'POST', body: '{}' })),
     (e) => e instanceof HookNotFoundError);
+});
+
+test('listStateMachineHooks and disposeHook over a direct Lambda invoke', async () => {
+  const exe = fakeExecution(); // of state machine sfnhooks-clients-ts
+  const machine = exe.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, '');
+  const tag = `run:${uniq('d')}`;
+  const [t1, t2] = [uniq('d1'), uniq('d2')];
+  await hookTask({ action: 'create', token: t1, executionArn: exe, tags: [tag] });
+  await hookTask({ action: 'create', token: t2, executionArn: exe, tags: [tag] });
+  await until('both listed', async () => (await allPages(direct, machine, { tag })).hooks.length === 2);
+  const page = await allPages(direct, machine, { tag, order: 'oldest', limit: 1 });
+  assert.deepEqual(page.tokens, [t1, t2]);
+  await direct.disposeHook(page.hooks[0]); // its executionArn
+  await assert.rejects(direct.getHookByToken(t1), (e) => e instanceof HookNotFoundError && e.status === 404);
+  assert.deepEqual((await allPages(direct, machine, { tag })).tokens, [t2]);
+  await assert.rejects(direct.listStateMachineHooks('not-an-arn'), (e) => e instanceof InvalidRequestError && e.status === 400);
 });
 
 test('timeoutMs and signal abort a call', async () => {

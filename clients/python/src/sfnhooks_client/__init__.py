@@ -11,10 +11,12 @@ from .client import (
     WebhookRequest,
     WebhookResponse,
     configure,
+    dispose_hook,
     get_hook,
     heartbeat,
     is_transient,
     list_hooks,
+    list_state_machine_hooks,
     reject_hook,
     resume_hook,
     resume_webhook,
@@ -23,7 +25,7 @@ from .errors import *  # noqa: F401,F403 - the typed errors
 from .errors import ERROR_CLASSES, ERROR_STATUS, ROUTES, SfnhooksError
 
 __all__ = [
-    "Client", "WebhookRequest", "WebhookResponse", "configure", "get_hook", "heartbeat", "is_transient",
-    "list_hooks", "reject_hook", "resume_hook", "resume_webhook", "SfnhooksError", "ERROR_CLASSES",
+    "Client", "WebhookRequest", "WebhookResponse", "configure", "dispose_hook", "get_hook", "heartbeat",
+    "is_transient", "list_hooks", "list_state_machine_hooks", "reject_hook", "resume_hook", "resume_webhook", "SfnhooksError", "ERROR_CLASSES",
     "ERROR_STATUS", "ROUTES",
 ] + [cls.__name__ for cls in ERROR_CLASSES.values()]

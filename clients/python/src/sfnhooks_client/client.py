@@ -122,6 +122,18 @@ def _path(op: str, token: Optional[str] = None) -> str:
     return path if token is None else path.replace("{token}", quote(token, safe=""))
 
 
+def _state_machine_query(state_machine_arn: str, state: Optional[str], tag: Optional[str], order: Optional[str],
+                         limit: Optional[int], cursor: Optional[str]) -> List[Tuple[str, str]]:
+    """The query of GET /hooks?stateMachineArn=...: the options given, as the API names them."""
+    q = [("stateMachineArn", state_machine_arn)]
+    for name, value in (("state", state), ("tag", tag), ("order", order), ("cursor", cursor)):
+        if value:
+            q.append((name, value))
+    if limit is not None:
+        q.append(("limit", str(limit)))
+    return q
+
+
 def _parse(text: str) -> Any:
     try:
         return json.loads(text) if text else None
@@ -136,8 +148,9 @@ class _HTTPTransport:
         parts = urlsplit(self.base)
         loopback = _is_loopback(parts.hostname or "")
         self.auth = auth or os.environ.get("SFNHOOKS_AUTH") or ("none" if loopback else "sigv4")
-        # GET /hooks is an operator route: always SigV4 on AWS, whatever auth the
-        # other routes take (docs/openapi.yaml); make dev checks none.
+        # GET /hooks and DELETE /hooks/{token} are operator routes: always SigV4
+        # on AWS, whatever auth the other routes take (docs/openapi.yaml); make
+        # dev checks none.
         self.list_auth = list_auth or (self.auth if loopback else "sigv4")
         self.pool = urllib3.PoolManager(timeout=urllib3.Timeout(total=timeout), retries=False)
         for a in (self.auth, self.list_auth):
@@ -164,7 +177,10 @@ class _HTTPTransport:
     def send(self, method: str, path: str, *, query: Optional[Sequence[Tuple[str, str]]] = None,
              body: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None,
              sign: bool = True, auth: Optional[str] = None) -> Any:
-        url = self.base + path + ("?" + urlencode(list(query)) if query else "")
+        # The query as SigV4's canonical request encodes it (RFC 3986: a space is
+        # %20, never '+'), so that what botocore signs is byte for byte what is
+        # sent, whatever a tag or cursor holds.
+        url = self.base + path + ("?" + urlencode(list(query), quote_via=quote) if query else "")
         h = dict(headers or {})
         auth = auth or self.auth
         if sign and auth == "jwt":
@@ -209,6 +225,14 @@ class _HTTPTransport:
         if next_token:
             q.append(("nextToken", next_token))
         return self.call("listHooks", query=q, auth=self.list_auth)
+
+    def list_state_machine(self, state_machine_arn: str, state: Optional[str], tag: Optional[str],
+                           order: Optional[str], limit: Optional[int], cursor: Optional[str]) -> Any:
+        q = _state_machine_query(state_machine_arn, state, tag, order, limit, cursor)
+        return self.call("listHooks", query=q, auth=self.list_auth)
+
+    def dispose(self, token: str, execution_arn: str) -> Any:
+        return self.call("disposeHook", token, query=[("executionArn", execution_arn)], auth=self.list_auth)
 
     def reject(self, token: str, error: str, cause: str, key: str) -> Any:
         h = {"content-type": "application/json", HEADER_IDEMPOTENCY_KEY: key}
@@ -317,6 +341,15 @@ class _LambdaTransport:
             q.append(("nextToken", next_token))
         return self._http_json("GET /hooks", method="GET", path="/hooks", query=urlencode(q))
 
+    def list_state_machine(self, state_machine_arn: str, state: Optional[str], tag: Optional[str],
+                           order: Optional[str], limit: Optional[int], cursor: Optional[str]) -> Any:
+        q = _state_machine_query(state_machine_arn, state, tag, order, limit, cursor)
+        return self._http_json("GET /hooks", method="GET", path="/hooks", query=urlencode(q))
+
+    def dispose(self, token: str, execution_arn: str) -> Any:
+        return self._http_json("DELETE /hooks/{token}", method="DELETE", token=token, path="/hooks/" + token,
+                               query=urlencode([("executionArn", execution_arn)]))
+
     def reject(self, token: str, error: str, cause: str, key: str) -> Any:
         return self.invoke(self.hook_fn, {"action": "reject", "token": token, "error": error, "cause": cause,
                                           "idempotencyKey": key})
@@ -354,7 +387,8 @@ class Client:
     HTTP API: ``Client(endpoint=..., auth="sigv4"|"jwt"|"none")`` (endpoint
     default $SFNHOOKS_ENDPOINT; auth default $SFNHOOKS_AUTH, else "none" for a
     loopback endpoint such as make dev, else "sigv4" with boto3's credentials;
-    list_auth, for list_hooks, default "sigv4": GET /hooks is always SigV4 on AWS).
+    list_auth, for the operator routes (list_hooks, list_state_machine_hooks,
+    dispose_hook), default "sigv4": they are always SigV4 on AWS).
     Direct invoke: ``Client(resume_hook_function=..., resume_webhook_function=...)``
     (or $SFNHOOKS_RESUME_HOOK_FUNCTION without an endpoint).
     """
@@ -423,6 +457,36 @@ class Client:
         page: Dict[str, Any] = self._retry(lambda: self._transport.list(execution_arn, state, limit, next_token)) or {}
         return {**page, "hooks": [_with_run_id(h) for h in page.get("hooks") or []]}
 
+    def list_state_machine_hooks(self, state_machine_arn: str, *, state: Optional[str] = None,
+                                 tag: Optional[str] = None, order: Optional[str] = None, limit: Optional[int] = None,
+                                 cursor: Optional[str] = None) -> Dict[str, Any]:
+        """One page of the live hooks of every execution of a state machine, by age:
+        {"hooks": [...], "cursor"?}.
+
+        state: "waiting", "pending" or "idle"; tag: one key:value, exact; order:
+        "newest" (the default) or "oldest"; limit: 1-50 (default 25); cursor: the
+        previous page's (same state machine, tag and order). Ask again with cursor
+        until it is absent (with a state, a page may be empty while more follow).
+        An operator route (GET /hooks?stateMachineArn=...): signed as list_auth.
+        """
+        page: Dict[str, Any] = self._retry(lambda: self._transport.list_state_machine(
+            state_machine_arn, state, tag, order, limit, cursor)) or {}
+        return {**page, "hooks": [_with_run_id(h) for h in page.get("hooks") or []]}
+
+    def dispose_hook(self, token_or_hook: TokenOrHook, execution_arn: Optional[str] = None) -> None:
+        """Dispose the hook while execution_arn holds it, as the workflow's dispose does
+        (an await parked on it fails with HookDisposedError).
+
+        Given a hook (from a listing), its executionArn is the default. A hook
+        already gone is success, so a retry is safe. An operator route (DELETE
+        /hooks/{token}?executionArn=...): signed as list_auth.
+        """
+        token = _token_of(token_or_hook)
+        if execution_arn is None and not isinstance(token_or_hook, str):
+            execution_arn = token_or_hook.get("executionArn")
+        exe = execution_arn or ""
+        self._retry(lambda: self._transport.dispose(token, exe))
+
     def reject_hook(self, token_or_hook: TokenOrHook, error: str, cause: str = "", *,
                     idempotency_key: Optional[str] = None) -> Hook:
         """Fail the hook's await with error (the name a Catch matches) and cause."""
@@ -480,6 +544,17 @@ def get_hook(token: str) -> Hook:
 def list_hooks(execution_arn: str, *, state: Optional[str] = None, limit: Optional[int] = None,
                next_token: Optional[str] = None) -> Dict[str, Any]:
     return _client().list_hooks(execution_arn, state=state, limit=limit, next_token=next_token)
+
+
+def list_state_machine_hooks(state_machine_arn: str, *, state: Optional[str] = None, tag: Optional[str] = None,
+                             order: Optional[str] = None, limit: Optional[int] = None,
+                             cursor: Optional[str] = None) -> Dict[str, Any]:
+    return _client().list_state_machine_hooks(state_machine_arn, state=state, tag=tag, order=order, limit=limit,
+                                              cursor=cursor)
+
+
+def dispose_hook(token_or_hook: TokenOrHook, execution_arn: Optional[str] = None) -> None:
+    _client().dispose_hook(token_or_hook, execution_arn)
 
 
 def reject_hook(token_or_hook: TokenOrHook, error: str, cause: str = "", *,

@@ -1,9 +1,9 @@
 // Compiled by test/types.test.js (tsc --noEmit, strict): the declarations
 // describe the package's API as a TypeScript user calls it.
 import {
-  resumeHook, resumeWebhook, getHookByToken, rejectHook, heartbeat, listHooks, configure, SfnhooksClient,
-  SfnhooksError, TooManyPendingError, SchemaValidationError, HookNotFoundError, ERROR_CLASSES, ROUTES,
-  type Hook, type HookStatus, type HookList,
+  resumeHook, resumeWebhook, getHookByToken, rejectHook, heartbeat, listHooks, listStateMachineHooks, disposeHook,
+  configure, SfnhooksClient, SfnhooksError, TooManyPendingError, SchemaValidationError, HookNotFoundError, ERROR_CLASSES, ROUTES,
+  type Hook, type HookStatus, type HookList, type StateMachineHookList,
 } from '@sfnhooks/client';
 
 export async function route(request: Request, params: { token: string }): Promise<Response> {
@@ -18,6 +18,15 @@ export async function route(request: Request, params: { token: string }): Promis
   await rejectHook('t', 'OrderRejected', 'cause', { idempotencyKey: 'k' });
   await heartbeat({ token: 't' });
   void waiting; void next;
+  const machine = 'arn:aws:states:us-east-1:123456789012:stateMachine:orders';
+  let sm: StateMachineHookList = await listStateMachineHooks(machine, { state: 'idle', tag: 'customer:acme', order: 'oldest', limit: 50 });
+  while (sm.cursor) sm = await listStateMachineHooks(machine, { tag: 'customer:acme', order: 'oldest', cursor: sm.cursor, timeoutMs: 1000 });
+  const tags: string[] | undefined = sm.hooks[0]?.tags;
+  const until: string | undefined = sm.hooks[0]?.waitingUntil;
+  void tags; void until;
+  await disposeHook('t', runId);
+  await disposeHook(st); // its executionArn
+  await configure({ endpoint: 'https://x' }).disposeHook({ token: 't' }, runId, { signal: AbortSignal.timeout(1000) });
   try {
     return await resumeWebhook(params.token, request);
   } catch (err) {
@@ -45,5 +54,11 @@ export function clients(): SfnhooksClient[] {
 await resumeHook(42, {});
 // @ts-expect-error: auth is one of three
 new SfnhooksClient({ auth: 'basic' });
+// @ts-expect-error: a state machine listing's state is waiting, pending or idle
+await listStateMachineHooks('arn', { state: 'stuck' });
+// @ts-expect-error: order is newest or oldest
+await listStateMachineHooks('arn', { order: 'asc' });
+// @ts-expect-error: disposeHook needs a token
+await disposeHook(undefined, 'arn');
 // @ts-expect-error: resumeWebhook takes a Request
 await resumeWebhook('t', { method: 'POST' });
