@@ -47,8 +47,9 @@ bench: ## benchmarks: AWS calls per operation, ns/op and allocs/op
 		SFNHOOKS_REQUIRE_STACK=1 $(GO) test -p 1 -run '^$$' -bench . -benchmem ./... | tee .state/bench.txt
 
 # Sizes: SFNHOOKS_SCALE_HOT, _INFLIGHT, _HOOKS, _RESUMES, _LATENCY (internal/testbench/awsmodel/scale_test.go).
-scale: ## the scale model: naive pattern, previous and current protocol on internal/testbench/awsmodel (no AWS, no emulator; ~50 s)
+scale: ## the scale model: naive pattern, previous and current protocol, and the state machine listing at 10,000 hooks, on internal/testbench/awsmodel (no AWS, no emulator)
 	@$(GO) test -count=1 -run '^$$' -bench '^BenchmarkScale$$' -benchtime=1x ./internal/testbench/awsmodel/
+	@SFNHOOKS_LIST_SCALE=1 $(GO) test -count=1 -v -run '^TestListStateMachineAtScale$$' ./internal/testbench/awsmodel/
 
 coldstart: ## cold start of each bootstrap under the Lambda Runtime Interface Emulator, and bootstrap sizes
 	@scripts/coldstart.sh
