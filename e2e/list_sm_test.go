@@ -152,6 +152,14 @@ func TestListStateMachineHooks(t *testing.T) {
 	if r := e.send(del); r.Status != http.StatusBadRequest {
 		t.Fatalf("DELETE without executionArn: %d %s, want 400", r.Status, r.Body)
 	}
+	// Named with an execution that does not hold it: 409, nothing deleted.
+	del.QueryStringParameters = map[string]string{"executionArn": "arn:aws:states:us-east-1:123456789012:execution:" + name + ":run-0"}
+	if r := e.send(del); r.Status != http.StatusConflict || !jsonHas(r.Body, "HookConflict") {
+		t.Fatalf("DELETE by another execution: %d %s, want 409 HookConflict", r.Status, r.Body)
+	}
+	if got := e.listSMAll(map[string]string{"stateMachineArn": sm}); !slices.Contains(got, gone) {
+		t.Fatalf("a refused DELETE removed %s: %v", gone, got)
+	}
 	del.QueryStringParameters = map[string]string{"executionArn": "arn:aws:states:us-east-1:123456789012:execution:" + name + ":run-1"}
 	if r := e.send(del); r.Status != http.StatusOK || r.Body != `{"disposed":true}` {
 		t.Fatalf("DELETE: %d %s", r.Status, r.Body)
