@@ -241,6 +241,7 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 		{name: "heartbeat bad token", method: "POST", path: "/hooks/" + longToken + "/heartbeat", status: http.StatusBadRequest, code: hooks.CodeInvalidToken},
 		{name: "heartbeat internal", method: "POST", path: "/hooks/" + parked + "/heartbeat", srv: broken, status: http.StatusInternalServerError, code: hooks.CodeInternal},
 
+		{name: "dispose by another execution", method: "DELETE", path: "/hooks/" + schemaHook + "?executionArn=" + exec + "-other", status: http.StatusConflict, code: hooks.CodeHookConflict},
 		{name: "dispose", method: "DELETE", path: "/hooks/" + capped + "?executionArn=" + exec, status: http.StatusOK},
 		{name: "dispose no execution", method: "DELETE", path: "/hooks/" + token, status: http.StatusBadRequest, code: hooks.CodeInvalidRequest},
 		{name: "dispose bad token", method: "DELETE", path: "/hooks/" + longToken + "?executionArn=" + exec, status: http.StatusBadRequest, code: hooks.CodeInvalidToken},
