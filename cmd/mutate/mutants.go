@@ -1223,4 +1223,16 @@ var mutants = []mutant{
 			New: "\t\t\t_ = open\n\t\t\tvar done bool\n",
 		}},
 	},
+	// Issue 25's last campaign (seed 1513): a too-large payload's failure
+	// to a closed batch task was taken as "task over" without the history.
+	{
+		Name: "M102-too-large-closed-task-unsettled",
+		Desc: "send: a payload too large for a batch, whose SendTaskFailure finds the task closed, is requeued without asking the history (an ended execution's hook stores it: acknowledged, never received)",
+		File: "pkg/hooks/delivery.go",
+		Pkgs: []string{"./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\t\tif !taskClosed(err) {\n\t\t\treturn 0, fmt.Errorf(\"send task failure: %w\", err)\n\t\t}\n",
+			New: "\t\tif !taskClosed(err) {\n\t\t\treturn 0, fmt.Errorf(\"send task failure: %w\", err)\n\t\t}\n\t\treturn taskOver, nil\n",
+		}},
+	},
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 )
 
 // sendResult is what became of a payload sent to an awaiting task
@@ -39,19 +40,25 @@ const (
 // A batch await (h.Batch) is sent a resume's payload as a batch of one
 // (wire); a payload too large for that is never sent to it: the task is
 // failed with ErrorNameBatchItemTooLarge and the payload is kept (task
-// over: requeued).
+// over: requeued), unless that task had closed already: then, as for any
+// closed task, the history decides (an ended execution: executionOver).
 func (c *Client) send(ctx context.Context, h *hookItem, taskToken, payload string) (sendResult, error) {
 	payload = h.wire(payload)
+	var err error
 	if len(payload) > MaxPayloadBytes {
 		cause := fmt.Sprintf(`{"message":"a payload of hook %s is %d bytes in a batch; a batch carries payloads of at most %d bytes: await it without maxBatch"}`,
 			Redact(h.Token), len(payload), MaxBatchItemBytes)
-		if err := c.sendFailure(ctx, taskToken, ErrorNameBatchItemTooLarge, cause); err != nil {
-			return 0, err
+		name := ErrorNameBatchItemTooLarge
+		if _, err = c.sfn.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: &taskToken, Error: &name, Cause: &cause}); err == nil {
+			return taskOver, nil
 		}
-		return taskOver, nil
-	}
-	err := c.sendSlot(ctx, taskToken, payload)
-	if err == nil {
+		if !taskClosed(err) {
+			return 0, fmt.Errorf("send task failure: %w", err)
+		}
+		// The task was over already: as for any closed task, its
+		// execution's history says whether the payload can still be
+		// awaited (the wire was never sent, so it never matches).
+	} else if err = c.sendSlot(ctx, taskToken, payload); err == nil {
 		return delivered, nil
 	}
 	if !taskClosed(err) {

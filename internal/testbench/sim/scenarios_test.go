@@ -201,6 +201,27 @@ var scenarios = []struct {
 			},
 			Faults: []FaultRule{{Actor: "act04.s0.c29", Call: 4, Fault: Throttled}}},
 	},
+	{
+		// Issue 25's last campaign (make sim SEEDS=2000, 6b5a0cc), seed
+		// 1513: a batch await (maxBatch 1) left behind on the hook of an
+		// execution that then failed (its await's A1, retried, wrote the
+		// hook again after the end event had disposed it); a day later a
+		// payload too large for a batch reached that waiter. The resume
+		// failed the closed task with HookBatchItemTooLargeError, took the
+		// "task closed" answer as a task over whose execution runs on, and
+		// stored the payload: acknowledged, and never to be received. A
+		// closed task is now settled from the history there too: the
+		// execution ended, the hook is disposed and the resume answered
+		// 404 (mutant M102).
+		name: "a payload too large for a batch, to a closed task of an ended execution", seed: 1513,
+		plan: Plan{Execs: []ExecPlan{{Name: "E2", Hook: "approval-2", Branches: 1, Retries: 5, MaxBatch: 1}},
+			Actions: []Action{
+				{ID: 2, At: 7826 * time.Millisecond, Kind: ActBurst, N: 8, Text: "edge=262127"},
+				{ID: 5, At: 14945 * time.Millisecond, Kind: ActFail},
+				{ID: 7, At: 25*time.Hour + 20051*time.Millisecond, Kind: ActResume, Text: `{"p":"r7"}`, N: -262144},
+			},
+			Faults: []FaultRule{{Actor: "E2.b0.await04.try0", Call: 6, Fault: Crash}}},
+	},
 }
 
 // TestSimulatorScenarios replays each kept scenario: none may find anything.
