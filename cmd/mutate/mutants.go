@@ -1235,4 +1235,17 @@ var mutants = []mutant{
 			New: "\t\tif !taskClosed(err) {\n\t\t\treturn 0, fmt.Errorf(\"send task failure: %w\", err)\n\t\t}\n\t\treturn taskOver, nil\n",
 		}},
 	},
+	// The review of issue 25: an await's later A1 re-created a hook its
+	// execution's end event had deleted (a hook of an ended execution that
+	// acknowledged a resume nobody receives).
+	{
+		Name: "M103-A1-recreates-gone-hook",
+		Desc: "await: an A1 after one that found the hook may create the item again (a hook deleted meanwhile by its execution's end event comes back, with a closed task as waiter)",
+		File: "pkg/hooks/await.go",
+		Pkgs: []string{"./internal/testbench/sim/"},
+		Edits: []edit{{
+			Old: "\tif seen {\n\t\treturn \"#executionArn = :exec AND \"\n\t}\n",
+			New: "",
+		}},
+	},
 }

@@ -375,6 +375,12 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 	// told: the task tokens A1 may drop (invariant T): its own, and each
 	// waiter this await failed.
 	told := []string{in.TaskToken}
+	// seen: a refused A1 of this invocation found the hook of this
+	// execution (it may then wait, up to HandOffWait, for another await's
+	// hand-out). Its later A1s no longer create the item: a hook gone
+	// meanwhile (its execution's end event, a dispose) is not registered
+	// again for a task that may be over (docs/protocol.md, "Await").
+	seen := false
 	// Beyond the contention budget, an await may wait HandOffWait for
 	// another await's hand-out before settling it.
 	for r := c.retrier(c.opts.HandOffWait + c.opts.ContentionTimeout); r.next(ctx); {
@@ -395,7 +401,7 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 			// A1: same execution (or new), nothing pending, not a retried
 			// await whose own delivery is in flight, and no other waiter
 			// it has not told.
-			ConditionExpression: aws.String("(attribute_not_exists(#pk) OR #executionArn = :exec) AND " +
+			ConditionExpression: aws.String(a1Exists(seen) +
 				"(attribute_not_exists(#seq) OR #seq = #dlv) AND " +
 				"NOT (#waiter = :tt AND attribute_exists(#inflight)) AND " + toldCond(nm, vals, told) + in.dataCond(nm, vals)),
 			UpdateExpression:                    aws.String(update),
@@ -420,10 +426,25 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 			continue
 		}
 		cur := decodeHook(old)
+		if cur != nil && cur.ExecutionARN == in.ExecutionARN {
+			seen = true
+		}
 		switch {
+		case cur == nil && seen:
+			// The hook this await waited on is gone. Its own task decides:
+			// over (its execution ended, or a timeout), nothing to park;
+			// open, the workflow awaits the token again: A1 may create it.
+			open, err := c.taskOpen(ctx, in.TaskToken)
+			if err != nil || !open {
+				return err
+			}
+			seen = false
+			r.again()
+			continue
 		case cur == nil:
 			continue
 		case cur.ExecutionARN != in.ExecutionARN:
+			seen = false // taken over below, or a conflict
 			taken, err := c.takeOverEnded(ctx, in.Token, cur.ExecutionARN, cur)
 			if err != nil {
 				return err
@@ -513,6 +534,15 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 		}
 	}
 	return ErrContention
+}
+
+// a1Exists is A1's first term: the hook is new or this execution's; once
+// a refused A1 of the invocation has found it (seen), it must still exist.
+func a1Exists(seen bool) string {
+	if seen {
+		return "#executionArn = :exec AND "
+	}
+	return "(attribute_not_exists(#pk) OR #executionArn = :exec) AND "
 }
 
 // waitUntil is when Step Functions times the awaiting task out: its
