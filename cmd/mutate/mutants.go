@@ -1244,7 +1244,7 @@ var mutants = []mutant{
 		File: "pkg/hooks/await.go",
 		Pkgs: []string{"./internal/testbench/sim/"},
 		Edits: []edit{{
-			Old: "\tif seen {\n\t\treturn \"#executionArn = :exec AND \"\n\t}\n",
+			Old: "\tif seen {\n\t\treturn \"attribute_exists(#pk) AND #executionArn = :exec AND \"\n\t}\n",
 			New: "",
 		}},
 	},

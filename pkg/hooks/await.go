@@ -540,7 +540,7 @@ func (c *Client) await(ctx context.Context, in *AwaitInput) error {
 // a refused A1 of the invocation has found it (seen), it must still exist.
 func a1Exists(seen bool) string {
 	if seen {
-		return "#executionArn = :exec AND "
+		return "attribute_exists(#pk) AND #executionArn = :exec AND "
 	}
 	return "(attribute_not_exists(#pk) OR #executionArn = :exec) AND "
 }
