@@ -168,20 +168,22 @@ func isHostname(s string, idn bool) bool {
 		s = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".").Replace(s)
 	}
 	s = strings.TrimSuffix(s, ".")
-	if s == "" || len(s) > 253 {
+	size := func(s string) int { return len(s) } // an A-label's limits, in bytes; a U-label's, loosely, in characters
+	if idn {
+		size = utf8.RuneCountInString
+	}
+	if s == "" || size(s) > 253 {
 		return false
 	}
 	for _, label := range strings.Split(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		if len(label) >= 4 && label[2:4] == "--" && !strings.HasPrefix(strings.ToLower(label), "xn--") {
+		if label == "" || size(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
 		}
 		for _, r := range label {
 			switch {
 			case r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-'):
 			case idn && r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)):
+			case idn && strings.ContainsRune("\u00b7\u0375\u05f3\u05f4\u30fb\u200c\u200d\u06fd\u06fe\u0f0b\u3007", r): // IDNA's exceptions, allowed
 			default:
 				return false
 			}
@@ -273,12 +275,15 @@ func isURI(s string, absolute, iri bool) bool {
 			auth = auth[:j]
 		}
 		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+			if strings.ContainsAny(auth[:at], "[]@") {
+				return false
+			}
 			auth = auth[at+1:]
 		}
 		host, port := auth, ""
 		if strings.HasPrefix(auth, "[") {
 			end := strings.IndexByte(auth, ']')
-			if end < 0 || !isIPv6(auth[1:end]) && !strings.HasPrefix(auth[1:end], "v") {
+			if end < 0 || !isIPv6(auth[1:end]) && !strings.HasPrefix(auth[1:end], "v") && !strings.HasPrefix(auth[1:end], "V") {
 				return false
 			}
 			host, port = auth[:end+1], auth[end+1:]
@@ -288,7 +293,7 @@ func isURI(s string, absolute, iri bool) bool {
 		} else if c := strings.LastIndexByte(auth, ':'); c >= 0 {
 			host, port = auth[:c], auth[c:]
 		}
-		if strings.ContainsAny(host[min(1, len(host)):max(len(host)-1, min(1, len(host)))], "[]") && !strings.HasPrefix(host, "[") {
+		if !strings.HasPrefix(host, "[") && strings.ContainsAny(host, "[]:") {
 			return false
 		}
 		if port != "" {
@@ -308,23 +313,73 @@ func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
+// isURITemplate checks RFC 6570 syntax: literals, and expressions of an
+// optional operator and comma-separated variables, each with an optional
+// prefix (":1" to ":9999") or explode ("*") modifier.
 func isURITemplate(s string) bool {
-	open := false
-	for _, r := range s {
-		switch r {
-		case '{':
-			if open {
+	for len(s) > 0 {
+		open := strings.IndexByte(s, '{')
+		lit := s
+		if open >= 0 {
+			lit = s[:open]
+		}
+		for _, r := range lit {
+			if r < 0x21 || r == 0x7f || strings.ContainsRune("\"<>\\^`|}", r) {
 				return false
 			}
-			open = true
-		case '}':
-			if !open {
+		}
+		if open < 0 {
+			return true
+		}
+		end := strings.IndexByte(s[open:], '}')
+		if end < 0 || !isTemplateExpr(s[open+1:open+end]) {
+			return false
+		}
+		s = s[open+end+1:]
+	}
+	return true
+}
+
+func isTemplateExpr(e string) bool {
+	if e != "" && strings.ContainsRune("+#./;?&", rune(e[0])) {
+		e = e[1:]
+	}
+	if e == "" {
+		return false
+	}
+	for _, spec := range strings.Split(e, ",") {
+		name, mod := spec, ""
+		if i := strings.IndexAny(spec, ":*"); i >= 0 {
+			name, mod = spec[:i], spec[i:]
+		}
+		if name == "" || name[0] == '.' || name[len(name)-1] == '.' || strings.Contains(name, "..") {
+			return false
+		}
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			switch {
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '.':
+			case c == '%' && i+2 < len(name) && isHex(name[i+1]) && isHex(name[i+2]):
+				i += 2
+			default:
 				return false
 			}
-			open = false
+		}
+		switch {
+		case mod == "" || mod == "*":
+		case mod[0] == ':':
+			n := mod[1:]
+			if n == "" || len(n) > 4 || n[0] == '0' {
+				return false
+			}
+			if _, ok := digits(n, len(n)); !ok {
+				return false
+			}
+		default:
+			return false
 		}
 	}
-	return !open
+	return true
 }
 
 func isJSONPointer(s string) bool {
