@@ -206,15 +206,18 @@ func Compile(doc any) (*Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Every schema of the document must be valid, referenced or not.
-	ptrs := make([]string, 0, len(c.places))
-	for p := range c.places {
-		ptrs = append(ptrs, p)
-	}
-	sort.Strings(ptrs)
-	for _, p := range ptrs {
-		if _, err := c.schemaAt(p); err != nil {
-			return nil, err
+	// Every schema of the document must be valid, referenced or not;
+	// compiling one may index more (a reference into an unknown keyword).
+	for done := false; !done; {
+		done = true
+		for _, p := range sortedKeys(c.places) {
+			if _, ok := c.compiled[p]; ok {
+				continue
+			}
+			done = false
+			if _, err := c.schemaAt(p); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for p, s := range c.compiled {

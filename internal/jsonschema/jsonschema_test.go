@@ -217,3 +217,16 @@ func TestCostBounded(t *testing.T) {
 		t.Errorf("took %v", d)
 	}
 }
+
+// A reference into an unknown keyword (from a definition compiled after
+// the root) compiles, with the resources found there, and validates.
+func TestReferenceIntoUnknownKeyword(t *testing.T) {
+	s := mustCompile(t, `{"$defs":{"a":{"$ref":"#/x-lib/t"}},"properties":{"p":{"$ref":"#/$defs/a"}},`+
+		`"x-lib":{"t":{"$ref":"https://x.test/d#/$defs/x","$defs":{"d":{"$id":"https://x.test/d","$defs":{"x":{"$dynamicRef":"#n"},"n":{"$dynamicAnchor":"n","type":"integer"}}}}}}}`)
+	if !valid(t, s, `{"p":1}`) || valid(t, s, `{"p":"a"}`) {
+		t.Error("a reference into an unknown keyword does not validate as its target")
+	}
+	// The same from a definition nothing references: it still compiles.
+	mustCompile(t, `{"$defs":{"a":{"$ref":"#/x-lib/t"}},`+
+		`"x-lib":{"t":{"$ref":"https://x.test/d#/$defs/x","$defs":{"d":{"$id":"https://x.test/d","$defs":{"x":{"$dynamicRef":"#n"},"n":{"$dynamicAnchor":"n","type":"integer"}}}}}}}`)
+}
