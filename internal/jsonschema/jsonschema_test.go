@@ -230,3 +230,60 @@ func TestReferenceIntoUnknownKeyword(t *testing.T) {
 	mustCompile(t, `{"$defs":{"a":{"$ref":"#/x-lib/t"}},`+
 		`"x-lib":{"t":{"$ref":"https://x.test/d#/$defs/x","$defs":{"d":{"$id":"https://x.test/d","$defs":{"x":{"$dynamicRef":"#n"},"n":{"$dynamicAnchor":"n","type":"integer"}}}}}}}`)
 }
+
+// Compile and Validate never panic, whatever the schema (a hook's creator
+// writes it) and the instance (a caller's payload).
+func FuzzCompileValidate(f *testing.F) {
+	for _, seed := range [][2]string{
+		{`{"type":"object","required":["a"],"properties":{"a":{"type":"boolean"}},"additionalProperties":false}`, `{"a":true,"b":1}`},
+		{`{"$defs":{"n":{"$dynamicAnchor":"n","items":{"$dynamicRef":"#n"}}},"$ref":"#/$defs/n","unevaluatedItems":false}`, `[[1],[[]]]`},
+		{`{"$schema":"https://json-schema.org/draft/2019-09/schema","$recursiveAnchor":true,"items":{"$recursiveRef":"#"},"unevaluatedProperties":false}`, `[[{"a":1}]]`},
+		{`{"$schema":"http://json-schema.org/draft-04/schema#","id":"http://x.test/","definitions":{"a":{"id":"#a","maximum":1,"exclusiveMaximum":true}},"items":[{"$ref":"#a"}],"additionalItems":false}`, `[1,2]`},
+		{`{"$schema":"http://json-schema.org/draft-07/schema#","format":"uri","dependencies":{"a":["b"],"c":{"not":{}}},"if":{"minLength":2},"then":{"format":"date-time"}}`, `"http://x/ y"`},
+		{`{"multipleOf":1e-1000,"uniqueItems":true,"contains":{"const":1e999},"minContains":2,"maxContains":3}`, `[1e999,1E+999,1e-1001]`},
+		{`{"x":{"$id":"https://a.test/","$anchor":"z"},"$ref":"#/x","patternProperties":{"^a+$":{"enum":[null]}},"propertyNames":{"pattern":"^a"}}`, `{"aa":null,"b":0}`},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, schema, inst string) {
+		doc, err := Decode(strings.NewReader(schema))
+		if err != nil {
+			return
+		}
+		s, err := Compile(doc)
+		if err != nil {
+			return
+		}
+		v, err := Decode(strings.NewReader(inst))
+		if err != nil {
+			return
+		}
+		ok, violations := s.Validate(v, 20)
+		if ok != (len(violations) == 0) || len(violations) > 20 {
+			t.Fatalf("valid=%v with %d violations", ok, len(violations))
+		}
+	})
+}
+
+// Long and huge numbers compare by value, quickly.
+func TestNumbers(t *testing.T) {
+	long := "1" + strings.Repeat("7", 250000)
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"1", "1.0", 0}, {"1e2", "100", 0}, {"-0.5", "-5e-1", 0}, {"0.1", "0.10000000000000000001", -1},
+		{long, long + "0e-1", 0}, {long, "1.8e250000", -1}, {long, "1.7e250000", 1}, {"-" + long, "-1.7e250000", -1},
+		{"1e99910019", "1e911", 1}, {"1e-99910019", "0", 1}, {"0.000" + long, "1.7e-4", 1},
+	} {
+		if got := cmpNum(c.a, c.b); got != c.want {
+			t.Errorf("cmpNum(%.20s, %.20s) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+	start := time.Now()
+	s := mustCompile(t, `{"uniqueItems":true,"enum":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20],"contains":{"const":1e911},"maxContains":0}`)
+	valid(t, s, "["+long+",1e99910019,"+long+"]")
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
