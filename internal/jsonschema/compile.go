@@ -40,10 +40,6 @@ const (
 // fetched, it only makes relative references resolvable.
 const defaultBase = "https://sfnhooks.invalid/schema.json"
 
-// maxRefDepth bounds the references followed without descending into the
-// instance: more means a reference loop ({"$ref": "#"}).
-const maxRefDepth = 64
-
 // Decode reads one JSON value, numbers as json.Number, as Validate wants it.
 func Decode(r io.Reader) (any, error) {
 	d := json.NewDecoder(r)

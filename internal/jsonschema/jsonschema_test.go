@@ -195,10 +195,25 @@ func TestCompileRefuses(t *testing.T) {
 // Loops, big arrays and huge numbers cost bounded time.
 func TestCostBounded(t *testing.T) {
 	start := time.Now()
-	for _, schema := range []string{`{"$ref":"#"}`, `{"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}`} {
+	for _, schema := range []string{`{"$ref":"#"}`, `{"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}`,
+		`{"allOf":[{"$ref":"#"}]}`, `{"not":{"$ref":"#"}}`, `{"anyOf":[{"$ref":"#"},{"$ref":"#"}]}`,
+		`{"$defs":{"a":{"anyOf":[{"$ref":"#/$defs/a"},{"$ref":"#/$defs/a"}]}},"$ref":"#/$defs/a"}`} {
 		if valid(t, mustCompile(t, schema), `1`) {
 			t.Errorf("%s: a reference loop validated", schema)
 		}
+	}
+	// A schema that recurses with the instance is no loop.
+	if !valid(t, mustCompile(t, `{"items":{"$ref":"#"},"type":"array"}`), `[[[]],[]]`) {
+		t.Error("a recursive schema refused a nested array")
+	}
+	// Exponential without a loop: refused past the step budget, never valid.
+	var defs []string
+	for i := 0; i < 40; i++ {
+		defs = append(defs, fmt.Sprintf(`"a%d":{"anyOf":[{"$ref":"#/$defs/a%d"},{"$ref":"#/$defs/a%d"}]}`, i, i+1, i+1))
+	}
+	defs = append(defs, `"a40":{"type":"integer"}`)
+	if valid(t, mustCompile(t, `{"$defs":{`+strings.Join(defs, ",")+`},"not":{"$ref":"#/$defs/a0"}}`), `"x"`) {
+		t.Error("an exhausted budget under not validated")
 	}
 	items := make([]string, 50000)
 	for i := range items {

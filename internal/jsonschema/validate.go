@@ -41,7 +41,10 @@ func (p *path) String() string {
 // its subschemas).
 func (s *Schema) Validate(inst any, max int) (bool, []Violation) {
 	v := &validator{max: max}
-	ok, _ := v.validate(s.root, inst, nil, nil, 0)
+	ok, _ := v.validate(s.root, inst, nil, nil)
+	if v.exhausted {
+		return false, []Violation{{}} // too costly to tell: refused
+	}
 	if ok {
 		return true, nil
 	}
@@ -49,10 +52,26 @@ func (s *Schema) Validate(inst any, max int) (bool, []Violation) {
 }
 
 type validator struct {
-	out   []Violation
-	max   int
-	scope []*schema // the schema resources entered, outermost first
+	out       []Violation
+	max       int
+	scope     []*schema // the schema resources entered, outermost first
+	active    map[loopKey]bool
+	steps     int
+	exhausted bool
 }
+
+// loopKey is a reference followed: its target and the instance location
+// (the same *path while evaluation stays at one location).
+type loopKey struct {
+	s  *schema
+	ip *path
+}
+
+// maxSteps bounds the schemas applied in one Validate (a schema whose
+// applicators nest references can cost exponential time): past it the
+// instance is refused. A 256 KiB payload of 100,000 items checked against
+// ten alternatives each takes about 1.1 million.
+const maxSteps = 4_000_000
 
 func (v *validator) fail(ip, kp *path, kw string) {
 	if len(v.out) >= v.max {
@@ -104,9 +123,12 @@ func (e *evaluated) item(i int) {
 }
 
 // validate validates inst, at instance location ip, against s, reached by
-// keyword path kp; refs counts the references followed since the last step
-// into the instance.
-func (v *validator) validate(s *schema, inst any, ip, kp *path, refs int) (bool, *evaluated) {
+// keyword path kp.
+func (v *validator) validate(s *schema, inst any, ip, kp *path) (bool, *evaluated) {
+	if v.steps++; v.steps > maxSteps {
+		v.exhausted = true // sticky: Validate then answers invalid
+		return false, nil
+	}
 	if s.always != nil {
 		if !*s.always {
 			v.fail(ip, kp, "")
@@ -125,11 +147,19 @@ func (v *validator) validate(s *schema, inst any, ip, kp *path, refs int) (bool,
 		ok = false
 	}
 	follow := func(kw string, t *schema) {
-		if refs >= maxRefDepth {
-			bad(kw) // a reference loop that never reaches into the instance
+		// A reference back to a schema already applied, on this path, to
+		// this very instance location loops forever: it fails.
+		key := loopKey{t, ip}
+		if v.active[key] {
+			bad(kw)
 			return
 		}
-		sok, sev := v.validate(t, inst, ip, kp.add(kw), refs+1)
+		if v.active == nil {
+			v.active = map[loopKey]bool{}
+		}
+		v.active[key] = true
+		sok, sev := v.validate(t, inst, ip, kp.add(kw))
+		delete(v.active, key)
 		if sok {
 			ev.merge(sev)
 		} else {
@@ -239,7 +269,7 @@ func (v *validator) validate(s *schema, inst any, ip, kp *path, refs int) (bool,
 	}
 
 	for i, sub := range s.allOf {
-		sok, sev := v.validate(sub, inst, ip, kp.add("allOf").add(strconv.Itoa(i)), 0)
+		sok, sev := v.validate(sub, inst, ip, kp.add("allOf").add(strconv.Itoa(i)))
 		if sok {
 			ev.merge(sev)
 		} else {
@@ -249,7 +279,7 @@ func (v *validator) validate(s *schema, inst any, ip, kp *path, refs int) (bool,
 	if len(s.anyOf) > 0 {
 		mark, any := len(v.out), false
 		for i, sub := range s.anyOf {
-			if sok, sev := v.validate(sub, inst, ip, kp.add("anyOf").add(strconv.Itoa(i)), 0); sok {
+			if sok, sev := v.validate(sub, inst, ip, kp.add("anyOf").add(strconv.Itoa(i))); sok {
 				any = true
 				ev.merge(sev)
 			}
@@ -267,7 +297,7 @@ func (v *validator) validate(s *schema, inst any, ip, kp *path, refs int) (bool,
 		mark, valid := len(v.out), 0
 		var first *evaluated
 		for i, sub := range s.oneOf {
-			if sok, sev := v.validate(sub, inst, ip, kp.add("oneOf").add(strconv.Itoa(i)), 0); sok {
+			if sok, sev := v.validate(sub, inst, ip, kp.add("oneOf").add(strconv.Itoa(i))); sok {
 				valid++
 				first = sev
 			}
@@ -288,7 +318,7 @@ func (v *validator) validate(s *schema, inst any, ip, kp *path, refs int) (bool,
 	}
 	if s.not != nil {
 		mark := len(v.out)
-		nok, _ := v.validate(s.not, inst, ip, kp.add("not"), 0)
+		nok, _ := v.validate(s.not, inst, ip, kp.add("not"))
 		v.out = v.out[:mark]
 		if nok {
 			bad("not")
@@ -296,19 +326,19 @@ func (v *validator) validate(s *schema, inst any, ip, kp *path, refs int) (bool,
 	}
 	if s.ifS != nil {
 		mark := len(v.out)
-		iok, iev := v.validate(s.ifS, inst, ip, kp.add("if"), 0)
+		iok, iev := v.validate(s.ifS, inst, ip, kp.add("if"))
 		v.out = v.out[:mark]
 		if iok {
 			ev.merge(iev)
 			if s.thenS != nil {
-				if tok, tev := v.validate(s.thenS, inst, ip, kp.add("then"), 0); tok {
+				if tok, tev := v.validate(s.thenS, inst, ip, kp.add("then")); tok {
 					ev.merge(tev)
 				} else {
 					ok = false
 				}
 			}
 		} else if s.elseS != nil {
-			if eok, eev := v.validate(s.elseS, inst, ip, kp.add("else"), 0); eok {
+			if eok, eev := v.validate(s.elseS, inst, ip, kp.add("else")); eok {
 				ev.merge(eev)
 			} else {
 				ok = false
@@ -359,7 +389,7 @@ func (v *validator) each(s *schema, inst any, ip, kp *path, kw string, parent *p
 		}
 		return true
 	}
-	ok, _ := v.validate(s, inst, ip, kp.add(kw), 0)
+	ok, _ := v.validate(s, inst, ip, kp.add(kw))
 	return ok
 }
 
@@ -385,7 +415,7 @@ func (v *validator) array(s *schema, a []any, ip, kp *path, ev *evaluated) bool 
 		if i >= len(a) {
 			break
 		}
-		if pok, _ := v.validate(p, a[i], ip.add(strconv.Itoa(i)), kp.add(prefixKw).add(strconv.Itoa(i)), 0); !pok {
+		if pok, _ := v.validate(p, a[i], ip.add(strconv.Itoa(i)), kp.add(prefixKw).add(strconv.Itoa(i))); !pok {
 			ok = false
 		}
 	}
@@ -401,7 +431,7 @@ func (v *validator) array(s *schema, a []any, ip, kp *path, ev *evaluated) bool 
 			ok = false
 		} else {
 			for i := len(s.prefix); i < len(a); i++ {
-				if rok, _ := v.validate(rest, a[i], ip.add(strconv.Itoa(i)), kp.add(restKw), 0); !rok {
+				if rok, _ := v.validate(rest, a[i], ip.add(strconv.Itoa(i)), kp.add(restKw)); !rok {
 					ok = false
 				}
 			}
@@ -414,7 +444,7 @@ func (v *validator) array(s *schema, a []any, ip, kp *path, ev *evaluated) bool 
 		n := 0
 		mark := len(v.out)
 		for i, item := range a {
-			if cok, _ := v.validate(s.contains, item, ip.add(strconv.Itoa(i)), kp.add("contains"), 0); cok {
+			if cok, _ := v.validate(s.contains, item, ip.add(strconv.Itoa(i)), kp.add("contains")); cok {
 				n++
 				if s.draft >= draft2020 {
 					ev.item(i)
@@ -469,7 +499,7 @@ func (v *validator) object(s *schema, o map[string]any, ip, kp *path, ev *evalua
 			}
 		}
 		if dep, isSchema := s.depSchemas[k]; isSchema {
-			dok, dev := v.validate(dep.s, o, ip, kp.add(dep.kw).add(k), 0)
+			dok, dev := v.validate(dep.s, o, ip, kp.add(dep.kw).add(k))
 			if dok {
 				ev.merge(dev)
 			} else {
@@ -480,7 +510,7 @@ func (v *validator) object(s *schema, o map[string]any, ip, kp *path, ev *evalua
 	if s.propertyNames != nil {
 		mark := len(v.out)
 		for _, k := range sortedKeys(o) {
-			if pok, _ := v.validate(s.propertyNames, k, ip, kp.add("propertyNames"), 0); !pok {
+			if pok, _ := v.validate(s.propertyNames, k, ip, kp.add("propertyNames")); !pok {
 				v.out = v.out[:mark]
 				v.fail(ip, kp, "propertyNames") // the name is the payload's: not repeated
 				ok = false
@@ -497,7 +527,7 @@ func (v *validator) object(s *schema, o map[string]any, ip, kp *path, ev *evalua
 		if p, has := s.properties[k]; has {
 			matched = true
 			ev.prop(k)
-			if pok, _ := v.validate(p, o[k], ip.add(k), kp.add("properties").add(k), 0); !pok {
+			if pok, _ := v.validate(p, o[k], ip.add(k), kp.add("properties").add(k)); !pok {
 				ok = false
 			}
 		}
@@ -505,7 +535,7 @@ func (v *validator) object(s *schema, o map[string]any, ip, kp *path, ev *evalua
 			if pp.re.MatchString(k) {
 				matched = true
 				ev.prop(k)
-				if pok, _ := v.validate(pp.s, o[k], ip.add(k), kp.add("patternProperties").add(pp.src), 0); !pok {
+				if pok, _ := v.validate(pp.s, o[k], ip.add(k), kp.add("patternProperties").add(pp.src)); !pok {
 					ok = false
 				}
 			}
@@ -518,7 +548,7 @@ func (v *validator) object(s *schema, o map[string]any, ip, kp *path, ev *evalua
 			extra = true // reported once, at the object: the key is the payload's
 			continue
 		}
-		if aok, _ := v.validate(s.additionalProp, o[k], ip.add(k), kp.add("additionalProperties"), 0); !aok {
+		if aok, _ := v.validate(s.additionalProp, o[k], ip.add(k), kp.add("additionalProperties")); !aok {
 			ok = false
 		}
 	}
