@@ -277,14 +277,14 @@ func (v *validator) validate(s *schema, inst any, ip, kp *path) (bool, *evaluate
 		}
 	}
 	if len(s.anyOf) > 0 {
-		mark, any := len(v.out), false
-		for i, sub := range s.anyOf {
+		mark, passed := len(v.out), false
+		for i, sub := range s.anyOf { // every branch: each valid one's annotations count
 			if sok, sev := v.validate(sub, inst, ip, kp.add("anyOf").add(strconv.Itoa(i))); sok {
-				any = true
+				passed = true
 				ev.merge(sev)
 			}
 		}
-		if any {
+		if passed {
 			v.out = v.out[:mark]
 		} else {
 			ok = false
