@@ -650,12 +650,12 @@ var mutants = []mutant{
 	},
 	{
 		Name: "MX9-schema-error-echoes-values",
-		Desc: "schema: a violation's error is the validator's message, which repeats the payload's values",
+		Desc: "schema: a violation's error repeats the payload's values",
 		File: "pkg/hooks/jsonschema.go",
 		Pkgs: []string{"./pkg/hooks/"},
 		Edits: []edit{{
-			Old: "Error: failedKeyword(u.KeywordLocation)})",
-			New: "Error: u.Error.String()})",
+			Old: "Error: failedKeyword(v.KeywordLocation)})",
+			New: "Error: fmt.Sprintf(\"%v %s\", inst, failedKeyword(v.KeywordLocation))})",
 		}},
 	},
 	{

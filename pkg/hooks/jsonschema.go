@@ -10,7 +10,8 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/sfnhooks/sfnhooks/internal/jsonschema"
 )
 
 // ErrSchemaValidation is matched by *SchemaValidationError: a payload that
@@ -65,65 +66,38 @@ type compiledSchema struct {
 }
 
 // compileSchema compiles a JSON Schema document (draft 2020-12 unless its
-// $schema names another draft). Remote $refs are not loaded: a schema is
-// self-contained. An invalid schema wraps ErrInvalidRequest.
+// $schema names draft 4, 6, 7 or 2019-09). A $ref must resolve inside the
+// schema: nothing is loaded from the network or the file system. An invalid
+// schema wraps ErrInvalidRequest.
 func compileSchema(raw []byte) (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	doc, err := jsonschema.Decode(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("%w: schema is not JSON: %v", ErrInvalidRequest, err)
 	}
-	c := jsonschema.NewCompiler()
-	c.UseLoader(noLoader{})
-	const loc = "sfnhooks:schema.json"
-	if err := c.AddResource(loc, doc); err != nil {
-		return nil, fmt.Errorf("%w: schema: %v", ErrInvalidRequest, err)
-	}
-	sch, err := c.Compile(loc)
+	sch, err := jsonschema.Compile(doc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: schema is not a valid JSON Schema: %v", ErrInvalidRequest, err)
 	}
 	return sch, nil
 }
 
-// noLoader refuses every URL: a hook's schema may not reach the network or
-// the file system.
-type noLoader struct{}
-
-func (noLoader) Load(url string) (any, error) {
-	return nil, fmt.Errorf("schema references %s: only references inside the schema are allowed", url)
-}
-
 // validatePayload checks payload (compact JSON) against s.
 func validatePayload(s *compiledSchema, payload string) error {
-	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(payload))
+	inst, err := jsonschema.Decode(strings.NewReader(payload))
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidPayload, err)
 	}
-	err = s.sch.Validate(inst)
-	if err == nil {
+	ok, violations := s.sch.Validate(inst, maxViolations)
+	if ok {
 		return nil
 	}
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return fmt.Errorf("validate payload: %w", err)
-	}
 	out := &SchemaValidationError{}
-	var walk func(u *jsonschema.OutputUnit)
-	walk = func(u *jsonschema.OutputUnit) {
-		if len(out.Details) >= maxViolations {
-			return
-		}
-		if u.Error != nil && len(u.Errors) == 0 {
-			// The keyword only: the library's message repeats the payload's
-			// values ("'4111…' does not match pattern"), which must reach
-			// neither the caller nor the logs (sealed hooks included).
-			out.Details = append(out.Details, SchemaViolation{InstanceLocation: u.InstanceLocation, KeywordLocation: u.KeywordLocation, Error: failedKeyword(u.KeywordLocation)})
-		}
-		for i := range u.Errors {
-			walk(&u.Errors[i])
-		}
+	for _, v := range violations {
+		// Where and which keyword only: never a value of the payload,
+		// which must reach neither the caller nor the logs (sealed hooks
+		// included).
+		out.Details = append(out.Details, SchemaViolation{InstanceLocation: v.InstanceLocation, KeywordLocation: v.KeywordLocation, Error: failedKeyword(v.KeywordLocation)})
 	}
-	walk(ve.BasicOutput())
 	if len(out.Details) == 0 {
 		out.Details = []SchemaViolation{{Error: "does not match the schema"}}
 	}
