@@ -191,7 +191,7 @@ function paymentHeaders(body, { bad = false } = {}) {
   const ts = Math.floor(Date.now() / 1000).toString();
   const key = Buffer.from(dev.paymentSecret.value.replace(/^whsec_/, ''), 'base64');
   const sig = createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64');
-  return { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': `v1,${bad ? 'A' + sig.slice(1) : sig}` };
+  return { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': `v1,${bad ? (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1) : sig}` };
 }
 
 test('resumeWebhook, the payment example (verified, manual): 200 OK to the caller, the payment in the output; a bad signature is InvalidSignatureError', async () => {
