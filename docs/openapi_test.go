@@ -122,7 +122,9 @@ func (f faulty) ListStateMachineHooks(context.Context, hooks.ListStateMachineHoo
 	return nil, f.err
 }
 
-func (f faulty) DisposeHook(context.Context, string, string) error { return f.err }
+func (f faulty) DisposeHook(context.Context, string, string, ...hooks.DisposeOption) error {
+	return f.err
+}
 
 // TestOpenAPIHooksRoutes drives the real resume-hook handler, behind the
 // local API Gateway conversion, against the emulator, and requires that the
@@ -242,6 +244,8 @@ func TestOpenAPIHooksRoutes(t *testing.T) {
 		{name: "heartbeat internal", method: "POST", path: "/hooks/" + parked + "/heartbeat", srv: broken, status: http.StatusInternalServerError, code: hooks.CodeInternal},
 
 		{name: "dispose by another execution", method: "DELETE", path: "/hooks/" + schemaHook + "?executionArn=" + exec + "-other", status: http.StatusConflict, code: hooks.CodeHookConflict},
+		{name: "dispose another hook id", method: "DELETE", path: "/hooks/" + schemaHook + "?executionArn=" + exec + "&hookId=00000000000000000000000000000000", status: http.StatusConflict, code: hooks.CodeHookConflict},
+		{name: "dispose hook id too long", method: "DELETE", path: "/hooks/" + schemaHook + "?executionArn=" + exec + "&hookId=" + strings.Repeat("0", 129), status: http.StatusBadRequest, code: hooks.CodeInvalidRequest},
 		{name: "dispose", method: "DELETE", path: "/hooks/" + capped + "?executionArn=" + exec, status: http.StatusOK},
 		{name: "dispose no execution", method: "DELETE", path: "/hooks/" + token, status: http.StatusBadRequest, code: hooks.CodeInvalidRequest},
 		{name: "dispose bad token", method: "DELETE", path: "/hooks/" + longToken + "?executionArn=" + exec, status: http.StatusBadRequest, code: hooks.CodeInvalidToken},

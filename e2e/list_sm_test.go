@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sfnhooks/sfnhooks/pkg/hooks"
@@ -160,7 +161,26 @@ func TestListStateMachineHooks(t *testing.T) {
 	if got := e.listSMAll(map[string]string{"stateMachineArn": sm}); !slices.Contains(got, gone) {
 		t.Fatalf("a refused DELETE removed %s: %v", gone, got)
 	}
-	del.QueryStringParameters = map[string]string{"executionArn": "arn:aws:states:us-east-1:123456789012:execution:" + name + ":run-1"}
+	run1 := "arn:aws:states:us-east-1:123456789012:execution:" + name + ":run-1"
+	// Named by a hook id that is not the token's hook now (the execution
+	// disposed it and created the token again since the operator looked):
+	// 409, nothing deleted.
+	del.QueryStringParameters = map[string]string{"executionArn": run1, "hookId": "00000000000000000000000000000000"}
+	if r := e.send(del); r.Status != http.StatusConflict || !jsonHas(r.Body, "HookConflict") || !strings.Contains(r.Body, "is now hook") {
+		t.Fatalf("DELETE of another hook id: %d %s, want 409 HookConflict", r.Status, r.Body)
+	}
+	if got := e.listSMAll(map[string]string{"stateMachineArn": sm}); !slices.Contains(got, gone) {
+		t.Fatalf("a DELETE of another hook id removed %s: %v", gone, got)
+	}
+	// By its own id (from GET /hooks/{token}), it is disposed.
+	get := e.send(e.event("GET", gone, ""))
+	var st struct {
+		HookID string `json:"hookId"`
+	}
+	if err := json.Unmarshal([]byte(get.Body), &st); err != nil || st.HookID == "" {
+		t.Fatalf("GET %s: %d %s", gone, get.Status, get.Body)
+	}
+	del.QueryStringParameters = map[string]string{"executionArn": run1, "hookId": st.HookID}
 	if r := e.send(del); r.Status != http.StatusOK || r.Body != `{"disposed":true}` {
 		t.Fatalf("DELETE: %d %s", r.Status, r.Body)
 	}

@@ -1108,6 +1108,16 @@ var mutants = []mutant{
 			New: "\tif n := fitPage(out.Hooks); false && n < len(out.Hooks) {\n",
 		}},
 	},
+	{
+		Name: "MO8-dispose-ignores-hook-id",
+		Desc: "DisposeHook: IfHookID sets no condition (an operator's dispose deletes the hook its execution created again since the operator looked)",
+		File: "pkg/hooks/lifecycle.go",
+		Pkgs: []string{"./pkg/hooks/"},
+		Edits: []edit{{
+			Old: "\t\tif hookID != \"\" {\n\t\t\tnm[\"#hookId\"] = attrHookID\n",
+			New: "\t\tif false && hookID != \"\" {\n\t\t\tnm[\"#hookId\"] = attrHookID\n",
+		}},
+	},
 	// Issue 22 (i22b): waiting tells the truth after an await's timeout.
 	{
 		Name: "MF1-waiting-ignores-timeout",

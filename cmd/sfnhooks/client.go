@@ -27,7 +27,7 @@ type hooksAPI interface {
 	List(ctx context.Context, q listQuery) ([]byte, error)
 	Reject(ctx context.Context, token, errorName, cause, idempotencyKey string) ([]byte, error)
 	Heartbeat(ctx context.Context, token string) ([]byte, error)
-	Dispose(ctx context.Context, token, executionARN string) ([]byte, error)
+	Dispose(ctx context.Context, token, executionARN, hookID string) ([]byte, error)
 }
 
 // listQuery is GET /hooks's query: an execution's hooks (ExecutionARN,
@@ -120,8 +120,14 @@ func (a *httpAPI) Reject(ctx context.Context, token, errorName, cause, key strin
 	return a.do(ctx, http.MethodPost, "/hooks/"+url.PathEscape(token)+"/reject", nil, body, h)
 }
 
-func (a *httpAPI) Dispose(ctx context.Context, token, executionARN string) ([]byte, error) {
-	return a.do(ctx, http.MethodDelete, "/hooks/"+url.PathEscape(token), url.Values{"executionArn": {executionARN}}, nil, nil)
+// Dispose disposes the hook of executionARN; with a hookID, only while the
+// token is that hook (a 409 HookConflict otherwise).
+func (a *httpAPI) Dispose(ctx context.Context, token, executionARN, hookID string) ([]byte, error) {
+	q := url.Values{"executionArn": {executionARN}}
+	if hookID != "" {
+		q.Set("hookId", hookID)
+	}
+	return a.do(ctx, http.MethodDelete, "/hooks/"+url.PathEscape(token), q, nil, nil)
 }
 
 func (a *httpAPI) Heartbeat(ctx context.Context, token string) ([]byte, error) {

@@ -193,7 +193,7 @@ func (s *consoleServer) page(w http.ResponseWriter, r *http.Request) {
 //	GET  /api/hooks/{token}                 GET /hooks/{token} (with the schema)
 //	POST /api/hooks/{token}/resume          body: the payload; checked against the hook's schema first
 //	POST /api/hooks/{token}/reject          body: {"error","cause"}
-//	POST /api/hooks/{token}/dispose         body: {"executionArn"}
+//	POST /api/hooks/{token}/dispose         body: {"executionArn","hookId"}
 func (s *consoleServer) serveAPI(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	// The escaped path: the token is percent-decoded once, below (r.URL.Path
@@ -247,12 +247,13 @@ func (s *consoleServer) serveAPI(w http.ResponseWriter, r *http.Request) {
 		case action == "dispose" && r.Method == http.MethodPost:
 			var db struct {
 				ExecutionARN string `json:"executionArn"`
+				HookID       string `json:"hookId"` // the hook shown: not one created again since
 			}
 			if json.Unmarshal(body, &db) != nil || db.ExecutionARN == "" {
 				consoleError(w, http.StatusBadRequest, hooks.CodeInvalidRequest, "executionArn is required")
 				return
 			}
-			out, err = s.api.Dispose(ctx, token, db.ExecutionARN)
+			out, err = s.api.Dispose(ctx, token, db.ExecutionARN, db.HookID)
 		default:
 			consoleError(w, http.StatusNotFound, "NotFound", "no such console call")
 			return

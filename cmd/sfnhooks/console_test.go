@@ -42,8 +42,8 @@ func (a *recordingAPI) Reject(_ context.Context, token, _, _, _ string) ([]byte,
 	return []byte(`{}`), nil
 }
 func (a *recordingAPI) Heartbeat(context.Context, string) ([]byte, error) { return nil, nil }
-func (a *recordingAPI) Dispose(_ context.Context, token, _ string) ([]byte, error) {
-	a.rec("dispose " + token)
+func (a *recordingAPI) Dispose(_ context.Context, token, _, hookID string) ([]byte, error) {
+	a.rec(strings.TrimSpace("dispose " + token + " " + hookID))
 	return []byte(`{"disposed":true}`), nil
 }
 
@@ -110,7 +110,7 @@ func TestConsoleRefusesCrossSiteRequests(t *testing.T) {
 		res.Body.Close()
 		return res.StatusCode
 	}
-	const body = `{"executionArn":"arn:aws:states:us-east-1:1:execution:m:e"}`
+	const body = `{"executionArn":"arn:aws:states:us-east-1:1:execution:m:e","hookId":"h1"}`
 	own := "http://" + addr
 	for _, tc := range []struct {
 		name                             string
@@ -134,7 +134,7 @@ func TestConsoleRefusesCrossSiteRequests(t *testing.T) {
 	if len(api.calls) != 0 {
 		t.Fatalf("refused requests reached the API: %v", api.calls)
 	}
-	if got := post("", own, "same-origin", csrf, "application/json", true, body); got != http.StatusOK || len(api.calls) != 1 || api.calls[0] != "dispose approval-1" {
+	if got := post("", own, "same-origin", csrf, "application/json", true, body); got != http.StatusOK || len(api.calls) != 1 || api.calls[0] != "dispose approval-1 h1" {
 		t.Fatalf("the page's own dispose: %d, calls %v", got, api.calls)
 	}
 

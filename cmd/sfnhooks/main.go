@@ -7,7 +7,7 @@
 //	sfnhooks get TOKEN
 //	sfnhooks list --execution ARN [--state waiting|pending] [--limit N]
 //	sfnhooks list --state-machine ARN [--state waiting|pending|idle] [--tag K:V] [--order newest|oldest] [--limit N] [--max N]
-//	sfnhooks dispose TOKEN --execution ARN
+//	sfnhooks dispose TOKEN --execution ARN [--hook-id ID]
 //	sfnhooks console [--listen 127.0.0.1:PORT] [--state-machine ARN]
 //	sfnhooks reject TOKEN --error NAME --cause TEXT [--idempotency-key K]
 //	sfnhooks heartbeat TOKEN
@@ -121,6 +121,8 @@ type opts struct {
 	stateMachine     string
 	tag, order       string
 	max              int
+	// dispose
+	hookID string
 	// console
 	listen string
 	open   bool
@@ -157,6 +159,7 @@ var commands = []command{
 	{name: "dispose", args: "TOKEN", summary: "dispose the hook of an execution (its await fails with HookDisposedError)", nargs: 1,
 		flags: func(fs *flag.FlagSet, o *opts) {
 			fs.StringVar(&o.execution, "execution", "", "the ARN of the execution that holds the hook (required)")
+			fs.StringVar(&o.hookID, "hook-id", "", "dispose only while the token is this hook (its hookId from get or list): not one the execution created again since")
 		},
 		run: runDispose},
 	{name: "console", summary: "serve the operator console on loopback (docs/operators.md)", nargs: 0,
@@ -456,7 +459,7 @@ func runDispose(ctx context.Context, api hooksAPI, o *opts, pos []string, _ io.R
 	if o.execution == "" {
 		return usageErr("--execution ARN is required (a hook is disposed only while that execution holds it)")
 	}
-	out, err := api.Dispose(ctx, pos[0], o.execution)
+	out, err := api.Dispose(ctx, pos[0], o.execution, o.hookID)
 	if err != nil {
 		return err
 	}

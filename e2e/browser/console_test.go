@@ -226,6 +226,20 @@ func TestConsoleInBrowser(t *testing.T) {
 	if !strings.HasPrefix(href, "https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/") || !strings.Contains(href, "reject-"+run1) {
 		t.Errorf("execution link %q", href)
 	}
+	// Other partitions link to their own console; an ARN whose region is
+	// not plainly one (it becomes part of a host name) gets no link.
+	for arn, want := range map[string]string{
+		"arn:aws-cn:states:cn-north-1:123456789012:execution:sm:e1":          "https://console.amazonaws.cn/states/home?region=cn-north-1#/v2/executions/details/arn%3Aaws-cn%3Astates%3Acn-north-1%3A123456789012%3Aexecution%3Asm%3Ae1",
+		"arn:aws-us-gov:states:us-gov-west-1:123456789012:execution:sm:e1":   "https://console.amazonaws-us-gov.com/states/home?region=us-gov-west-1#/v2/executions/details/arn%3Aaws-us-gov%3Astates%3Aus-gov-west-1%3A123456789012%3Aexecution%3Asm%3Ae1",
+		"arn:aws:states:evil.example/x?:123456789012:execution:sm:e1":        "",
+		"arn:aws:states:us-east-1.evil.example:123456789012:execution:sm:e1": "",
+		"arn:aws-iso:states:us-iso-east-1:123456789012:execution:sm:e1":      "",
+	} {
+		got := run(t, bctx, chromedp.Evaluate[string](fmt.Sprintf(`executionLink(%q).href || ""`, arn)))
+		if got != want {
+			t.Errorf("link of %s: %q, want %q", arn, got, want)
+		}
+	}
 	screenshot(t, bctx, filepath.Join(shots, "console-list.png"))
 
 	// Pages of two.

@@ -606,7 +606,7 @@ func (c *Client) takeOverEnded(ctx context.Context, token, holder string, seen *
 	if seen != nil && seen.ExecutionARN != holder {
 		seen = nil
 	}
-	err = c.dispose(ctx, token, holder, seen, ended)
+	err = c.dispose(ctx, token, holder, "", seen, ended)
 	switch {
 	case errors.Is(err, errExecutionRuns):
 		return false, nil

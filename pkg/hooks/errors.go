@@ -144,9 +144,15 @@ func (e *ResponseTooLargeError) Is(target error) bool { return target == ErrPayl
 type ConflictError struct {
 	Token        string
 	ExecutionARN string // the execution that holds the token
+	// HookID is set when a dispose named the hook by its id (IfHookID) and
+	// the token is now another hook of the same execution: this one.
+	HookID string
 }
 
 func (e *ConflictError) Error() string {
+	if e.HookID != "" {
+		return fmt.Sprintf("hook token %s of execution %s is now hook %s, not the one named: nothing was disposed", Redact(e.Token), e.ExecutionARN, e.HookID)
+	}
 	return fmt.Sprintf("hook token %s is held by execution %s", Redact(e.Token), e.ExecutionARN)
 }
 

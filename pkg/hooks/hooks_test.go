@@ -209,6 +209,72 @@ func TestDispose(t *testing.T) {
 	}
 }
 
+// DisposeHook with IfHookID disposes the hook the operator looked at and
+// no other: once the execution has disposed it and created the token
+// again, the new hook (its await parked, a payload stored) is answered
+// with a *ConflictError naming it, and nothing changes.
+func TestDisposeHookIfHookID(t *testing.T) {
+	t.Parallel()
+	c, db, _, table := testClient(t)
+	ctx := context.Background()
+	token := "dispose-id-" + suffix()
+	old, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Dispose(ctx, token, execA); err != nil {
+		t.Fatal(err)
+	}
+	// The workflow's next round: the same token again, an await parked
+	// on it (a task token Step Functions never issued: telling it would
+	// fail the dispose), then a payload stored for that await's successor.
+	if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: "T-new"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.GetHook(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.HookID == old.HookID || !st.Waiting {
+		t.Fatalf("re-created hook %+v: want a new hook id (old %s) and its await waiting", st, old.HookID)
+	}
+	var conflict *hooks.ConflictError
+	err = c.DisposeHook(ctx, token, execA, hooks.IfHookID(old.HookID))
+	if !errors.As(err, &conflict) || conflict.HookID != st.HookID || conflict.ExecutionARN != execA || !errors.Is(err, hooks.ErrConflict) {
+		t.Fatalf("dispose of the old hook id: %v, want *ConflictError naming hook %s", err, st.HookID)
+	}
+	hook, _ := hookItems(t, db, table, token)
+	if hook == nil {
+		t.Fatal("a refused dispose deleted the new hook")
+	}
+	if w, _ := hook["waiter"].(*types.AttributeValueMemberS); w == nil || w.Value != "T-new" {
+		t.Fatalf("a refused dispose touched the new hook's waiter: %v", hook["waiter"])
+	}
+	if err := c.DisposeHook(ctx, token, execA, hooks.IfHookID(strings.Repeat("x", 129))); !errors.Is(err, hooks.ErrInvalidRequest) {
+		t.Errorf("a 129-byte hook id: %v, want ErrInvalidRequest", err)
+	}
+	// Named by its own id a hook is disposed, with what it stored (a
+	// hook of its own: the one above has a made-up waiter to tell).
+	token = "dispose-id2-" + suffix()
+	cur, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ResumeHook(ctx, token, "kept"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DisposeHook(ctx, token, execA, hooks.IfHookID(cur.HookID)); err != nil {
+		t.Fatalf("dispose by the current hook id: %v", err)
+	}
+	if hook, msgs := hookItems(t, db, table, token); hook != nil || len(msgs) != 0 {
+		t.Errorf("after the dispose: hook item %v, stored %q; want neither", hook, msgs)
+	}
+	// Gone is success, whatever the id.
+	if err := c.DisposeHook(ctx, token, execA, hooks.IfHookID(cur.HookID)); err != nil {
+		t.Errorf("second dispose: %v, want nil", err)
+	}
+}
+
 // hookItems reads the items of token as docs/protocol.md lays them out:
 // the hook item (pk HOOK#<token>, sk HOOK; nil when absent) and the
 // payloads stored for its current hookId (sk MSG#<hookId>#<seq>), in

@@ -58,10 +58,35 @@ func (c *Client) WebhookURL(token string) string {
 
 // DisposeHook is Dispose for an operator (DELETE /hooks/{token}, the
 // sfnhooks console): the same call, under a name of its own so that what
-// each function's role needs is told apart.
-func (c *Client) DisposeHook(ctx context.Context, token, executionARN string) error {
-	return c.Dispose(ctx, token, executionARN)
+// each function's role needs is told apart. IfHookID makes it dispose only
+// the hook the operator looked at.
+func (c *Client) DisposeHook(ctx context.Context, token, executionARN string, opts ...DisposeOption) error {
+	var o disposeOptions
+	for _, fn := range opts {
+		fn(&o)
+	}
+	if len(o.hookID) > maxHookIDLen {
+		return fmt.Errorf("%w: hookId is %d bytes; a hook id is at most %d", ErrInvalidRequest, len(o.hookID), maxHookIDLen)
+	}
+	return c.disposeChecked(ctx, token, executionARN, o.hookID)
 }
+
+// DisposeOption configures DisposeHook.
+type DisposeOption func(*disposeOptions)
+
+type disposeOptions struct{ hookID string }
+
+// maxHookIDLen bounds a hookId given to IfHookID (the ids this package
+// makes are 32 characters; Options.NewID may make others).
+const maxHookIDLen = 128
+
+// IfHookID disposes the hook only while it is the one with this hook id
+// (HookStatus.HookID, from a listing or GetHook): a hook its execution
+// disposed and created again since, under the same token, is a new hook
+// with a new id, and is not disposed (*ConflictError with HookID set;
+// nothing changes). Gone altogether is success, as always. An empty id
+// sets no condition.
+func IfHookID(hookID string) DisposeOption { return func(o *disposeOptions) { o.hookID = hookID } }
 
 // Dispose deletes the hook token of execution executionARN and the payloads
 // it still stores; the token is free for reuse at once. Disposing a hook
@@ -76,13 +101,18 @@ func (c *Client) DisposeHook(ctx context.Context, token, executionARN string) er
 // deleted), ErrContention, or a wrapped AWS error (also when the await
 // could not be told: nothing is deleted, retry).
 func (c *Client) Dispose(ctx context.Context, token, executionARN string) error {
+	return c.disposeChecked(ctx, token, executionARN, "")
+}
+
+// disposeChecked is Dispose, and DisposeHook with its hook id condition.
+func (c *Client) disposeChecked(ctx context.Context, token, executionARN, hookID string) error {
 	if err := ValidateToken(token); err != nil {
 		return err
 	}
 	if executionARN == "" {
 		return fmt.Errorf("%w: executionArn is required: a hook is disposed by the execution that holds it", ErrInvalidRequest)
 	}
-	if err := c.dispose(ctx, token, executionARN, nil, nil); err != nil {
+	if err := c.dispose(ctx, token, executionARN, hookID, nil, nil); err != nil {
 		var conflict *ConflictError
 		if errors.As(err, &conflict) {
 			return err
@@ -103,13 +133,22 @@ func (c *Client) Dispose(ctx context.Context, token, executionARN string) error 
 // hook changed asks ended again: if the execution still has ended, the
 // hook as the refused D1 returned it is pinned and D1 made again;
 // otherwise errExecutionRuns.
-func (c *Client) dispose(ctx context.Context, token, executionARN string, pin *hookItem, ended func(context.Context) (bool, error)) error {
+//
+// hookID, when not empty, is also a condition of D1 (IfHookID): the hook
+// must still be that incarnation; another is a *ConflictError, told
+// nothing and deleted nothing.
+func (c *Client) dispose(ctx context.Context, token, executionARN, hookID string, pin *hookItem, ended func(context.Context) (bool, error)) error {
 	var told []string
 	var read *hookItem // the hook as the last refused delete returned it
 	for r := c.retrier(c.opts.ContentionTimeout); r.next(ctx); {
 		nm := names(attrPK, attrExec)
 		vals := map[string]types.AttributeValue{":exec": s(executionARN)}
 		cond := "attribute_not_exists(#pk) OR (#executionArn = :exec AND " + toldCond(nm, vals, told)
+		if hookID != "" {
+			nm["#hookId"] = attrHookID
+			vals[":hid"] = s(hookID)
+			cond += " AND #hookId = :hid"
+		}
 		if pin != nil {
 			cond += " AND " + pinCond(nm, vals, pin)
 		}
@@ -149,6 +188,9 @@ func (c *Client) dispose(ctx context.Context, token, executionARN string, pin *h
 		}
 		if h.ExecutionARN != executionARN {
 			return &ConflictError{Token: token, ExecutionARN: h.ExecutionARN}
+		}
+		if hookID != "" && h.HookID != hookID {
+			return &ConflictError{Token: token, ExecutionARN: h.ExecutionARN, HookID: h.HookID}
 		}
 		if pin != nil && !pin.sameState(h) {
 			// Changed since Step Functions said the execution ended:
@@ -289,7 +331,7 @@ func (c *Client) DisposeExecution(ctx context.Context, executionARN string) (int
 	}
 	count := 0
 	for _, h := range found {
-		err := c.dispose(ctx, h.Token, executionARN, h, ended)
+		err := c.dispose(ctx, h.Token, executionARN, "", h, ended)
 		switch {
 		case errors.Is(err, errExecutionRuns):
 			return count, nil // redriven meanwhile: the rest stay too

@@ -138,6 +138,13 @@ def test_operators_list_state_machine_and_dispose(dev):
     c.dispose_hook(a2, exe_a)
     assert tokens(all_pages(c, machine, order="oldest")[0]) == [wa, wb, a1, b1, b2]
 
+    # Given as listed, only that hook is disposed (its hookId): a hook of another id under the token (as if
+    # exe_a had disposed it and created it again since) raises HookConflictError, and nothing changes.
+    with pytest.raises(sh.HookConflictError) as hc:
+        c.dispose_hook(dict(waiting[0], hookId="0" * 32))
+    assert hc.value.status == 409
+    assert c.get_hook(waiting[0]["token"])["waiting"] is True
+
     # Dispose the hook exe_a waits on, given as listed (its executionArn): the await fails with HookDisposedError.
     c.dispose_hook(waiting[0])
     out = dev.finished(exe_a)

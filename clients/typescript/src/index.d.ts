@@ -147,8 +147,8 @@ export declare class SfnhooksClient {
   getHookByToken(token: string, options?: CallOptions): Promise<HookStatus>;
   listHooks(executionArn: string, options?: ListOptions): Promise<HookList>;
   listStateMachineHooks(stateMachineArn: string, options?: StateMachineListOptions): Promise<StateMachineHookList>;
-  /** executionArn defaults to the hook's own when a hook is given. */
-  disposeHook(tokenOrHook: string | { token: string; executionArn?: string }, executionArn?: string, options?: CallOptions): Promise<void>;
+  /** executionArn defaults to the hook's own when a hook is given; a hook's hookId makes it dispose that hook only. */
+  disposeHook(tokenOrHook: string | { token: string; executionArn?: string; hookId?: string }, executionArn?: string, options?: CallOptions): Promise<void>;
   rejectHook(tokenOrHook: string | { token: string }, error: string, cause?: string, options?: RejectOptions): Promise<Hook>;
   heartbeat(tokenOrHook: string | { token: string }, options?: CallOptions): Promise<void>;
 }
@@ -163,6 +163,6 @@ export declare function resumeWebhook(token: string, request: Request, options?:
 export declare function getHookByToken(token: string, options?: CallOptions): Promise<HookStatus>;
 export declare function listHooks(executionArn: string, options?: ListOptions): Promise<HookList>;
 export declare function listStateMachineHooks(stateMachineArn: string, options?: StateMachineListOptions): Promise<StateMachineHookList>;
-export declare function disposeHook(tokenOrHook: string | { token: string; executionArn?: string }, executionArn?: string, options?: CallOptions): Promise<void>;
+export declare function disposeHook(tokenOrHook: string | { token: string; executionArn?: string; hookId?: string }, executionArn?: string, options?: CallOptions): Promise<void>;
 export declare function rejectHook(tokenOrHook: string | { token: string }, error: string, cause?: string, options?: RejectOptions): Promise<Hook>;
 export declare function heartbeat(tokenOrHook: string | { token: string }, options?: CallOptions): Promise<void>;

@@ -78,14 +78,18 @@ export class SfnhooksClient {
   /**
    * Dispose the hook while executionArn holds it, as the workflow's
    * dispose does (an await parked on it fails with HookDisposedError).
-   * Given a hook (from a listing), its executionArn is the default. A hook
-   * already gone is success, so a retry is safe. An operator route (DELETE
-   * /hooks/{token}?executionArn=…): signed as listAuth.
+   * Given a hook (from a listing), its executionArn is the default, and
+   * only that hook is disposed (its hookId): not one its execution created
+   * again since under the same token, which answers HookConflictError. A
+   * hook already gone is success, so a retry is safe. An operator route
+   * (DELETE /hooks/{token}?executionArn=…&hookId=…): signed as listAuth.
    */
   async disposeHook(tokenOrHook, executionArn, options = {}) {
     const token = tokenOf(tokenOrHook);
-    const exe = executionArn ?? (typeof tokenOrHook === 'object' ? tokenOrHook?.executionArn : undefined) ?? '';
-    await this.#retry(options, (signal) => this.transport.dispose(token, exe, signal));
+    const hook = typeof tokenOrHook === 'object' ? tokenOrHook : undefined;
+    const exe = executionArn ?? hook?.executionArn ?? '';
+    const hookId = hook?.hookId ?? '';
+    await this.#retry(options, (signal) => this.transport.dispose(token, exe, hookId, signal));
   }
 
   /** Fail the hook's await with error (the name a Catch matches) and cause. */
@@ -195,6 +199,14 @@ function stateMachineQuery(stateMachineArn, { state, tag, order, limit, cursor }
   if (order) query.order = order;
   if (limit !== undefined) query.limit = String(limit);
   if (cursor) query.cursor = cursor;
+  return query;
+}
+
+// disposeQuery is the query of DELETE /hooks/{token}: the execution, and
+// the hook id when one is given.
+function disposeQuery(executionArn, hookId) {
+  const query = { executionArn };
+  if (hookId) query.hookId = hookId;
   return query;
 }
 
@@ -320,8 +332,8 @@ class HttpTransport {
     return this.call('listHooks', undefined, { query: stateMachineQuery(stateMachineArn, options), signal, auth: this.listAuth });
   }
 
-  dispose(token, executionArn, signal) {
-    return this.call('disposeHook', token, { query: { executionArn }, signal, auth: this.listAuth });
+  dispose(token, executionArn, hookId, signal) {
+    return this.call('disposeHook', token, { query: disposeQuery(executionArn, hookId), signal, auth: this.listAuth });
   }
 
   reject(token, error, cause, key, signal) {
@@ -448,8 +460,8 @@ class LambdaTransport {
     return this.httpJSON('GET /hooks', { method: 'GET', path: '/hooks', query: q.toString() }, signal);
   }
 
-  dispose(token, executionArn, signal) {
-    const q = new URLSearchParams({ executionArn });
+  dispose(token, executionArn, hookId, signal) {
+    const q = new URLSearchParams(disposeQuery(executionArn, hookId));
     return this.httpJSON('DELETE /hooks/{token}', { method: 'DELETE', token, path: '/hooks/' + token, query: q.toString() }, signal);
   }
 

@@ -8,7 +8,7 @@ import {
   SfnhooksClient, HookNotFoundError, InvalidTokenError, InvalidPayloadError, InvalidRequestError,
   PayloadTooLargeError, IdempotencyKeyMismatchError, SchemaValidationError, TooManyPendingError,
   EncryptionKeyRefusedError, HookNotWaitingError, InvalidSignatureError, WebhookResponseTimeoutError,
-  SfnhooksError,
+  SfnhooksError, HookConflictError,
 } from '../src/index.js';
 import { dev, uniq, startDev, startSDK, ensureMachine, finished, until, hookTask, fakeExecution, lambdaOptions, sleep } from './dev.js';
 
@@ -124,6 +124,12 @@ test('operators (SigV4): a state machine\'s hooks across executions by tag, stat
   await assert.rejects(signed.getHookByToken(a2), (e) => e instanceof HookNotFoundError && e.status === 404);
   await signed.disposeHook(a2, exeA);
   assert.deepEqual((await allPages(signed, machine, { order: 'oldest' })).tokens, [wa, wb, a1, b1, b2]);
+
+  // Given as listed, only that hook is disposed (its hookId): a hook of another id under the token (as if
+  // exeA had disposed it and created it again since) answers HookConflictError, and nothing changes.
+  await assert.rejects(signed.disposeHook({ ...waiting.hooks[0], hookId: '0'.repeat(32) }),
+    (e) => e instanceof HookConflictError && e.status === 409);
+  assert.equal((await signed.getHookByToken(waiting.hooks[0].token)).waiting, true);
 
   // Dispose the hook exeA waits on, given as listed (its executionArn): the await fails with HookDisposedError.
   await signed.disposeHook(waiting.hooks[0]);

@@ -29,7 +29,7 @@ type Resumer interface {
 	GetHook(ctx context.Context, token string, opts ...hooks.GetOption) (*hooks.HookStatus, error)
 	ListHooks(ctx context.Context, in hooks.ListHooksInput) (*hooks.ListHooksOutput, error)
 	ListStateMachineHooks(ctx context.Context, in hooks.ListStateMachineHooksInput) (*hooks.ListStateMachineHooksOutput, error)
-	DisposeHook(ctx context.Context, token, executionARN string) error
+	DisposeHook(ctx context.Context, token, executionARN string, opts ...hooks.DisposeOption) error
 	RejectHook(ctx context.Context, token, errorName, cause string, opts ...hooks.ResumeOption) (*hooks.Hook, error)
 	Heartbeat(ctx context.Context, token string) error
 }
@@ -145,11 +145,12 @@ func (h *Handler) HandleHTTP(ctx context.Context, req events.APIGatewayV2HTTPReq
 		}
 	case method == http.MethodDelete:
 		// An operator's dispose (AWS_IAM, like GET /hooks): the hook of
-		// that execution, whatever its kind; gone already is success.
+		// that execution, whatever its kind; gone already is success. With
+		// hookId, only while the token is still that hook (409 otherwise).
 		exec := req.QueryStringParameters["executionArn"]
 		if exec == "" {
 			err = fmt.Errorf("%w: executionArn is required (the hook is disposed only while that execution holds it)", hooks.ErrInvalidRequest)
-		} else if err = h.hooks.DisposeHook(ctx, token, exec); err == nil {
+		} else if err = h.hooks.DisposeHook(ctx, token, exec, hooks.IfHookID(req.QueryStringParameters["hookId"])); err == nil {
 			resp = httpapi.JSON(http.StatusOK, DisposeAnswer{Disposed: true})
 		}
 	case method == http.MethodGet:

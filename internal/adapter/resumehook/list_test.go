@@ -23,7 +23,7 @@ func (r *recorder) ListStateMachineHooks(_ context.Context, in hooks.ListStateMa
 	return &hooks.ListStateMachineHooksOutput{Hooks: []hooks.HookStatus{}}, nil
 }
 
-func (r *recorder) DisposeHook(_ context.Context, token, executionARN string) error {
+func (r *recorder) DisposeHook(_ context.Context, token, executionARN string, _ ...hooks.DisposeOption) error {
 	r.calls++
 	r.method, r.token = "dispose", token
 	return hooks.ValidateToken(token)

@@ -84,6 +84,14 @@ def is_transient(err: BaseException) -> bool:
     return isinstance(err, (BotoConnectionError, HTTPClientError))
 
 
+def _dispose_query(execution_arn: str, hook_id: str) -> List[Tuple[str, str]]:
+    """The query of DELETE /hooks/{token}: the execution, and the hook id when given."""
+    q = [("executionArn", execution_arn)]
+    if hook_id:
+        q.append(("hookId", hook_id))
+    return q
+
+
 def _token_of(token_or_hook: TokenOrHook) -> str:
     token = token_or_hook if isinstance(token_or_hook, str) else token_or_hook.get("token")
     if not isinstance(token, str) or not token:
@@ -231,8 +239,8 @@ class _HTTPTransport:
         q = _state_machine_query(state_machine_arn, state, tag, order, limit, cursor)
         return self.call("listHooks", query=q, auth=self.list_auth)
 
-    def dispose(self, token: str, execution_arn: str) -> Any:
-        return self.call("disposeHook", token, query=[("executionArn", execution_arn)], auth=self.list_auth)
+    def dispose(self, token: str, execution_arn: str, hook_id: str) -> Any:
+        return self.call("disposeHook", token, query=_dispose_query(execution_arn, hook_id), auth=self.list_auth)
 
     def reject(self, token: str, error: str, cause: str, key: str) -> Any:
         h = {"content-type": "application/json", HEADER_IDEMPOTENCY_KEY: key}
@@ -346,9 +354,9 @@ class _LambdaTransport:
         q = _state_machine_query(state_machine_arn, state, tag, order, limit, cursor)
         return self._http_json("GET /hooks", method="GET", path="/hooks", query=urlencode(q))
 
-    def dispose(self, token: str, execution_arn: str) -> Any:
+    def dispose(self, token: str, execution_arn: str, hook_id: str) -> Any:
         return self._http_json("DELETE /hooks/{token}", method="DELETE", token=token, path="/hooks/" + token,
-                               query=urlencode([("executionArn", execution_arn)]))
+                               query=urlencode(_dispose_query(execution_arn, hook_id)))
 
     def reject(self, token: str, error: str, cause: str, key: str) -> Any:
         return self.invoke(self.hook_fn, {"action": "reject", "token": token, "error": error, "cause": cause,
@@ -477,15 +485,20 @@ class Client:
         """Dispose the hook while execution_arn holds it, as the workflow's dispose does
         (an await parked on it fails with HookDisposedError).
 
-        Given a hook (from a listing), its executionArn is the default. A hook
+        Given a hook (from a listing), its executionArn is the default, and only
+        that hook is disposed (its hookId): not one its execution created again
+        since under the same token, which raises HookConflictError. A hook
         already gone is success, so a retry is safe. An operator route (DELETE
-        /hooks/{token}?executionArn=...): signed as list_auth.
+        /hooks/{token}?executionArn=...&hookId=...): signed as list_auth.
         """
         token = _token_of(token_or_hook)
-        if execution_arn is None and not isinstance(token_or_hook, str):
-            execution_arn = token_or_hook.get("executionArn")
+        hook_id = ""
+        if not isinstance(token_or_hook, str):
+            if execution_arn is None:
+                execution_arn = token_or_hook.get("executionArn")
+            hook_id = token_or_hook.get("hookId") or ""
         exe = execution_arn or ""
-        self._retry(lambda: self._transport.dispose(token, exe))
+        self._retry(lambda: self._transport.dispose(token, exe, hook_id))
 
     def reject_hook(self, token_or_hook: TokenOrHook, error: str, cause: str = "", *,
                     idempotency_key: Optional[str] = None) -> Hook:
