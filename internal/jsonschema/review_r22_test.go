@@ -130,3 +130,29 @@ func TestR22PatternWorkBounded(t *testing.T) {
 		t.Errorf("a 30 KB string against 8 patterns (a 230-byte schema) took %v", d)
 	}
 }
+
+// The reference-loop check keys on (target, instance location), but
+// propertyNames applies its schema to each property name at the object's
+// own location: a $ref reached again through propertyNames is taken for
+// a loop and fails, though the instance (now a string) differs. The name
+// "a" is a string, which the definition allows (propertyNames does not
+// apply to strings): {"a":1} is valid.
+func TestR22PropertyNamesRefIsNoLoop(t *testing.T) {
+	s := mustCompile(t, `{"$defs":{"x":{"type":["object","string"],"propertyNames":{"$ref":"#/$defs/x"}}},"$ref":"#/$defs/x"}`)
+	if !valid(t, s, `{"a":1}`) {
+		t.Error(`{"a":1} refused: a $ref through propertyNames was taken for a reference loop`)
+	}
+}
+
+// ECMA-262's \s (what JSON Schema's "pattern" is defined on) matches
+// U+000B, U+00A0, U+2029 and the Space_Separator class; Go's RE2 \s is
+// [\t\n\f\r ] only. A schema that forbids whitespace with \S lets a
+// no-break space through. Nothing in the docs says patterns are RE2.
+func TestR22PatternWhitespaceIsECMA(t *testing.T) {
+	s := mustCompile(t, `{"pattern":"^\\S+$"}`)
+	for _, inst := range []string{`"a\u00a0b"`, `"a\u000bb"`, `"a\u2003b"`} {
+		if valid(t, s, inst) {
+			t.Errorf(`%s matches ^\S+$: Go's \s is not ECMA-262's`, inst)
+		}
+	}
+}
