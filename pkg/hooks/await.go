@@ -357,6 +357,12 @@ func (c *Client) Await(ctx context.Context, in AwaitInput) error {
 		return fmt.Errorf("%w: timeoutSeconds %d is out of range (1 to %d)", ErrInvalidRequest, in.Timeout/time.Second, MaxAwaitTimeout/time.Second)
 	case in.Timeout == 0 && !in.EnteredTime.IsZero():
 		return fmt.Errorf("%w: enteredTime needs timeoutSeconds (the Task state's TimeoutSeconds)", ErrInvalidRequest)
+	case !in.EnteredTime.IsZero() && !enteredTimePlausible(in.EnteredTime, c.opts.Now()):
+		// $$.State.EnteredTime is Step Functions' clock when the state was
+		// entered: within a year (an execution's longest life) before the
+		// await runs. Anything else is not that time, and would give a
+		// waitingUntil past year 9999 (which JSON cannot write) or before 1970.
+		return fmt.Errorf("%w: enteredTime %s is not the awaiting state's $$.State.EnteredTime (more than a year before now, or a day after)", ErrInvalidRequest, in.EnteredTime.UTC().Format(time.RFC3339))
 	}
 	if in.MaxBatch < 0 || in.MaxBatch > MaxMaxBatch {
 		return fmt.Errorf("%w: maxBatch %d is out of range (1 to %d)", ErrInvalidRequest, in.MaxBatch, MaxMaxBatch)
@@ -543,6 +549,13 @@ func a1Exists(seen bool) string {
 		return "attribute_exists(#pk) AND #executionArn = :exec AND "
 	}
 	return "(attribute_not_exists(#pk) OR #executionArn = :exec) AND "
+}
+
+// enteredTimePlausible reports whether t can be an awaiting state's
+// EnteredTime at now: at most MaxAwaitTimeout before it, at most a day
+// after it (clock skew between Step Functions and the await).
+func enteredTimePlausible(t, now time.Time) bool {
+	return !t.Before(now.Add(-MaxAwaitTimeout)) && !t.After(now.Add(24*time.Hour))
 }
 
 // waitUntil is when Step Functions times the awaiting task out: its

@@ -28,7 +28,10 @@ func TestR22WaitingUntilPastYear9999(t *testing.T) {
 	err := c.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: "T1",
 		Timeout: hooks.MaxAwaitTimeout, EnteredTime: entered})
 	if errors.Is(err, hooks.ErrInvalidRequest) {
-		return // refused: fine
+		if _, gerr := c.GetHook(ctx, token); !errors.Is(gerr, hooks.ErrHookNotFound) {
+			t.Errorf("a refused await registered the hook: %v", gerr)
+		}
+		return // refused before any call: fine
 	}
 	if err != nil {
 		t.Fatal(err)
