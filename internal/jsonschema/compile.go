@@ -22,6 +22,7 @@ import (
 	"io"
 	"net/url"
 	"regexp"
+	"regexp/syntax"
 	"sort"
 	"strconv"
 	"strings"
@@ -104,10 +105,10 @@ type schema struct {
 
 	types          []string
 	hasEnum        bool
-	enum           []any
+	enum           map[digest]bool // the members' digests
 	hasConst       bool
-	constV         any
-	multipleOf     string
+	constD         digest
+	multipleOf     *divisor
 	maximum        string
 	minimum        string
 	exclMaximum    string
@@ -115,6 +116,7 @@ type schema struct {
 	maxLength      int
 	minLength      int
 	pattern        *regexp.Regexp
+	patternCost    int // instructions of its program: the work of a match per byte
 	format         func(string) bool
 	items          *schema   // applies to every item past prefix
 	prefix         []*schema // prefixItems, or items as an array (≤ 2019-09)
@@ -154,9 +156,10 @@ type dependency struct {
 }
 
 type patternSchema struct {
-	src string
-	re  *regexp.Regexp
-	s   *schema
+	src  string
+	re   *regexp.Regexp
+	cost int
+	s    *schema
 }
 
 // place is what the index knows of a schema position.
@@ -655,10 +658,15 @@ func (c *compiler) compileInto(s *schema, v any, pl place) error {
 		if !ok {
 			return s.errorf("enum", "not an array")
 		}
-		s.hasEnum, s.enum = true, a
+		var g digester
+		s.hasEnum, s.enum = true, make(map[digest]bool, len(a))
+		for _, e := range a {
+			s.enum[g.of(e)] = true
+		}
 	}
 	if cv, ok := m["const"]; ok && d >= draft6 {
-		s.hasConst, s.constV = true, cv
+		var g digester
+		s.hasConst, s.constD = true, g.of(cv)
 	}
 
 	num := func(kw string) (string, error) {
@@ -693,12 +701,15 @@ func (c *compiler) compileInto(s *schema, v any, pl place) error {
 		*dst = i
 		return nil
 	}
-	var err error
-	if s.multipleOf, err = num("multipleOf"); err != nil {
+	mo, err := num("multipleOf")
+	if err != nil {
 		return err
 	}
-	if s.multipleOf != "" && cmpNum(s.multipleOf, "0") <= 0 {
-		return s.errorf("multipleOf", "not greater than 0")
+	if mo != "" {
+		if cmpNum(mo, "0") <= 0 {
+			return s.errorf("multipleOf", "not greater than 0")
+		}
+		s.multipleOf = newDivisor(mo)
 	}
 	if s.maximum, err = num("maximum"); err != nil {
 		return err
@@ -731,9 +742,12 @@ func (c *compiler) compileInto(s *schema, v any, pl place) error {
 			return err
 		}
 	}
-	for kw, dst := range map[string]*int{"maxLength": &s.maxLength, "minLength": &s.minLength, "maxItems": &s.maxItems,
-		"minItems": &s.minItems, "maxProperties": &s.maxProps, "minProperties": &s.minProps} {
-		if err := count(kw, dst); err != nil {
+	for _, c := range []struct {
+		kw  string
+		dst *int
+	}{{"maxLength", &s.maxLength}, {"minLength", &s.minLength}, {"maxItems", &s.maxItems},
+		{"minItems", &s.minItems}, {"maxProperties", &s.maxProps}, {"minProperties", &s.minProps}} {
+		if err := count(c.kw, c.dst); err != nil {
 			return err
 		}
 	}
@@ -750,7 +764,7 @@ func (c *compiler) compileInto(s *schema, v any, pl place) error {
 		if !ok {
 			return s.errorf("pattern", "not a string")
 		}
-		if s.pattern, err = regexp.Compile(ps); err != nil {
+		if s.pattern, s.patternCost, err = compilePattern(ps); err != nil {
 			return s.errorf("pattern", "not a valid regular expression")
 		}
 	}
@@ -877,7 +891,9 @@ func (c *compiler) compileInto(s *schema, v any, pl place) error {
 	}
 	if props != nil {
 		s.properties = map[string]*schema{}
-		for k := range props {
+		// In key order: compiling one may index a resource another refers
+		// to, and the outcome must not depend on Go's map order.
+		for _, k := range sortedKeys(props) {
 			if s.properties[k], err = sub("properties/" + escape(k)); err != nil {
 				return err
 			}
@@ -890,7 +906,7 @@ func (c *compiler) compileInto(s *schema, v any, pl place) error {
 		return err
 	}
 	for _, k := range sortedKeys(pprops) {
-		re, err := regexp.Compile(k)
+		re, cost, err := compilePattern(k)
 		if err != nil {
 			return s.errorf("patternProperties", "a key is not a valid regular expression")
 		}
@@ -898,7 +914,7 @@ func (c *compiler) compileInto(s *schema, v any, pl place) error {
 		if err != nil {
 			return err
 		}
-		s.patternProps = append(s.patternProps, patternSchema{src: k, re: re, s: p})
+		s.patternProps = append(s.patternProps, patternSchema{src: k, re: re, cost: cost, s: p})
 	}
 	strList := func(kw string, v any) ([]string, error) {
 		a, ok := v.([]any)
@@ -1024,4 +1040,77 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// ecmaSpace is ECMA-262's \s (WhiteSpace and LineTerminator), for a
+// character class: RE2's \s is [\t\n\f\r ] only.
+const ecmaSpace = `\t\n\v\f\r \x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}\x{feff}`
+
+// compilePattern compiles a pattern of JSON Schema (an ECMA-262 regular
+// expression) with Go's RE2, reading \s and \S as ECMA-262 does (but \S
+// inside a character class, which RE2 cannot say: there it is RE2's), and
+// returns the instructions of its program: matching costs about that
+// much per byte of input (docs/limits.md, the validation work).
+func compilePattern(p string) (*regexp.Regexp, int, error) {
+	src := ecmaToRE2(p)
+	re, err := regexp.Compile(src)
+	if err != nil {
+		return nil, 0, err
+	}
+	parsed, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		return nil, 0, err
+	}
+	prog, err := syntax.Compile(parsed.Simplify())
+	if err != nil {
+		return nil, 0, err
+	}
+	return re, len(prog.Inst), nil
+}
+
+// ecmaToRE2 rewrites \s and \S (outside a character class) and \s (inside
+// one) as ECMA-262 means them; everything else is left as written.
+func ecmaToRE2(p string) string {
+	if !strings.Contains(p, `\s`) && !strings.Contains(p, `\S`) {
+		return p
+	}
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\' && i+1 < len(p):
+			n := p[i+1]
+			i++
+			switch {
+			case n == 's' && inClass:
+				b.WriteString(ecmaSpace)
+			case n == 's':
+				b.WriteString("[" + ecmaSpace + "]")
+			case n == 'S' && !inClass:
+				b.WriteString("[^" + ecmaSpace + "]")
+			default:
+				b.WriteByte(c)
+				b.WriteByte(n)
+			}
+			continue
+		case c == '[' && !inClass:
+			inClass = true
+			b.WriteByte(c)
+			// As RE2 reads it: a ']' first in the class (after '^') is literal.
+			if i+1 < len(p) && p[i+1] == '^' {
+				b.WriteByte('^')
+				i++
+			}
+			if i+1 < len(p) && p[i+1] == ']' {
+				b.WriteByte(']')
+				i++
+			}
+			continue
+		case c == ']' && inClass:
+			inClass = false
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }

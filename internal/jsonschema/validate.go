@@ -2,6 +2,7 @@ package jsonschema
 
 import (
 	"encoding/json"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -19,6 +20,7 @@ type Violation struct {
 type path struct {
 	parent *path
 	tok    string
+	name   bool // a property name of the parent's object: no token of its own
 }
 
 func (p *path) add(tok string) *path { return &path{parent: p, tok: tok} }
@@ -26,7 +28,9 @@ func (p *path) add(tok string) *path { return &path{parent: p, tok: tok} }
 func (p *path) String() string {
 	var toks []string
 	for ; p != nil; p = p.parent {
-		toks = append(toks, p.tok)
+		if !p.name {
+			toks = append(toks, p.tok)
+		}
 	}
 	var b strings.Builder
 	for i := len(toks) - 1; i >= 0; i-- {
@@ -58,6 +62,8 @@ type validator struct {
 	active    map[loopKey]bool
 	steps     int
 	exhausted bool
+	dig       digester // the instance's digests (enum, const, uniqueItems)
+	hashed    int      // dig.hashed already charged
 }
 
 // loopKey is a reference followed: its target and the instance location
@@ -67,11 +73,45 @@ type loopKey struct {
 	ip *path
 }
 
-// maxSteps bounds the schemas applied in one Validate (a schema whose
-// applicators nest references can cost exponential time): past it the
-// instance is refused. A 256 KiB payload of 100,000 items checked against
+// maxSteps bounds the work of one Validate (a schema whose applicators
+// nest references can cost exponential time; a pattern, a long number or
+// a digest costs by its input): past it the instance is refused. A step
+// is a schema applied, or about as much work elsewhere: 25 bytes of
+// input times instructions of a pattern, 256 bytes hashed, a number's
+// digits (numberCost). A 256 KiB payload of 100,000 items checked against
 // ten alternatives each takes about 1.1 million.
 const maxSteps = 4_000_000
+
+// charge counts n steps of work about to be done, and reports whether
+// the budget allows it (if not, Validate answers invalid: too costly).
+func (v *validator) charge(n int) bool {
+	if v.steps += n; v.steps > maxSteps {
+		v.exhausted = true
+	}
+	return !v.exhausted
+}
+
+// digest is the digest of inst, its hashing charged.
+func (v *validator) digest(inst any) digest {
+	d := v.dig.of(inst)
+	v.charge((v.dig.hashed - v.hashed) / 256)
+	v.hashed = v.dig.hashed
+	return d
+}
+
+// match runs re (of cost instructions) on str, if the budget allows.
+func (v *validator) match(re *regexp.Regexp, cost int, str string) bool {
+	if !v.charge(1 + len(str)*cost/25) {
+		return false
+	}
+	return re.MatchString(str)
+}
+
+// cmp compares number n with schema number lim, charged by their length.
+func (v *validator) cmp(n, lim string) int {
+	v.charge((len(n) + len(lim)) / 1000)
+	return cmpNum(n, lim)
+}
 
 func (v *validator) fail(ip, kp *path, kw string) {
 	if len(v.out) >= v.max {
@@ -200,42 +240,33 @@ func (v *validator) validate(s *schema, inst any, ip, kp *path) (bool, *evaluate
 	if len(s.types) > 0 && !hasType(inst, s.types) {
 		bad("type")
 	}
-	if s.hasEnum {
-		in := false
-		for _, e := range s.enum {
-			if equal(inst, e) {
-				in = true
-				break
-			}
-		}
-		if !in {
-			bad("enum")
-		}
+	if s.hasEnum && !s.enum[v.digest(inst)] {
+		bad("enum")
 	}
-	if s.hasConst && !equal(inst, s.constV) {
+	if s.hasConst && v.digest(inst) != s.constD {
 		bad("const")
 	}
 
 	switch x := inst.(type) {
 	case json.Number:
 		n := x.String()
-		if s.multipleOf != "" && !isMultiple(n, s.multipleOf) {
+		if s.multipleOf != nil && (!v.charge(numberCost(len(n))) || !isMultiple(n, s.multipleOf)) {
 			bad("multipleOf")
 		}
-		if s.maximum != "" && cmpNum(n, s.maximum) > 0 {
+		if s.maximum != "" && v.cmp(n, s.maximum) > 0 {
 			bad("maximum")
 		}
-		if s.minimum != "" && cmpNum(n, s.minimum) < 0 {
+		if s.minimum != "" && v.cmp(n, s.minimum) < 0 {
 			bad("minimum")
 		}
-		if s.exclMaximum != "" && cmpNum(n, s.exclMaximum) >= 0 {
+		if s.exclMaximum != "" && v.cmp(n, s.exclMaximum) >= 0 {
 			if s.draft == draft4 {
 				bad("maximum")
 			} else {
 				bad("exclusiveMaximum")
 			}
 		}
-		if s.exclMinimum != "" && cmpNum(n, s.exclMinimum) <= 0 {
+		if s.exclMinimum != "" && v.cmp(n, s.exclMinimum) <= 0 {
 			if s.draft == draft4 {
 				bad("minimum")
 			} else {
@@ -252,7 +283,7 @@ func (v *validator) validate(s *schema, inst any, ip, kp *path) (bool, *evaluate
 				bad("minLength")
 			}
 		}
-		if s.pattern != nil && !s.pattern.MatchString(x) {
+		if s.pattern != nil && !v.match(s.pattern, s.patternCost, x) {
 			bad("pattern")
 		}
 		if s.format != nil && !s.format(x) {
@@ -403,7 +434,7 @@ func (v *validator) array(s *schema, a []any, ip, kp *path, ev *evaluated) bool 
 		v.fail(ip, kp, "minItems")
 		ok = false
 	}
-	if s.uniqueItems && !unique(a) {
+	if s.uniqueItems && !v.unique(a) {
 		v.fail(ip, kp, "uniqueItems")
 		ok = false
 	}
@@ -510,7 +541,10 @@ func (v *validator) object(s *schema, o map[string]any, ip, kp *path, ev *evalua
 	if s.propertyNames != nil {
 		mark := len(v.out)
 		for _, k := range sortedKeys(o) {
-			if pok, _ := v.validate(s.propertyNames, k, ip, kp.add("propertyNames")); !pok {
+			// At a location of its own (that prints as the object's): the
+			// name is another instance than the object, so a reference
+			// followed again for it is no loop.
+			if pok, _ := v.validate(s.propertyNames, k, &path{parent: ip, name: true}, kp.add("propertyNames")); !pok {
 				v.out = v.out[:mark]
 				v.fail(ip, kp, "propertyNames") // the name is the payload's: not repeated
 				ok = false
@@ -532,7 +566,7 @@ func (v *validator) object(s *schema, o map[string]any, ip, kp *path, ev *evalua
 			}
 		}
 		for _, pp := range s.patternProps {
-			if pp.re.MatchString(k) {
+			if v.match(pp.re, pp.cost, k) {
 				matched = true
 				ev.prop(k)
 				if pok, _ := v.validate(pp.s, o[k], ip.add(k), kp.add("patternProperties").add(pp.src)); !pok {
@@ -589,4 +623,18 @@ func hasType(inst any, types []string) bool {
 		}
 	}
 	return false
+}
+
+// unique reports whether no two items of a are equal, by their digests
+// (each container hashed once per Validate, however deep it nests).
+func (v *validator) unique(a []any) bool {
+	seen := make(map[digest]bool, len(a))
+	for _, item := range a {
+		d := v.digest(item)
+		if seen[d] {
+			return false
+		}
+		seen[d] = true
+	}
+	return true
 }

@@ -1,230 +1,347 @@
 package jsonschema
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
-	"errors"
-	"math"
+	"hash"
 	"math/big"
+	"reflect"
 	"sort"
-	"strconv"
 	"strings"
+	"unsafe"
 )
 
-// Numbers are compared exactly (big.Rat) unless their exponent is so large
-// that an exact value would cost too much; those are compared as 512-bit
-// floats, where ±1e1000000 is ±Inf.
-const maxExactExponent = 1000
-
-func exponent(s string) (int, bool) {
-	i := strings.IndexAny(s, "eE")
-	if i < 0 {
-		return 0, true
-	}
-	e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
-	var ne *strconv.NumError
-	if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
-		if strings.HasPrefix(s[i+1:], "-") {
-			return math.MinInt, true
-		}
-		return math.MaxInt, true
-	}
-	return e, err == nil
+// dec is a JSON number as sign × 0.digits × 10^exp, where digits has no
+// leading or trailing zero ("" is zero, whatever its sign or exponent).
+// Equal numbers have equal decs whatever their text (1, 1.0, 10e-1), so
+// numbers are compared and hashed exactly, in time linear in their text.
+//
+// An exponent of more than maxExpDigits digits (a number past 10^(10^1000)
+// or, nonzero, under 10^-(10^1000)) is not kept: such a number is "huge"
+// (far) or "tiny" (near zero), and two of one kind and sign compare equal.
+// No other number compares equal to one.
+type dec struct {
+	neg    bool
+	digits string
+	exp    *big.Int // nil when zero, huge or tiny
+	far    int      // +1 huge, -1 tiny, 0 otherwise
 }
 
-func toRat(s string) (*big.Rat, bool) {
-	if e, ok := exponent(s); !ok || e > maxExactExponent || e < -maxExactExponent || len(s) > 4*maxExactExponent {
-		return nil, false
-	}
-	return new(big.Rat).SetString(s)
-}
+const maxExpDigits = 1000
 
-// toFloat parses JSON number s as a 512-bit float (about 154 significant
-// digits), from at most its first 200 significant digits: a number of
-// 250,000 digits parses as fast as a short one.
-func toFloat(s string) *big.Float {
-	if len(s) > 256 {
-		s = truncated(s, 200)
-	}
-	f, _, err := big.ParseFloat(s, 10, 512, big.ToNearestEven)
-	if err == nil {
-		return f
-	}
-	neg := strings.HasPrefix(s, "-")
-	if e, _ := exponent(s); e > 0 {
-		return new(big.Float).SetInf(neg) // overflow
-	}
-	return new(big.Float) // underflow
-}
-
-// truncated rewrites JSON number s as "[-]0.DIGITSeEXP" with at most n
-// significant digits (rounded toward zero).
-func truncated(s string, n int) string {
-	neg := strings.HasPrefix(s, "-")
+// parseDec reads JSON number s (valid by the JSON grammar, as Decode and
+// Compile give it).
+func parseDec(s string) dec {
+	d := dec{neg: strings.HasPrefix(s, "-")}
 	s = strings.TrimPrefix(s, "-")
-	exp := 0
+	expText := ""
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		exp, _ = exponent(s)
-		s = s[:i]
+		s, expText = s[:i], s[i+1:]
 	}
 	intPart, frac, _ := strings.Cut(s, ".")
-	digits := strings.TrimLeft(intPart+frac, "0")
-	// value = 0.digits × 10^(exp + len(intPart) - leading zeros dropped)
-	shift := len(intPart) - (len(intPart+frac) - len(digits))
-	if digits == "" {
-		return "0"
+	all := intPart + frac
+	trimmed := strings.TrimLeft(all, "0")
+	lead := len(all) - len(trimmed)
+	d.digits = strings.TrimRight(trimmed, "0")
+	if d.digits == "" {
+		return dec{}
 	}
-	if len(digits) > n {
-		digits = digits[:n]
+	// value = 0.all × 10^(len(intPart) + e) = 0.digits × 10^(len(intPart) - lead + e)
+	adj := int64(len(intPart) - lead)
+	expNeg := strings.HasPrefix(expText, "-")
+	expDigits := strings.TrimLeft(strings.TrimLeft(expText, "+-"), "0")
+	if len(expDigits) > maxExpDigits {
+		d.far = 1
+		if expNeg {
+			d.far = -1
+		}
+		return d
 	}
-	e := exp + shift // saturating: an exponent past int is ±Inf or 0 anyway
-	switch {
-	case shift > 0 && e < exp:
-		e = math.MaxInt
-	case shift < 0 && e > exp:
-		e = math.MinInt
-	}
-	out := "0." + digits + "e" + strconv.Itoa(e)
-	if neg {
-		out = "-" + out
-	}
-	return out
-}
-
-func cmpNum(a, b string) int {
-	if ra, ok := toRat(a); ok {
-		if rb, ok := toRat(b); ok {
-			return ra.Cmp(rb)
+	e := new(big.Int)
+	if expDigits != "" {
+		e.SetString(expDigits, 10)
+		if expNeg {
+			e.Neg(e)
 		}
 	}
-	return toFloat(a).Cmp(toFloat(b))
+	d.exp = e.Add(e, big.NewInt(adj))
+	return d
 }
+
+func (d dec) sign() int {
+	switch {
+	case d.digits == "":
+		return 0
+	case d.neg:
+		return -1
+	}
+	return 1
+}
+
+// cmpMag compares |d| and |o|, both nonzero.
+func (d dec) cmpMag(o dec) int {
+	if d.far != o.far {
+		return cmpInt(d.far, o.far)
+	}
+	if d.far != 0 {
+		return 0
+	}
+	if c := d.exp.Cmp(o.exp); c != 0 {
+		return c
+	}
+	// Same exponent: 0.d1 against 0.d2, with no trailing zeros, is their
+	// order as text ("12" < "123", "45" < "5").
+	return strings.Compare(d.digits, o.digits)
+}
+
+func cmpDec(a, b dec) int {
+	sa, sb := a.sign(), b.sign()
+	if sa != sb || sa == 0 {
+		return cmpInt(sa, sb)
+	}
+	return sa * a.cmpMag(b)
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpNum(a, b string) int { return cmpDec(parseDec(a), parseDec(b)) }
 
 func isInteger(s string) bool {
-	if r, ok := toRat(s); ok {
-		return r.IsInt()
-	}
-	f := toFloat(s)
-	return !f.IsInf() && f.IsInt()
-}
-
-// isMultiple reports whether n is a multiple of m (m > 0).
-func isMultiple(n, m string) bool {
-	if rn, ok := toRat(n); ok {
-		if rm, ok := toRat(m); ok {
-			return new(big.Rat).Quo(rn, rm).IsInt()
-		}
-	}
-	if e, _ := exponent(n); e < -maxExactExponent {
-		return isZero(n) // non-zero and that small: no multiple of anything ≥ 1e-1000
-	}
-	fn, fm := toFloat(n), toFloat(m)
-	if fn.IsInf() || fm.IsInf() {
+	d := parseDec(s)
+	switch {
+	case d.digits == "" || d.far > 0:
+		return true
+	case d.far < 0:
 		return false
 	}
-	return new(big.Float).SetPrec(512).Quo(fn, fm).IsInt()
+	return d.exp.Cmp(big.NewInt(int64(len(d.digits)))) >= 0
 }
 
-// isZero reports whether JSON number s is 0 (its digits before the exponent).
-func isZero(s string) bool {
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		s = s[:i]
+// divisor is a multipleOf value m > 0, ready for isMultiple: m = D × 10^s
+// with D = 2^a × 5^b × odd, where odd has no factor 2 or 5.
+type divisor struct {
+	m    dec
+	s    *big.Int // scale: exp - len(digits)
+	a, b int64
+	odd  *big.Int
+}
+
+func newDivisor(ms string) *divisor {
+	m := parseDec(ms)
+	dv := &divisor{m: m, odd: big.NewInt(1)}
+	if m.digits == "" {
+		return dv // 0: Compile refuses it
 	}
-	return strings.Trim(s, "-0.") == ""
+	if m.far == 0 {
+		dv.s = new(big.Int).Sub(m.exp, big.NewInt(int64(len(m.digits))))
+	}
+	D, _ := new(big.Int).SetString(m.digits, 10)
+	dv.a = int64(D.TrailingZeroBits())
+	D.Rsh(D, uint(dv.a))
+	dv.b = removeFactor(D, 5)
+	dv.odd = D
+	return dv
 }
 
-// equal is JSON equality: numbers by value, objects regardless of order.
-func equal(a, b any) bool {
-	switch x := a.(type) {
-	case nil:
-		return b == nil
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case json.Number:
-		y, ok := b.(json.Number)
-		return ok && cmpNum(x.String(), y.String()) == 0
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
+// removeFactor divides f out of n as often as it goes, and says how often
+// (by f^27 at a time while it can, so a number of n digits costs O(n²/27)).
+func removeFactor(n *big.Int, f int64) int64 {
+	var count int64
+	big27 := new(big.Int).Exp(big.NewInt(f), big.NewInt(27), nil)
+	q, r := new(big.Int), new(big.Int)
+	for {
+		q.QuoRem(n, big27, r)
+		if r.Sign() != 0 {
+			break
 		}
-		for i := range x {
-			if !equal(x[i], y[i]) {
-				return false
-			}
+		n.Set(q)
+		count += 27
+	}
+	bf := big.NewInt(f)
+	for {
+		q.QuoRem(n, bf, r)
+		if r.Sign() != 0 {
+			return count
 		}
-		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, xv := range x {
-			yv, ok := y[k]
-			if !ok || !equal(xv, yv) {
-				return false
-			}
-		}
+		n.Set(q)
+		count++
+	}
+}
+
+// isMultiple reports whether n is an integer multiple of dv's m.
+//
+// With n = N × 10^sn and k = sn - s, n/m = N × 10^k / D. For k < 0 that
+// needs 10 | N, which digits without a trailing zero never give. For
+// k ≥ 0 it needs odd | N, 2^a | N × 2^k and 5^b | N × 5^k.
+func isMultiple(n string, dv *divisor) bool {
+	d := parseDec(n)
+	if d.digits == "" {
 		return true
 	}
-	return false
-}
-
-// unique reports whether no two items are equal, in O(n log n): each item
-// is reduced to a canonical text (numbers by value, keys sorted).
-func unique(a []any) bool {
-	seen := make(map[string]bool, len(a))
-	var b strings.Builder
-	for _, item := range a {
-		b.Reset()
-		canon(&b, item)
-		k := b.String()
-		if seen[k] {
+	m := dv.m
+	switch {
+	case m.far > 0 && d.far > 0:
+		return false // past telling
+	case m.far > 0 || d.far < 0:
+		return false // |n| < |m|: no integer quotient but 0
+	}
+	N, _ := new(big.Int).SetString(d.digits, 10)
+	if d.far > 0 || m.far < 0 {
+		// k is beyond any power of 2 or 5 in D.
+		return new(big.Int).Rem(N, dv.odd).Sign() == 0
+	}
+	k := new(big.Int).Sub(d.exp, big.NewInt(int64(len(d.digits))))
+	k.Sub(k, dv.s)
+	if k.Sign() < 0 {
+		return false
+	}
+	if new(big.Int).Rem(N, dv.odd).Sign() != 0 {
+		return false
+	}
+	if !k.IsInt64() {
+		return true // k past any a or b
+	}
+	kk := k.Int64()
+	if need := dv.a - kk; need > 0 && int64(N.TrailingZeroBits()) < need {
+		return false
+	}
+	if need := dv.b - kk; need > 0 {
+		p := new(big.Int).Exp(big.NewInt(5), big.NewInt(need), nil)
+		if new(big.Int).Rem(N, p).Sign() != 0 {
 			return false
 		}
-		seen[k] = true
 	}
 	return true
 }
 
-func canon(b *strings.Builder, v any) {
+// numberCost is the work, in steps, of reading a number of n digits into
+// a big.Int (quadratic in n: 256,000 digits take about 0.2 s).
+func numberCost(n int) int { return 1 + n*n/100_000 }
+
+// digest is a value's SHA-256 over its canonical text: numbers by value,
+// object keys in order. Equal JSON values have equal digests; anything
+// else differs but with a SHA-256 collision.
+type digest [sha256.Size]byte
+
+// digester computes digests, each container's once (memo: a value of
+// Decode is never changed, so its address names it), and counts the
+// bytes it hashed.
+type digester struct {
+	memo   map[containerKey]digest
+	hashed int
+	h      hash.Hash
+}
+
+type containerKey struct {
+	p unsafe.Pointer
+	n int
+}
+
+func (g *digester) of(v any) digest {
+	if g.h == nil {
+		g.h = sha256.New()
+		g.memo = map[containerKey]digest{}
+	}
+	var key containerKey
 	switch x := v.(type) {
-	case nil:
-		b.WriteString("null")
-	case bool:
-		b.WriteString(strconv.FormatBool(x))
-	case string:
-		b.WriteString(strconv.Quote(x))
-	case json.Number:
-		b.WriteByte('n')
-		if r, ok := toRat(x.String()); ok {
-			b.WriteString(r.RatString())
-		} else {
-			b.WriteString(toFloat(x.String()).Text('p', 0)) // exact, and fast for any exponent
-		}
 	case []any:
-		b.WriteByte('[')
-		for _, e := range x {
-			canon(b, e)
-			b.WriteByte(',')
+		if len(x) > 0 {
+			key = containerKey{unsafe.Pointer(unsafe.SliceData(x)), len(x)}
 		}
-		b.WriteByte(']')
 	case map[string]any:
-		keys := make([]string, 0, len(x))
+		if len(x) > 0 {
+			key = containerKey{reflect.ValueOf(x).UnsafePointer(), -1}
+		}
+	}
+	if key.p != nil {
+		if d, ok := g.memo[key]; ok {
+			return d
+		}
+	}
+	// Children first: the hasher is shared.
+	var kids []digest
+	var keys []string
+	switch x := v.(type) {
+	case []any:
+		kids = make([]digest, len(x))
+		for i, e := range x {
+			kids[i] = g.of(e)
+		}
+	case map[string]any:
+		keys = make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		b.WriteByte('{')
-		for _, k := range keys {
-			b.WriteString(strconv.Quote(k))
-			b.WriteByte(':')
-			canon(b, x[k])
-			b.WriteByte(',')
+		kids = make([]digest, len(keys))
+		for i, k := range keys {
+			kids[i] = g.of(x[k])
 		}
-		b.WriteByte('}')
 	}
+	h := g.h
+	h.Reset()
+	var n [8]byte
+	str := func(tag byte, s string) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write([]byte{tag})
+		h.Write(n[:])
+		h.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
+		g.hashed += 9 + len(s)
+	}
+	switch x := v.(type) {
+	case nil:
+		str('z', "")
+	case bool:
+		if x {
+			str('t', "")
+		} else {
+			str('f', "")
+		}
+	case string:
+		str('s', x)
+	case json.Number:
+		d := parseDec(x.String())
+		sign := "+"
+		if d.neg {
+			sign = "-"
+		}
+		switch {
+		case d.digits == "":
+			str('n', "0")
+		case d.far > 0:
+			str('n', sign+"huge") // all alike: see dec
+		case d.far < 0:
+			str('n', sign+"tiny")
+		default:
+			str('n', sign+d.digits+"e"+d.exp.String())
+		}
+	case []any:
+		str('[', "")
+		for _, k := range kids {
+			h.Write(k[:])
+		}
+		g.hashed += len(kids) * sha256.Size
+	case map[string]any:
+		str('{', "")
+		for i, k := range keys {
+			str('k', k)
+			h.Write(kids[i][:])
+		}
+		g.hashed += len(kids) * sha256.Size
+	}
+	var d digest
+	h.Sum(d[:0])
+	if key.p != nil {
+		g.memo[key] = d
+	}
+	return d
 }
