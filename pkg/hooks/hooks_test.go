@@ -225,28 +225,42 @@ func TestDisposeHookIfHookID(t *testing.T) {
 	if err := c.Dispose(ctx, token, execA); err != nil {
 		t.Fatal(err)
 	}
-	// The workflow's next round: the same token again, an await parked
-	// on it (a task token Step Functions never issued: telling it would
-	// fail the dispose), then a payload stored for that await's successor.
-	if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token, ExecutionARN: execA}, TaskToken: "T-new"}); err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.GetHook(ctx, token)
+	// The workflow's next round: the same token again, a payload stored.
+	cur0, err := c.Register(ctx, hooks.RegisterInput{Token: token, ExecutionARN: execA})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.HookID == old.HookID || !st.Waiting {
-		t.Fatalf("re-created hook %+v: want a new hook id (old %s) and its await waiting", st, old.HookID)
+	if cur0.HookID == old.HookID {
+		t.Fatalf("re-created hook has the old hook id %s", old.HookID)
+	}
+	if _, err := c.ResumeHook(ctx, token, "stored"); err != nil {
+		t.Fatal(err)
 	}
 	var conflict *hooks.ConflictError
 	err = c.DisposeHook(ctx, token, execA, hooks.IfHookID(old.HookID))
-	if !errors.As(err, &conflict) || conflict.HookID != st.HookID || conflict.ExecutionARN != execA || !errors.Is(err, hooks.ErrConflict) {
-		t.Fatalf("dispose of the old hook id: %v, want *ConflictError naming hook %s", err, st.HookID)
+	if !errors.As(err, &conflict) || conflict.HookID != cur0.HookID || conflict.ExecutionARN != execA || !errors.Is(err, hooks.ErrConflict) {
+		t.Fatalf("dispose of the old hook id: %v, want *ConflictError naming hook %s", err, cur0.HookID)
 	}
-	hook, _ := hookItems(t, db, table, token)
-	if hook == nil {
-		t.Fatal("a refused dispose deleted the new hook")
+	if hook, msgs := hookItems(t, db, table, token); hook == nil || !reflect.DeepEqual(msgs, []string{`"stored"`}) {
+		t.Fatalf("a refused dispose changed the new hook: item %v, stored %q", hook != nil, msgs)
 	}
+	// An await parked on a new hook (a task token Step Functions never
+	// issued: telling it would fail the dispose) is not told either.
+	token3 := "dispose-id3-" + suffix()
+	old3, err := c.Register(ctx, hooks.RegisterInput{Token: token3, ExecutionARN: execA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Dispose(ctx, token3, execA); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Await(ctx, hooks.AwaitInput{RegisterInput: hooks.RegisterInput{Token: token3, ExecutionARN: execA}, TaskToken: "T-new"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DisposeHook(ctx, token3, execA, hooks.IfHookID(old3.HookID)); !errors.As(err, &conflict) {
+		t.Fatalf("dispose of the old hook id, an await parked on the new: %v, want *ConflictError", err)
+	}
+	hook, _ := hookItems(t, db, table, token3)
 	if w, _ := hook["waiter"].(*types.AttributeValueMemberS); w == nil || w.Value != "T-new" {
 		t.Fatalf("a refused dispose touched the new hook's waiter: %v", hook["waiter"])
 	}
