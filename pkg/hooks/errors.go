@@ -151,7 +151,7 @@ type ConflictError struct {
 
 func (e *ConflictError) Error() string {
 	if e.HookID != "" {
-		return fmt.Sprintf("hook token %s of execution %s is now hook %s, not the one named: nothing was disposed", Redact(e.Token), e.ExecutionARN, e.HookID)
+		return fmt.Sprintf("hook token %s of execution %s is now hook %s: the hook named is gone, and hook %s was not disposed", Redact(e.Token), e.ExecutionARN, e.HookID, e.HookID)
 	}
 	return fmt.Sprintf("hook token %s is held by execution %s", Redact(e.Token), e.ExecutionARN)
 }

@@ -190,6 +190,14 @@ func (c *Client) dispose(ctx context.Context, token, executionARN, hookID string
 			return &ConflictError{Token: token, ExecutionARN: h.ExecutionARN}
 		}
 		if hookID != "" && h.HookID != hookID {
+			// The hook named is gone: disposed (perhaps by this very call,
+			// whose applied D1's answer was lost and whose resend met the
+			// new hook) and the token registered again. What it stored is
+			// unreachable: deleted here, as D3 would; the new hook is left
+			// as it is.
+			if err := c.deleteStoredOf(ctx, token, hookID); err != nil {
+				return err
+			}
 			return &ConflictError{Token: token, ExecutionARN: h.ExecutionARN, HookID: h.HookID}
 		}
 		if pin != nil && !pin.sameState(h) {
@@ -226,8 +234,13 @@ func (c *Client) deleteStored(ctx context.Context, h *hookItem) error {
 	if h.Seq == h.Dlv {
 		return nil
 	}
+	return c.deleteStoredOf(ctx, h.Token, h.HookID)
+}
+
+// deleteStoredOf deletes whatever payloads hook hookID of token stored.
+func (c *Client) deleteStoredOf(ctx context.Context, token, hookID string) error {
 	var reqs []types.WriteRequest
-	q := c.storedQuery(h)
+	q := c.storedQuery(&hookItem{Hook: Hook{Token: token, HookID: hookID}})
 	q.ProjectionExpression = aws.String("#pk, #sk")
 	p := dynamodb.NewQueryPaginator(c.db, q)
 	for p.HasMorePages() {
@@ -236,7 +249,7 @@ func (c *Client) deleteStored(ctx context.Context, h *hookItem) error {
 			return fmt.Errorf("list stored payloads: %w", err)
 		}
 		for _, it := range page.Items {
-			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: itemKey(h.Token, getS(it, attrSK))}})
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: itemKey(token, getS(it, attrSK))}})
 		}
 	}
 	for len(reqs) > 0 {

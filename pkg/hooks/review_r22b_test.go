@@ -70,11 +70,15 @@ func TestR22bDisposeHookByIDResentAfterRecreate(t *testing.T) {
 	if b == nil || b.HookID == a.HookID {
 		t.Fatalf("re-created hook %+v: want a new hook id", b)
 	}
+	// As an HTTP precondition (If-Match) on a resent DELETE: the token is
+	// not the hook named any more, which is gone; the answer says so and
+	// claims nothing else.
 	var conflict *hooks.ConflictError
-	if errors.As(err, &conflict) {
-		t.Errorf("hook %s was disposed, yet the dispose answered %v", a.HookID, err)
-	} else if err != nil {
-		t.Errorf("dispose: %v", err)
+	if !errors.As(err, &conflict) || conflict.HookID != b.HookID || strings.Contains(err.Error(), "nothing was disposed") {
+		t.Errorf("dispose of %s resent after the token became %s: %v, want a *ConflictError naming %s that does not deny the dispose", a.HookID, b.HookID, err, b.HookID)
+	}
+	if _, err := c.GetHook(ctx, token); err != nil {
+		t.Errorf("hook %s (registered again) is gone: %v", b.HookID, err)
 	}
 	var left []string
 	for _, it := range scanAll(t, db, table) {
