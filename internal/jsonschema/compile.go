@@ -1085,6 +1085,12 @@ func ecmaToRE2(p string) string {
 			switch {
 			case n == 's' && inClass:
 				b.WriteString(ecmaSpace)
+				if i+1 < len(p) && p[i+1] == '-' {
+					// [\s-a] is \s, '-' and 'a' (ECMA-262, Annex B); after
+					// the expansion a bare '-' would make a range.
+					b.WriteString(`\-`)
+					i++
+				}
 			case n == 's':
 				b.WriteString("[" + ecmaSpace + "]")
 			case n == 'S' && !inClass:

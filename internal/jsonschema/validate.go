@@ -286,7 +286,7 @@ func (v *validator) validate(s *schema, inst any, ip, kp *path) (bool, *evaluate
 		if s.pattern != nil && !v.match(s.pattern, s.patternCost, x) {
 			bad("pattern")
 		}
-		if s.format != nil && !s.format(x) {
+		if s.format != nil && (!v.charge(1+len(x)/64) || !s.format(x)) {
 			bad("format")
 		}
 	case []any:

@@ -17,10 +17,10 @@ import (
 // Equal numbers have equal decs whatever their text (1, 1.0, 10e-1), so
 // numbers are compared and hashed exactly, in time linear in their text.
 //
-// An exponent of more than maxExpDigits digits (a number past 10^(10^1000)
+// An exponent of maxExpDigits+1 digits or more (a number past 10^(10^1000)
 // or, nonzero, under 10^-(10^1000)) is not kept: such a number is "huge"
-// (far) or "tiny" (near zero), and two of one kind and sign compare equal.
-// No other number compares equal to one.
+// or "tiny" (far), and two of one kind and sign compare equal. No other
+// number compares equal to one.
 type dec struct {
 	neg    bool
 	digits string
@@ -51,7 +51,10 @@ func parseDec(s string) dec {
 	adj := int64(len(intPart) - lead)
 	expNeg := strings.HasPrefix(expText, "-")
 	expDigits := strings.TrimLeft(strings.TrimLeft(expText, "+-"), "0")
-	if len(expDigits) > maxExpDigits {
+	// Huge or tiny by the exponent's value, not its text: 0.1e1000…0 is
+	// 1e999…9. Past maxExpDigits+1 digits no adj (at most the length of a
+	// payload) brings it under 10^maxExpDigits.
+	if len(expDigits) > maxExpDigits+1 {
 		d.far = 1
 		if expNeg {
 			d.far = -1
@@ -65,7 +68,12 @@ func parseDec(s string) dec {
 			e.Neg(e)
 		}
 	}
-	d.exp = e.Add(e, big.NewInt(adj))
+	e.Add(e, big.NewInt(adj))
+	if len(expDigits) >= maxExpDigits-10 && len(new(big.Int).Abs(e).String()) > maxExpDigits {
+		d.far = e.Sign() // |exp| ≥ 10^maxExpDigits
+		return d
+	}
+	d.exp = e
 	return d
 }
 
