@@ -264,6 +264,12 @@ func (h *Handler) logOutcome(ctx context.Context, via, token string, hook *hooks
 	if hook != nil {
 		attrs = append(attrs, slog.String("hookId", hook.HookID), slog.String("executionArn", hook.ExecutionARN))
 	}
+	h.logResult(ctx, attrs, status, err)
+}
+
+// logResult logs one request's outcome: attrs and, if it failed, the
+// error, at error level for a 5xx.
+func (h *Handler) logResult(ctx context.Context, attrs []slog.Attr, status int, err error) {
 	level := slog.LevelInfo
 	if err != nil {
 		attrs = append(attrs, slog.Any("err", err))

@@ -43,9 +43,7 @@ func (h *Handler) handleList(ctx context.Context, req events.APIGatewayV2HTTPReq
 	case method != http.MethodGet:
 		resp = httpapi.MethodNotAllowed(method, http.MethodGet)
 	case q["limit"] != "":
-		if in.Limit, err = strconv.Atoi(q["limit"]); err != nil || in.Limit < 1 {
-			err = fmt.Errorf("%w: limit %q: want an integer from 1 to %d", hooks.ErrInvalidRequest, q["limit"], hooks.MaxListLimit)
-		}
+		in.Limit, err = listLimit(q["limit"], hooks.MaxListLimit)
 	}
 	if err == nil && resp.StatusCode == 0 {
 		if out, err = h.hooks.ListHooks(ctx, in); err == nil {
@@ -65,14 +63,7 @@ func (h *Handler) handleList(ctx context.Context, req events.APIGatewayV2HTTPReq
 	if out != nil {
 		attrs = append(attrs, slog.Int("hooks", len(out.Hooks)), slog.Bool("more", out.NextToken != ""))
 	}
-	level := slog.LevelInfo
-	if err != nil {
-		attrs = append(attrs, slog.Any("err", err))
-		if resp.StatusCode >= 500 {
-			level = slog.LevelError
-		}
-	}
-	h.log.LogAttrs(ctx, level, "resume-hook", attrs...)
+	h.logResult(ctx, attrs, resp.StatusCode, err)
 	return resp
 }
 
@@ -95,9 +86,7 @@ func (h *Handler) handleListStateMachine(ctx context.Context, req events.APIGate
 	case q["executionArn"] != "":
 		err = fmt.Errorf("%w: give executionArn or stateMachineArn, not both", hooks.ErrInvalidRequest)
 	case q["limit"] != "":
-		if in.Limit, err = strconv.Atoi(q["limit"]); err != nil || in.Limit < 1 {
-			err = fmt.Errorf("%w: limit %q: want an integer from 1 to %d", hooks.ErrInvalidRequest, q["limit"], hooks.MaxStateMachineListLimit)
-		}
+		in.Limit, err = listLimit(q["limit"], hooks.MaxStateMachineListLimit)
 	}
 	if err == nil && resp.StatusCode == 0 {
 		if out, err = h.hooks.ListStateMachineHooks(ctx, in); err == nil {
@@ -117,13 +106,16 @@ func (h *Handler) handleListStateMachine(ctx context.Context, req events.APIGate
 	if out != nil {
 		attrs = append(attrs, slog.Int("hooks", len(out.Hooks)), slog.Bool("more", out.Cursor != ""))
 	}
-	level := slog.LevelInfo
-	if err != nil {
-		attrs = append(attrs, slog.Any("err", err))
-		if resp.StatusCode >= 500 {
-			level = slog.LevelError
-		}
-	}
-	h.log.LogAttrs(ctx, level, "resume-hook", attrs...)
+	h.logResult(ctx, attrs, resp.StatusCode, err)
 	return resp
+}
+
+// listLimit reads a listing's limit parameter: an integer of at least 1
+// (the library bounds it above, as max says).
+func listLimit(v string, max int) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%w: limit %q: want an integer from 1 to %d", hooks.ErrInvalidRequest, v, max)
+	}
+	return n, nil
 }
