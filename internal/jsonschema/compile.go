@@ -20,10 +20,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"regexp"
 	"regexp/syntax"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -291,12 +292,7 @@ func subschemas(m map[string]any, draft int, fn func(rel string, v any) error) e
 	}
 	dict := func(kw string, onlySchemas bool) error {
 		if o, ok := m[kw].(map[string]any); ok {
-			keys := make([]string, 0, len(o))
-			for k := range o {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range sortedKeys(o) {
 				if _, isList := o[k].([]any); onlySchemas && isList {
 					continue
 				}
@@ -897,9 +893,8 @@ func (c *compiler) compileInto(s *schema, v any, pl place) error {
 			if s.properties[k], err = sub("properties/" + escape(k)); err != nil {
 				return err
 			}
-			s.propNames = append(s.propNames, k)
+			s.propNames = append(s.propNames, k) // sorted, as the loop goes
 		}
-		sort.Strings(s.propNames)
 	}
 	pprops, err := obj("patternProperties")
 	if err != nil {
@@ -1033,14 +1028,7 @@ func (c *compiler) compileInto(s *schema, v any, pl place) error {
 	return nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // ecmaSpace is ECMA-262's \s (WhiteSpace and LineTerminator), for a
 // character class: RE2's \s is [\t\n\f\r ] only.

@@ -7,7 +7,6 @@ import (
 	"hash"
 	"math/big"
 	"reflect"
-	"sort"
 	"strings"
 	"unsafe"
 )
@@ -285,11 +284,7 @@ func (g *digester) of(v any) digest {
 			kids[i] = g.of(e)
 		}
 	case map[string]any:
-		keys = make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys = sortedKeys(x)
 		kids = make([]digest, len(keys))
 		for i, k := range keys {
 			kids[i] = g.of(x[k])
