@@ -190,6 +190,16 @@ function pathOf(op, token) {
   return token === undefined ? path : path.replace('{token}', encodeURIComponent(token));
 }
 
+// executionQuery is the query of GET /hooks?executionArn=…: the options
+// given, as the API names them.
+function executionQuery(executionArn, { state, limit, nextToken } = {}) {
+  const query = { executionArn };
+  if (state) query.state = state;
+  if (limit !== undefined) query.limit = String(limit);
+  if (nextToken) query.nextToken = nextToken;
+  return query;
+}
+
 // stateMachineQuery is the query of GET /hooks?stateMachineArn=…: the
 // options given, as the API names them.
 function stateMachineQuery(stateMachineArn, { state, tag, order, limit, cursor } = {}) {
@@ -320,12 +330,8 @@ class HttpTransport {
 
   get(token, signal) { return this.call('getHook', token, { signal }); }
 
-  list(executionArn, { state, limit, nextToken } = {}, signal) {
-    const query = { executionArn };
-    if (state) query.state = state;
-    if (limit !== undefined) query.limit = String(limit);
-    if (nextToken) query.nextToken = nextToken;
-    return this.call('listHooks', undefined, { query, signal, auth: this.listAuth });
+  list(executionArn, options, signal) {
+    return this.call('listHooks', undefined, { query: executionQuery(executionArn, options), signal, auth: this.listAuth });
   }
 
   listStateMachine(stateMachineArn, options, signal) {
@@ -447,11 +453,8 @@ class LambdaTransport {
     return this.httpJSON('GET /hooks/{token}', { method: 'GET', token, path: '/hooks/' + token }, signal);
   }
 
-  list(executionArn, { state, limit, nextToken } = {}, signal) {
-    const q = new URLSearchParams({ executionArn });
-    if (state) q.set('state', state);
-    if (limit !== undefined) q.set('limit', String(limit));
-    if (nextToken) q.set('nextToken', nextToken);
+  list(executionArn, options, signal) {
+    const q = new URLSearchParams(executionQuery(executionArn, options));
     return this.httpJSON('GET /hooks', { method: 'GET', path: '/hooks', query: q.toString() }, signal);
   }
 

@@ -130,6 +130,19 @@ def _path(op: str, token: Optional[str] = None) -> str:
     return path if token is None else path.replace("{token}", quote(token, safe=""))
 
 
+def _execution_query(execution_arn: str, state: Optional[str], limit: Optional[int],
+                     next_token: Optional[str]) -> List[Tuple[str, str]]:
+    """The query of GET /hooks?executionArn=...: the options given, as the API names them."""
+    q = [("executionArn", execution_arn)]
+    if state:
+        q.append(("state", state))
+    if limit is not None:
+        q.append(("limit", str(limit)))
+    if next_token:
+        q.append(("nextToken", next_token))
+    return q
+
+
 def _state_machine_query(state_machine_arn: str, state: Optional[str], tag: Optional[str], order: Optional[str],
                          limit: Optional[int], cursor: Optional[str]) -> List[Tuple[str, str]]:
     """The query of GET /hooks?stateMachineArn=...: the options given, as the API names them."""
@@ -225,13 +238,7 @@ class _HTTPTransport:
         return self.call("getHook", token)
 
     def list(self, execution_arn: str, state: Optional[str], limit: Optional[int], next_token: Optional[str]) -> Any:
-        q = [("executionArn", execution_arn)]
-        if state:
-            q.append(("state", state))
-        if limit is not None:
-            q.append(("limit", str(limit)))
-        if next_token:
-            q.append(("nextToken", next_token))
+        q = _execution_query(execution_arn, state, limit, next_token)
         return self.call("listHooks", query=q, auth=self.list_auth)
 
     def list_state_machine(self, state_machine_arn: str, state: Optional[str], tag: Optional[str],
@@ -340,13 +347,7 @@ class _LambdaTransport:
         return self._http_json("GET /hooks/{token}", method="GET", token=token, path="/hooks/" + token)
 
     def list(self, execution_arn: str, state: Optional[str], limit: Optional[int], next_token: Optional[str]) -> Any:
-        q = [("executionArn", execution_arn)]
-        if state:
-            q.append(("state", state))
-        if limit is not None:
-            q.append(("limit", str(limit)))
-        if next_token:
-            q.append(("nextToken", next_token))
+        q = _execution_query(execution_arn, state, limit, next_token)
         return self._http_json("GET /hooks", method="GET", path="/hooks", query=urlencode(q))
 
     def list_state_machine(self, state_machine_arn: str, state: Optional[str], tag: Optional[str],
