@@ -110,10 +110,10 @@ type schema struct {
 	hasConst       bool
 	constD         digest
 	multipleOf     *divisor
-	maximum        string
-	minimum        string
-	exclMaximum    string
-	exclMinimum    string
+	maximum        *dec // nil when absent; read once, here
+	minimum        *dec
+	exclMaximum    *dec
+	exclMinimum    *dec
 	maxLength      int
 	minLength      int
 	pattern        *regexp.Regexp
@@ -707,10 +707,19 @@ func (c *compiler) compileInto(s *schema, v any, pl place) error {
 		}
 		s.multipleOf = newDivisor(mo)
 	}
-	if s.maximum, err = num("maximum"); err != nil {
+	// A bound is read into a dec once, here, not at each comparison.
+	bound := func(kw string) (*dec, error) {
+		n, err := num(kw)
+		if n == "" || err != nil {
+			return nil, err
+		}
+		d := parseDec(n)
+		return &d, nil
+	}
+	if s.maximum, err = bound("maximum"); err != nil {
 		return err
 	}
-	if s.minimum, err = num("minimum"); err != nil {
+	if s.minimum, err = bound("minimum"); err != nil {
 		return err
 	}
 	if d == draft4 {
@@ -724,17 +733,17 @@ func (c *compiler) compileInto(s *schema, v any, pl place) error {
 				return s.errorf(kw, "not a boolean")
 			}
 			if b && kw == "exclusiveMaximum" {
-				s.exclMaximum, s.maximum = s.maximum, ""
+				s.exclMaximum, s.maximum = s.maximum, nil
 			}
 			if b && kw == "exclusiveMinimum" {
-				s.exclMinimum, s.minimum = s.minimum, ""
+				s.exclMinimum, s.minimum = s.minimum, nil
 			}
 		}
 	} else {
-		if s.exclMaximum, err = num("exclusiveMaximum"); err != nil {
+		if s.exclMaximum, err = bound("exclusiveMaximum"); err != nil {
 			return err
 		}
-		if s.exclMinimum, err = num("exclusiveMinimum"); err != nil {
+		if s.exclMinimum, err = bound("exclusiveMinimum"); err != nil {
 			return err
 		}
 	}

@@ -107,12 +107,6 @@ func (v *validator) match(re *regexp.Regexp, cost int, str string) bool {
 	return re.MatchString(str)
 }
 
-// cmp compares number n with schema number lim, charged by their length.
-func (v *validator) cmp(n, lim string) int {
-	v.charge((len(n) + len(lim)) / 1000)
-	return cmpNum(n, lim)
-}
-
 func (v *validator) fail(ip, kp *path, kw string) {
 	if len(v.out) >= v.max {
 		return
@@ -250,23 +244,25 @@ func (v *validator) validate(s *schema, inst any, ip, kp *path) (bool, *evaluate
 	switch x := inst.(type) {
 	case json.Number:
 		n := x.String()
-		if s.multipleOf != nil && (!v.charge(numberCost(len(n))) || !isMultiple(n, s.multipleOf)) {
+		v.charge(len(n) / 1000) // read once, for every keyword below
+		d := parseDec(n)
+		if s.multipleOf != nil && (!v.charge(numberCost(len(n))) || !isMultiple(d, s.multipleOf)) {
 			bad("multipleOf")
 		}
-		if s.maximum != "" && v.cmp(n, s.maximum) > 0 {
+		if s.maximum != nil && cmpDec(d, *s.maximum) > 0 {
 			bad("maximum")
 		}
-		if s.minimum != "" && v.cmp(n, s.minimum) < 0 {
+		if s.minimum != nil && cmpDec(d, *s.minimum) < 0 {
 			bad("minimum")
 		}
-		if s.exclMaximum != "" && v.cmp(n, s.exclMaximum) >= 0 {
+		if s.exclMaximum != nil && cmpDec(d, *s.exclMaximum) >= 0 {
 			if s.draft == draft4 {
 				bad("maximum")
 			} else {
 				bad("exclusiveMaximum")
 			}
 		}
-		if s.exclMinimum != "" && v.cmp(n, s.exclMinimum) <= 0 {
+		if s.exclMinimum != nil && cmpDec(d, *s.exclMinimum) <= 0 {
 			if s.draft == draft4 {
 				bad("minimum")
 			} else {

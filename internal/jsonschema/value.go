@@ -189,8 +189,7 @@ func removeFactor(n *big.Int, f int64) int64 {
 // With n = N × 10^sn and k = sn - s, n/m = N × 10^k / D. For k < 0 that
 // needs 10 | N, which digits without a trailing zero never give. For
 // k ≥ 0 it needs odd | N, 2^a | N × 2^k and 5^b | N × 5^k.
-func isMultiple(n string, dv *divisor) bool {
-	d := parseDec(n)
+func isMultiple(d dec, dv *divisor) bool {
 	if d.digits == "" {
 		return true
 	}
